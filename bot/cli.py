@@ -1,0 +1,118 @@
+"""clea-bot: the command line.
+
+    clea-bot            Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat
+    clea-bot console    the conversation in a terminal (scriptable through stdin)
+    clea-bot telegram   the Telegram bot (polling, or webhook with CLEA_WEBHOOK_URL)
+    clea-bot check      validate every content file and template; exit 1 on problems
+    clea-bot graph      print the conversation map as a Mermaid diagram
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError
+from knowledge.loader import ContentError
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level, logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and the URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from dialogs.checks import check_all
+
+    problems = check_all(content_dir=args.content, extra_directory=config.directory_extra)
+    if problems:
+        print(f"{len(problems)} problème(s) dans le contenu :", file=sys.stderr)
+        for p in problems:
+            print(f"- {p}", file=sys.stderr)
+        return 1
+    print("Contenu et modèles valides.")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace, config: Config) -> int:
+    from dialogs.graph import mermaid
+    from knowledge.loader import load
+
+    text = mermaid(load(extra_directory=config.directory_extra))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import build_engine, open_storage
+    from bot.console import Console
+
+    engine = build_engine(config)
+    storage = open_storage(config)
+    try:
+        Console(engine, storage, user=f"console:{args.user}").run()
+    finally:
+        storage.close()
+    return 0
+
+
+def cmd_telegram(args: argparse.Namespace, config: Config) -> int:
+    from bot.telegram import run
+
+    if not config.token:
+        print("TELEGRAM_BOT_TOKEN n'est pas défini. Voir le README.", file=sys.stderr)
+        return 2
+    run(config)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    if config.token:
+        return cmd_telegram(args, config)
+    args.user = "local"
+    return cmd_console(args, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clea-bot", description="Assistant CléA")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="Telegram si TELEGRAM_BOT_TOKEN est défini, sinon la console")
+    console = sub.add_parser("console", help="la conversation dans le terminal")
+    console.add_argument("--user", default="local", help="nom de l'utilisateur de console")
+    sub.add_parser("telegram", help="le bot Telegram")
+    check = sub.add_parser("check", help="valider le contenu et les modèles")
+    check.add_argument("--content", type=Path, default=None, help="dossier du contenu")
+    graph = sub.add_parser("graph", help="la carte de la conversation (Mermaid)")
+    graph.add_argument("-o", "--output", help="fichier de sortie")
+    args = parser.parse_args(argv)
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        print(f"Configuration : {exc}", file=sys.stderr)
+        return 2
+    if args.command not in ("check", "graph"):
+        console = args.command == "console" or (args.command in (None, "run")
+                                                and not config.token)
+        # In the console chat, log lines would mix with the conversation.
+        quiet = console and "CLEA_LOG_LEVEL" not in os.environ
+        _setup_logging("WARNING" if quiet else config.log_level)
+    handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
+                "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph}
+    try:
+        return handlers[args.command](args, config)
+    except ContentError as exc:
+        print(f"Le contenu n'est pas valide :\n{exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

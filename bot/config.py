@@ -1,0 +1,72 @@
+"""Settings from environment variables, read once at start-up (see the README table)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _int(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} doit être un nombre entier (reçu « {raw} »)") from exc
+
+
+def _str(name: str, default: str | None = None) -> str | None:
+    raw = os.environ.get(name, "").strip()
+    return raw or default
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None
+    api_base_url: str | None
+    api_file_url: str | None
+    db_path: Path
+    webhook_url: str | None
+    webhook_secret: str | None
+    webhook_listen: str
+    webhook_port: int
+    directory_extra: Path | None
+    adviser_chat_id: int | None
+    advisers_file: Path | None
+    retention_days: int
+    concurrency: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> Config:
+        extra = _str("CLEA_DIRECTORY_EXTRA")
+        advisers = _str("CLEA_ADVISERS")
+        cfg = cls(
+            token=_str("TELEGRAM_BOT_TOKEN"),
+            api_base_url=_str("TELEGRAM_API_BASE_URL"),
+            api_file_url=_str("TELEGRAM_API_FILE_URL"),
+            db_path=Path(_str("CLEA_DB_PATH", "data/clea-bot.sqlite3")),
+            webhook_url=_str("CLEA_WEBHOOK_URL"),
+            webhook_secret=_str("CLEA_WEBHOOK_SECRET"),
+            webhook_listen=_str("CLEA_WEBHOOK_LISTEN", "0.0.0.0"),
+            webhook_port=_int("CLEA_WEBHOOK_PORT", 8443),
+            directory_extra=Path(extra) if extra else None,
+            adviser_chat_id=_int("CLEA_ADVISER_CHAT_ID", None),
+            advisers_file=Path(advisers) if advisers else None,
+            retention_days=_int("CLEA_RETENTION_DAYS", 90),
+            concurrency=_int("CLEA_CONCURRENCY", 32),
+            log_level=_str("CLEA_LOG_LEVEL", "INFO").upper(),
+        )
+        if cfg.retention_days < 1:
+            raise ConfigError("CLEA_RETENTION_DAYS doit être au moins 1")
+        if cfg.concurrency < 1:
+            raise ConfigError("CLEA_CONCURRENCY doit être au moins 1")
+        if cfg.webhook_url and not cfg.webhook_secret:
+            raise ConfigError("CLEA_WEBHOOK_SECRET est obligatoire avec CLEA_WEBHOOK_URL")
+        return cfg

@@ -1,0 +1,104 @@
+"""The conversation in a terminal.
+
+Interactive when stdin is a terminal. Otherwise it reads one user message per line,
+echoes it as `> message`, and prints every reply with its options as `[n] Label`, so a
+whole conversation can be scripted: printf '/start\\n1\\n' | clea-bot console
+A number picks an option of the last message; `/start PAYLOAD` passes a deep-link payload.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import sys
+from typing import TextIO
+
+from bot.storage import Storage
+from dialogs.engine import Engine
+from dialogs.model import Button, Event, LinkButton, Reply
+
+log = logging.getLogger(__name__)
+_TAGS = re.compile(r"</?b>")
+
+
+def to_plain(text: str) -> str:
+    return html.unescape(_TAGS.sub("", text))
+
+
+def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkButton:
+    text = line.strip()
+    if text.isdigit() and 1 <= int(text) <= len(options):
+        option = options[int(text) - 1]
+        if isinstance(option, LinkButton):
+            return option
+        return Event("choice", option.choice)
+    if text.startswith("/"):
+        command, _, rest = text[1:].partition(" ")
+        if command.lower() == "start":
+            return Event("start", payload=rest.strip() or None)
+        return Event("command", command)
+    return Event("text", line.rstrip("\n"))
+
+
+def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]]:
+    out, options = [], []
+    for reply in replies:
+        if reply.to_adviser:
+            out.append("📨 (envoyé à l'équipe de conseillers)\n" + to_plain(reply.text))
+            continue
+        out.append(to_plain(reply.text))
+        if reply.buttons:
+            options = [b for row in reply.buttons for b in row]
+            for n, b in enumerate(options, 1):
+                suffix = f" : {b.url}" if isinstance(b, LinkButton) else ""
+                out.append(f"[{n}] {b.label}{suffix}")
+        if reply.request == "contact":
+            out.append("(écrivez votre numéro de téléphone)")
+    return "\n".join(out), options
+
+
+class Console:
+    def __init__(self, engine: Engine, storage: Storage, user: str = "console:local"):
+        self.engine = engine
+        self.storage = storage
+        self.user = user
+        self.options: list[Button | LinkButton] = []
+
+    def turn(self, line: str) -> str:
+        parsed = parse_line(line, self.options)
+        if isinstance(parsed, LinkButton):
+            return f"Ouvrez ce lien : {parsed.url}"
+        session = self.storage.load(self.user)
+        replies = self.engine.handle(session, parsed)
+        try:
+            self.storage.save(session)
+        except Exception:
+            log.exception("could not save the session")
+        text, options = format_replies(replies)
+        if options:
+            self.options = options
+        return text
+
+    def run(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+        interactive = stdin.isatty()
+        if interactive:
+            print("Assistant CléA. Tapez /start pour commencer, Ctrl+D pour quitter.",
+                  file=stdout)
+            print(self.turn("/start"), file=stdout, flush=True)
+        while True:
+            if interactive:
+                try:
+                    line = input("\nvous> ")
+                except (EOFError, KeyboardInterrupt):
+                    print(file=stdout)
+                    return
+            else:
+                line = stdin.readline()
+                if not line:
+                    return
+                line = line.rstrip("\n")
+                print(f"> {line}", file=stdout)
+            print(self.turn(line), file=stdout, flush=True)
+            if not interactive:
+                print(file=stdout)

@@ -1,0 +1,63 @@
+"""`clea-bot check`: content files and templates, all problems listed at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from dialogs import render
+from dialogs.engine import Engine
+from dialogs.model import Event, Session
+from knowledge.loader import ContentError, Problem, load
+
+
+def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,
+              templates_dir: Path = render.TEMPLATES_DIR) -> list[Problem]:
+    try:
+        knowledge = load(content_dir, extra_directory)
+    except ContentError as exc:
+        return exc.problems
+    problems = check_templates(templates_dir)
+    if problems:
+        return problems
+    return check_screens(Engine(knowledge, handoff_enabled=True))
+
+
+def check_templates(templates_dir: Path) -> list[Problem]:
+    """Every template must parse."""
+    env = render.make_environment(templates_dir)
+    problems = []
+    for path in sorted(templates_dir.glob("*.j2")):
+        try:
+            env.get_template(path.name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Problem(f"templates/{path.name}", f"ligne {exc.lineno}",
+                                    exc.message or "erreur de syntaxe"))
+    return problems
+
+
+def check_screens(engine: Engine) -> list[Problem]:
+    """Render every state once with a complete session: a template that breaks on real
+    content (unknown variable, bad filter) is found at start-up, not by a user."""
+    k = engine.k
+    problems = []
+    session = Session("check", answers={q.id: q.options[0].id for q in k.questions},
+                      data={"about": next(iter(k.about)), "domain": k.domains[0].id,
+                            "step": 0, "module": k.modules[0].id, "return": "menu",
+                            "place": {"c": "Paris", "d": "75", "p": "75001"},
+                            "candidates": [{"c": "Paris", "d": "75", "p": "75001"}]})
+    for state in engine.machine.states:
+        session.state = state
+        try:
+            replies = engine.screen(session)
+            if not replies:
+                raise ValueError("aucun message")
+        except Exception as exc:  # report, whatever the template did wrong
+            problems.append(Problem(f"templates/{state}.j2", "", f"{type(exc).__name__}: {exc}"))
+    for kind in ("stale", "empty", "emoji_only", "unsupported", "error"):
+        try:
+            engine.handle(session, Event("unsupported")) if kind == "unsupported" else None
+        except Exception as exc:
+            problems.append(Problem("templates/notice.j2", kind, str(exc)))
+    return problems

@@ -1,0 +1,327 @@
+"""handle(session, event) -> list[Reply]: the whole conversation, channel-agnostic.
+
+The engine interprets an event (command, button, typed text…), fires the matching event
+on the shared state machine, then renders the state's template. Anything it does not
+expect gets a short kind notice and a way forward; nothing raises to the channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from functools import cached_property
+from typing import Any
+
+from dialogs import render as rendering
+from dialogs.machine import TEXT_STATES, ConversationMachine, fit_state
+from dialogs.model import Button, Event, Reply, Session
+from knowledge import directory, geography
+from knowledge.faq import FaqMatcher
+from knowledge.model import Knowledge
+from knowledge.text import fold, has_letters_or_digits
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+REFERRAL_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
+# Deep-link topics: https://t.me/<bot>?start=<code>-<topic> (or just <topic>).
+START_TOPICS = {"diag": "fit", "decouvrir": "discover", "domaines": "domains",
+                "etapes": "steps", "modules": "modules", "contact": "where",
+                "question": "ask"}
+COMMANDS = {"menu": "menu", "aide": "help", "help": "help", "privacy": "privacy",
+            "donnees": "privacy", "oubli": "forget", "question": "ask", "contact": "where",
+            "etapes": "steps", "diag": "fit"}
+ALIASES = {"steps": ("step", "0")}
+PHONE_RE = re.compile(r"^(?:\+|00)?\d{9,15}$")
+FR_PHONE_RE = re.compile(r"^(?:(?:\+|00)33|0)[1-9]\d{8}$")
+MAX_TEXT = 4096
+
+
+def parse_choice(choice: str) -> tuple[str, str | None]:
+    if choice in ALIASES:
+        return ALIASES[choice]
+    name, _, arg = choice.partition(":")
+    return name, (arg if arg else None)
+
+
+def parse_payload(payload: str | None) -> tuple[str | None, str | None]:
+    """(referral code, topic) from a /start payload; (None, None) when it is not valid."""
+    if not payload or not PAYLOAD_RE.match(payload):
+        return None, None
+    payload = payload.lower()
+    if payload in START_TOPICS:
+        return None, START_TOPICS[payload]
+    code, _, topic = payload.rpartition("-")
+    if code and topic in START_TOPICS:
+        return (code if REFERRAL_RE.match(code) else None), START_TOPICS[topic]
+    return (payload if REFERRAL_RE.match(payload) else None), None
+
+
+def normalise_phone(text: str) -> str | None:
+    compact = re.sub(r"[\s.\-()]", "", text)
+    if not PHONE_RE.match(compact):
+        return None
+    if compact.startswith("+") or compact.startswith("00") or FR_PHONE_RE.match(compact):
+        return compact
+    return None
+
+
+class Engine:
+    """One per process: the machine, templates and matcher are built once."""
+
+    def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
+                 retention_days: int = 90):
+        self.k = knowledge
+        self.handoff_enabled = handoff_enabled
+        self.retention_days = retention_days
+        self.machine = ConversationMachine(knowledge, handoff_enabled)
+        self.env = rendering.make_environment()
+        self.matcher = FaqMatcher(knowledge)
+        self.discover_tour = ["what", "audience", "not_diploma", "all_sectors", "certificate"]
+
+    @cached_property
+    def _macros(self) -> Any:
+        return self.env.get_template("_labels.j2").module
+
+    # --- public API -----------------------------------------------------------------------
+
+    def handle(self, session: Session, event: Event) -> list[Reply]:
+        session.updated = time.time()
+        if session.state not in self.machine.triggers_by_state:
+            session.state = "menu"  # a state removed since this session was stored
+        try:
+            replies = self._dispatch(session, event)
+        except Exception:
+            log.exception("dialog error in state %s on a %s event", session.state, event.kind)
+            replies = self._notice("error")
+        if not replies:
+            replies = self._notice("error")
+        return replies
+
+    def screen(self, session: Session) -> list[Reply]:
+        """The current state's screen, as shown after a transition."""
+        state = session.state
+        ctx = self._context(session)
+        if state.startswith("fit_") and state != "fit_result":
+            q = self.k.question(state.removeprefix("fit_"))
+            index = self.k.questions.index(q)
+            return self._render("fit_question.j2", ctx, q=q, index=index,
+                                total=len(self.k.questions), back=True)
+        if state == "where_situation":
+            return self._render("fit_question.j2", ctx, q=self.k.question("situation"),
+                                index=None, total=None, back=False)
+        if state == "where_disability":
+            return self._render("fit_question.j2", ctx, q=self.k.question("disability"),
+                                index=None, total=None, back=False)
+        replies = self._render(f"{state}.j2", ctx)
+        if state == "handoff_contact":
+            last = replies[-1]
+            replies[-1] = Reply(last.text, last.buttons, request="contact")
+        return replies
+
+    # --- dispatch -------------------------------------------------------------------------
+
+    def _dispatch(self, s: Session, e: Event) -> list[Reply]:
+        if e.kind == "start":
+            return self._start(s, e.payload)
+        if e.kind == "command":
+            return self._command(s, e.value.lower().lstrip("/"))
+        if e.kind == "choice":
+            return self._choice(s, e.value)
+        if e.kind == "text":
+            return self._text(s, e.value)
+        if e.kind == "contact":
+            if s.state == "handoff_contact":
+                return self._handoff(s, normalise_phone(e.value) or e.value)
+            return self._notice("contact_not_needed")
+        if e.kind == "location":
+            return self._notice("location")
+        return self._notice("unsupported")
+
+    def _start(self, s: Session, payload: str | None) -> list[Reply]:
+        referral, topic = parse_payload(payload)
+        if s.referral is None and referral:
+            s.referral = referral
+        if not s.data.get("started"):
+            s.data["started"] = True
+            s.reached.add("start")
+        replies = self._render("welcome.j2", self._context(s),
+                               bad_payload=bool(payload) and not (referral or topic))
+        if topic:
+            name, arg = parse_choice(topic)
+            self.machine.fire(s, name, *([arg] if arg else []))
+            return replies[:-1] + [Reply(replies[-1].text)] + self.screen(s)
+        self.machine.fire(s, "menu")
+        return replies + self.screen(s)
+
+    def _command(self, s: Session, name: str) -> list[Reply]:
+        name = name.split("@", 1)[0]
+        if name == "start":
+            return self._start(s, None)
+        if name == "recommencer":
+            s.answers.clear()
+            s.data = {k: v for k, v in s.data.items() if k == "started"}
+            self.machine.fire(s, "menu")
+            return self._notice("restarted") + self.screen(s)
+        if name in COMMANDS:
+            return self._go(s, COMMANDS[name])
+        return self._notice("unknown_command", command=name[:30])
+
+    def _go(self, s: Session, topic: str) -> list[Reply]:
+        name, arg = parse_choice(topic)
+        if self.machine.fire(s, name, *([arg] if arg else [])):
+            return self.screen(s)
+        return self._notice("stale")
+
+    def _choice(self, s: Session, choice: str) -> list[Reply]:
+        name, arg = parse_choice(choice[:64])
+        if name == "resume":
+            return self._resume(s)
+        if name == "forget_yes" and s.state == "forget_confirm":
+            s.erase_requested = True
+            s.state, s.answers, s.data, s.referral = "menu", {}, {}, None
+            return self._notice("forgotten")
+        if name == "forget_no" and s.state == "forget_confirm":
+            return self._resume(s)
+        if name == "restart":
+            return self._command(s, "recommencer")
+        if self.machine.fire(s, name, *([arg] if arg is not None else [])):
+            s.data.pop("miss", None)
+            return self.screen(s)
+        return self._notice("stale")
+
+    def _resume(self, s: Session) -> list[Reply]:
+        if s.state in {"ask", "help", "privacy", "forget_confirm"}:
+            self.machine.machine.set_state(s.data.pop("return", "menu"), s)
+        return self.screen(s)
+
+    def _text(self, s: Session, text: str) -> list[Reply]:
+        text = text[:MAX_TEXT]
+        if not text.strip():
+            return self._notice("empty")
+        if text.startswith("/"):
+            command, _, rest = text[1:].partition(" ")
+            if command.split("@", 1)[0].lower() == "start":
+                return self._start(s, rest.strip() or None)
+            return self._command(s, command)
+        if not has_letters_or_digits(text):
+            return self._notice("emoji_only")
+        if s.state == "where_ask":
+            return self._place(s, text)
+        if s.state == "handoff_contact":
+            phone = normalise_phone(text)
+            if phone is None:
+                return self._notice("bad_phone")
+            return self._handoff(s, phone)
+        if s.state != "ask":
+            typed = self._typed_button(s, text)
+            if typed is not None:
+                return self._choice(s, typed)
+        return self._question(s, text)
+
+    def _typed_button(self, s: Session, text: str) -> str | None:
+        """A person who types a button's words ("oui", "je cherche un emploi") pressed it."""
+        wanted = fold(text)
+        if not wanted:
+            return None
+        for reply in self.screen(s):
+            for b in reply.choices():
+                if fold(b.label) == wanted:
+                    return b.choice
+        return None
+
+    def _question(self, s: Session, text: str) -> list[Reply]:
+        match = self.matcher.match(text)
+        in_ask = s.state == "ask"
+        if match.kind == "faq":
+            s.data.pop("miss", None)
+            return self._render("faq_answer.j2", self._context(s), entry=match.entry,
+                                in_ask=in_ask)
+        if match.kind != "none":
+            s.data.pop("miss", None)
+            return self._render("small_talk.j2", self._context(s), kind=match.kind,
+                                in_ask=in_ask)
+        s.data["miss"] = s.data.get("miss", 0) + 1
+        return self._render("not_understood.j2", self._context(s),
+                            suggestions=match.suggestions, misses=s.data["miss"],
+                            in_ask=in_ask)
+
+    def _place(self, s: Session, text: str) -> list[Reply]:
+        result = geography.lookup(text)
+        if not result.places:
+            return self._render("where_problem.j2", self._context(s), problem=result.problem,
+                                text=text[:40])
+        s.data["candidates"] = [{"c": p.commune, "d": p.departement, "p": p.postal_code}
+                                for p in result.places]
+        self.machine.fire(s, "place")
+        return self.screen(s)
+
+    def _handoff(self, s: Session, phone: str) -> list[Reply]:
+        self.machine.fire(s, "contact")
+        ctx = self._context(s)
+        to_adviser = self._render("handoff_adviser.j2", ctx, phone=phone)
+        adviser_note = Reply("\n\n".join(r.text for r in to_adviser), to_adviser=True)
+        return [adviser_note, *self.screen(s)]
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def _render(self, template: str, ctx: dict[str, Any], **extra: Any) -> list[Reply]:
+        return rendering.render(self.env, template, **ctx, **extra)
+
+    def _notice(self, kind: str, **extra: Any) -> list[Reply]:
+        return self._render("notice.j2", {"k": self.k, "handoff": self.handoff_enabled},
+                            kind=kind, **extra)
+
+    def topic_label(self, topic: str) -> str:
+        return str(self._macros.topic_label(topic, self.k)).strip()
+
+    def _context(self, s: Session) -> dict[str, Any]:
+        place = self._place_of(s)
+        return {
+            "k": self.k,
+            "s": s.data,
+            "answers": s.answers,
+            "state": s.state,
+            "handoff": self.handoff_enabled,
+            "retention_days": self.retention_days,
+            "tour": self.discover_tour,
+            "place": place,
+            "candidates": [self._to_place(c) for c in s.data.get("candidates", [])],
+            "fit": self.k.fit_result(s.answers) if s.state == "fit_result" else [],
+            "contacts": self._contacts(s, place) if s.state in ("recap", "handoff_done")
+            else None,
+            "topic_label": self.topic_label,
+            "option_label": self._option_label,
+        }
+
+    def _option_label(self, question_id: str, option_id: str | None) -> str | None:
+        q = self.k.question(question_id)
+        opt = q.option(option_id) if q and option_id else None
+        return opt.label if opt else None
+
+    @staticmethod
+    def _to_place(d: dict) -> geography.Place:
+        return geography.Place(d.get("c"), d["d"], d.get("p"))
+
+    def _place_of(self, s: Session) -> geography.Place | None:
+        raw = s.data.get("place")
+        return self._to_place(raw) if raw else None
+
+    def _contacts(self, s: Session, place: geography.Place | None):
+        if place is None:
+            return None
+        return directory.select(self.k.organisations, place, s.answers.get("situation"),
+                                s.answers.get("disability") == "yes")
+
+    def choice_is_known(self, choice: str) -> bool:
+        name, _ = parse_choice(choice)
+        return name in self.machine.machine.events or name in {
+            "resume", "forget_yes", "forget_no", "restart"}
+
+
+def fit_states(knowledge: Knowledge) -> list[str]:
+    return [fit_state(q.id) for q in knowledge.questions]
+
+
+__all__ = ["Engine", "Button", "Event", "Reply", "Session", "TEXT_STATES", "fit_states"]

@@ -1,0 +1,255 @@
+"""The conversation map as ONE `transitions` state machine shared by every person.
+
+The machine holds no model: each turn, the engine fires an event on the person's
+`Session` directly (`machine.events[name].trigger(session, arg)`), so restoring a person
+costs nothing more than reading their JSON. Navigation events ("go to the domains") are
+valid from every state; answers ("I am a job seeker") only where they were asked, which is
+how stale or forged buttons are told apart.
+"""
+
+from __future__ import annotations
+
+from transitions import EventData, Machine
+
+from dialogs.model import Session
+from knowledge.model import Knowledge
+
+# Screens reachable from anywhere, with the event that leads there.
+NAVIGATION = {
+    "menu": "menu",
+    "discover": "discover",
+    "about": "about",
+    "domains": "domains",
+    "domain": "domain",
+    "step": "step",
+    "modules": "modules",
+    "module": "module",
+    "ask": "ask",
+    "where": "where_ask",
+    "help": "help",
+    "privacy": "privacy",
+    "forget": "forget_confirm",
+}
+WHERE_STATES = ["where_ask", "where_pick", "where_confirm", "where_situation",
+                "where_disability", "recap"]
+HANDOFF_STATES = ["handoff_consent", "handoff_contact", "handoff_done"]
+# States where typed text is an answer, not a question.
+TEXT_STATES = {"where_ask", "ask", "handoff_contact"}
+
+
+def fit_state(question_id: str) -> str:
+    return f"fit_{question_id}"
+
+
+class ConversationMachine:
+    """Builds the machine from the content (fit questions come from fit.yaml)."""
+
+    def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
+                 machine_cls: type[Machine] = Machine, **machine_kwargs: object):
+        self.k = knowledge
+        self.handoff_enabled = handoff_enabled
+        self.fit_states = [fit_state(q.id) for q in knowledge.questions]
+        states = (["menu", "discover", "about", "domains", "domain", "step", "modules",
+                   "module", "ask", "help", "privacy", "forget_confirm"]
+                  + self.fit_states + ["fit_result"] + WHERE_STATES + HANDOFF_STATES)
+        self.machine = machine_cls(model=None, states=states, initial="menu",
+                                   auto_transitions=False, send_event=True, **machine_kwargs)
+        self._add_navigation()
+        self._add_fit()
+        self._add_where()
+        self._add_handoff()
+        self.triggers_by_state = {s: frozenset(self.machine.get_triggers(s)) for s in states}
+        self.states = states
+
+    # --- building -------------------------------------------------------------------------
+
+    def _add_navigation(self) -> None:
+        add = self.machine.add_transition
+        for trigger, dest in NAVIGATION.items():
+            before = {"about": self._set_about, "domain": self._set_domain,
+                      "step": self._set_step, "module": self._set_module,
+                      "ask": self._remember_return, "forget": self._remember_return,
+                      "help": self._remember_return, "privacy": self._remember_return}.get(trigger)
+            conditions = {"about": self._valid_about, "domain": self._valid_domain,
+                          "step": self._valid_step, "module": self._valid_module}.get(trigger)
+            add(trigger, "*", dest, before=before, conditions=conditions)
+        add("fit", "*", self.fit_states[0], before=self._reset_fit)
+
+    def _add_fit(self) -> None:
+        add = self.machine.add_transition
+        for i, state in enumerate(self.fit_states):
+            nxt = self.fit_states[i + 1] if i + 1 < len(self.fit_states) else "fit_result"
+            question = self.k.questions[i]
+            add("answer", state, nxt, conditions=self._valid_answer, before=self._store_answer)
+            if question.optional:
+                add("skip", state, nxt, before=self._store_skip)
+            add("back", state, self.fit_states[i - 1] if i else "menu")
+        add("back", "fit_result", self.fit_states[-1])
+
+    def _add_where(self) -> None:
+        add = self.machine.add_transition
+        add("place", "where_ask", "where_confirm", conditions=self._single_place)
+        add("place", "where_ask", "where_pick")
+        add("pick", "where_pick", "where_confirm", conditions=self._valid_pick,
+            before=self._store_pick)
+        add("retry", ["where_pick", "where_confirm"], "where_ask")
+        add("yes", "where_confirm", "where_situation", unless=self._has_situation,
+            before=self._confirm_place)
+        add("yes", "where_confirm", "where_disability", unless=self._has_disability_answer,
+            before=self._confirm_place)
+        add("yes", "where_confirm", "recap", before=self._confirm_place,
+            after=self._reached_recap)
+        add("answer", "where_situation", "where_disability", conditions=self._valid_situation,
+            unless=self._has_disability_answer, before=self._store_situation)
+        add("answer", "where_situation", "recap", conditions=self._valid_situation,
+            before=self._store_situation, after=self._reached_recap)
+        add("answer", "where_disability", "recap", conditions=self._valid_disability,
+            before=self._store_answer_for("disability"), after=self._reached_recap)
+        add("skip", "where_disability", "recap", before=self._store_skip_for("disability"),
+            after=self._reached_recap)
+        add("recap", "*", "recap", conditions=self._has_place, after=self._reached_recap)
+        add("recap", "*", "where_ask")
+
+    def _add_handoff(self) -> None:
+        add = self.machine.add_transition
+        add("handoff", ["recap", "handoff_done"], "handoff_consent",
+            conditions=self._handoff_possible)
+        add("yes", "handoff_consent", "handoff_contact")
+        add("no", "handoff_consent", "recap", before=self._note_refused)
+        add("contact", "handoff_contact", "handoff_done", before=self._store_phone)
+        add("no", "handoff_contact", "recap", before=self._note_refused)
+
+    # --- firing ---------------------------------------------------------------------------
+
+    def can(self, session: Session, trigger: str) -> bool:
+        return trigger in self.triggers_by_state.get(session.state, ())
+
+    def fire(self, session: Session, trigger: str, *args: object) -> bool:
+        """True when a transition happened. Unknown events return False, never raise."""
+        if not self.can(session, trigger):
+            return False
+        return bool(self.machine.events[trigger].trigger(session, *args))
+
+    # --- callbacks (EventData.model is the Session) ----------------------------------------
+
+    @staticmethod
+    def _arg(e: EventData) -> str:
+        return str(e.args[0]) if e.args else ""
+
+    def _valid_about(self, e: EventData) -> bool:
+        return self._arg(e) in self.k.about
+
+    def _set_about(self, e: EventData) -> None:
+        e.model.data["about"] = self._arg(e)
+
+    def _valid_domain(self, e: EventData) -> bool:
+        arg = self._arg(e)
+        return arg.isdigit() and self.k.domain(int(arg)) is not None
+
+    def _set_domain(self, e: EventData) -> None:
+        e.model.data["domain"] = int(self._arg(e))
+
+    def _valid_step(self, e: EventData) -> bool:
+        arg = self._arg(e) or "0"
+        return arg.isdigit() and int(arg) < len(self.k.procedure)
+
+    def _set_step(self, e: EventData) -> None:
+        e.model.data["step"] = int(self._arg(e) or 0)
+
+    def _valid_module(self, e: EventData) -> bool:
+        return self.k.module(self._arg(e)) is not None
+
+    def _set_module(self, e: EventData) -> None:
+        e.model.data["module"] = self._arg(e)
+
+    def _remember_return(self, e: EventData) -> None:
+        """Keep where the person was, so "Reprendre où j'en étais" brings them back."""
+        current = e.model.state
+        if current not in {"ask", "help", "privacy", "forget_confirm"}:
+            e.model.data["return"] = current
+
+    def _reset_fit(self, e: EventData) -> None:
+        e.model.answers.clear()
+
+    def _question_of(self, state: str):
+        return self.k.question(state.removeprefix("fit_"))
+
+    def _valid_answer(self, e: EventData) -> bool:
+        q = self._question_of(e.model.state)
+        return q is not None and q.option(self._arg(e)) is not None
+
+    def _store_answer(self, e: EventData) -> None:
+        q = self._question_of(e.model.state)
+        e.model.answers[q.id] = self._arg(e)
+        if e.transition.dest == "fit_result":
+            e.model.reached.add("fit_done")
+
+    def _store_skip(self, e: EventData) -> None:
+        q = self._question_of(e.model.state)
+        e.model.answers.pop(q.id, None)
+        e.model.data.setdefault("skipped", [])
+        if q.id not in e.model.data["skipped"]:
+            e.model.data["skipped"].append(q.id)
+        if e.transition.dest == "fit_result":
+            e.model.reached.add("fit_done")
+
+    def _store_answer_for(self, question_id: str):
+        def store(e: EventData) -> None:
+            e.model.answers[question_id] = self._arg(e)
+        return store
+
+    def _store_skip_for(self, question_id: str):
+        def store(e: EventData) -> None:
+            e.model.answers.pop(question_id, None)
+            skipped = e.model.data.setdefault("skipped", [])
+            if question_id not in skipped:
+                skipped.append(question_id)
+        return store
+
+    def _valid_situation(self, e: EventData) -> bool:
+        q = self.k.question("situation")
+        return q is not None and q.option(self._arg(e)) is not None
+
+    def _store_situation(self, e: EventData) -> None:
+        e.model.answers["situation"] = self._arg(e)
+
+    def _valid_disability(self, e: EventData) -> bool:
+        q = self.k.question("disability")
+        return q is not None and q.option(self._arg(e)) is not None
+
+    def _has_situation(self, e: EventData) -> bool:
+        return "situation" in e.model.answers
+
+    def _has_disability_answer(self, e: EventData) -> bool:
+        return ("disability" in e.model.answers
+                or "disability" in e.model.data.get("skipped", []))
+
+    def _single_place(self, e: EventData) -> bool:
+        return len(e.model.data.get("candidates", [])) == 1
+
+    def _valid_pick(self, e: EventData) -> bool:
+        arg = self._arg(e)
+        return arg.isdigit() and int(arg) < len(e.model.data.get("candidates", []))
+
+    def _store_pick(self, e: EventData) -> None:
+        candidates = e.model.data["candidates"]
+        e.model.data["candidates"] = [candidates[int(self._arg(e))]]
+
+    def _confirm_place(self, e: EventData) -> None:
+        e.model.data["place"] = e.model.data.pop("candidates")[0]
+
+    def _has_place(self, e: EventData) -> bool:
+        return bool(e.model.data.get("place"))
+
+    def _reached_recap(self, e: EventData) -> None:
+        e.model.reached.add("recap")
+
+    def _handoff_possible(self, e: EventData) -> bool:
+        return self.handoff_enabled and bool(e.model.data.get("place"))
+
+    def _note_refused(self, e: EventData) -> None:
+        e.model.data["handoff"] = "refused"
+
+    def _store_phone(self, e: EventData) -> None:
+        e.model.data["handoff"] = "sent"
+        e.model.reached.add("handoff")

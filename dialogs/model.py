@@ -1,0 +1,92 @@
+"""The plain data that crosses the boundary between channels and the dialog engine.
+
+Channels build `Event`s and render `Reply`s; the engine never sees Telegram objects.
+A `Session` is JSON in, JSON out, so restoring one costs microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EventKind = Literal["start", "text", "choice", "location", "contact", "command", "unsupported"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """What the person did. `value`: text typed, choice id pressed, command name (no slash),
+    phone number shared. `payload`: the deep-link payload of /start."""
+
+    kind: EventKind
+    value: str = ""
+    payload: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    choice: str  # short stable id, e.g. "domain:3"; sent back as Event(kind="choice")
+
+
+@dataclass(frozen=True)
+class LinkButton:
+    label: str
+    url: str
+
+
+AnyButton = Button | LinkButton
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message. `text` may hold <b>…</b> only. `buttons` are rows of buttons.
+    `request` asks the channel for a native input: the person's phone contact.
+    `to_adviser`: deliver to the advisers' chat instead of the person."""
+
+    text: str
+    buttons: tuple[tuple[AnyButton, ...], ...] = ()
+    image: bytes | None = None
+    request: Literal["contact"] | None = None
+    to_adviser: bool = False
+
+    def choices(self) -> list[Button]:
+        return [b for row in self.buttons for b in row if isinstance(b, Button)]
+
+
+SESSION_VERSION = 1
+
+
+@dataclass
+class Session:
+    """One person's place in the conversation.
+
+    `state`: the machine state. `answers`: the fit-check answers by question id.
+    `data`: the rest of the place (current domain, step, chosen commune, return point…).
+    `referral`: the adviser code of the link the person came through (anonymous figures).
+    """
+
+    user: str
+    state: str = "menu"
+    answers: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    referral: str | None = None
+    created: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+    # Transient flags read by the channel after a turn; never stored.
+    erase_requested: bool = field(default=False, compare=False)
+    reached: set[str] = field(default_factory=set, compare=False)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"v": SESSION_VERSION, "s": self.state, "a": self.answers, "d": self.data,
+             "r": self.referral, "c": round(self.created), "u": round(self.updated)},
+            ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, user: str, raw: str) -> Session:
+        d = json.loads(raw)
+        return cls(user=user, state=d.get("s", "menu"), answers=d.get("a") or {},
+                   data=d.get("d") or {}, referral=d.get("r"),
+                   created=d.get("c", time.time()), updated=d.get("u", time.time()))

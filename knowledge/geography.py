@@ -1,0 +1,182 @@
+"""Where does the person live? Postal codes, commune names and départements.
+
+Data: knowledge/geo/geo.json, rebuilt by tools/build_geo.py from
+@etalab/decoupage-administratif (INSEE COG + La Poste, Licence Ouverte).
+Loaded once; look-ups are dictionary hits, with a fuzzy pass on names only when
+the exact name is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from knowledge.text import fold
+
+GEO_FILE = Path(__file__).parent / "geo" / "geo.json"
+MAX_CHOICES = 6
+
+
+def _read() -> dict:
+    with GEO_FILE.open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+_RAW = _read()
+REGIONS: dict[str, str] = {code: v[0] for code, v in _RAW["regions"].items()}
+DEPARTEMENT_REGION: dict[str, str] = {code: v[1] for code, v in _RAW["departements"].items()}
+DEPARTEMENT_NAME: dict[str, str] = {code: v[0] for code, v in _RAW["departements"].items()}
+# Collectivités d'outre-mer (Saint-Pierre-et-Miquelon, Polynésie…): outside the routing
+# sources we have, so the bot says so instead of guessing.
+OVERSEAS_COLLECTIVITIES = {code for code, v in _RAW["departements"].items() if v[2] == "com"}
+ATTRIBUTION: dict[str, str] = _RAW["source"]
+
+
+@dataclass(frozen=True)
+class Place:
+    commune: str | None
+    departement: str
+    postal_code: str | None = None
+    part_of: str | None = None  # a former commune merged into another one
+
+    @property
+    def departement_name(self) -> str:
+        return DEPARTEMENT_NAME[self.departement]
+
+    @property
+    def region(self) -> str:
+        return DEPARTEMENT_REGION[self.departement]
+
+    @property
+    def region_name(self) -> str:
+        return REGIONS[self.region]
+
+    @property
+    def covered(self) -> bool:
+        return self.departement not in OVERSEAS_COLLECTIVITIES
+
+    def label(self) -> str:
+        """'Saint-Étienne (42)', or the département alone when no commune is known."""
+        if self.commune is None:
+            return f"{self.departement_name} ({self.departement})"
+        return f"{self.commune} ({self.departement})"
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """found: one place. choices: several places. Otherwise `problem` says what went wrong:
+    'empty', 'bad_code' (not a plausible code), 'unknown_code', 'unknown_name'."""
+
+    places: tuple[Place, ...] = field(default_factory=tuple)
+    problem: str | None = None
+
+    @property
+    def found(self) -> Place | None:
+        return self.places[0] if len(self.places) == 1 else None
+
+
+@dataclass(frozen=True)
+class _Commune:
+    name: str
+    departement: str
+    postal_codes: tuple[str, ...]
+    population: int
+    part_of: str
+
+
+class _Index:
+    def __init__(self, rows: list[list]):
+        self.communes = [_Commune(r[0], r[1], tuple(r[2].split()), r[3], r[4]) for r in rows]
+        self.by_code: dict[str, list[int]] = {}
+        self.by_name: dict[str, list[int]] = {}
+        for i, c in enumerate(self.communes):
+            for cp in c.postal_codes:
+                self.by_code.setdefault(cp, []).append(i)
+            self.by_name.setdefault(_name_key(c.name), []).append(i)
+        self.names = list(self.by_name)
+
+
+@cache
+def _index() -> _Index:
+    return _Index(_RAW["communes"])
+
+
+_PREFIXES = re.compile(
+    r"^(?:(?:je |j )?(?:suis|habite|vis|reside|demeure)\s+)?(?:a|au|aux|en|sur|dans|pres de|"
+    r"a cote de|vers|ville de|commune de|code postal|cp)?\s*"
+)
+_SAINT = re.compile(r"\b(st|ste|sts|stes)\b")
+
+
+def _name_key(name: str) -> str:
+    key = fold(name)
+    key = _SAINT.sub(lambda m: {"st": "saint", "ste": "sainte", "sts": "saints",
+                                "stes": "saintes"}[m.group(1)], key)
+    return key
+
+
+def _place(c: _Commune, postal_code: str | None = None) -> Place:
+    return Place(c.name, c.departement, postal_code, c.part_of or None)
+
+
+def lookup(text: str) -> LookupResult:
+    """Understand a postal code, a département number or a commune name typed loosely."""
+    raw = text.strip()
+    folded = fold(raw)
+    if not folded:
+        return LookupResult(problem="empty")
+    digits = folded.replace(" ", "")
+    if digits.isdigit() or re.fullmatch(r"2[ab]", digits):
+        return _by_number(digits)
+    if re.search(r"\d", folded) and not re.search(r"[a-z]{3,}", folded):
+        return LookupResult(problem="bad_code")
+    return _by_name(folded)
+
+
+def _by_number(digits: str) -> LookupResult:
+    if len(digits) in (2, 3) and digits.upper() in DEPARTEMENT_NAME:
+        return LookupResult((Place(None, digits.upper()),))
+    if len(digits) == 2 and digits == "20":
+        return LookupResult((Place(None, "2A"), Place(None, "2B")))
+    if len(digits) == 4:
+        digits = "0" + digits
+    if len(digits) != 5 or digits == "00000":
+        return LookupResult(problem="bad_code")
+    idx = _index()
+    hits = idx.by_code.get(digits)
+    if not hits:
+        return LookupResult(problem="unknown_code")
+    communes = sorted((idx.communes[i] for i in hits), key=lambda c: -c.population)
+    communes = [c for c in communes if not c.part_of] or communes
+    return LookupResult(tuple(_place(c, digits) for c in communes[:MAX_CHOICES]))
+
+
+def _by_name(folded: str) -> LookupResult:
+    idx = _index()
+    key = _name_key(_PREFIXES.sub("", folded, count=1)) or _name_key(folded)
+    hits = idx.by_name.get(key)
+    if not hits:
+        best = process.extract(key, idx.names, scorer=fuzz.ratio, limit=MAX_CHOICES,
+                               score_cutoff=84)
+        if not best:
+            return LookupResult(problem="unknown_name")
+        top = best[0][1]
+        hits = [i for name, score, _ in best if score >= top - 3 for i in idx.by_name[name]]
+    communes = sorted((idx.communes[i] for i in hits), key=lambda c: (bool(c.part_of),
+                                                                       -c.population))
+    return LookupResult(tuple(_place(c) for c in communes[:MAX_CHOICES]))
+
+
+def departement_place(code: str) -> Place | None:
+    code = code.upper()
+    return Place(None, code) if code in DEPARTEMENT_NAME else None
+
+
+def warm() -> None:
+    """Build the look-up index now, at start-up, rather than on the first question."""
+    _index()

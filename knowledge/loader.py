@@ -1,0 +1,425 @@
+"""Load and validate the content files into a `Knowledge` object.
+
+Content is edited by people who are not developers, so every problem is reported with
+the file, the entry and what is wrong, and all problems are collected before failing:
+fixing one error at a time is discouraging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.model import (
+    Block,
+    Contact,
+    Domain,
+    FaqEntry,
+    FitRule,
+    Knowledge,
+    Module,
+    Option,
+    Organisation,
+    Question,
+    Source,
+    Step,
+)
+
+CONTENT_DIR = Path(__file__).parent / "content"
+SHIPPED_CONFIDENCE = {"H", "M"}
+KINDS = {"evaluator", "adviser", "resource"}
+AUDIENCES = {"employee", "job_seeker", "young", "disability", "self_employed", "all"}
+ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
+# Places in the conversation a content file may point to (buttons in fit rules, FAQ answers).
+STATIC_TOPICS = {"menu", "discover", "domains", "steps", "modules", "fit", "where", "ask"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file} › {self.entry}" if self.entry else self.file
+        return f"{where} : {self.message}"
+
+
+class ContentError(Exception):
+    """Raised with every problem found; str() lists them one per line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Reader:
+    """Field access that records problems instead of raising at the first one."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def problem(self, entry: str, message: str) -> None:
+        self.problems.append(Problem(self.file, entry, message))
+
+    def field(self, data: Any, key: str, kind: type | tuple[type, ...], entry: str,
+              required: bool = True, default: Any = None) -> Any:
+        if not isinstance(data, dict):
+            self.problem(entry, "doit être une liste de champs (clé: valeur)")
+            return default
+        if key not in data or data[key] is None:
+            if required:
+                self.problem(entry, f"champ « {key} » manquant")
+            return default
+        value = data[key]
+        if kind is str and isinstance(value, str) and not value.strip():
+            self.problem(entry, f"champ « {key} » vide")
+            return default
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.problem(entry, f"champ « {key} » : type {type(value).__name__}, attendu {names}")
+            return default
+        return value
+
+    def strings(self, data: Any, key: str, entry: str, required: bool = True) -> tuple[str, ...]:
+        values = self.field(data, key, list, entry, required, default=[])
+        out = []
+        for i, v in enumerate(values):
+            if not isinstance(v, str) or not v.strip():
+                self.problem(entry, f"« {key} »[{i}] doit être un texte non vide")
+            else:
+                out.append(v.strip())
+        if required and values and not out:
+            self.problem(entry, f"« {key} » est vide")
+        return tuple(out)
+
+    def unique(self, seen: set, value: Any, entry: str) -> None:
+        if value in seen:
+            self.problem(entry, f"identifiant « {value} » en double")
+        seen.add(value)
+
+
+def _read_yaml(path: Path, reader: _Reader) -> Any:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except FileNotFoundError:
+        reader.problem("", "fichier introuvable")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"ligne {mark.line + 1}" if mark else ""
+        reader.problem(line, f"YAML illisible : {getattr(exc, 'problem', exc)}")
+    return None
+
+
+def _load_sources(path: Path, r: _Reader) -> dict[str, Source]:
+    data = _read_yaml(path, r)
+    raw = r.field(data, "sources", dict, "sources", default={}) if data is not None else {}
+    sources = {}
+    for sid, s in raw.items():
+        entry = f"sources.{sid}"
+        url = r.field(s, "url", str, entry)
+        title = r.field(s, "title", str, entry)
+        checked = r.field(s, "checked", dt.date, entry)
+        confidence = r.field(s, "confidence", str, entry)
+        if confidence is not None and confidence not in SHIPPED_CONFIDENCE:
+            r.problem(entry, f"confiance « {confidence} » : seules H et M sont publiées")
+        if None not in (url, title, checked, confidence):
+            sources[sid] = Source(sid, url, title, checked, confidence)
+    return sources
+
+
+def _source_refs(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) -> tuple:
+    ids = r.strings(data, "sources", entry)
+    out = []
+    for sid in ids:
+        if sid not in sources:
+            r.problem(entry, f"source inconnue « {sid} » (à déclarer dans sources.yaml)")
+        else:
+            out.append(sources[sid])
+    return tuple(out)
+
+
+def _block(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) -> Block | None:
+    bid = r.field(data, "id", str, entry)
+    title = r.field(data, "title", str, entry)
+    messages = r.strings(data, "messages", entry)
+    refs = _source_refs(r, data, entry, sources)
+    if bid is None or title is None or not messages:
+        return None
+    return Block(bid, title, messages, refs)
+
+
+def _entries(r: _Reader, data: Any, key: str) -> list[tuple[str, Any]]:
+    items = r.field(data, key, list, key, default=[]) if data is not None else []
+    out = []
+    for i, item in enumerate(items):
+        label = item.get("id") if isinstance(item, dict) else None
+        out.append((f"{key}[{i}]" + (f" (id {label})" if label is not None else ""), item))
+    return out
+
+
+def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, Any]:
+    data = _read_yaml(path, r)
+    about: dict[str, Block] = {}
+    for entry, item in _entries(r, data, "about"):
+        block = _block(r, item, entry, sources)
+        if block:
+            r.unique(set(about), block.id, entry)
+            about[block.id] = block
+    intro = _block(r, (data or {}).get("domains_intro"), "domains_intro", sources)
+    mod_intro = _block(r, (data or {}).get("modules_intro"), "modules_intro", sources)
+
+    domains, seen = [], set()
+    for entry, item in _entries(r, data, "domains"):
+        did = r.field(item, "id", int, entry)
+        fields = [r.field(item, k, str, entry)
+                  for k in ("official_title", "label", "emoji", "plain", "example")]
+        refs = _source_refs(r, item, entry, sources)
+        r.unique(seen, did, entry)
+        if did is not None and None not in fields:
+            domains.append(Domain(did, *fields, refs))
+    if data is not None and len(domains) != 7:
+        r.problem("domains", f"{len(domains)} domaines valides, il en faut 7")
+
+    modules, seen = [], set()
+    for entry, item in _entries(r, data, "modules"):
+        mid = r.field(item, "id", str, entry)
+        title = r.field(item, "title", str, entry)
+        emoji = r.field(item, "emoji", str, entry)
+        messages = r.strings(item, "messages", entry)
+        refs = _source_refs(r, item, entry, sources)
+        if mid is not None and not ID_RE.match(mid):
+            r.problem(entry, f"identifiant « {mid} » : lettres minuscules, chiffres et _ seulement")
+        r.unique(seen, mid, entry)
+        if None not in (mid, title, emoji) and messages:
+            modules.append(Module(mid, title, emoji, messages, refs))
+
+    steps, seen = [], set()
+    for entry, item in _entries(r, data, "procedure"):
+        fields = [r.field(item, k, str, entry) for k in ("id", "title", "emoji", "text")]
+        refs = _source_refs(r, item, entry, sources)
+        r.unique(seen, fields[0], entry)
+        if None not in fields:
+            steps.append(Step(*fields, refs))
+    if data is not None and not steps:
+        r.problem("procedure", "aucune étape")
+    return {"about": about, "domains_intro": intro, "domains": tuple(domains),
+            "modules_intro": mod_intro, "modules": tuple(modules), "procedure": tuple(steps)}
+
+
+def _load_fit(path: Path, r: _Reader) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:
+    data = _read_yaml(path, r)
+    questions, seen = [], set()
+    for entry, item in _entries(r, data, "questions"):
+        qid = r.field(item, "id", str, entry)
+        text = r.field(item, "text", str, entry)
+        optional = r.field(item, "optional", bool, entry, required=False, default=False)
+        options, seen_opt = [], set()
+        for j, opt in enumerate(r.field(item, "options", list, entry, default=[])):
+            oentry = f"{entry}.options[{j}]"
+            oid = r.field(opt, "id", str, oentry)
+            label = r.field(opt, "label", str, oentry)
+            r.unique(seen_opt, oid, oentry)
+            if oid is not None and label is not None:
+                options.append(Option(oid, label))
+        r.unique(seen, qid, entry)
+        if qid is not None and text is not None and options:
+            questions.append(Question(qid, text, tuple(options), optional))
+    by_id = {q.id: q for q in questions}
+
+    rules, seen = [], set()
+    for entry, item in _entries(r, data, "rules"):
+        rid = r.field(item, "id", str, entry)
+        when_raw = r.field(item, "when", dict, entry, default={})
+        when = {}
+        for qid, values in when_raw.items():
+            q = by_id.get(qid)
+            if q is None:
+                r.problem(entry, f"question inconnue « {qid} » dans « when »")
+                continue
+            if not isinstance(values, list):
+                r.problem(entry, f"« when.{qid} » doit être une liste d'options")
+                continue
+            for v in values:
+                if q.option(str(v)) is None:
+                    r.problem(entry, f"option inconnue « {v} » pour la question « {qid} »")
+            when[qid] = frozenset(str(v) for v in values)
+        messages = r.strings(item, "messages", entry)
+        headline = r.field(item, "headline", bool, entry, required=False, default=False)
+        buttons = r.strings(item, "buttons", entry, required=False)
+        for b in buttons:
+            _check_topic(r, entry, b)
+        r.unique(seen, rid, entry)
+        if rid is not None and messages:
+            rules.append(FitRule(rid, when, messages, headline, buttons))
+    return tuple(questions), tuple(rules)
+
+
+def _check_topic(r: _Reader, entry: str, topic: str) -> None:
+    """Topic names are checked against the conversation's vocabulary later (see check_topics)."""
+    if not re.match(r"^[a-z_]+(:[a-z0-9_]+)?$", topic):
+        r.problem(entry,
+                  f"destination « {topic} » mal écrite (ex. « steps », « module:numerique »)")
+
+
+def _load_directory(path: Path, r: _Reader, sources: dict[str, Source],
+                    local: bool = False) -> tuple[Organisation, ...]:
+    data = _read_yaml(path, r)
+    orgs, seen = [], set()
+    for entry, item in _entries(r, data, "organisations"):
+        oid = r.field(item, "id", str, entry)
+        name = r.field(item, "name", str, entry)
+        kind = r.field(item, "kind", str, entry)
+        why = r.field(item, "why", str, entry)
+        checked = r.field(item, "checked", dt.date, entry)
+        audience = r.strings(item, "audience", entry)
+        if kind is not None and kind not in KINDS:
+            r.problem(entry, f"type « {kind} » inconnu (attendu : {', '.join(sorted(KINDS))})")
+        for a in audience:
+            if a not in AUDIENCES:
+                r.problem(entry,
+                          f"public « {a} » inconnu (attendu : {', '.join(sorted(AUDIENCES))})")
+        regions, deps = _coverage(r, item, entry)
+        c = r.field(item, "contact", dict, entry, default={})
+        contact = Contact(**{k: (str(c[k]) if c.get(k) is not None else None)
+                             for k in ("url", "phone", "phone_note", "address")})
+        if not (contact.url or contact.phone or contact.address):
+            r.problem(entry, "contact vide : il faut au moins un site, un téléphone ou une adresse")
+        if contact.url and not contact.url.startswith("https://"):
+            r.problem(entry, f"site « {contact.url} » : l'adresse doit commencer par https://")
+        refs = (_local_sources(r, item, entry) if local
+                else _source_refs(r, item, entry, sources))
+        r.unique(seen, oid, entry)
+        if None not in (oid, name, kind, why, checked):
+            orgs.append(Organisation(oid, name, kind, frozenset(audience), regions, deps, why,
+                                     contact, refs, checked, local))
+    return tuple(orgs)
+
+
+def _local_sources(r: _Reader, item: Any, entry: str) -> tuple[Source, ...]:
+    """A deployer's entries name their source inline: {url, checked}."""
+    raw = r.field(item, "sources", list, entry, default=[])
+    out = []
+    for i, s in enumerate(raw):
+        url = r.field(s, "url", str, f"{entry}.sources[{i}]")
+        checked = r.field(s, "checked", dt.date, f"{entry}.sources[{i}]")
+        if url and checked:
+            out.append(Source(f"local-{i}", url, url, checked, "M"))
+    if not raw:
+        r.problem(entry, "champ « sources » manquant")
+    return tuple(out)
+
+
+def _coverage(r: _Reader, item: Any, entry: str) -> tuple[frozenset[str], frozenset[str]]:
+    from knowledge.geography import DEPARTEMENT_REGION, REGIONS
+
+    cov = item.get("coverage") if isinstance(item, dict) else None
+    if cov == "national":
+        return frozenset(), frozenset()
+    if not isinstance(cov, dict) or not (cov.get("regions") or cov.get("departements")):
+        r.problem(entry,
+                  "« coverage » : « national », ou {regions: [...]} ou {departements: [...]}")
+        return frozenset(), frozenset()
+    regions = frozenset(str(x) for x in cov.get("regions") or [])
+    deps = frozenset(str(x).zfill(2) for x in cov.get("departements") or [])
+    for x in regions - set(REGIONS):
+        r.problem(entry, f"région « {x} » inconnue (code INSEE, ex. 84)")
+    for x in deps - set(DEPARTEMENT_REGION):
+        r.problem(entry, f"département « {x} » inconnu (ex. 42, 2A, 974)")
+    return regions, deps
+
+
+def _load_faq(path: Path, r: _Reader) -> tuple[tuple[FaqEntry, ...], dict[str, tuple[str, ...]]]:
+    data = _read_yaml(path, r)
+    entries, seen = [], set()
+    for entry, item in _entries(r, data, "entries"):
+        fid = r.field(item, "id", str, entry)
+        answer = r.strings(item, "answer", entry)
+        examples = r.strings(item, "examples", entry)
+        goto = r.field(item, "goto", str, entry, required=False)
+        goto_label = r.field(item, "goto_label", str, entry, required=goto is not None)
+        if goto:
+            _check_topic(r, entry, goto)
+        r.unique(seen, fid, entry)
+        if fid is not None and answer and examples:
+            entries.append(FaqEntry(fid, answer, examples, goto, goto_label))
+    small_talk = {}
+    raw = r.field(data, "small_talk", dict, "small_talk", default={}) if data is not None else {}
+    for key in raw:
+        small_talk[key] = r.strings(raw, key, f"small_talk.{key}")
+    return tuple(entries), small_talk
+
+
+def load(content_dir: Path | None = None, extra_directory: Path | None = None) -> Knowledge:
+    """Read every content file; raise ContentError listing all problems at once."""
+    content_dir = content_dir or CONTENT_DIR
+    if extra_directory is None and os.environ.get("CLEA_DIRECTORY_EXTRA"):
+        extra_directory = Path(os.environ["CLEA_DIRECTORY_EXTRA"])
+    readers = {name: _Reader(name) for name in
+               ("sources.yaml", "clea.yaml", "fit.yaml", "directory.yaml", "faq.yaml")}
+    sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
+    clea = _load_clea(content_dir / "clea.yaml", readers["clea.yaml"], sources)
+    questions, rules = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"])
+    orgs = _load_directory(content_dir / "directory.yaml", readers["directory.yaml"], sources)
+    if extra_directory is not None:
+        extra = _Reader(str(extra_directory))
+        readers[str(extra_directory)] = extra
+        local = _load_directory(extra_directory, extra, sources, local=True)
+        clash = {o.id for o in orgs} & {o.id for o in local}
+        for oid in sorted(clash):
+            extra.problem(f"id {oid}", "identifiant déjà utilisé dans directory.yaml")
+        orgs = local + orgs
+    faq, small_talk = _load_faq(content_dir / "faq.yaml", readers["faq.yaml"])
+
+    problems = [p for rd in readers.values() for p in rd.problems]
+    knowledge = None
+    if not problems:
+        knowledge = Knowledge(sources=sources, questions=questions, fit_rules=rules,
+                              organisations=orgs, faq=faq, small_talk=small_talk, **clea)
+        problems = _check_cross_references(knowledge)
+    if problems:
+        raise ContentError(problems)
+    assert knowledge is not None
+    return knowledge
+
+
+def topics(knowledge: Knowledge) -> set[str]:
+    """Every place of the conversation that content may send the person to."""
+    return (STATIC_TOPICS
+            | {f"about:{b}" for b in knowledge.about}
+            | {f"domain:{d.id}" for d in knowledge.domains}
+            | {f"module:{m.id}" for m in knowledge.modules})
+
+
+def _check_cross_references(k: Knowledge) -> list[Problem]:
+    problems = []
+    known = topics(k)
+    for rule in k.fit_rules:
+        for b in rule.buttons:
+            if b not in known:
+                problems.append(Problem("fit.yaml", f"rules (id {rule.id})",
+                                        f"destination inconnue « {b} »"))
+    for e in k.faq:
+        if e.goto and e.goto not in known:
+            problems.append(Problem("faq.yaml", f"entries (id {e.id})",
+                                    f"destination inconnue « {e.goto} »"))
+    # Every possible set of answers must give exactly one headline.
+    combos: list[dict[str, str]] = [{}]
+    for q in k.questions:
+        values = [o.id for o in q.options] + ([None] if q.optional else [])
+        combos = [{**c, q.id: v} for c in combos for v in values]
+    for answers in combos:
+        if not any(r.headline and r.matches(answers) for r in k.fit_rules):
+            shown = ", ".join(f"{q}={v}" for q, v in answers.items() if v)
+            problems.append(Problem("fit.yaml", "rules",
+                                    f"aucune règle « headline » pour les réponses : {shown}"))
+            break
+    return problems

@@ -1,0 +1,154 @@
+"""Typed, immutable view of the content files.
+
+The loader builds these once at start-up; the rest of the program only reads them,
+so there is no I/O and no parsing on the per-message path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    url: str
+    title: str
+    checked: dt.date
+    confidence: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of explanation: a title for buttons and short messages, one idea each."""
+
+    id: str
+    title: str
+    messages: tuple[str, ...]
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: int
+    official_title: str
+    label: str
+    emoji: str
+    plain: str
+    example: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    title: str
+    emoji: str
+    messages: tuple[str, ...]
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    emoji: str
+    text: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    options: tuple[Option, ...]
+    optional: bool = False
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class FitRule:
+    id: str
+    when: dict[str, frozenset[str]]
+    messages: tuple[str, ...]
+    headline: bool = False
+    buttons: tuple[str, ...] = ()
+
+    def matches(self, answers: dict[str, str]) -> bool:
+        return all(answers.get(q) in values for q, values in self.when.items())
+
+
+@dataclass(frozen=True)
+class Contact:
+    url: str | None = None
+    phone: str | None = None
+    phone_note: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+    kind: str  # evaluator | adviser | resource
+    audience: frozenset[str]
+    regions: frozenset[str]  # empty with departements empty = national
+    departements: frozenset[str]
+    why: str
+    contact: Contact
+    sources: tuple[Source, ...]
+    checked: dt.date
+    local: bool = False  # comes from the deployer's extra file
+
+    @property
+    def national(self) -> bool:
+        return not self.regions and not self.departements
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    answer: tuple[str, ...]
+    examples: tuple[str, ...]
+    goto: str | None = None
+    goto_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    sources: dict[str, Source]
+    about: dict[str, Block]
+    domains_intro: Block
+    domains: tuple[Domain, ...]
+    modules_intro: Block
+    modules: tuple[Module, ...]
+    procedure: tuple[Step, ...]
+    questions: tuple[Question, ...]
+    fit_rules: tuple[FitRule, ...]
+    organisations: tuple[Organisation, ...]
+    faq: tuple[FaqEntry, ...]
+    small_talk: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def domain(self, domain_id: int) -> Domain | None:
+        return next((d for d in self.domains if d.id == domain_id), None)
+
+    def module(self, module_id: str) -> Module | None:
+        return next((m for m in self.modules if m.id == module_id), None)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def fit_result(self, answers: dict[str, str]) -> list[FitRule]:
+        """The headline rule (first one that matches) followed by every matching advice."""
+        headline = next(r for r in self.fit_rules if r.headline and r.matches(answers))
+        advice = [r for r in self.fit_rules if not r.headline and r.matches(answers)]
+        return [headline, *advice]
