@@ -41,6 +41,7 @@ class Config:
     advisers_file: Path | None
     retention_days: int
     concurrency: int
+    overall_rate: float
     log_level: str
 
     @classmethod
@@ -61,6 +62,7 @@ class Config:
             advisers_file=Path(advisers) if advisers else None,
             retention_days=_int("CLEA_RETENTION_DAYS", 90),
             concurrency=_int("CLEA_CONCURRENCY", 32),
+            overall_rate=float(_int("CLEA_RATE_LIMIT", 30)),
             log_level=_str("CLEA_LOG_LEVEL", "INFO").upper(),
         )
         if cfg.retention_days < 1:

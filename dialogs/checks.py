@@ -47,14 +47,17 @@ def check_screens(engine: Engine) -> list[Problem]:
                             "step": 0, "module": k.modules[0].id, "return": "menu",
                             "place": {"c": "Paris", "d": "75", "p": "75001"},
                             "candidates": [{"c": "Paris", "d": "75", "p": "75001"}]})
-    for state in engine.machine.states:
-        session.state = state
-        try:
-            replies = engine.screen(session)
-            if not replies:
-                raise ValueError("aucun message")
-        except Exception as exc:  # report, whatever the template did wrong
-            problems.append(Problem(f"templates/{state}.j2", "", f"{type(exc).__name__}: {exc}"))
+    full_answers = dict(session.answers)
+    for answers in (full_answers, {}):  # with every answer, and before any answer
+        session.answers = dict(answers)
+        for state in engine.machine.states:
+            session.state = state
+            try:
+                if not engine.screen(session):
+                    raise ValueError("aucun message")
+            except Exception as exc:  # report, whatever the template did wrong
+                problems.append(Problem(f"templates/{state}.j2", "",
+                                        f"{type(exc).__name__}: {exc}"))
     for kind in ("stale", "empty", "emoji_only", "unsupported", "error"):
         try:
             engine.handle(session, Event("unsupported")) if kind == "unsupported" else None

@@ -99,8 +99,40 @@ class Engine:
             replies = self._notice("error")
         return replies
 
+    def _repair(self, s: Session) -> None:
+        """A stored session may miss what its state needs (content changed, data cleared):
+        move it to the nearest state that can be shown, never crash."""
+        d, k = s.data, self.k
+
+        def place_ok(p: object) -> bool:
+            return isinstance(p, dict) and p.get("d") in geography.DEPARTEMENT_NAME
+
+        needs = {
+            "about": lambda: d.get("about") in k.about,
+            "domain": lambda: isinstance(d.get("domain"), int) and k.domain(d["domain"]),
+            "step": lambda: isinstance(d.get("step"), int) and 0 <= d["step"] < len(
+                k.procedure),
+            "module": lambda: isinstance(d.get("module"), str) and k.module(d["module"]),
+            "where_pick": lambda: d.get("candidates") and all(map(place_ok, d["candidates"])),
+            "where_confirm": lambda: d.get("candidates") and all(
+                map(place_ok, d["candidates"])),
+            "recap": lambda: place_ok(d.get("place")),
+            "handoff_consent": lambda: place_ok(d.get("place")),
+            "handoff_contact": lambda: place_ok(d.get("place")),
+            "handoff_done": lambda: place_ok(d.get("place")),
+        }
+        check = needs.get(s.state)
+        try:
+            ok = check() if check else True
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            fallback = "where_ask" if s.state.startswith(("where", "recap", "handoff")) else "menu"
+            self.machine.machine.set_state(fallback, s)
+
     def screen(self, session: Session) -> list[Reply]:
         """The current state's screen, as shown after a transition."""
+        self._repair(session)
         state = session.state
         ctx = self._context(session)
         if state.startswith("fit_") and state != "fit_result":

@@ -148,7 +148,11 @@ class Knowledge:
         return next((q for q in self.questions if q.id == question_id), None)
 
     def fit_result(self, answers: dict[str, str]) -> list[FitRule]:
-        """The headline rule (first one that matches) followed by every matching advice."""
-        headline = next(r for r in self.fit_rules if r.headline and r.matches(answers))
+        """The headline rule (first one that matches) followed by every matching advice.
+        Empty when answers are missing (the loader checks that complete answers always
+        find a headline)."""
+        headline = next((r for r in self.fit_rules if r.headline and r.matches(answers)), None)
+        if headline is None:
+            return []
         advice = [r for r in self.fit_rules if not r.headline and r.matches(answers)]
         return [headline, *advice]

@@ -1,0 +1,401 @@
+"""The Telegram channel, on python-telegram-bot 22.
+
+Every update becomes a dialogs `Event`; the engine's `Reply`s become messages with inline
+keyboards. Sessions live in SQLite, written once per turn before the replies go out, so a
+process killed at any moment resumes everyone at their step.
+
+Updates from different chats are handled concurrently; one chat's updates keep their
+order (`ChatOrderedProcessor`). Sending goes through `RetryingRateLimiter`: Telegram's
+flood limits, 429 retry_after waited out, network errors and 5xx retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import time
+from collections.abc import Awaitable
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+from telegram.request import HTTPXRequest
+
+from bot.config import Config
+from bot.storage import Storage
+from dialogs.engine import Engine
+from dialogs.model import Button, Event, LinkButton, Reply, Session
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    ("start", "Commencer"),
+    ("menu", "Revenir au menu"),
+    ("aide", "Aide et commandes"),
+    ("question", "Poser une question"),
+    ("contact", "Qui contacter près de chez moi"),
+    ("recommencer", "Tout reprendre depuis le début"),
+    ("oubli", "Effacer mes données"),
+    ("privacy", "Vos données et la confidentialité"),
+]
+SHARE_CONTACT_LABEL = "📱 Partager mon numéro"
+CANCEL_LABEL = "❌ Annuler"
+GROUP_INVITE = ("Bonjour 👋 Je réponds en privé, pour garder vos questions confidentielles. "
+                "Touchez le bouton pour me parler.")
+PURGE_EVERY_SECONDS = 24 * 3600
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, sequential within one chat.
+
+    python-telegram-bot's `concurrent_updates` alone may reorder one chat's updates; a
+    per-chat lock (FIFO in asyncio) keeps "1 then 2" in that order while other chats run.
+    """
+
+    def __init__(self, max_concurrent_updates: int):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[object, asyncio.Lock] = {}
+        self._waiting: dict[object, int] = {}
+
+    @staticmethod
+    def chat_key(update: object) -> object:
+        if isinstance(update, Update):
+            if update.effective_chat is not None:
+                return update.effective_chat.id
+            if update.effective_user is not None:
+                return ("user", update.effective_user.id)
+        return None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = self.chat_key(update)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter (flood limits, 429 retry_after) plus bounded retries with
+    exponential backoff on network errors and 5xx answers."""
+
+    def __init__(self, network_retries: int = 4, backoff: float = 0.5, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.network_retries = network_retries
+        self.backoff = backoff
+
+    async def process_request(self, callback, args, kwargs, endpoint, data,  # type: ignore[override]
+                              rate_limit_args):
+        attempt = 0
+        while True:
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                     rate_limit_args)
+            except (BadRequest, Forbidden, InvalidToken, Conflict, RetryAfter):
+                raise
+            except NetworkError as exc:
+                if attempt >= self.network_retries:
+                    log.error("%s failed after %d retries: %s", endpoint, attempt,
+                              type(exc).__name__)
+                    raise
+                delay = min(self.backoff * 2 ** attempt, 8.0) * (0.5 + random.random())
+                log.warning("%s: %s, retry %d in %.2fs", endpoint, type(exc).__name__,
+                            attempt + 1, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+
+def update_to_event(update: Update) -> Event | None:
+    """The dialog event for a private-chat update, or None when there is nothing to do."""
+    if update.callback_query is not None:
+        return Event("choice", update.callback_query.data or "")
+    message = update.effective_message
+    if message is None:
+        return None
+    if message.text is not None:
+        return Event("text", message.text)
+    if message.contact is not None:
+        own = (message.from_user is not None
+               and message.contact.user_id == message.from_user.id)
+        return Event("contact", message.contact.phone_number) if own else Event("unsupported")
+    if message.location is not None:
+        return Event("location")
+    return Event("unsupported")
+
+
+def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    rows = []
+    for row in reply.buttons:
+        rows.append([InlineKeyboardButton(b.label, url=b.url) if isinstance(b, LinkButton)
+                     else InlineKeyboardButton(b.label, callback_data=b.choice[:64])
+                     for b in row])
+    return InlineKeyboardMarkup(rows)
+
+
+def contact_keyboard(reply: Reply) -> ReplyKeyboardMarkup:
+    rows: list[list[KeyboardButton]] = [[KeyboardButton(SHARE_CONTACT_LABEL, request_contact=True)]]
+    for row in reply.buttons:
+        rows.extend([KeyboardButton(b.label)] for b in row if isinstance(b, Button))
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+class TelegramChannel:
+    """Turns updates into events and replies into Bot API calls."""
+
+    def __init__(self, engine: Engine, storage: Storage, config: Config):
+        self.engine = engine
+        self.storage = storage
+        self.config = config
+        self.bot_username: str | None = None
+        self._purge_task: asyncio.Task | None = None
+
+    # --- wiring ---------------------------------------------------------------------------
+
+    def build_application(self) -> Application:
+        cfg = self.config
+        request = HTTPXRequest(connection_pool_size=max(8, cfg.concurrency * 2),
+                               connect_timeout=5.0, read_timeout=15.0, write_timeout=15.0,
+                               pool_timeout=10.0)
+        builder = (ApplicationBuilder().token(cfg.token or "")
+                   .request(request)
+                   .get_updates_request(HTTPXRequest(connect_timeout=5.0, read_timeout=40.0))
+                   .rate_limiter(RetryingRateLimiter(max_retries=5,
+                                                     overall_max_rate=cfg.overall_rate,
+                                                     group_max_rate=20))
+                   .concurrent_updates(ChatOrderedProcessor(cfg.concurrency))
+                   .post_init(self._post_init)
+                   .post_stop(self._post_stop)
+                   .post_shutdown(self._post_shutdown))
+        if cfg.api_base_url:
+            builder = builder.base_url(cfg.api_base_url)
+        if cfg.api_file_url:
+            builder = builder.base_file_url(cfg.api_file_url)
+        app = builder.build()
+        app.add_handler(TypeHandler(Update, self.on_update))
+        app.add_error_handler(self.on_error)
+        return app
+
+    async def _post_init(self, app: Application) -> None:
+        me = await app.bot.get_me()
+        self.bot_username = me.username
+        try:
+            await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        except TelegramError as exc:
+            log.warning("could not register the commands: %s", type(exc).__name__)
+        self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
+        log.info("bot @%s ready", self.bot_username)
+
+    async def _post_stop(self, app: Application) -> None:
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
+
+    async def _post_shutdown(self, app: Application) -> None:
+        with contextlib.suppress(Exception):
+            self.storage.close()
+
+    async def _purge_daily(self) -> None:
+        while True:
+            await asyncio.sleep(PURGE_EVERY_SECONDS)
+            try:
+                n = self.storage.purge(self.config.retention_days)
+                log.info("daily purge: %d sessions removed", n)
+            except Exception:
+                log.exception("daily purge failed")
+
+    # --- updates --------------------------------------------------------------------------
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        if update.callback_query is not None:
+            # Answer at once so the button stops spinning, whatever happens next.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        if chat.type != ChatType.PRIVATE:
+            await self.on_group_update(update, context)
+            return
+        event = update_to_event(update)
+        if event is None:
+            return
+        await self.handle_private(update, context, event)
+
+    async def on_group_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In groups and channels: only invite people to talk in private."""
+        if update.effective_chat is None or update.effective_chat.type == ChatType.CHANNEL:
+            return
+        message = update.message
+        if message is None or not message.text:
+            return
+        mention = f"@{self.bot_username}".lower() if self.bot_username else None
+        addressed = message.text.startswith("/") or (mention and mention in message.text.lower())
+        if not addressed:
+            return
+        url = f"https://t.me/{self.bot_username}" if self.bot_username else None
+        markup = (InlineKeyboardMarkup([[InlineKeyboardButton("💬 Me parler en privé", url=url)]])
+                  if url else None)
+        await self._send(context, update.effective_chat.id, GROUP_INVITE, markup, update)
+
+    async def handle_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                             event: Event) -> None:
+        chat_id = update.effective_chat.id
+        user = f"tg:{chat_id}"
+        try:
+            session = self.storage.load(user)
+        except Exception:
+            log.exception("could not read the session of update %s", update.update_id)
+            session = Session(user)
+        previous_state = session.state
+        if session.data.get("u", -1) >= update.update_id:
+            # Delivered again after a restart: the turn was already applied; show the screen.
+            replies = self.engine.screen(session)
+        else:
+            replies = self.engine.handle(session, event)
+            session.data["u"] = update.update_id
+            try:
+                self.storage.save(session)
+            except Exception:
+                log.error("could not save the session of update %s: %s", update.update_id,
+                          "database error", exc_info=True)
+        remove_contact_keyboard = (previous_state == "handoff_contact"
+                                   and session.state != "handoff_contact")
+        await self.deliver(context, update, chat_id, replies, remove_contact_keyboard)
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int,
+                      replies: list[Reply], remove_contact_keyboard: bool = False) -> None:
+        to_person = [r for r in replies if not r.to_adviser]
+        for note in (r for r in replies if r.to_adviser):
+            if self.config.adviser_chat_id is not None:
+                await self._send(context, self.config.adviser_chat_id, note.text, None, update)
+        if len(to_person) >= 3:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        pressed = update.callback_query.message if update.callback_query else None
+        if (isinstance(pressed, Message) and len(to_person) == 1 and not to_person[0].image
+                and not to_person[0].request and not remove_contact_keyboard):
+            if await self._edit(context, pressed, to_person[0], update):
+                return
+        for reply in to_person:
+            markup: Any = inline_keyboard(reply)
+            if reply.request == "contact":
+                markup = contact_keyboard(reply)
+            elif remove_contact_keyboard and markup is None:
+                markup = ReplyKeyboardRemove()
+                remove_contact_keyboard = False
+            if reply.image is not None:
+                await self._send_photo(context, chat_id, reply, markup, update)
+            else:
+                await self._send(context, chat_id, reply.text, markup, update)
+
+    async def _edit(self, context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply,
+                    update: Update) -> bool:
+        """Replace the screen whose button was pressed. False: send a new message instead."""
+        try:
+            await context.bot.edit_message_text(reply.text, chat_id=message.chat_id,
+                                                message_id=message.message_id,
+                                                parse_mode=ParseMode.HTML,
+                                                reply_markup=inline_keyboard(reply),
+                                                disable_web_page_preview=True)
+            return True
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            return False
+        except TelegramError as exc:
+            log.error("edit for update %s failed: %s", update.update_id, type(exc).__name__)
+            return False
+
+    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+                    markup: Any, update: Update) -> None:
+        try:
+            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                           reply_markup=markup, disable_web_page_preview=True)
+        except Forbidden:
+            log.info("chat of update %s blocked the bot", update.update_id)
+        except TelegramError as exc:
+            log.error("reply to update %s not delivered: %s", update.update_id,
+                      type(exc).__name__)
+
+    async def _send_photo(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply,
+                          markup: Any, update: Update) -> None:
+        try:
+            await context.bot.send_photo(chat_id, reply.image, caption=reply.text,
+                                         parse_mode=ParseMode.HTML, reply_markup=markup)
+        except TelegramError as exc:
+            log.error("photo for update %s not delivered: %s", update.update_id,
+                      type(exc).__name__)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("unhandled error on update %s: %s", update_id,
+                  type(context.error).__name__, exc_info=context.error)
+
+
+def run(config: Config) -> None:
+    """Start the bot: polling by default, webhook when CLEA_WEBHOOK_URL is set."""
+    from bot.app import build_engine, open_storage
+
+    started = time.perf_counter()
+    engine = build_engine(config)
+    storage = open_storage(config)
+    channel = TelegramChannel(engine, storage, config)
+    app = channel.build_application()
+    log.info("start-up took %.2fs", time.perf_counter() - started)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    if config.webhook_url:
+        path = urlparse(config.webhook_url).path.lstrip("/")
+        app.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=path,
+                        webhook_url=config.webhook_url, secret_token=config.webhook_secret,
+                        allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals,
+                        poll_interval=0.0, timeout=10)

@@ -1,0 +1,75 @@
+"""The console channel in a real subprocess, scripted through stdin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def console(script: str, db, extra_env: dict | None = None, *args: str) -> str:
+    env = dict(os.environ, CLEA_DB_PATH=str(db), **(extra_env or {}))
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    done = subprocess.run([sys.executable, "-m", "bot", "console", *args], input=script,
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def test_transcript_reads_like_a_conversation(tmp_path):
+    out = console("/start\n1\n", tmp_path / "c.sqlite3")
+    lines = out.splitlines()
+    assert lines[0] == "> /start"
+    assert "[1] 🔎 Qu'est-ce que CléA ?" in lines
+    assert "> 1" in lines
+    after = out.split("> 1", 1)[1]
+    assert "certificat" in after and "[1] ➡️ Pour qui ?" in after
+
+
+def test_whole_fit_check_by_numbers_and_typing(tmp_path):
+    script = "/start\n2\n2\naucun diplome\n1\n3\n3\n"
+    out = console(script, tmp_path / "c.sqlite3")
+    assert "Question 5 sur 5" in out
+    assert "fait pour vous" in out  # no diploma → headline for the core audience
+    assert "Lire et écrire" in out  # hard reading → illiteracy module suggested
+
+
+def test_where_flow_and_links(tmp_path):
+    script = "/start\n6\nst etienne\n1\n2\n2\n"
+    out = console(script, tmp_path / "c.sqlite3")
+    assert "Saint-Étienne (42)" in out and "Auvergne-Rhône-Alpes" in out
+    assert "Ma fiche CléA" in out and "France Travail" in out
+    assert ": https://www.francetravail.fr" in out  # link buttons print their address
+
+
+def test_sessions_survive_between_runs(tmp_path):
+    db = tmp_path / "c.sqlite3"
+    first = console("/start\n2\n1\n", db)
+    assert "Question 2 sur 5" in first
+    # A new process, the same store: typing an answer continues at question 2.
+    out = console("Aucun diplôme\n", db)
+    assert "Question 3 sur 5" in out
+
+
+def test_deep_link_payload_and_bad_input(tmp_path):
+    out = console("/start mlyon-diag\n\n😀\n/inconnue\n" + "a" * 5000 + "\n",
+                  tmp_path / "c.sqlite3")
+    assert "Question 1 sur 5" in out
+    assert "Je n'ai rien reçu" in out
+    assert "émojis" in out
+    assert "Je ne connais pas la commande /inconnue" in out
+    assert out.count("> ") >= 5
+
+
+def test_graph_command_writes_mermaid(tmp_path):
+    target = tmp_path / "graph.mmd"
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "-o", str(target)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    text = target.read_text()
+    assert text.startswith("---") or "stateDiagram" in text
+    for state in ("menu", "fit_situation", "fit_result", "where_ask", "recap"):
+        assert state in text

@@ -1,0 +1,189 @@
+"""The shipped content loads, carries every seed fact, and broken copies fail precisely."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.loader import CONTENT_DIR, ContentError, load
+from knowledge.model import Knowledge
+
+from .conftest import ROOT
+
+
+def all_text(block) -> str:
+    return " ".join(block.messages).lower()
+
+
+def test_every_block_has_dated_sources(knowledge: Knowledge):
+    blocks = [*knowledge.about.values(), knowledge.domains_intro, knowledge.modules_intro,
+              *knowledge.domains, *knowledge.modules, *knowledge.procedure]
+    for block in blocks:
+        assert block.sources, f"{block.id} has no source"
+        for s in block.sources:
+            assert s.url and s.checked.year >= 2026 and s.confidence in {"H", "M"}
+
+
+def test_seed_facts_are_present(knowledge: Knowledge):
+    about = knowledge.about
+    assert "certificat" in all_text(about["what"])
+    assert "pas un diplôme" in all_text(about["not_diploma"])
+    assert "tous les métiers" in all_text(about["all_sectors"])
+    audience = all_text(about["audience"])
+    assert "salariés sans diplôme" in audience and "cherchent un emploi" in audience
+    assert "éloignées de la formation" in audience
+    certificate = all_text(about["certificate"])
+    assert "numérique" in certificate and "papier" in certificate
+    support = all_text(about["support"])
+    assert "gratuit" in support and "situation" in support and "habitez" in support
+
+
+def test_seven_domains_with_official_titles(knowledge: Knowledge):
+    assert [d.id for d in knowledge.domains] == [1, 2, 3, 4, 5, 6, 7]
+    titles = [d.official_title for d in knowledge.domains]
+    assert titles[0] == "La communication en français"
+    assert "calcul" in titles[1] and "numérique" in titles[2] and "équipe" in titles[3]
+    assert "autonomie" in titles[4] and "apprendre à apprendre" in titles[5]
+    assert "hygiène" in titles[6] and "sécurité" in titles[6]
+    for d in knowledge.domains:
+        assert d.plain and d.example and d.label
+
+
+def test_modules(knowledge: Knowledge):
+    ids = {m.id for m in knowledge.modules}
+    assert ids == {"numerique", "illettrisme", "qualification"}
+    numerique = all_text(knowledge.module("numerique"))
+    for idea in ("chercher une information", "sécurité", "en ligne"):
+        assert idea in numerique
+    assert "lire et à écrire" in all_text(knowledge.module("illettrisme"))
+    assert "qualification" in all_text(knowledge.module("qualification"))
+
+
+def test_procedure_in_order(knowledge: Knowledge):
+    ids = [s.id for s in knowledge.procedure]
+    assert ids == ["organisme", "conseiller", "evaluation", "jury", "formation",
+                   "nouvelle_evaluation", "certificat"]
+    text = {s.id: s.text.lower() for s in knowledge.procedure}
+    assert "organisme évaluateur" in text["organisme"]
+    assert "ouvre votre dossier" in text["conseiller"]
+    assert "jury" in text["jury"] and "employeurs" in text["jury"]
+    assert "seulement sur ce qui manque" in text["formation"]
+    assert "nouvelle évaluation" in text["nouvelle_evaluation"]
+    assert "numérique" in text["certificat"] and "papier" in text["certificat"]
+
+
+def test_no_low_confidence_source_is_shipped(knowledge: Knowledge):
+    assert {s.confidence for s in knowledge.sources.values()} <= {"H", "M"}
+
+
+def test_directory_entries_are_sourced(knowledge: Knowledge):
+    for org in knowledge.organisations:
+        assert org.sources and org.checked
+        assert org.contact.url or org.contact.phone
+    phones = {o.id: o.contact.phone for o in knowledge.organisations if o.contact.phone}
+    assert phones == {"france_travail": "3949"}  # the only phone number verified H
+
+
+def copy_content(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), [
+    ("clea.yaml", '    label: "Calculer et raisonner"\n', "",
+     ["clea.yaml", "domains[1] (id 2)", "champ « label » manquant"]),
+    ("clea.yaml", "  - id: 3\n", "  - id: 2\n", ["clea.yaml", "identifiant « 2 » en double"]),
+    ("clea.yaml", "  - id: 4\n", '  - id: "quatre"\n', ["type str, attendu int"]),
+    ("clea.yaml", "sources: [seed, transitionspro-na]", "sources: [seed, inconnue]",
+     ["clea.yaml", "procedure[0] (id organisme)", "source inconnue « inconnue »"]),
+    ("directory.yaml", "    checked: 2026-11-26\n", "",
+     ["directory.yaml", "organisations[0] (id france_travail)", "« checked » manquant"]),
+    ("directory.yaml", "    sources: [francetravail-inscription, datagouv-agences-ft]\n", "",
+     ["directory.yaml", "id france_travail", "« sources » manquant"]),
+    ("fit.yaml", "when: {goal: [digital]}", "when: {goal: [numerik]}",
+     ["fit.yaml", "id goal_digital", "option inconnue « numerik »"]),
+    ("fit.yaml", "    headline: true\n    when: {diploma: [none]}",
+     "    when: {diploma: [none]}", ["fit.yaml", "aucune règle « headline »"]),
+    ("faq.yaml", "goto: about:cost", "goto: about:prix",
+     ["faq.yaml", "destination inconnue « about:prix »"]),
+    ("sources.yaml", "    confidence: M\n", "    confidence: L\n",
+     ["sources.yaml", "seules H et M sont publiées"]),
+    ("clea.yaml", "domains_intro:\n", "domains_intro: [\n", ["clea.yaml", "YAML illisible"]),
+])
+def test_broken_content_names_file_entry_and_problem(tmp_path, file, old, new, expected):
+    content = copy_content(tmp_path)
+    replace(content / file, old, new)
+    with pytest.raises(ContentError) as err:
+        load(content)
+    message = str(err.value)
+    for part in expected:
+        assert part in message, message
+
+
+def test_several_problems_are_reported_together(tmp_path):
+    content = copy_content(tmp_path)
+    replace(content / "clea.yaml", '    label: "Calculer et raisonner"\n', "")
+    replace(content / "directory.yaml", "    checked: 2026-11-26\n", "")
+    with pytest.raises(ContentError) as err:
+        load(content)
+    assert {p.file for p in err.value.problems} == {"clea.yaml", "directory.yaml"}
+
+
+def test_extra_directory_is_validated_and_ranked_first(tmp_path, knowledge):
+    extra = tmp_path / "local.yaml"
+    extra.write_text("""
+organisations:
+  - id: greta_loire
+    name: "Organisme local"
+    kind: evaluator
+    audience: [all]
+    coverage: {departements: [42]}
+    why: "Un organisme évaluateur près de chez vous."
+    contact: {url: "https://example.org/clea"}
+    sources: [{url: "https://example.org/clea", checked: 2026-11-20}]
+    checked: 2026-11-20
+""", encoding="utf-8")
+    k = load(extra_directory=extra)
+    assert k.organisations[0].id == "greta_loire" and k.organisations[0].local
+    extra.write_text(extra.read_text().replace("[42]", "[420]").replace(
+        "    checked: 2026-11-20\n", "", 1), encoding="utf-8")
+    with pytest.raises(ContentError) as err:
+        load(extra_directory=extra)
+    assert "département « 420 » inconnu" in str(err.value)
+    assert str(extra) in str(err.value)
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_check_command_exit_codes(tmp_path):
+    ok = run_cli("check")
+    assert ok.returncode == 0, ok.stderr
+    content = copy_content(tmp_path)
+    replace(content / "clea.yaml", '    label: "Calculer et raisonner"\n', "")
+    bad = run_cli("check", "--content", str(content))
+    assert bad.returncode == 1
+    assert "clea.yaml › domains[1] (id 2)" in bad.stderr
+
+
+def test_check_finds_broken_template(tmp_path):
+    from dialogs.checks import check_templates
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "menu.j2").write_text("{% if x %}oups", encoding="utf-8")
+    problems = check_templates(templates)
+    assert problems and problems[0].file == "templates/menu.j2"

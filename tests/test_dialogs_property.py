@@ -1,0 +1,59 @@
+"""Random sequences of events in random states: never an exception, always a reply."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialogs.engine import Engine
+from dialogs.model import Event, Session
+from knowledge.loader import load
+
+ENGINE = Engine(load(), handoff_enabled=True)
+STATES = ENGINE.machine.states
+
+
+def _valid_choices() -> list[str]:
+    """Every choice id any screen can show, plus navigation ids."""
+    found = {"resume", "menu", "forget_yes", "forget_no", "restart", "steps"}
+    s = Session("probe", answers={"situation": "employee", "disability": "no"},
+                data={"about": "what", "domain": 1, "step": 0, "module": "numerique",
+                      "place": {"c": "Paris", "d": "75", "p": "75001"},
+                      "candidates": [{"c": "Paris", "d": "75", "p": "75001"},
+                                     {"c": "Lyon", "d": "69", "p": None}]})
+    for state in STATES:
+        s.state = state
+        for reply in ENGINE.screen(s):
+            found.update(b.choice for b in reply.choices())
+    return sorted(found)
+
+
+CHOICES = _valid_choices()
+
+events = st.one_of(
+    st.builds(lambda c: Event("choice", c), st.sampled_from(CHOICES)),
+    st.builds(lambda c: Event("choice", c), st.text(max_size=80)),
+    st.builds(lambda t: Event("text", t), st.text(max_size=300)),
+    st.builds(lambda t: Event("text", t), st.sampled_from(
+        ["42000", "st etienne", "c koi clea", "06 12 34 56 78", "oui", "/menu", "/oubli",
+         "/start mlyon-diag", "/recommencer", "faut payer", "🙂", "", "abc"])),
+    st.builds(lambda c: Event("command", c), st.sampled_from(
+        ["start", "menu", "aide", "recommencer", "oubli", "privacy", "xyz"])),
+    st.builds(lambda p: Event("start", payload=p), st.one_of(st.none(), st.text(max_size=70))),
+    st.sampled_from([Event("unsupported"), Event("location"), Event("contact", "+33612345678")]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(state=st.sampled_from(STATES), sequence=st.lists(events, min_size=1, max_size=12))
+def test_random_events_never_raise_and_always_reply(state, sequence):
+    session = Session("prop", state=state,
+                      data={"about": "what", "domain": 3, "step": 2, "module": "numerique"})
+    for event in sequence:
+        replies = ENGINE.handle(session, event)
+        assert replies, f"no reply to {event} in {session.state}"
+        assert all(r.text.strip() for r in replies)
+        assert session.state in STATES
+        # Every screen must be renderable after any event: nobody gets stuck.
+        assert ENGINE.screen(session)
+        Session.from_json("prop", session.to_json())

@@ -1,0 +1,73 @@
+"""SQLite storage: real files, schema migration, erase, purge, anonymous counters."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from bot.storage import SCHEMA_VERSION, Storage
+from dialogs.model import Session
+
+
+def test_round_trip_and_schema(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = Storage(path)
+    s = Session("tg:1", state="fit_goal", answers={"situation": "employee"}, referral="mlyon")
+    store.save(s)
+    store.close()
+    again = Storage(path)
+    assert again.schema_version() == SCHEMA_VERSION
+    loaded = again.load("tg:1")
+    assert (loaded.state, loaded.answers, loaded.referral) == ("fit_goal",
+                                                                {"situation": "employee"},
+                                                                "mlyon")
+    assert again.load("tg:2").state == "menu"
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_migration_from_empty_v0_database(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    sqlite3.connect(path).execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    store = Storage(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    store.save(Session("tg:1"))
+
+
+def test_corrupt_row_gives_a_fresh_session(tmp_path):
+    store = Storage(tmp_path / "s.sqlite3")
+    store.db.execute("INSERT INTO sessions VALUES ('tg:9', 'not json', 0)")
+    assert store.load("tg:9").state == "menu"
+
+
+def test_counted_once_per_stage_and_erased_without_trace(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = Storage(path)
+    for _ in range(3):  # restarting the conversation does not count again
+        s = store.load("tg:77")
+        s.referral = "mlyon"
+        s.reached = {"start", "fit_done"}
+        store.save(s)
+    rows = {(stage, n) for _, _, stage, n in store.figures("mlyon")}
+    assert rows == {("start", 1), ("fit_done", 1)}
+    s = store.load("tg:77")
+    s.erase_requested = True
+    store.save(s)
+    store.close()
+    db = sqlite3.connect(path)
+    person = Storage(path).person("tg:77")
+    dump = "\n".join(db.iterdump())
+    assert "tg:77" not in dump and person not in dump
+    # The anonymous totals stay.
+    assert db.execute("SELECT SUM(n) FROM counters").fetchone()[0] == 2
+
+
+def test_purge_by_age(tmp_path):
+    store = Storage(tmp_path / "s.sqlite3")
+    old = Session("tg:old", referral="c1", updated=time.time() - 91 * 86400)
+    old.reached = {"start"}
+    store.save(old)
+    store.save(Session("tg:new"))
+    assert store.purge(90) == 1
+    assert store.count_sessions() == 1
+    assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 0
