@@ -1,0 +1,84 @@
+"""Run the real Telegram channel against the fake Bot API, in-process or as a subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from telegram import Update
+
+from bot.config import Config
+from bot.storage import Storage
+from bot.telegram import TelegramChannel
+from dialogs.engine import Engine
+from knowledge.model import Knowledge
+from tests.fake_bot_api import TOKEN, FakeBotApi
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_config(api: FakeBotApi, db: Path, **overrides) -> Config:
+    values = dict(token=TOKEN, api_base_url=api.base_url, api_file_url=api.file_url,
+                  db_path=db, webhook_url=None, webhook_secret=None,
+                  webhook_listen="127.0.0.1", webhook_port=0, directory_extra=None,
+                  adviser_chat_id=None, advisers_file=None, retention_days=90,
+                  concurrency=32, overall_rate=0.0, log_level="INFO")
+    values.update(overrides)
+    return Config(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(api: FakeBotApi, knowledge: Knowledge, db: Path,
+                      **overrides) -> AsyncIterator[TelegramChannel]:
+    """The whole channel with polling, in this event loop."""
+    config = make_config(api, db, **overrides)
+    engine = Engine(knowledge, handoff_enabled=config.adviser_chat_id is not None,
+                    retention_days=config.retention_days)
+    storage = Storage(config.db_path)
+    channel = TelegramChannel(engine, storage, config)
+    app = channel.build_application()
+    await app.initialize()
+    await channel._post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1,
+                                    allowed_updates=Update.ALL_TYPES)
+    await app.start()
+    channel.app = app
+    try:
+        yield channel
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await channel._post_stop(app)
+        await app.shutdown()
+        storage.close()
+
+
+def bot_env(api: FakeBotApi, db: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
+               TELEGRAM_API_FILE_URL=api.file_url, CLEA_DB_PATH=str(db), CLEA_RATE_LIMIT="0")
+    env.update(extra)
+    return env
+
+
+def start_bot_process(api: FakeBotApi, db: Path, **extra: str) -> subprocess.Popen:
+    before = api.get_updates_count
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "telegram"], cwd=ROOT,
+                            env=bot_env(api, db, **extra), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    if not api.wait_until(lambda: api.get_updates_count > before or proc.poll() is not None,
+                          30):
+        proc.kill()
+        raise RuntimeError("bot did not start polling")
+    if proc.poll() is not None:
+        raise RuntimeError(f"bot exited: {proc.stderr.read()}")
+    return proc
+
+
+def kill_hard(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)

@@ -1,0 +1,256 @@
+"""The Telegram channel against a real local HTTP server speaking the Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.fake_bot_api import Fault
+from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
+
+CHAT = 4242
+
+
+def texts(api, chat=CHAT):
+    return [c.text for c in api.sent(chat)]
+
+
+async def wait_texts(api, chat, count, timeout=10.0):
+    assert await api.wait_async(lambda: len(api.sent(chat)) >= count, timeout), texts(api, chat)
+    await asyncio.sleep(0.05)  # let any extra message of the same turn arrive
+    return api.sent(chat)
+
+
+async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        commands = api.calls_of("setMyCommands")
+        assert commands and {c["command"] for c in commands[0].params["commands"]} >= {
+            "start", "menu", "aide", "recommencer", "oubli"}
+        api.push_text(CHAT, "/start")
+        sent = await wait_texts(api, CHAT, 2)
+        assert "Bonjour" in sent[0].text
+        assert sent[-1].callback_data() == ["discover", "fit", "steps", "modules", "ask",
+                                            "where"]
+        menu_id = sent[-1].params["_message_id"]
+        # A one-message screen replaces the pressed one instead of piling up.
+        api.press(CHAT, "steps")
+        assert await api.wait_async(lambda: len(api.calls_of("editMessageText")) == 1)
+        assert "Étape 1 sur 7" in api.calls_of("editMessageText")[0].text
+        api.push_callback(CHAT, "step:1", menu_id)
+        assert await api.wait_async(lambda: len(api.calls_of("editMessageText")) == 2)
+        edit = api.calls_of("editMessageText")[-1]
+        assert "Étape 2 sur 7" in edit.text
+        assert int(edit.params["message_id"]) == menu_id
+        assert len(api.calls_of("answerCallbackQuery")) == 2
+        n = len(api.sent(CHAT))
+        api.push_text(CHAT, "/menu")
+        await wait_texts(api, CHAT, n + 1)
+        for choice in ("fit", "answer:job_seeker", "answer:none", "answer:job", "answer:easy",
+                       "skip"):
+            n = len(api.sent(CHAT))
+            api.press(CHAT, choice)
+            await wait_texts(api, CHAT, n + 1)
+        assert any("fait pour vous" in t for t in texts(api))
+        n = len(api.sent(CHAT))
+        api.press(CHAT, "where")
+        await wait_texts(api, CHAT, n + 1)
+        n = len(api.sent(CHAT))
+        api.push_text(CHAT, "42000")
+        await wait_texts(api, CHAT, n + 1)
+        assert "Saint-Étienne (42)" in texts(api)[-1]
+        n = len(api.sent(CHAT))
+        api.press(CHAT, "yes")
+        sent = await wait_texts(api, CHAT, n + 3)
+        card = "\n".join(c.text for c in sent[n:])
+        assert "Ma fiche CléA" in card and "France Travail" in card and "3949" in card
+        urls = [b.get("url") for c in sent[n:] for b in c.buttons() if b.get("url")]
+        assert "https://www.francetravail.fr" in urls
+        assert all(c.params.get("parse_mode") == "HTML" for c in sent)
+
+
+async def test_forged_and_stale_buttons(api, knowledge, tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        api.push_text(CHAT, "/start")
+        await wait_texts(api, CHAT, 2)
+        for data in ("zz:999", "answer:employee", "domain:-1"):
+            n = len(api.sent(CHAT))
+            api.push_callback(CHAT, data)
+            sent = await wait_texts(api, CHAT, n + 1)
+            assert "plus valable" in sent[-1].text
+        assert len(api.calls_of("answerCallbackQuery")) == 3
+
+
+async def test_non_text_messages_and_groups(api, knowledge, tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        api.push({"message": api.message(CHAT, None, sticker={
+            "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
+            "height": 1, "is_animated": False, "is_video": False})})
+        sent = await wait_texts(api, CHAT, 1)
+        assert "messages écrits" in sent[-1].text
+        api.push_text(-100123, "/start", chat_type="supergroup", user_id=7)
+        api.push_text(-100123, "bonjour tout le monde", chat_type="supergroup", user_id=7)
+        api.push_text(-100999, "annonce", chat_type="channel")
+        assert await api.wait_async(lambda: api.sent(-100123))
+        await asyncio.sleep(0.3)
+        group = api.sent(-100123)
+        assert len(group) == 1 and "en privé" in group[0].text
+        assert group[0].buttons()[0]["url"] == "https://t.me/clea_test_bot"
+        assert not api.sent(-100999)
+
+
+async def test_429_retry_after_is_waited_out(api, knowledge, tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        api.inject("sendMessage", Fault("429", 1))
+        started = time.monotonic()
+        api.push_text(CHAT, "/aide")
+        sent = await wait_texts(api, CHAT, 2, timeout=15)
+        assert time.monotonic() - started >= 1.0
+        failed = [c for c in api.calls_of("sendMessage") if not c.ok]
+        assert len(failed) == 1
+        assert sum("Les commandes" in c.text for c in sent) == 1  # delivered once
+
+
+@pytest.mark.parametrize("fault", ["500", "drop"])
+async def test_server_errors_are_retried(api, knowledge, tmp_path, fault):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        api.inject("sendMessage", Fault(fault), Fault(fault))
+        api.push_text(CHAT, "/start")
+        sent = await wait_texts(api, CHAT, 2, timeout=20)
+        assert sum("Bonjour" in c.text for c in sent) == 1
+        assert len([c for c in api.calls_of("sendMessage") if not c.ok]) == 2
+
+
+async def test_two_hundred_chats_at_once(api, knowledge, tmp_path):
+    chats = list(range(10_000, 10_200))
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        for chat in chats:
+            api.push_text(chat, "/start")
+        for chat in chats:
+            api.push_callback(chat, "fit")
+        for i, chat in enumerate(chats):
+            api.push_callback(chat, "answer:employee" if i % 2 else "answer:job_seeker")
+        assert await api.wait_async(
+            lambda: all(len(api.sent(c)) >= 5 for c in chats), 60)
+        for i, chat in enumerate(chats):
+            got = texts(api, chat)
+            assert "Bonjour" in got[0]
+            assert "Question 1 sur 5" in got[3]
+            assert "Question 2 sur 5" in got[4]
+        channel_db = tmp_path / "db.sqlite3"
+    import sqlite3
+
+    rows = dict(sqlite3.connect(channel_db).execute("SELECT user, data FROM sessions"))
+    for i, chat in enumerate(chats):
+        data = json.loads(rows[f"tg:{chat}"])
+        assert data["a"] == {"situation": "employee" if i % 2 else "job_seeker"}
+
+
+async def test_handoff_through_telegram(api, knowledge, tmp_path):
+    advisers = -100777
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=advisers):
+        api.push_text(CHAT, "/start contact")
+        await wait_texts(api, CHAT, 2)
+        for step in ("75011", "yes", "answer:employee", "answer:no", "handoff", "no",
+                     "handoff", "yes"):
+            n = len(api.sent(CHAT))
+            if step.isdigit():
+                api.push_text(CHAT, step)
+            else:
+                api.press(CHAT, step)
+            await wait_texts(api, CHAT, n + 1)
+        assert not api.sent(advisers)  # refused first: nothing was sent
+        ask = api.sent(CHAT)[-1]
+        keyboard = ask.params["reply_markup"]["keyboard"]
+        assert keyboard[0][0]["request_contact"] is True
+        n = len(api.sent(CHAT))
+        api.push({"message": api.message(CHAT, None, contact={
+            "phone_number": "+33612345678", "first_name": "Test", "user_id": CHAT})})
+        await wait_texts(api, CHAT, n + 2)
+        assert await api.wait_async(lambda: api.sent(advisers))
+        note = api.sent(advisers)[0].text
+        assert "+33612345678" in note and "Paris (75)" in note
+        confirmation = api.sent(CHAT)[n]
+        assert "envoyé" in confirmation.text
+        assert confirmation.params["reply_markup"] == {"remove_keyboard": True}
+
+
+def test_kill_9_mid_conversation_then_resume(api, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    proc = start_bot_process(api, db)
+    try:
+        api.push_text(CHAT, "/start")
+        api.wait_for_replies(CHAT, 2)
+        for choice, count in (("fit", 4), ("answer:job_seeker", 5), ("answer:none", 6)):
+            api.press(CHAT, choice)
+            api.wait_for_replies(CHAT, count)
+        assert "Question 3 sur 5" in texts(api)[-1]
+    finally:
+        kill_hard(proc)
+    proc = start_bot_process(api, db)
+    try:
+        n = len(api.sent(CHAT))
+        api.press(CHAT, "answer:digital")
+        api.wait_for_replies(CHAT, n + 1)
+        assert "Question 4 sur 5" in texts(api)[-1]
+        for choice in ("answer:easy", "skip"):
+            n = len(api.sent(CHAT))
+            api.press(CHAT, choice)
+            api.wait_for_replies(CHAT, n + 1)
+        # The result ends with the message that carries the "who to contact" button.
+        assert api.wait_until(lambda: "where" in api.sent(CHAT)[-1].callback_data())
+        result = "\n".join(texts(api)[n:])
+        # Answers given before the kill are still there: job seeker without diploma.
+        assert "fait pour vous" in result and "France Travail" in result
+        assert "CléA Numérique" in result
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0  # graceful shutdown on SIGTERM
+
+
+def test_webhook_checks_the_secret(api, tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
+    proc = None
+    try:
+        import subprocess
+        import sys
+
+        from tests.telegram_helpers import ROOT, bot_env
+
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "telegram"], cwd=ROOT,
+                                env=bot_env(api, tmp_path / "db.sqlite3", CLEA_WEBHOOK_URL=url,
+                                            CLEA_WEBHOOK_SECRET="s3cret",
+                                            CLEA_WEBHOOK_LISTEN="127.0.0.1",
+                                            CLEA_WEBHOOK_PORT=str(port)),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert api.wait_until(lambda: api.calls_of("setWebhook"), 30), proc.stderr
+        hook = api.calls_of("setWebhook")[0].params
+        assert hook["url"] == url and hook["secret_token"] == "s3cret"
+        update = {"update_id": 1, "message": api.message(CHAT, "/start")}
+
+        def post(secret):
+            req = urllib.request.Request(url, data=json.dumps(update).encode(), headers={
+                "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret})
+            try:
+                return urllib.request.urlopen(req, timeout=5).status
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        assert api.wait_until(lambda: post("wrong") == 403, 10)
+        assert not api.sent(CHAT)
+        assert post("s3cret") == 200
+        assert api.wait_for_replies(CHAT, 2)
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
