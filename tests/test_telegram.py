@@ -137,7 +137,7 @@ async def test_two_hundred_chats_at_once(api, knowledge, tmp_path):
             api.push_callback(chat, "answer:employee" if i % 2 else "answer:job_seeker")
         assert await api.wait_async(
             lambda: all(len(api.sent(c)) >= 5 for c in chats), 60)
-        for i, chat in enumerate(chats):
+        for chat in chats:
             got = texts(api, chat)
             assert "Bonjour" in got[0]
             assert "Question 1 sur 5" in got[3]
