@@ -45,8 +45,12 @@ class ConversationMachine:
     """Builds the machine from the content (fit questions come from fit.yaml)."""
 
     def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
-                 machine_cls: type[Machine] = Machine, **machine_kwargs: object):
+                 machine_cls: type[Machine] = Machine, navigation_from: str = "*",
+                 **machine_kwargs: object):
+        """`navigation_from`: source of the "go to" events; "*" (everywhere) for the real
+        machine, "menu" to draw a readable map."""
         self.k = knowledge
+        self.everywhere = navigation_from
         self.handoff_enabled = handoff_enabled
         self.fit_states = [fit_state(q.id) for q in knowledge.questions]
         states = (["menu", "discover", "about", "domains", "domain", "step", "modules",
@@ -72,8 +76,8 @@ class ConversationMachine:
                       "help": self._remember_return, "privacy": self._remember_return}.get(trigger)
             conditions = {"about": self._valid_about, "domain": self._valid_domain,
                           "step": self._valid_step, "module": self._valid_module}.get(trigger)
-            add(trigger, "*", dest, before=before, conditions=conditions)
-        add("fit", "*", self.fit_states[0], before=self._reset_fit)
+            add(trigger, self.everywhere, dest, before=before, conditions=conditions)
+        add("fit", self.everywhere, self.fit_states[0], before=self._reset_fit)
 
     def _add_fit(self) -> None:
         add = self.machine.add_transition
@@ -107,8 +111,9 @@ class ConversationMachine:
             before=self._store_answer_for("disability"), after=self._reached_recap)
         add("skip", "where_disability", "recap", before=self._store_skip_for("disability"),
             after=self._reached_recap)
-        add("recap", "*", "recap", conditions=self._has_place, after=self._reached_recap)
-        add("recap", "*", "where_ask")
+        add("recap", self.everywhere, "recap", conditions=self._has_place,
+            after=self._reached_recap)
+        add("recap", self.everywhere, "where_ask")
 
     def _add_handoff(self) -> None:
         add = self.machine.add_transition
