@@ -107,8 +107,8 @@ def _index() -> _Index:
 
 
 _PREFIXES = re.compile(
-    r"^(?:(?:je |j )?(?:suis|habite|vis|reside|demeure)\s+)?(?:a|au|aux|en|sur|dans|pres de|"
-    r"a cote de|vers|ville de|commune de|code postal|cp)?\s*"
+    r"^(?:(?:je |j )?(?:suis|habite|vis|reside|demeure)\s+)?(?:(?:a|au|aux|en|sur|dans|"
+    r"pres de|a cote de|vers|ville de|commune de|code postal|cp)\s+)?"
 )
 _SAINT = re.compile(r"\b(st|ste|sts|stes)\b")
 
@@ -156,10 +156,20 @@ def _by_number(digits: str) -> LookupResult:
     return LookupResult(tuple(_place(c, digits) for c in communes[:MAX_CHOICES]))
 
 
+_ARRONDISSEMENT = re.compile(r"\b(?:\d{1,2}(?:e|er|eme|ieme)?|arrondissement|arr)\b")
+
+
 def _by_name(folded: str) -> LookupResult:
     idx = _index()
     key = _name_key(_PREFIXES.sub("", folded, count=1)) or _name_key(folded)
     hits = idx.by_name.get(key)
+    if not hits:  # "paris 15", "lyon 3e": the city itself
+        bare = " ".join(_ARRONDISSEMENT.sub(" ", key).split())
+        hits = idx.by_name.get(bare) if bare else None
+        key = bare or key
+    if not hits and len(key) >= 3:  # "aix" → Aix-en-Provence, Aix-les-Bains…
+        starts = [n for n in idx.names if n.startswith(key + " ")]
+        hits = [i for n in starts for i in idx.by_name[n]] or None
     if not hits:
         best = process.extract(key, idx.names, scorer=fuzz.ratio, limit=MAX_CHOICES,
                                score_cutoff=84)

@@ -73,3 +73,20 @@ def test_graph_command_writes_mermaid(tmp_path):
     assert text.startswith("---") or "stateDiagram" in text
     for state in ("menu", "fit_situation", "fit_result", "where_ask", "recap"):
         assert state in text
+
+
+def test_handoff_in_the_console_refused_then_given(tmp_path):
+    # where → 75011 → yes → employee → no disability → recap → handoff → no → handoff → yes
+    script = ("/start contact\n75011\n1\n1\n2\n"
+              "Être contacté par un conseiller\nNon merci\n"
+              "Être contacté par un conseiller\nOui, j'accepte\n06 12 34 56 78\n")
+    out = console(script, tmp_path / "c.sqlite3", {"CLEA_ADVISER_CHAT_ID": "-100"})
+    refused, given = out.split("rien envoyé", 1)
+    assert "📨" not in refused
+    assert "📨 (envoyé à l'équipe de conseillers)" in given
+    assert "0612345678" in given and "C'est envoyé" in given
+
+
+def test_no_handoff_button_without_adviser_chat(tmp_path):
+    out = console("/start contact\n75011\n1\n1\n2\n", tmp_path / "c.sqlite3")
+    assert "Ma fiche CléA" in out and "Être contacté" not in out

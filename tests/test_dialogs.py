@@ -372,3 +372,13 @@ def test_session_round_trip_is_small(engine):
     restored = Session.from_json("test", raw)
     assert (restored.state, restored.answers, restored.data, restored.referral) == (
         s.state, s.answers, s.data, s.referral)
+
+
+def test_overseas_collectivity_is_told_plainly(engine):
+    s = fresh(engine)
+    turn(engine, s, choice("where"))
+    turn(engine, s, text("98800"))
+    turn(engine, s, choice("yes"))
+    recap = joined(turn(engine, s, choice("answer:employee")) + turn(engine, s, choice("skip")))
+    assert "Nouméa (988)" in recap
+    assert "pas d'adresse vérifiée" in recap
