@@ -5,6 +5,7 @@
     clea-bot telegram   the Telegram bot (polling, or webhook with CLEA_WEBHOOK_URL)
     clea-bot check      validate every content file and template; exit 1 on problems
     clea-bot graph      print the conversation map as a Mermaid diagram
+    clea-bot eval       measure the free-text matcher on the evaluation sets
 """
 
 from __future__ import annotations
@@ -52,6 +53,21 @@ def cmd_graph(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, config: Config) -> int:
+    from knowledge.faq_eval import EVAL_FILE, HOLDOUT_FILE, evaluate
+
+    code = 0
+    for name, path in (("évaluation", EVAL_FILE), ("contrôle (jamais utilisé pour régler)",
+                                                     HOLDOUT_FILE)):
+        if not path.exists():
+            continue
+        report = evaluate(path)
+        print(f"== {name} : {path.name}\n{report.text()}\n")
+        if path == EVAL_FILE and (report.accuracy < 0.9 or report.rejection < 0.9):
+            code = 1
+    return code
+
+
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
     from bot.app import build_engine, open_storage
     from bot.console import Console
@@ -93,20 +109,22 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--content", type=Path, default=None, help="dossier du contenu")
     graph = sub.add_parser("graph", help="la carte de la conversation (Mermaid)")
     graph.add_argument("-o", "--output", help="fichier de sortie")
+    sub.add_parser("eval", help="mesurer la compréhension des questions libres")
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
     except ConfigError as exc:
         print(f"Configuration : {exc}", file=sys.stderr)
         return 2
-    if args.command not in ("check", "graph"):
+    if args.command not in ("check", "graph", "eval"):
         console = args.command == "console" or (args.command in (None, "run")
                                                 and not config.token)
         # In the console chat, log lines would mix with the conversation.
         quiet = console and "CLEA_LOG_LEVEL" not in os.environ
         _setup_logging("WARNING" if quiet else config.log_level)
     handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
-                "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph}
+                "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph,
+                "eval": cmd_eval}
     try:
         return handlers[args.command](args, config)
     except ContentError as exc:

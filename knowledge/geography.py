@@ -8,6 +8,7 @@ the exact name is unknown.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -98,7 +99,11 @@ class _Index:
             for cp in c.postal_codes:
                 self.by_code.setdefault(cp, []).append(i)
             self.by_name.setdefault(_name_key(c.name), []).append(i)
-        self.names = list(self.by_name)
+        self.names = sorted(self.by_name)
+        # Typos rarely hit the first letter: fuzzy search looks in that letter's names.
+        self.by_initial: dict[str, list[str]] = {}
+        for name in self.names:
+            self.by_initial.setdefault(name[:1], []).append(name)
 
 
 @cache
@@ -168,11 +173,13 @@ def _by_name(folded: str) -> LookupResult:
         hits = idx.by_name.get(bare) if bare else None
         key = bare or key
     if not hits and len(key) >= 3:  # "aix" → Aix-en-Provence, Aix-les-Bains…
-        starts = [n for n in idx.names if n.startswith(key + " ")]
+        lo = bisect.bisect_left(idx.names, key + " ")
+        hi = bisect.bisect_left(idx.names, key + "!")  # "!" sorts right after " "
+        starts = idx.names[lo:hi]
         hits = [i for n in starts for i in idx.by_name[n]] or None
     if not hits:
-        best = process.extract(key, idx.names, scorer=fuzz.ratio, limit=MAX_CHOICES,
-                               score_cutoff=84)
+        best = process.extract(key, idx.by_initial.get(key[:1], idx.names), scorer=fuzz.ratio,
+                               limit=MAX_CHOICES, score_cutoff=84)
         if not best:
             return LookupResult(problem="unknown_name")
         top = best[0][1]
