@@ -6,6 +6,7 @@
     clea-bot check      validate every content file and template; exit 1 on problems
     clea-bot graph      print the conversation map as a Mermaid diagram
     clea-bot eval       measure the free-text matcher on the evaluation sets
+    clea-bot stats      anonymous figures of every adviser link (--csv to export)
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ def _setup_logging(level: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from bot.advisers import load_advisers
     from dialogs.checks import check_all
 
     problems = check_all(content_dir=args.content, extra_directory=config.directory_extra)
+    try:
+        load_advisers(config.advisers_file)
+    except ContentError as exc:
+        problems = [*problems, *exc.problems]
     if problems:
         print(f"{len(problems)} problème(s) dans le contenu :", file=sys.stderr)
         for p in problems:
@@ -66,6 +72,18 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
         if path == EVAL_FILE and (report.accuracy < 0.9 or report.rejection < 0.9):
             code = 1
     return code
+
+
+def cmd_stats(args: argparse.Namespace, config: Config) -> int:
+    from bot.advisers import all_figures_table
+    from bot.storage import Storage
+
+    storage = Storage(config.db_path)
+    try:
+        print(all_figures_table(storage, csv=args.csv))
+    finally:
+        storage.close()
+    return 0
 
 
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
@@ -110,13 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     graph = sub.add_parser("graph", help="la carte de la conversation (Mermaid)")
     graph.add_argument("-o", "--output", help="fichier de sortie")
     sub.add_parser("eval", help="mesurer la compréhension des questions libres")
+    stats = sub.add_parser("stats", help="chiffres anonymes de tous les liens de conseillers")
+    stats.add_argument("--csv", action="store_true", help="sortie CSV")
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
     except ConfigError as exc:
         print(f"Configuration : {exc}", file=sys.stderr)
         return 2
-    if args.command not in ("check", "graph", "eval"):
+    if args.command not in ("check", "graph", "eval", "stats"):
         console = args.command == "console" or (args.command in (None, "run")
                                                 and not config.token)
         # In the console chat, log lines would mix with the conversation.
@@ -124,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging("WARNING" if quiet else config.log_level)
     handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
                 "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph,
-                "eval": cmd_eval}
+                "eval": cmd_eval, "stats": cmd_stats}
     try:
         return handlers[args.command](args, config)
     except ContentError as exc:

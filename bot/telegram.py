@@ -51,6 +51,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.advisers import Adviser, link_replies, stats_replies
 from bot.config import Config
 from bot.storage import Storage
 from dialogs.engine import Engine
@@ -187,10 +188,12 @@ def contact_keyboard(reply: Reply) -> ReplyKeyboardMarkup:
 class TelegramChannel:
     """Turns updates into events and replies into Bot API calls."""
 
-    def __init__(self, engine: Engine, storage: Storage, config: Config):
+    def __init__(self, engine: Engine, storage: Storage, config: Config,
+                 advisers: dict[int, Adviser] | None = None):
         self.engine = engine
         self.storage = storage
         self.config = config
+        self.advisers = advisers or {}
         self.bot_username: str | None = None
         self._purge_task: asyncio.Task | None = None
 
@@ -283,9 +286,26 @@ class TelegramChannel:
                   if url else None)
         await self._send(context, update.effective_chat.id, GROUP_INVITE, markup, update)
 
+    def adviser_replies(self, chat_id: int, event: Event) -> list[Reply] | None:
+        """/lien and /stats for declared advisers; None for everybody else."""
+        adviser = self.advisers.get(chat_id)
+        if adviser is None or event.kind != "text" or not event.value.startswith("/"):
+            return None
+        command, _, rest = event.value[1:].partition(" ")
+        command = command.split("@", 1)[0].lower()
+        if command == "lien":
+            return link_replies(adviser, self.bot_username or "bot", rest.strip().lower() or None)
+        if command == "stats":
+            return stats_replies(adviser, self.storage)
+        return None
+
     async def handle_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                              event: Event) -> None:
         chat_id = update.effective_chat.id
+        adviser_answer = self.adviser_replies(chat_id, event)
+        if adviser_answer is not None:
+            await self.deliver(context, update, chat_id, adviser_answer)
+            return
         user = f"tg:{chat_id}"
         try:
             session = self.storage.load(user)
@@ -382,12 +402,14 @@ class TelegramChannel:
 
 def run(config: Config) -> None:
     """Start the bot: polling by default, webhook when CLEA_WEBHOOK_URL is set."""
+    from bot.advisers import load_advisers
     from bot.app import build_engine, open_storage
 
     started = time.perf_counter()
     engine = build_engine(config)
+    advisers = load_advisers(config.advisers_file)
     storage = open_storage(config)
-    channel = TelegramChannel(engine, storage, config)
+    channel = TelegramChannel(engine, storage, config, advisers)
     app = channel.build_application()
     log.info("start-up took %.2fs", time.perf_counter() - started)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
