@@ -49,9 +49,9 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
 
 from bot.advisers import Adviser, link_replies, stats_replies
+from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
 from bot.storage import Storage
 from dialogs.engine import Engine
@@ -201,12 +201,11 @@ class TelegramChannel:
 
     def build_application(self) -> Application:
         cfg = self.config
-        request = HTTPXRequest(connection_pool_size=max(8, cfg.concurrency * 2),
-                               connect_timeout=5.0, read_timeout=15.0, write_timeout=15.0,
-                               pool_timeout=10.0)
+        request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
         builder = (ApplicationBuilder().token(cfg.token or "")
                    .request(request)
-                   .get_updates_request(HTTPXRequest(connect_timeout=5.0, read_timeout=40.0))
+                   .get_updates_request(AiohttpRequest(connection_pool_size=2,
+                                                       read_timeout=40.0))
                    .rate_limiter(RetryingRateLimiter(max_retries=5,
                                                      overall_max_rate=cfg.overall_rate,
                                                      group_max_rate=20))
@@ -259,9 +258,10 @@ class TelegramChannel:
         if chat is None:
             return
         if update.callback_query is not None:
-            # Answer at once so the button stops spinning, whatever happens next.
-            with contextlib.suppress(TelegramError):
-                await update.callback_query.answer()
+            # Answer at once so the button stops spinning, whatever happens next; in the
+            # background, so the reply does not wait for this round trip.
+            context.application.create_task(self._answer_callback(update),
+                                            update=update)
         if chat.type != ChatType.PRIVATE:
             await self.on_group_update(update, context)
             return
@@ -269,6 +269,14 @@ class TelegramChannel:
         if event is None:
             return
         await self.handle_private(update, context, event)
+
+    @staticmethod
+    async def _answer_callback(update: Update) -> None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError as exc:
+            log.info("callback of update %s not answered: %s", update.update_id,
+                     type(exc).__name__)
 
     async def on_group_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In groups and channels: only invite people to talk in private."""
@@ -302,6 +310,10 @@ class TelegramChannel:
     async def handle_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                              event: Event) -> None:
         chat_id = update.effective_chat.id
+        if self.advisers.get(chat_id) is not None and event.value.startswith(("/lien", "/stats")):
+            # Drawing a QR code or a chart takes a moment: say so.
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
         adviser_answer = self.adviser_replies(chat_id, event)
         if adviser_answer is not None:
             await self.deliver(context, update, chat_id, adviser_answer)
@@ -336,9 +348,6 @@ class TelegramChannel:
         for note in (r for r in replies if r.to_adviser):
             if self.config.adviser_chat_id is not None:
                 await self._send(context, self.config.adviser_chat_id, note.text, None, update)
-        if len(to_person) >= 3:
-            with contextlib.suppress(TelegramError):
-                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
         pressed = update.callback_query.message if update.callback_query else None
         if (isinstance(pressed, Message) and len(to_person) == 1 and not to_person[0].image
                 and not to_person[0].request and not remove_contact_keyboard):

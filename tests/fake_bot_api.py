@@ -63,6 +63,8 @@ class FakeBotApi:
     latency: float = 0.0  # added to every answer except getUpdates (Telegram's round trip)
     max_poll_wait: float = 10.0
     calls: list[Call] = field(default_factory=list)
+    on_call: Any = None  # called in the server's loop with each successful Call (benchmarks)
+    record: bool = True  # False: keep no call history (long benchmarks)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -77,6 +79,7 @@ class FakeBotApi:
         self._ready = threading.Event()
         self.port = 0
         self.get_updates_count = 0
+        self.connections = 0
         self.first_get_updates_at: float | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -231,6 +234,7 @@ class FakeBotApi:
     # --- HTTP -----------------------------------------------------------------------------
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 request_line = await reader.readline()
@@ -308,8 +312,11 @@ class FakeBotApi:
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
         result = self._result(method, params)
-        with self._lock:
-            self.calls.append(call)
+        if self.record:
+            with self._lock:
+                self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         return 200, {"ok": True, "result": result}
 
     async def _get_updates(self, params: dict) -> list[dict]:
