@@ -16,6 +16,7 @@ import contextlib
 import logging
 import random
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -74,6 +75,7 @@ CANCEL_LABEL = "❌ Annuler"
 GROUP_INVITE = ("Bonjour 👋 Je réponds en privé, pour garder vos questions confidentielles. "
                 "Touchez le bouton pour me parler.")
 PURGE_EVERY_SECONDS = 24 * 3600
+GROUP_INVITE_EVERY_SECONDS = 600  # at most one invitation per group every 10 minutes
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -196,10 +198,13 @@ class TelegramChannel:
         self.advisers = advisers or {}
         self.bot_username: str | None = None
         self._purge_task: asyncio.Task | None = None
+        self._last_invite: dict[int, float] = {}
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def build_application(self) -> Application:
+    def build_application(self, webhook: bool = False) -> Application:
+        """The PTB Application. Polling goes through bot.polling (no PTB Updater); the
+        webhook mode keeps PTB's Updater, which runs the web server."""
         cfg = self.config
         request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
         builder = (ApplicationBuilder().token(cfg.token or "")
@@ -213,6 +218,8 @@ class TelegramChannel:
                    .post_init(self._post_init)
                    .post_stop(self._post_stop)
                    .post_shutdown(self._post_shutdown))
+        if not webhook:
+            builder = builder.updater(None)
         if cfg.api_base_url:
             builder = builder.base_url(cfg.api_base_url)
         if cfg.api_file_url:
@@ -289,6 +296,14 @@ class TelegramChannel:
         addressed = message.text.startswith("/") or (mention and mention in message.text.lower())
         if not addressed:
             return
+        now = time.monotonic()
+        chat_id = update.effective_chat.id
+        if now - self._last_invite.get(chat_id, -GROUP_INVITE_EVERY_SECONDS) < \
+                GROUP_INVITE_EVERY_SECONDS:
+            return  # one invitation is enough; a busy group must not flood (nor stall us)
+        if len(self._last_invite) > 10_000:
+            self._last_invite.clear()
+        self._last_invite[chat_id] = now
         url = f"https://t.me/{self.bot_username}" if self.bot_username else None
         markup = (InlineKeyboardMarkup([[InlineKeyboardButton("💬 Me parler en privé", url=url)]])
                   if url else None)
@@ -321,8 +336,9 @@ class TelegramChannel:
         user = f"tg:{chat_id}"
         try:
             session = self.storage.load(user)
-        except Exception:
-            log.exception("could not read the session of update %s", update.update_id)
+        except sqlite3.Error as exc:
+            log.error("could not read the session of update %s: %s: %s", update.update_id,
+                      type(exc).__name__, exc)
             session = Session(user)
         previous_state = session.state
         if session.data.get("u", -1) >= update.update_id:
@@ -333,9 +349,11 @@ class TelegramChannel:
             session.data["u"] = update.update_id
             try:
                 self.storage.save(session)
-            except Exception:
-                log.error("could not save the session of update %s: %s", update.update_id,
-                          "database error", exc_info=True)
+            except sqlite3.Error as exc:
+                # SQLite's message ("database is locked", "attempt to write a readonly
+                # database") says what is wrong and holds no personal data.
+                log.error("could not save the session of update %s: %s: %s",
+                          update.update_id, type(exc).__name__, exc)
         remove_contact_keyboard = (previous_state == "handoff_contact"
                                    and session.state != "handoff_contact")
         await self.deliver(context, update, chat_id, replies, remove_contact_keyboard)
@@ -413,20 +431,28 @@ def run(config: Config) -> None:
     """Start the bot: polling by default, webhook when CLEA_WEBHOOK_URL is set."""
     from bot.advisers import load_advisers
     from bot.app import build_engine, open_storage
+    from bot.polling import serve
 
     started = time.perf_counter()
     engine = build_engine(config)
     advisers = load_advisers(config.advisers_file)
     storage = open_storage(config)
     channel = TelegramChannel(engine, storage, config, advisers)
-    app = channel.build_application()
+    app = channel.build_application(webhook=bool(config.webhook_url))
     log.info("start-up took %.2fs", time.perf_counter() - started)
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
     if config.webhook_url:
         path = urlparse(config.webhook_url).path.lstrip("/")
         app.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=path,
                         webhook_url=config.webhook_url, secret_token=config.webhook_secret,
-                        allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals,
-                        poll_interval=0.0, timeout=10)
+                        allowed_updates=Update.ALL_TYPES,
+                        stop_signals=(signal.SIGINT, signal.SIGTERM))
+        return
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(app, stop)
+
+    asyncio.run(main())

@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from knowledge.text import fold
+from knowledge.text import fold, name_key
 
 GEO_FILE = Path(__file__).parent / "geo" / "geo.json"
 MAX_CHOICES = 6
@@ -81,24 +82,24 @@ class LookupResult:
         return self.places[0] if len(self.places) == 1 else None
 
 
-@dataclass(frozen=True)
-class _Commune:
+class _Commune(NamedTuple):
     name: str
     departement: str
-    postal_codes: tuple[str, ...]
+    postal_codes: str  # space-separated
     population: int
     part_of: str
+    key: str  # search key, see knowledge.text.name_key
 
 
 class _Index:
     def __init__(self, rows: list[list]):
-        self.communes = [_Commune(r[0], r[1], tuple(r[2].split()), r[3], r[4]) for r in rows]
+        self.communes = [_Commune(*r) for r in rows]
         self.by_code: dict[str, list[int]] = {}
         self.by_name: dict[str, list[int]] = {}
         for i, c in enumerate(self.communes):
-            for cp in c.postal_codes:
+            for cp in c.postal_codes.split():
                 self.by_code.setdefault(cp, []).append(i)
-            self.by_name.setdefault(_name_key(c.name), []).append(i)
+            self.by_name.setdefault(c.key, []).append(i)
         self.names = sorted(self.by_name)
         # Typos rarely hit the first letter: fuzzy search looks in that letter's names.
         self.by_initial: dict[str, list[str]] = {}
@@ -115,14 +116,6 @@ _PREFIXES = re.compile(
     r"^(?:(?:je |j )?(?:suis|habite|vis|reside|demeure)\s+)?(?:(?:a|au|aux|en|sur|dans|"
     r"pres de|a cote de|vers|ville de|commune de|code postal|cp)\s+)?"
 )
-_SAINT = re.compile(r"\b(st|ste|sts|stes)\b")
-
-
-def _name_key(name: str) -> str:
-    key = fold(name)
-    key = _SAINT.sub(lambda m: {"st": "saint", "ste": "sainte", "sts": "saints",
-                                "stes": "saintes"}[m.group(1)], key)
-    return key
 
 
 def _place(c: _Commune, postal_code: str | None = None) -> Place:
@@ -166,7 +159,7 @@ _ARRONDISSEMENT = re.compile(r"\b(?:\d{1,2}(?:e|er|eme|ieme)?|arrondissement|arr
 
 def _by_name(folded: str) -> LookupResult:
     idx = _index()
-    key = _name_key(_PREFIXES.sub("", folded, count=1)) or _name_key(folded)
+    key = name_key(_PREFIXES.sub("", folded, count=1)) or name_key(folded)
     hits = idx.by_name.get(key)
     if not hits:  # "paris 15", "lyon 3e": the city itself
         bare = " ".join(_ARRONDISSEMENT.sub(" ", key).split())

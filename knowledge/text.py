@@ -27,3 +27,12 @@ def fold(text: str) -> str:
 
 def has_letters_or_digits(text: str) -> bool:
     return any(c.isalnum() for c in text)
+
+
+_SAINT = re.compile(r"\b(st|ste|sts|stes)\b")
+_SAINTS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+
+
+def name_key(name: str) -> str:
+    """Search key of a place name: folded, "st" → "saint" ("St-Étienne" = "saint etienne")."""
+    return _SAINT.sub(lambda m: _SAINTS[m.group(1)], fold(name))

@@ -17,7 +17,10 @@ import sys
 import tarfile
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "knowledge" / "geo" / "geo.json"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "knowledge" / "geo" / "geo.json"
+sys.path.insert(0, str(ROOT))
+from knowledge.text import name_key  # noqa: E402
 
 
 def read_member(tar: tarfile.TarFile, name: str):
@@ -46,6 +49,8 @@ def build(tarball: Path) -> dict:
             rows.append([c["nom"], c["departement"], " ".join(parent.get("codesPostaux", [])),
                          0, parent["nom"]])
     rows.sort(key=lambda r: (r[1], r[0]))
+    for row in rows:  # the search key, computed once here rather than at every start-up
+        row.append(name_key(row[0]))
     return {
         "source": {
             "package": f"{package['name']}@{package['version']}",
@@ -55,7 +60,8 @@ def build(tarball: Path) -> dict:
         },
         "regions": {r["code"]: [r["nom"], r["zone"]] for r in regions},
         "departements": {d["code"]: [d["nom"], d["region"], d["zone"]] for d in departements},
-        "communes_fields": ["name", "departement", "postal_codes", "population", "part_of"],
+        "communes_fields": ["name", "departement", "postal_codes", "population", "part_of",
+                            "key"],
         "communes": rows,
     }
 

@@ -1,0 +1,213 @@
+"""Robustness: fuzzed updates, kill -9 at random points, API faults, a broken database."""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import time
+
+import pytest
+
+from bot.telegram import GROUP_INVITE
+from dialogs.engine import Engine
+from dialogs.model import Event, Session
+from tests.fake_bot_api import Fault
+from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
+
+PRIVATE = list(range(70_000, 70_040))
+GROUPS = [-1001, -1002, -1003]
+CHANNELS = [-2001]
+COMMANDS = ["/start", "/menu", "/aide", "/recommencer", "/oubli", "/privacy", "/question",
+            "/contact", "/lien", "/stats", "/xyz", "/start mlyon-diag", "/start <bad>",
+            "/menu@clea_test_bot"]
+VALID_DATA = ["fit", "where", "steps", "menu", "resume", "domain:3", "step:4", "module:numerique",
+              "answer:employee", "answer:none", "yes", "no", "skip", "back", "pick:0",
+              "forget_yes", "forget_no", "handoff", "about:cost", "retry"]
+
+
+def random_text(rng: random.Random) -> str:
+    size = rng.choice([0, 1, 3, 20, 200, 4096, 10_000])
+    alphabet = rng.choice([
+        "abcdefghijklmnopqrstuvwxyzéèàç '?!",
+        "0123456789 ",
+        "🙂😀🎉👍❤️🔥",
+        "".join(chr(c) for c in range(0x20, 0x2FF)),
+        "".join(chr(c) for c in (rng.randrange(0x20, 0x10FFFF) for _ in range(64))
+                if not 0xD800 <= c <= 0xDFFF),
+    ]) or "x"
+    return "".join(rng.choice(alphabet) for _ in range(size))
+
+
+def random_update(api, rng: random.Random) -> tuple[int, dict]:
+    """(chat id, update body). Private chats get every kind of update."""
+    roll = rng.random()
+    if roll < 0.08:
+        chat = rng.choice(GROUPS)
+        text = rng.choice(COMMANDS + ["bonjour", "@clea_test_bot aide", random_text(rng)])
+        return chat, {"message": api.message(chat, text or "x", user_id=5, chat_type="group")}
+    if roll < 0.11:
+        chat = rng.choice(CHANNELS)
+        return chat, {"channel_post": api.message(chat, "annonce", chat_type="channel")}
+    chat = rng.choice(PRIVATE)
+    kind = rng.choice(["text", "text", "command", "callback", "callback", "photo", "sticker",
+                       "voice", "document", "location", "contact", "edited", "dice"])
+    if kind == "text":
+        return chat, {"message": api.message(chat, random_text(rng) or " ")}
+    if kind == "command":
+        return chat, {"message": api.message(chat, rng.choice(COMMANDS))}
+    if kind == "callback":
+        data = rng.choice(VALID_DATA + [random_text(rng)[:64] or "x", "zz:" + "9" * 60])
+        message = {"message_id": rng.randrange(1, 10**6), "date": int(time.time()),
+                   "chat": api.chat(chat), "text": "ancien"}
+        return chat, {"callback_query": {"id": f"q{rng.random()}", "from": api.user(chat),
+                                         "chat_instance": "c", "data": data,
+                                         "message": message}}
+    if kind == "edited":
+        return chat, {"edited_message": api.message(chat, random_text(rng) or "x",
+                                                    edit_date=int(time.time()))}
+    file = {"file_id": "f", "file_unique_id": "u"}
+    extra = {
+        "photo": {"photo": [{**file, "width": 10, "height": 10}]},
+        "sticker": {"sticker": {**file, "type": "regular", "width": 1, "height": 1,
+                                "is_animated": False, "is_video": False}},
+        "voice": {"voice": {**file, "duration": 2}},
+        "document": {"document": file},
+        "location": {"location": {"latitude": 45.43, "longitude": 4.39}},
+        "contact": {"contact": {"phone_number": "+33600000000", "first_name": "X",
+                                "user_id": rng.choice([chat, 1])}},
+        "dice": {"dice": {"emoji": "🎲", "value": 3}},
+    }[kind]
+    return chat, {"message": api.message(chat, None, **extra)}
+
+
+async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
+    rng = random.Random(20261126)
+    caplog.set_level(logging.ERROR)
+    expected: dict[int, int] = {}
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        for _ in range(2000):
+            chat, body = random_update(api, rng)
+            if chat in PRIVATE:
+                expected[chat] = expected.get(chat, 0) + 1
+            api.push(body)
+        assert await api.wait_async(lambda: api.pending_updates() == 0, 120)
+        assert await api.wait_async(
+            lambda: all(len(api.sent(c)) >= n for c, n in expected.items()), 60)
+        for chat in GROUPS:  # only invitations, at most one per group for a while
+            assert [c.text for c in api.sent(chat)] in ([], [GROUP_INVITE])
+        for chat in CHANNELS:
+            assert not api.sent(chat)
+        # Still alive and well.
+        api.push_text(99, "/start")
+        assert await api.wait_async(lambda: len(api.sent(99)) >= 2)
+    bad = [r for r in caplog.records if r.name.startswith(("bot", "dialogs", "telegram"))]
+    assert not bad, [f"{r.name}: {r.getMessage()}" for r in bad[:5]]
+
+
+SCRIPTS = [
+    [("text", "/start mlyon-diag"), ("cb", "answer:job_seeker"), ("cb", "answer:none"),
+     ("text", "faut payer ?"), ("cb", "resume"), ("cb", "answer:digital"),
+     ("cb", "answer:hard"), ("cb", "skip"), ("cb", "where"), ("text", "42000"), ("cb", "yes")],
+    [("text", "/start"), ("cb", "steps"), ("cb", "step:1"), ("cb", "step:2"),
+     ("text", "et si je rate"), ("cb", "resume"), ("cb", "fit"), ("cb", "answer:employee"),
+     ("cb", "answer:cap_bep"), ("cb", "answer:progress")],
+    [("text", "/start"), ("cb", "where"), ("text", "marseile"), ("cb", "yes"),
+     ("cb", "answer:young"), ("cb", "answer:no"), ("cb", "domains"), ("cb", "domain:5")],
+]
+
+
+def expected_final(knowledge, script) -> Session:
+    engine = Engine(knowledge)
+    s = Session("expected")
+    for kind, value in script:
+        engine.handle(s, Event("text", value) if kind == "text" else Event("choice", value))
+    return s
+
+
+def test_kill_9_at_random_points_then_everyone_resumes(api, knowledge, tmp_path):
+    rng = random.Random(7)
+    db = tmp_path / "db.sqlite3"
+    users = {80_000 + i: list(SCRIPTS[i % len(SCRIPTS)]) for i in range(9)}
+    remaining = {chat: list(steps) for chat, steps in users.items()}
+    proc = start_bot_process(api, db)
+    kills = 0
+    try:
+        while any(remaining.values()):
+            chat = rng.choice([c for c, steps in remaining.items() if steps])
+            kind, value = remaining[chat].pop(0)
+            if kind == "text":
+                api.push_text(chat, value)
+            else:
+                api.push_callback(chat, value, message_id=1)
+            if rng.random() < 0.3:
+                time.sleep(rng.choice([0.0, 0.005, 0.02, 0.08]))
+                kill_hard(proc)
+                kills += 1
+                proc = start_bot_process(api, db)
+        assert api.wait_until(lambda: api.pending_updates() == 0, 60)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert kills >= 20
+    rows = dict(sqlite3.connect(db).execute("SELECT user, data FROM sessions"))
+    for chat, script in users.items():
+        expected = expected_final(knowledge, script)
+        got = Session.from_json("x", rows[f"tg:{chat}"])
+        assert (got.state, got.answers) == (expected.state, expected.answers), chat
+        assert got.data.get("place") == expected.data.get("place")
+
+
+async def test_faults_every_reply_once(api, knowledge, tmp_path):
+    chats = list(range(60_000, 60_008))
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        api.push_text(59_999, "/aide")  # a clean run, to know what /aide sends
+        assert await api.wait_async(lambda: len(api.sent(59_999)) >= 2)
+        await api.wait_async(lambda: False, 0.3)
+        clean = [c.text for c in api.sent(59_999)]
+        api.inject("sendMessage", Fault("429", 1), Fault("500"), Fault("drop"),
+                   Fault("delay", 1.5), Fault("drop"), Fault("500"), Fault("delay", 0.5),
+                   Fault("drop"), Fault("drop"), Fault("429", 1))
+        for chat in chats:
+            api.push_text(chat, "/aide")
+        assert await api.wait_async(
+            lambda: all(len(api.sent(c)) >= len(clean) for c in chats), 60)
+        await api.wait_async(lambda: False, 1.0)
+        for chat in chats:
+            assert [c.text for c in api.sent(chat)] == clean  # all of them, once, in order
+
+
+async def test_exhausted_retries_are_logged(api, knowledge, tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3") as channel:
+        limiter = channel.app.bot.rate_limiter
+        limiter.backoff = 0.01
+        api.inject("sendMessage", *[Fault("500")] * (limiter.network_retries + 1))
+        api.push_text(61_000, "/privacy")
+        assert await api.wait_async(
+            lambda: any("not delivered" in r.getMessage() for r in caplog.records), 20)
+        api.push_text(61_001, "/start")  # the bot goes on
+        assert await api.wait_async(lambda: len(api.sent(61_001)) >= 2)
+    failed = [c for c in api.calls_of("sendMessage") if not c.ok]
+    assert len(failed) == limiter.network_retries + 1
+
+
+@pytest.mark.parametrize("breakage", ["read_only", "locked"])
+async def test_broken_database_still_answers(api, knowledge, tmp_path, caplog, breakage):
+    caplog.set_level(logging.ERROR)
+    db = tmp_path / "db.sqlite3"
+    async with running_bot(api, knowledge, db) as channel:
+        other = None
+        if breakage == "read_only":
+            channel.storage.db.execute("PRAGMA query_only=1")
+        else:
+            channel.storage.db.execute("PRAGMA busy_timeout=200")
+            other = sqlite3.connect(db, isolation_level=None)
+            other.execute("BEGIN EXCLUSIVE")
+        api.push_text(62_000, "/start")
+        assert await api.wait_async(lambda: len(api.sent(62_000)) >= 2, 10)
+        errors = [r.getMessage() for r in caplog.records if r.name == "bot.telegram"]
+        assert any("could not save" in e and ("readonly" in e or "locked" in e)
+                   for e in errors), errors
+        if other is not None:
+            other.execute("ROLLBACK")
