@@ -24,7 +24,7 @@ from dialogs.model import Session
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STAGES = ("start", "fit_done", "recap", "handoff")
 
 # Each migration takes the schema from version i to i + 1.
@@ -48,6 +48,14 @@ MIGRATIONS: list[str] = [
         stage TEXT NOT NULL,
         n INTEGER NOT NULL,
         PRIMARY KEY (code, week, stage)
+    );
+    """,
+    # v2: the inbox. Updates fetched from Telegram are written here before Telegram is told
+    # they arrived, and deleted once handled and answered (bot/polling.py).
+    """
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        data TEXT NOT NULL
     );
     """,
 ]
@@ -116,15 +124,31 @@ class Storage:
             return Session(user)
 
     def save(self, session: Session) -> None:
-        """Persist one turn. Erases everything about the person when they asked for it."""
+        """Persist one turn in one transaction. Erases everything about the person when
+        they asked for it."""
         if session.erase_requested:
             self.erase(session.user)
             return
-        self.db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
-                        (session.user, session.to_json(), int(session.updated)))
-        if session.reached and session.referral:
-            self.count(session.user, session.referral, session.reached, session.updated)
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+                            (session.user, session.to_json(), int(session.updated)))
+            if session.reached and session.referral:
+                self._count(session.user, session.referral, session.reached, session.updated)
         session.reached = set()
+
+    # --- inbox: updates received, not yet handled -------------------------------------------
+
+    def inbox_add(self, updates: Iterable[tuple[int, str]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR IGNORE INTO inbox VALUES (?, ?)", updates)
+
+    def inbox_done(self, update_id: int) -> None:
+        self.db.execute("DELETE FROM inbox WHERE update_id=?", (update_id,))
+
+    def inbox_pending(self) -> list[tuple[int, str]]:
+        return list(self.db.execute("SELECT update_id, data FROM inbox ORDER BY update_id"))
 
     def erase(self, user: str) -> None:
         with self.db:
@@ -153,19 +177,18 @@ class Storage:
     def person(self, user: str) -> str:
         return hmac.new(self._salt, user.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def count(self, user: str, code: str, stages: Iterable[str], when: float) -> None:
+    def _count(self, user: str, code: str, stages: Iterable[str], when: float) -> None:
+        """Count the person once per stage. Runs inside the caller's transaction."""
         person, week = self.person(user), week_of(when)
-        with self.db:
-            self.db.execute("BEGIN")
-            for stage in stages:
-                if stage not in STAGES:
-                    continue
-                cur = self.db.execute("INSERT OR IGNORE INTO stage_marks VALUES (?, ?, ?)",
-                                      (person, stage, int(when)))
-                if cur.rowcount:
-                    self.db.execute(
-                        "INSERT INTO counters VALUES (?, ?, ?, 1) ON CONFLICT(code, week, stage)"
-                        " DO UPDATE SET n = n + 1", (code, week, stage))
+        for stage in stages:
+            if stage not in STAGES:
+                continue
+            cur = self.db.execute("INSERT OR IGNORE INTO stage_marks VALUES (?, ?, ?)",
+                                  (person, stage, int(when)))
+            if cur.rowcount:
+                self.db.execute(
+                    "INSERT INTO counters VALUES (?, ?, ?, 1) ON CONFLICT(code, week, stage)"
+                    " DO UPDATE SET n = n + 1", (code, week, stage))
 
     def figures(self, code: str | None = None, weeks: int | None = None,
                 now: float | None = None) -> list[tuple[str, str, str, int]]:

@@ -71,6 +71,10 @@ COMMANDS = [
     ("privacy", "Vos données et la confidentialité"),
 ]
 SHARE_CONTACT_LABEL = "📱 Partager mon numéro"
+SHARE_LOCATION_LABEL = "📍 Envoyer ma position"
+# States whose screen shows a reply keyboard (share contact / location): leaving them
+# removes it, so no stale native button stays under the person's text field.
+REPLY_KEYBOARD_STATES = {"handoff_contact", "where_ask"}
 CANCEL_LABEL = "❌ Annuler"
 GROUP_INVITE = ("Bonjour 👋 Je réponds en privé, pour garder vos questions confidentielles. "
                 "Touchez le bouton pour me parler.")
@@ -165,7 +169,7 @@ def update_to_event(update: Update) -> Event | None:
                and message.contact.user_id == message.from_user.id)
         return Event("contact", message.contact.phone_number) if own else Event("unsupported")
     if message.location is not None:
-        return Event("location")
+        return Event("location", f"{message.location.latitude},{message.location.longitude}")
     return Event("unsupported")
 
 
@@ -180,8 +184,12 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def contact_keyboard(reply: Reply) -> ReplyKeyboardMarkup:
-    rows: list[list[KeyboardButton]] = [[KeyboardButton(SHARE_CONTACT_LABEL, request_contact=True)]]
+def request_keyboard(reply: Reply) -> ReplyKeyboardMarkup:
+    """The native "share" button, with the reply's choices as typed buttons."""
+    share = (KeyboardButton(SHARE_CONTACT_LABEL, request_contact=True)
+             if reply.request == "contact"
+             else KeyboardButton(SHARE_LOCATION_LABEL, request_location=True))
+    rows: list[list[KeyboardButton]] = [[share]]
     for row in reply.buttons:
         rows.extend([KeyboardButton(b.label)] for b in row if isinstance(b, Button))
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
@@ -261,6 +269,17 @@ class TelegramChannel:
     # --- updates --------------------------------------------------------------------------
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._on_update(update, context)
+        finally:
+            # Handled and answered: the update may leave the inbox (bot/polling.py).
+            try:
+                self.storage.inbox_done(update.update_id)
+            except sqlite3.Error as exc:
+                log.error("inbox entry of update %s not cleared: %s: %s", update.update_id,
+                          type(exc).__name__, exc)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
         if chat is None:
             return
@@ -354,30 +373,30 @@ class TelegramChannel:
                 # database") says what is wrong and holds no personal data.
                 log.error("could not save the session of update %s: %s: %s",
                           update.update_id, type(exc).__name__, exc)
-        remove_contact_keyboard = (previous_state == "handoff_contact"
-                                   and session.state != "handoff_contact")
-        await self.deliver(context, update, chat_id, replies, remove_contact_keyboard)
+        remove_keyboard = (previous_state in REPLY_KEYBOARD_STATES
+                           and session.state != previous_state)
+        await self.deliver(context, update, chat_id, replies, remove_keyboard)
 
     # --- sending --------------------------------------------------------------------------
 
     async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int,
-                      replies: list[Reply], remove_contact_keyboard: bool = False) -> None:
+                      replies: list[Reply], remove_keyboard: bool = False) -> None:
         to_person = [r for r in replies if not r.to_adviser]
         for note in (r for r in replies if r.to_adviser):
             if self.config.adviser_chat_id is not None:
                 await self._send(context, self.config.adviser_chat_id, note.text, None, update)
         pressed = update.callback_query.message if update.callback_query else None
         if (isinstance(pressed, Message) and len(to_person) == 1 and not to_person[0].image
-                and not to_person[0].request and not remove_contact_keyboard):
+                and not to_person[0].request and not remove_keyboard):
             if await self._edit(context, pressed, to_person[0], update):
                 return
         for reply in to_person:
             markup: Any = inline_keyboard(reply)
-            if reply.request == "contact":
-                markup = contact_keyboard(reply)
-            elif remove_contact_keyboard and markup is None:
+            if reply.request is not None:
+                markup = request_keyboard(reply)
+            elif remove_keyboard and markup is None:
                 markup = ReplyKeyboardRemove()
-                remove_contact_keyboard = False
+                remove_keyboard = False
             if reply.image is not None:
                 await self._send_photo(context, chat_id, reply, markup, update)
             else:
@@ -453,6 +472,6 @@ def run(config: Config) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(app, stop)
+        await serve(app, storage, stop)
 
     asyncio.run(main())

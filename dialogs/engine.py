@@ -150,6 +150,9 @@ class Engine:
         if state == "handoff_contact":
             last = replies[-1]
             replies[-1] = Reply(last.text, last.buttons, request="contact")
+        elif state == "where_ask":
+            first = replies[0]
+            replies[0] = Reply(first.text, first.buttons, request="location")
         return replies
 
     # --- dispatch -------------------------------------------------------------------------
@@ -168,7 +171,7 @@ class Engine:
                 return self._handoff(s, normalise_phone(e.value) or e.value)
             return self._notice("contact_not_needed")
         if e.kind == "location":
-            return self._notice("location")
+            return self._location(s, e.value)
         return self._notice("unsupported")
 
     def _start(self, s: Session, payload: str | None) -> list[Reply]:
@@ -289,6 +292,22 @@ class Engine:
         self.machine.fire(s, "place")
         return self.screen(s)
 
+    def _location(self, s: Session, value: str) -> list[Reply]:
+        """A shared position: the nearest town, to confirm. Coordinates are not kept."""
+        try:
+            latitude, longitude = (float(x) for x in value.split(","))
+        except ValueError:
+            return self._notice("location")
+        if s.state != "where_ask" and not self.machine.fire(s, "where"):
+            return self._notice("location")
+        place = geography.nearest(latitude, longitude)
+        if place is None:
+            return self._render("where_problem.j2", self._context(s), problem="far", text="")
+        s.data["candidates"] = [{"c": place.commune, "d": place.departement, "p": None,
+                                 "n": True}]
+        self.machine.fire(s, "place")
+        return self.screen(s)
+
     def _handoff(self, s: Session, phone: str) -> list[Reply]:
         self.machine.fire(s, "contact")
         ctx = self._context(s)
@@ -334,7 +353,7 @@ class Engine:
 
     @staticmethod
     def _to_place(d: dict) -> geography.Place:
-        return geography.Place(d.get("c"), d["d"], d.get("p"))
+        return geography.Place(d.get("c"), d["d"], d.get("p"), near=bool(d.get("n")))
 
     def _place_of(self, s: Session) -> geography.Place | None:
         raw = s.data.get("place")

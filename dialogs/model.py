@@ -17,7 +17,8 @@ EventKind = Literal["start", "text", "choice", "location", "contact", "command",
 @dataclass(frozen=True)
 class Event:
     """What the person did. `value`: text typed, choice id pressed, command name (no slash),
-    phone number shared. `payload`: the deep-link payload of /start."""
+    phone number shared, "latitude,longitude" of a shared location. `payload`: the
+    deep-link payload of /start."""
 
     kind: EventKind
     value: str = ""
@@ -42,13 +43,14 @@ AnyButton = Button | LinkButton
 @dataclass(frozen=True)
 class Reply:
     """One message. `text` may hold <b>…</b> only. `buttons` are rows of buttons.
-    `request` asks the channel for a native input: the person's phone contact.
+    `request` asks the channel for a native input: the person's phone contact, or their
+    location (a button that shares it; they may type instead).
     `to_adviser`: deliver to the advisers' chat instead of the person."""
 
     text: str
     buttons: tuple[tuple[AnyButton, ...], ...] = ()
     image: bytes | None = None
-    request: Literal["contact"] | None = None
+    request: Literal["contact", "location"] | None = None
     to_adviser: bool = False
 
     def choices(self) -> list[Button]:

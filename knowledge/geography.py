@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +22,7 @@ from rapidfuzz import fuzz, process
 from knowledge.text import fold, name_key
 
 GEO_FILE = Path(__file__).parent / "geo" / "geo.json"
+PLACES_FILE = Path(__file__).parent / "geo" / "places.json"  # GeoNames, CC BY 4.0
 MAX_CHOICES = 6
 
 
@@ -45,6 +47,7 @@ class Place:
     departement: str
     postal_code: str | None = None
     part_of: str | None = None  # a former commune merged into another one
+    near: bool = False  # found from a shared position: the nearest town, not the commune
 
     @property
     def departement_name(self) -> str:
@@ -190,3 +193,32 @@ def departement_place(code: str) -> Place | None:
 def warm() -> None:
     """Build the look-up index now, at start-up, rather than on the first question."""
     _index()
+
+
+@cache
+def _places() -> dict[tuple[int, int], list[tuple[str, str, float, float]]]:
+    """Towns with coordinates, bucketed by whole degrees of latitude and longitude."""
+    with PLACES_FILE.open(encoding="utf-8") as f:
+        rows = json.load(f)["places"]
+    grid: dict[tuple[int, int], list[tuple[str, str, float, float]]] = {}
+    for name, dep, lat, lon in rows:
+        grid.setdefault((math.floor(lat), math.floor(lon)), []).append((name, dep, lat, lon))
+    return grid
+
+
+def nearest(latitude: float, longitude: float, max_km: float = 60.0) -> Place | None:
+    """The town nearest to a shared location, if one is within `max_km` (else None: the
+    person is probably outside France, or at sea)."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    grid = _places()
+    cell = (math.floor(latitude), math.floor(longitude))
+    best, best_km = None, max_km
+    cos_lat = math.cos(math.radians(latitude))
+    for dlat in (-1, 0, 1):
+        for dlon in (-1, 0, 1):
+            for name, dep, lat, lon in grid.get((cell[0] + dlat, cell[1] + dlon), ()):
+                km = 111.2 * math.hypot(lat - latitude, (lon - longitude) * cos_lat)
+                if km < best_km:
+                    best, best_km = (name, dep), km
+    return Place(best[0], best[1], near=True) if best else None

@@ -262,6 +262,8 @@ class FakeBotApi:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
+        except asyncio.CancelledError:  # the server is stopping
+            return
         finally:
             writer.close()
 

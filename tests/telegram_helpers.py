@@ -44,7 +44,7 @@ async def running_bot(api: FakeBotApi, knowledge: Knowledge, db: Path,
     app = channel.build_application()
     channel.app = app
     stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(app, stop, timeout=1, started=started))
+    task = asyncio.create_task(serve(app, storage, stop, timeout=1, started=started))
     await asyncio.wait({task, asyncio.create_task(started.wait())},
                        return_when=asyncio.FIRST_COMPLETED)
     if task.done():

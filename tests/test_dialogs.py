@@ -284,7 +284,7 @@ def test_stale_or_forged_buttons_get_a_kind_reply(engine, event):
     (text("   "), "Je n'ai rien reçu"),
     (text("😀😀🎉"), "émojis"),
     (Event("unsupported"), "messages écrits"),
-    (Event("location"), "code postal"),
+    (Event("location", "not a position"), "code postal"),
     (Event("contact", "+33612345678"), "pas besoin de votre numéro"),
 ])
 def test_bad_input_gets_a_short_kind_answer(engine, event, expected):
@@ -382,3 +382,29 @@ def test_overseas_collectivity_is_told_plainly(engine):
     recap = joined(turn(engine, s, choice("answer:employee")) + turn(engine, s, choice("skip")))
     assert "Nouméa (988)" in recap
     assert "pas d'adresse vérifiée" in recap
+
+
+def test_shared_location(engine):
+    s = fresh(engine)
+    asked = turn(engine, s, choice("where"))
+    assert asked[0].request == "location"
+    confirm = joined(turn(engine, s, Event("location", "43.2965,5.3698")))
+    assert "près de Marseille (13)" in confirm and s.state == "where_confirm"
+    turn(engine, s, choice("yes"))
+    assert s.data["place"] == {"c": "Marseille", "d": "13", "p": None, "n": True}
+    assert "43.29" not in s.to_json()  # the position itself is not kept
+
+
+@pytest.mark.parametrize("value", ["51.5,-0.12", "0,0", "abc", "999,999"])
+def test_location_outside_france_or_broken(engine, value):
+    s = fresh(engine)
+    turn(engine, s, choice("where"))
+    replies = joined(turn(engine, s, Event("location", value)))
+    assert "code postal" in replies and s.state == "where_ask"
+
+
+def test_location_shared_from_anywhere_starts_the_hand_off(engine):
+    s = fresh(engine)
+    turn(engine, s, choice("domains"))
+    turn(engine, s, Event("location", "45.4339,4.39"))
+    assert s.state == "where_confirm"

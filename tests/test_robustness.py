@@ -211,3 +211,21 @@ async def test_broken_database_still_answers(api, knowledge, tmp_path, caplog, b
                    for e in errors), errors
         if other is not None:
             other.execute("ROLLBACK")
+
+
+async def test_inbox_left_by_a_crash_is_handled_first(api, knowledge, tmp_path):
+    """An update received (written to the inbox, acknowledged) before a crash is handled
+    at the next start, although Telegram will not send it again."""
+    import json
+
+    from bot.storage import Storage
+
+    db = tmp_path / "db.sqlite3"
+    store = Storage(db)
+    update = {"update_id": 5000, "message": api.message(63_000, "/aide")}
+    store.inbox_add([(5000, json.dumps(update))])
+    store.close()
+    async with running_bot(api, knowledge, db) as channel:
+        assert await api.wait_async(lambda: len(api.sent(63_000)) >= 2)
+        assert "Les commandes" in "\n".join(c.text for c in api.sent(63_000))
+        assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])

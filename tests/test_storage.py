@@ -71,3 +71,31 @@ def test_purge_by_age(tmp_path):
     assert store.purge(90) == 1
     assert store.count_sessions() == 1
     assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 0
+
+
+def test_migration_from_schema_1_keeps_sessions(tmp_path):
+    from bot.storage import MIGRATIONS
+
+    path = tmp_path / "v1.sqlite3"
+    con = sqlite3.connect(path)
+    con.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                      + MIGRATIONS[0]
+                      + "INSERT INTO meta VALUES ('schema_version', '1');"
+                      + "INSERT INTO sessions VALUES ('tg:5', '{\"s\":\"recap\"}', 0);")
+    con.close()
+    store = Storage(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.load("tg:5").state == "recap"
+    store.inbox_add([(7, "{}")])
+    assert store.inbox_pending() == [(7, "{}")]
+    store.inbox_done(7)
+    assert store.inbox_pending() == []
+
+
+def test_newer_schema_is_refused(tmp_path):
+    import pytest
+
+    path = tmp_path / "future.sqlite3"
+    Storage(path).db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    with pytest.raises(RuntimeError, match="newer"):
+        Storage(path)

