@@ -26,13 +26,16 @@ def to_plain(text: str) -> str:
     return html.unescape(_TAGS.sub("", text))
 
 
-def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkButton:
+def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkButton | str:
+    """The event for a typed line; a link to open; or a hint (str) for a wrong number."""
     text = line.strip()
     if text.isdigit() and 1 <= int(text) <= len(options):
         option = options[int(text) - 1]
         if isinstance(option, LinkButton):
             return option
         return Event("choice", option.choice)
+    if len(text) == 1 and text.isdigit() and options:
+        return f"Tapez un numéro entre 1 et {len(options)}, ou écrivez votre question."
     if text.startswith("/"):
         command, _, rest = text[1:].partition(" ")
         if command.lower() == "start":
@@ -69,6 +72,8 @@ class Console:
         parsed = parse_line(line, self.options)
         if isinstance(parsed, LinkButton):
             return f"Ouvrez ce lien : {parsed.url}"
+        if isinstance(parsed, str):
+            return parsed
         session = self.storage.load(self.user)
         replies = self.engine.handle(session, parsed)
         try:

@@ -82,6 +82,8 @@ _PHRASES = [(re.compile(r"\bcle\s+a\b"), "clea"),
                         r"peux|puis|dois|doit|m|me)\b)"), "lieu "),
             (re.compile(r"\bpres de chez moi\b"), "lieu"),
             (re.compile(r"\bcombien de temps\b"), "duree"),
+            (re.compile(r"\b(?:c est combien|combien ca (?:coute|fait)|ca fait combien)\b"),
+             "prix"),
             (re.compile(r"\ben cours(?: de route)?\b"), "encours"),
             # "depuis 10 ans" tells how long, not how old.
             (re.compile(r"\bdepuis (?:\d+|un|une|deux|trois|quelques|plusieurs|des) ?"

@@ -90,3 +90,8 @@ def test_handoff_in_the_console_refused_then_given(tmp_path):
 def test_no_handoff_button_without_adviser_chat(tmp_path):
     out = console("/start contact\n75011\n1\n1\n2\n", tmp_path / "c.sqlite3")
     assert "Ma fiche CléA" in out and "Être contacté" not in out
+
+
+def test_wrong_number_gets_a_hint(tmp_path):
+    out = console("/start\n9\n", tmp_path / "c.sqlite3")
+    assert "Tapez un numéro entre 1 et 6" in out
