@@ -223,13 +223,16 @@ def test_fit_answers_are_reused_by_the_recap(engine):
     assert "Marseille (13)" in recap
 
 
-def test_handoff_consent_refused_then_given(engine):
+def reach_recap_in_paris(engine: Engine) -> tuple[Session, list[Reply]]:
+    """An employee without recognised disability, living in Paris 11e, at the recap."""
     s = fresh(engine)
-    turn(engine, s, choice("where"))
-    turn(engine, s, text("75011"))
-    turn(engine, s, choice("yes"))
-    turn(engine, s, choice("answer:employee"))
-    recap = turn(engine, s, choice("answer:no"))
+    for event in (choice("where"), text("75011"), choice("yes"), choice("answer:employee")):
+        turn(engine, s, event)
+    return s, turn(engine, s, choice("answer:no"))
+
+
+def test_handoff_consent_refused_then_given(engine):
+    s, recap = reach_recap_in_paris(engine)
     assert "handoff" in choices(recap)
     turn(engine, s, choice("handoff"))
     refused = turn(engine, s, choice("no"))
@@ -248,12 +251,7 @@ def test_handoff_consent_refused_then_given(engine):
 
 
 def test_handoff_hidden_without_adviser_chat(engine_no_handoff):
-    s = fresh(engine_no_handoff)
-    turn(engine_no_handoff, s, choice("where"))
-    turn(engine_no_handoff, s, text("75011"))
-    turn(engine_no_handoff, s, choice("yes"))
-    turn(engine_no_handoff, s, choice("answer:employee"))
-    recap = turn(engine_no_handoff, s, choice("answer:no"))
+    s, recap = reach_recap_in_paris(engine_no_handoff)
     assert "handoff" not in choices(recap)
     assert "Ce bouton" in joined(turn(engine_no_handoff, s, choice("handoff")))
 
