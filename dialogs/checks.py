@@ -8,8 +8,11 @@ import jinja2
 
 from dialogs import render
 from dialogs.engine import Engine
-from dialogs.model import Event, Session
+from dialogs.model import Session
 from knowledge.loader import ContentError, Problem, load
+
+NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
+           "contact_not_needed", "bad_phone", "restarted", "forgotten", "error")
 
 
 def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,
@@ -58,9 +61,10 @@ def check_screens(engine: Engine) -> list[Problem]:
             except Exception as exc:  # report, whatever the template did wrong
                 problems.append(Problem(f"templates/{state}.j2", "",
                                         f"{type(exc).__name__}: {exc}"))
-    for kind in ("stale", "empty", "emoji_only", "unsupported", "error"):
+    for kind in NOTICES:
         try:
-            engine.handle(session, Event("unsupported")) if kind == "unsupported" else None
-        except Exception as exc:
-            problems.append(Problem("templates/notice.j2", kind, str(exc)))
+            if not engine.notice(kind, command="x"):
+                raise ValueError("aucun message")
+        except Exception as exc:  # report, whatever the template did wrong
+            problems.append(Problem("templates/notice.j2", kind, f"{type(exc).__name__}: {exc}"))
     return problems

@@ -14,8 +14,8 @@ from functools import cached_property
 from typing import Any
 
 from dialogs import render as rendering
-from dialogs.machine import TEXT_STATES, ConversationMachine, fit_state
-from dialogs.model import Button, Event, Reply, Session
+from dialogs.machine import ConversationMachine
+from dialogs.model import Event, Reply, Session
 from knowledge import directory, geography
 from knowledge.faq import FaqMatcher
 from knowledge.model import Knowledge
@@ -94,9 +94,9 @@ class Engine:
             replies = self._dispatch(session, event)
         except Exception:
             log.exception("dialog error in state %s on a %s event", session.state, event.kind)
-            replies = self._notice("error")
+            replies = self.notice("error")
         if not replies:
-            replies = self._notice("error")
+            replies = self.notice("error")
         return replies
 
     def _repair(self, s: Session) -> None:
@@ -169,10 +169,10 @@ class Engine:
         if e.kind == "contact":
             if s.state == "handoff_contact":
                 return self._handoff(s, normalise_phone(e.value) or e.value)
-            return self._notice("contact_not_needed")
+            return self.notice("contact_not_needed")
         if e.kind == "location":
             return self._location(s, e.value)
-        return self._notice("unsupported")
+        return self.notice("unsupported")
 
     def _start(self, s: Session, payload: str | None) -> list[Reply]:
         referral, topic = parse_payload(payload)
@@ -198,16 +198,16 @@ class Engine:
             s.answers.clear()
             s.data = {k: v for k, v in s.data.items() if k == "started"}
             self.machine.fire(s, "menu")
-            return self._notice("restarted") + self.screen(s)
+            return self.notice("restarted") + self.screen(s)
         if name in COMMANDS:
             return self._go(s, COMMANDS[name])
-        return self._notice("unknown_command", command=name[:30])
+        return self.notice("unknown_command", command=name[:30])
 
     def _go(self, s: Session, topic: str) -> list[Reply]:
         name, arg = parse_choice(topic)
         if self.machine.fire(s, name, *([arg] if arg else [])):
             return self.screen(s)
-        return self._notice("stale")
+        return self.notice("stale")
 
     def _choice(self, s: Session, choice: str) -> list[Reply]:
         name, arg = parse_choice(choice[:64])
@@ -216,7 +216,7 @@ class Engine:
         if name == "forget_yes" and s.state == "forget_confirm":
             s.erase_requested = True
             s.state, s.answers, s.data, s.referral = "menu", {}, {}, None
-            return self._notice("forgotten")
+            return self.notice("forgotten")
         if name == "forget_no" and s.state == "forget_confirm":
             return self._resume(s)
         if name == "restart":
@@ -224,7 +224,7 @@ class Engine:
         if self.machine.fire(s, name, *([arg] if arg is not None else [])):
             s.data.pop("miss", None)
             return self.screen(s)
-        return self._notice("stale")
+        return self.notice("stale")
 
     def _resume(self, s: Session) -> list[Reply]:
         if s.state in {"ask", "help", "privacy", "forget_confirm"}:
@@ -234,20 +234,20 @@ class Engine:
     def _text(self, s: Session, text: str) -> list[Reply]:
         text = text[:MAX_TEXT]
         if not text.strip():
-            return self._notice("empty")
+            return self.notice("empty")
         if text.startswith("/"):
             command, _, rest = text[1:].partition(" ")
             if command.split("@", 1)[0].lower() == "start":
                 return self._start(s, rest.strip() or None)
             return self._command(s, command)
         if not has_letters_or_digits(text):
-            return self._notice("emoji_only")
+            return self.notice("emoji_only")
         if s.state == "where_ask":
             return self._place(s, text)
         if s.state == "handoff_contact":
             phone = normalise_phone(text)
             if phone is None:
-                return self._notice("bad_phone")
+                return self.notice("bad_phone")
             return self._handoff(s, phone)
         if s.state != "ask":
             typed = self._typed_button(s, text)
@@ -297,9 +297,9 @@ class Engine:
         try:
             latitude, longitude = (float(x) for x in value.split(","))
         except ValueError:
-            return self._notice("location")
+            return self.notice("location")
         if s.state != "where_ask" and not self.machine.fire(s, "where"):
-            return self._notice("location")
+            return self.notice("location")
         place = geography.nearest(latitude, longitude)
         if place is None:
             return self._render("where_problem.j2", self._context(s), problem="far", text="")
@@ -320,7 +320,7 @@ class Engine:
     def _render(self, template: str, ctx: dict[str, Any], **extra: Any) -> list[Reply]:
         return rendering.render(self.env, template, **ctx, **extra)
 
-    def _notice(self, kind: str, **extra: Any) -> list[Reply]:
+    def notice(self, kind: str, **extra: Any) -> list[Reply]:
         return self._render("notice.j2", {"k": self.k, "handoff": self.handoff_enabled},
                             kind=kind, **extra)
 
@@ -364,15 +364,3 @@ class Engine:
             return None
         return directory.select(self.k.organisations, place, s.answers.get("situation"),
                                 s.answers.get("disability") == "yes")
-
-    def choice_is_known(self, choice: str) -> bool:
-        name, _ = parse_choice(choice)
-        return name in self.machine.machine.events or name in {
-            "resume", "forget_yes", "forget_no", "restart"}
-
-
-def fit_states(knowledge: Knowledge) -> list[str]:
-    return [fit_state(q.id) for q in knowledge.questions]
-
-
-__all__ = ["Engine", "Button", "Event", "Reply", "Session", "TEXT_STATES", "fit_states"]

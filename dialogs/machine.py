@@ -33,8 +33,6 @@ NAVIGATION = {
 WHERE_STATES = ["where_ask", "where_pick", "where_confirm", "where_situation",
                 "where_disability", "recap"]
 HANDOFF_STATES = ["handoff_consent", "handoff_contact", "handoff_done"]
-# States where typed text is an answer, not a question.
-TEXT_STATES = {"where_ask", "ask", "handoff_contact"}
 
 
 def fit_state(question_id: str) -> str:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import itertools
 import re
 
+from dialogs.checks import NOTICES
 from dialogs.engine import Engine
 from dialogs.model import Event, Reply, Session
-
-NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
-           "contact_not_needed", "bad_phone", "restarted", "forgotten", "error")
 
 
 def all_messages(engine: Engine) -> list[tuple[str, str]]:
@@ -35,7 +33,7 @@ def all_messages(engine: Engine) -> list[tuple[str, str]]:
                 s.data[variants[0]] = value
             add(f"{state}:{value}" if variants else state, engine.screen(s))
     for kind in NOTICES:
-        add(f"notice:{kind}", engine._notice(kind, command="x"))
+        add(f"notice:{kind}", engine.notice(kind, command="x"))
     combos = itertools.product(*[[o.id for o in q.options] for q in k.questions])
     seen_rules: set[str] = set()
     for combo in combos:
