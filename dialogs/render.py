@@ -54,6 +54,7 @@ def escape_text(value: Any) -> Any:
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
+        auto_reload=False,  # templates are read once; no file check on every message
         autoescape=False,
         finalize=escape_text,  # content text never becomes markup; templates may use <b>
         undefined=jinja2.StrictUndefined,
