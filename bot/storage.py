@@ -51,7 +51,7 @@ MIGRATIONS: list[str] = [
     );
     """,
     # v2: the inbox. Updates fetched from Telegram are written here before Telegram is told
-    # they arrived, and deleted once handled and answered (bot/polling.py).
+    # they arrived, and deleted once handled and answered (bot/inbox.py).
     """
     CREATE TABLE inbox (
         update_id INTEGER PRIMARY KEY,

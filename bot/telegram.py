@@ -54,6 +54,7 @@ from telegram.ext import (
 from bot.advisers import Adviser, link_replies, stats_replies
 from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
+from bot.inbox import InboxQueue
 from bot.storage import Storage
 from dialogs.engine import Engine
 from dialogs.model import Button, Event, LinkButton, Reply, Session
@@ -210,9 +211,7 @@ class TelegramChannel:
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def build_application(self, webhook: bool = False) -> Application:
-        """The PTB Application. Polling goes through bot.polling (no PTB Updater); the
-        webhook mode keeps PTB's Updater, which runs the web server."""
+    def build_application(self) -> Application:
         cfg = self.config
         request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
         builder = (ApplicationBuilder().token(cfg.token or "")
@@ -226,8 +225,7 @@ class TelegramChannel:
                    .post_init(self._post_init)
                    .post_stop(self._post_stop)
                    .post_shutdown(self._post_shutdown))
-        if not webhook:
-            builder = builder.updater(None)
+        builder = builder.update_queue(InboxQueue(self.storage))
         if cfg.api_base_url:
             builder = builder.base_url(cfg.api_base_url)
         if cfg.api_file_url:
@@ -238,6 +236,8 @@ class TelegramChannel:
         return app
 
     async def _post_init(self, app: Application) -> None:
+        if isinstance(app.update_queue, InboxQueue):
+            app.update_queue.replay(app.bot)
         me = await app.bot.get_me()
         self.bot_username = me.username
         try:
@@ -272,7 +272,7 @@ class TelegramChannel:
         try:
             await self._on_update(update, context)
         finally:
-            # Handled and answered: the update may leave the inbox (bot/polling.py).
+            # Handled and answered: the update may leave the inbox (bot/inbox.py).
             try:
                 self.storage.inbox_done(update.update_id)
             except sqlite3.Error as exc:
@@ -450,28 +450,20 @@ def run(config: Config) -> None:
     """Start the bot: polling by default, webhook when CLEA_WEBHOOK_URL is set."""
     from bot.advisers import load_advisers
     from bot.app import build_engine, open_storage
-    from bot.polling import serve
 
     started = time.perf_counter()
     engine = build_engine(config)
     advisers = load_advisers(config.advisers_file)
     storage = open_storage(config)
     channel = TelegramChannel(engine, storage, config, advisers)
-    app = channel.build_application(webhook=bool(config.webhook_url))
+    app = channel.build_application()
     log.info("start-up took %.2fs", time.perf_counter() - started)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
     if config.webhook_url:
         path = urlparse(config.webhook_url).path.lstrip("/")
         app.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=path,
                         webhook_url=config.webhook_url, secret_token=config.webhook_secret,
-                        allowed_updates=Update.ALL_TYPES,
-                        stop_signals=(signal.SIGINT, signal.SIGTERM))
-        return
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(app, storage, stop)
-
-    asyncio.run(main())
+                        allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals,
+                        poll_interval=0.0, timeout=10)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -11,8 +10,9 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from telegram import Update
+
 from bot.config import Config
-from bot.polling import serve
 from bot.storage import Storage
 from bot.telegram import TelegramChannel
 from dialogs.engine import Engine
@@ -43,17 +43,19 @@ async def running_bot(api: FakeBotApi, knowledge: Knowledge, db: Path,
     channel = TelegramChannel(engine, storage, config)
     app = channel.build_application()
     channel.app = app
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(app, storage, stop, timeout=1, started=started))
-    await asyncio.wait({task, asyncio.create_task(started.wait())},
-                       return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
+    await app.initialize()
+    await channel._post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1,
+                                    allowed_updates=Update.ALL_TYPES)
+    await app.start()
     try:
         yield channel
     finally:
-        stop.set()
-        await task
+        await app.updater.stop()
+        await app.stop()
+        await channel._post_stop(app)
+        await app.shutdown()
+        await channel._post_shutdown(app)
 
 
 def bot_env(api: FakeBotApi, db: Path, **extra: str) -> dict[str, str]:
