@@ -32,12 +32,21 @@ class InboxQueue(asyncio.Queue):
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            try:
-                self.storage.inbox_add([(item.update_id, json.dumps(item.to_dict()))])
-            except sqlite3.Error as exc:
-                log.error("update %s not written to the inbox (%s: %s): not safe from a crash",
-                          item.update_id, type(exc).__name__, exc)
+            self._write([item])
         await super().put(item)
+
+    async def put_batch(self, updates: list[Update]) -> None:
+        """A whole getUpdates batch, written in one transaction."""
+        self._write(updates)
+        for update in updates:
+            await super().put(update)
+
+    def _write(self, updates: list[Update]) -> None:
+        try:
+            self.storage.inbox_add((u.update_id, json.dumps(u.to_dict())) for u in updates)
+        except sqlite3.Error as exc:
+            log.error("updates %s… not written to the inbox (%s: %s): not safe from a crash",
+                      updates[0].update_id, type(exc).__name__, exc)
 
     def replay(self, bot: Bot) -> int:
         """Queue the updates a previous run received but did not finish."""

@@ -211,7 +211,9 @@ class TelegramChannel:
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def build_application(self) -> Application:
+    def build_application(self, webhook: bool = False) -> Application:
+        """The PTB Application. Polling uses bot.polling (no PTB Updater); the webhook
+        mode keeps PTB's Updater, which runs the web server."""
         cfg = self.config
         request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
         builder = (ApplicationBuilder().token(cfg.token or "")
@@ -226,6 +228,8 @@ class TelegramChannel:
                    .post_stop(self._post_stop)
                    .post_shutdown(self._post_shutdown))
         builder = builder.update_queue(InboxQueue(self.storage))
+        if not webhook:
+            builder = builder.updater(None)
         if cfg.api_base_url:
             builder = builder.base_url(cfg.api_base_url)
         if cfg.api_file_url:
@@ -450,13 +454,14 @@ def run(config: Config) -> None:
     """Start the bot: polling by default, webhook when CLEA_WEBHOOK_URL is set."""
     from bot.advisers import load_advisers
     from bot.app import build_engine, open_storage
+    from bot.polling import serve
 
     started = time.perf_counter()
     engine = build_engine(config)
     advisers = load_advisers(config.advisers_file)
     storage = open_storage(config)
     channel = TelegramChannel(engine, storage, config, advisers)
-    app = channel.build_application()
+    app = channel.build_application(webhook=bool(config.webhook_url))
     log.info("start-up took %.2fs", time.perf_counter() - started)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     if config.webhook_url:
@@ -464,6 +469,13 @@ def run(config: Config) -> None:
         app.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=path,
                         webhook_url=config.webhook_url, secret_token=config.webhook_secret,
                         allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals,
-                        poll_interval=0.0, timeout=10)
+        return
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in stop_signals:
+            loop.add_signal_handler(sig, stop.set)
+        await serve(app, stop)
+
+    asyncio.run(main())

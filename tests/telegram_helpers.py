@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -10,9 +11,8 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from telegram import Update
-
 from bot.config import Config
+from bot.polling import serve
 from bot.storage import Storage
 from bot.telegram import TelegramChannel
 from dialogs.engine import Engine
@@ -43,19 +43,17 @@ async def running_bot(api: FakeBotApi, knowledge: Knowledge, db: Path,
     channel = TelegramChannel(engine, storage, config)
     app = channel.build_application()
     channel.app = app
-    await app.initialize()
-    await channel._post_init(app)
-    await app.updater.start_polling(poll_interval=0.0, timeout=1,
-                                    allowed_updates=Update.ALL_TYPES)
-    await app.start()
+    stop, started = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(app, stop, timeout=1, started=started))
+    await asyncio.wait({task, asyncio.create_task(started.wait())},
+                       return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()
     try:
         yield channel
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await channel._post_stop(app)
-        await app.shutdown()
-        await channel._post_shutdown(app)
+        stop.set()
+        await task
 
 
 def bot_env(api: FakeBotApi, db: Path, **extra: str) -> dict[str, str]:
