@@ -57,13 +57,10 @@ def cmd_graph(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, config: Config) -> int:
-    from knowledge.faq_eval import EVAL_FILE, HOLDOUT_FILE, evaluate
+    from knowledge.faq_eval import EVAL_FILE, SETS, evaluate
 
     code = 0
-    for name, path in (("évaluation", EVAL_FILE), ("contrôle (jamais utilisé pour régler)",
-                                                     HOLDOUT_FILE)):
-        if not path.exists():
-            continue
+    for name, path in SETS:
         report = evaluate(path)
         print(f"== {name} : {path.name}\n{report.text()}\n")
         if path == EVAL_FILE and (report.accuracy < 0.9 or report.rejection < 0.9):
