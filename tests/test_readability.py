@@ -61,3 +61,14 @@ def test_sentences_are_short(messages):
             if len(sentence.split()) > SENTENCE_MAX_WORDS:
                 long.append(f"{where}: {sentence}")
     assert not long, "\n".join(long)
+
+
+def test_markup_is_valid_telegram_html(engine):
+    """Telegram refuses a message with unknown or unbalanced tags: only <b> is used."""
+    from tests.readability import all_messages
+
+    for where, text in all_messages(engine):
+        tags = re.findall(r"</?([a-zA-Z]+)[^>]*>", text)
+        assert set(tags) <= {"b"}, (where, tags)
+        assert text.count("<b>") == text.count("</b>"), where
+        assert "<" not in re.sub(r"</?b>", "", text), where  # content is escaped
