@@ -394,6 +394,10 @@ class TelegramChannel:
                 and not to_person[0].request and not remove_keyboard):
             if await self._edit(context, pressed, to_person[0], update):
                 return
+        if remove_keyboard and all(r.buttons or r.request for r in to_person):
+            # No plain message to carry the removal: a short acknowledgement does.
+            await self._send(context, chat_id, "👌", ReplyKeyboardRemove(), update)
+            remove_keyboard = False
         for reply in to_person:
             markup: Any = inline_keyboard(reply)
             if reply.request is not None:

@@ -281,3 +281,15 @@ async def test_shared_location_finds_the_nearest_town(api, knowledge, tmp_path):
         assert "près de Saint-Étienne (42)" in confirm[0].text
         # Leaving the question removes the "send my position" keyboard.
         assert confirm[0].params["reply_markup"] == {"remove_keyboard": True}
+
+
+async def test_leaving_the_place_question_removes_the_position_keyboard(api, knowledge,
+                                                                       tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        api.push_text(CHAT, "/start contact")
+        await wait_screen(api, CHAT, 0)
+        n = len(api.sent(CHAT))
+        api.press(CHAT, "menu")  # the menu is one message with an inline keyboard
+        sent = await wait_screen(api, CHAT, n)
+        assert sent[0].params["reply_markup"] == {"remove_keyboard": True}
+        assert sent[-1].callback_data()[0] == "discover"
