@@ -44,7 +44,9 @@ events = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized so CI is repeatable; drop derandomize and raise max_examples to explore.
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(state=st.sampled_from(STATES), sequence=st.lists(events, min_size=1, max_size=12))
 def test_random_events_never_raise_and_always_reply(state, sequence):
     session = Session("prop", state=state,
