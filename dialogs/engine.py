@@ -256,15 +256,16 @@ class Engine:
         return self._question(s, text)
 
     def _typed_button(self, s: Session, text: str) -> str | None:
-        """A person who types a button's words ("oui", "je cherche un emploi") pressed it."""
+        """A person who types a button's words ("oui", "je cherche un emploi") pressed it;
+        so does one who types its rank ("2"), as people used to numbered menus do."""
         wanted = fold(text)
         if not wanted:
             return None
-        for reply in self.screen(s):
-            for b in reply.choices():
-                if fold(b.label) == wanted:
-                    return b.choice
-        return None
+        choices = [b for reply in self.screen(s) for b in reply.choices()]
+        if wanted.isdigit() and len(wanted) == 1:
+            rank = int(wanted)
+            return choices[rank - 1].choice if 1 <= rank <= len(choices) else None
+        return next((b.choice for b in choices if fold(b.label) == wanted), None)
 
     def _question(self, s: Session, text: str) -> list[Reply]:
         match = self.matcher.match(text)

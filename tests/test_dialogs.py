@@ -406,3 +406,11 @@ def test_location_shared_from_anywhere_starts_the_hand_off(engine):
     turn(engine, s, choice("domains"))
     turn(engine, s, Event("location", "45.4339,4.39"))
     assert s.state == "where_confirm"
+
+
+def test_typed_rank_counts_as_a_press(engine):
+    s = fresh(engine)
+    turn(engine, s, text("2"))  # the second button of the menu: "Est-ce pour moi ?"
+    assert s.state == "fit_situation"
+    turn(engine, s, text("2"))
+    assert s.answers == {"situation": "job_seeker"}
