@@ -78,7 +78,6 @@ class Engine:
         self.machine = ConversationMachine(knowledge, handoff_enabled)
         self.env = rendering.make_environment()
         self.matcher = FaqMatcher(knowledge)
-        self.discover_tour = ["what", "audience", "not_diploma", "all_sectors", "certificate"]
 
     @cached_property
     def _macros(self) -> Any:
@@ -337,7 +336,7 @@ class Engine:
             "state": s.state,
             "handoff": self.handoff_enabled,
             "retention_days": self.retention_days,
-            "tour": self.discover_tour,
+            "tour": self.k.discover_tour,
             "place": place,
             "candidates": [self._to_place(c) for c in s.data.get("candidates", [])],
             "fit": self.k.fit_result(s.answers) if s.state == "fit_result" else [],

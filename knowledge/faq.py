@@ -264,8 +264,9 @@ class FaqMatcher:
                                     norm)
         faq_score = ranked[0][1] if ranked else 0.0
         talk_kind, talk_score = talk[0] if talk else ("none", 0.0)
-        # "Bonjour, c'est payant ?" is a question: politeness only wins alone.
-        polite_only = talk_kind in POLITENESS and not any(
+        # "Bonjour, c'est payant ?" is a question: politeness only wins alone, in a short
+        # message ("et si j'ai pas tout bon" is not a goodbye).
+        polite_only = talk_kind in POLITENESS and len(norm.split()) <= 4 and not any(
             t in self.faq.index.idf for t in content)
         if talk_kind == OFF_TOPIC and talk_score >= faq_score:
             return Match("none", None, faq_score, suggestions)

@@ -215,8 +215,13 @@ def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, 
             steps.append(Step(*fields, refs))
     if data is not None and not steps:
         r.problem("procedure", "aucune étape")
+    tour = r.strings(data, "discover_tour", "discover_tour") if data is not None else ()
+    for block_id in tour:
+        if block_id not in about:
+            r.problem("discover_tour", f"bloc inconnu « {block_id} » (à déclarer dans « about »)")
     return {"about": about, "domains_intro": intro, "domains": tuple(domains),
-            "modules_intro": mod_intro, "modules": tuple(modules), "procedure": tuple(steps)}
+            "modules_intro": mod_intro, "modules": tuple(modules), "procedure": tuple(steps),
+            "discover_tour": tour}
 
 
 def _load_fit(path: Path, r: _Reader) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:

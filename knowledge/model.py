@@ -137,6 +137,7 @@ class Knowledge:
     organisations: tuple[Organisation, ...]
     faq: tuple[FaqEntry, ...]
     small_talk: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    discover_tour: tuple[str, ...] = ()
 
     def domain(self, domain_id: int) -> Domain | None:
         return next((d for d in self.domains if d.id == domain_id), None)

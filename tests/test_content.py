@@ -120,6 +120,8 @@ def replace(path: Path, old: str, new: str) -> None:
     ("sources.yaml", "    confidence: M\n", "    confidence: L\n",
      ["sources.yaml", "seules H et M sont publiées"]),
     ("clea.yaml", "domains_intro:\n", "domains_intro: [\n", ["clea.yaml", "YAML illisible"]),
+    ("clea.yaml", "discover_tour: [what,", "discover_tour: [quoi,",
+     ["clea.yaml › discover_tour", "bloc inconnu « quoi »"]),
 ])
 def test_broken_content_names_file_entry_and_problem(tmp_path, file, old, new, expected):
     content = copy_content(tmp_path)
