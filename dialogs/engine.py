@@ -157,6 +157,13 @@ class Engine:
     # --- dispatch -------------------------------------------------------------------------
 
     def _dispatch(self, s: Session, e: Event) -> list[Reply]:
+        # "Reprendre" offered on a returning person's welcome is valid for one event only.
+        left_at = s.data.pop("continue", None)
+        if e.kind == "choice" and e.value == "continue":
+            if left_at in self.machine.triggers_by_state:
+                self.machine.machine.set_state(left_at, s)
+                return self.screen(s)
+            return self.notice("stale")
         if e.kind == "start":
             return self._start(s, e.payload)
         if e.kind == "command":
@@ -177,10 +184,13 @@ class Engine:
         referral, topic = parse_payload(payload)
         if s.referral is None and referral:
             s.referral = referral
+        returning = bool(s.data.get("started")) and s.state != "menu" and not topic
+        if returning:
+            s.data["continue"] = s.state
         if not s.data.get("started"):
             s.data["started"] = True
             s.reached.add("start")
-        replies = self._render("welcome.j2", self._context(s),
+        replies = self._render("welcome.j2", self._context(s), returning=returning,
                                bad_payload=bool(payload) and not (referral or topic))
         if topic:
             name, arg = parse_choice(topic)

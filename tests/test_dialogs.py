@@ -414,3 +414,17 @@ def test_typed_rank_counts_as_a_press(engine):
     assert s.state == "fit_situation"
     turn(engine, s, text("2"))
     assert s.answers == {"situation": "job_seeker"}
+
+
+def test_returning_person_can_continue_where_they_left(engine):
+    s = fresh(engine)
+    turn(engine, s, choice("fit"))
+    turn(engine, s, choice("answer:employee"))
+    back = turn(engine, s, Event("start"))
+    assert "Bon retour" in joined(back) and "continue" in choices(back)
+    assert s.state == "menu"
+    resumed = turn(engine, s, choice("continue"))
+    assert s.state == "fit_diploma" and "Question 2 sur 5" in joined(resumed)
+    turn(engine, s, Event("start"))
+    turn(engine, s, choice("steps"))
+    assert "plus valable" in joined(turn(engine, s, choice("continue")))  # one event only
