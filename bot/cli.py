@@ -61,6 +61,10 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
     code = 0
     for name, path in SETS:
+        if not path.exists():  # an installed package has no tests/ folder
+            print(f"== {name} : {path} introuvable (lancez depuis le dépôt)")
+            code = 1
+            continue
         report = evaluate(path)
         print(f"== {name} : {path.name}\n{report.text()}\n")
         if path == EVAL_FILE and (report.accuracy < 0.9 or report.rejection < 0.9):
