@@ -38,7 +38,6 @@ DEPARTEMENT_NAME: dict[str, str] = {code: v[0] for code, v in _RAW["departements
 # Collectivités d'outre-mer (Saint-Pierre-et-Miquelon, Polynésie…): outside the routing
 # sources we have, so the bot says so instead of guessing.
 OVERSEAS_COLLECTIVITIES = {code for code, v in _RAW["departements"].items() if v[2] == "com"}
-ATTRIBUTION: dict[str, str] = _RAW["source"]
 
 
 @dataclass(frozen=True)
@@ -183,11 +182,6 @@ def _by_name(folded: str) -> LookupResult:
     communes = sorted((idx.communes[i] for i in hits), key=lambda c: (bool(c.part_of),
                                                                        -c.population))
     return LookupResult(tuple(_place(c) for c in communes[:MAX_CHOICES]))
-
-
-def departement_place(code: str) -> Place | None:
-    code = code.upper()
-    return Place(None, code) if code in DEPARTEMENT_NAME else None
 
 
 def warm() -> None:
