@@ -36,12 +36,7 @@ def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkBut
         return Event("choice", option.choice)
     if len(text) == 1 and text.isdigit() and options:
         return f"Tapez un numéro entre 1 et {len(options)}, ou écrivez votre question."
-    if text.startswith("/"):
-        command, _, rest = text[1:].partition(" ")
-        if command.lower() == "start":
-            return Event("start", payload=rest.strip() or None)
-        return Event("command", command)
-    return Event("text", line.rstrip("\n"))
+    return Event("text", line.rstrip("\n"))  # commands too: the engine reads "/start X"
 
 
 def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]]:

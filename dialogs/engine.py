@@ -209,14 +209,8 @@ class Engine:
             self.machine.fire(s, "menu")
             return self.notice("restarted") + self.screen(s)
         if name in COMMANDS:
-            return self._go(s, COMMANDS[name])
+            return self._choice(s, COMMANDS[name])
         return self.notice("unknown_command", command=name[:30])
-
-    def _go(self, s: Session, topic: str) -> list[Reply]:
-        name, arg = parse_choice(topic)
-        if self.machine.fire(s, name, *([arg] if arg else [])):
-            return self.screen(s)
-        return self.notice("stale")
 
     def _choice(self, s: Session, choice: str) -> list[Reply]:
         name, arg = parse_choice(choice[:64])
@@ -228,8 +222,6 @@ class Engine:
             return self.notice("forgotten")
         if name == "forget_no" and s.state == "forget_confirm":
             return self._resume(s)
-        if name == "restart":
-            return self._command(s, "recommencer")
         if self.machine.fire(s, name, *([arg] if arg is not None else [])):
             s.data.pop("miss", None)
             return self.screen(s)

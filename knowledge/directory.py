@@ -49,7 +49,7 @@ def audiences_for(situation: str | None, disability: bool) -> list[str]:
     return tags
 
 
-def _rank(org: Organisation, tags: list[str], place: Place) -> tuple:
+def _rank(org: Organisation, tags: list[str]) -> tuple:
     audience_rank = min((tags.index(a) for a in org.audience if a in tags), default=len(tags))
     local_rank = 0 if org.local and not org.national else 1
     return (audience_rank, local_rank, org.id)
@@ -64,7 +64,7 @@ def select(orgs: tuple[Organisation, ...] | list[Organisation], place: Place,
         return serves_place(o, place) and bool(o.audience & set(tags))
 
     advisers = sorted((o for o in orgs if o.kind == "adviser" and fits(o)),
-                      key=lambda o: _rank(o, tags, place))
+                      key=lambda o: _rank(o, tags))
     # The free national career advice service is always offered: anybody may use it.
     cep = next((o for o in orgs if o.id == "mon_cep"), None)
     if cep is not None and cep not in advisers:
@@ -72,5 +72,5 @@ def select(orgs: tuple[Organisation, ...] | list[Organisation], place: Place,
     evaluators = sorted((o for o in orgs if o.kind == "evaluator" and serves_place(o, place)),
                         key=lambda o: (0 if o.local else 1, o.name))
     resources = sorted((o for o in orgs if o.kind == "resource" and fits(o)),
-                       key=lambda o: _rank(o, tags, place))
+                       key=lambda o: _rank(o, tags))
     return Handoff(tuple(advisers), tuple(evaluators), tuple(resources), place.covered)

@@ -273,7 +273,7 @@ def _load_fit(path: Path, r: _Reader) -> tuple[tuple[Question, ...], tuple[FitRu
 
 
 def _check_topic(r: _Reader, entry: str, topic: str) -> None:
-    """Topic names are checked against the conversation's vocabulary later (see check_topics)."""
+    """The form of a topic here; whether it exists is checked in _check_cross_references."""
     if not re.match(r"^[a-z_]+(:[a-z0-9_]+)?$", topic):
         r.problem(entry,
                   f"destination « {topic} » mal écrite (ex. « steps », « module:numerique »)")
