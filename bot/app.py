@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 
 from bot.config import Config
 from bot.storage import Storage
 from dialogs.engine import Engine
 from knowledge import geography
 from knowledge.loader import load
+from knowledge.opendata import LocalDirectory, open_directory
+
+
+def open_local_directory(config: Config) -> LocalDirectory | None:
+    """The open-data directory when installed; a broken file is logged and ignored, so
+    the bot still answers with national contacts."""
+    log = logging.getLogger(__name__)
+    try:
+        directory = open_directory(config.local_directory)
+    except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
+        log.error("local directory unreadable (%s): national contacts only",
+                  type(exc).__name__)
+        return None
+    if directory is None:
+        log.info("no local directory installed: national contacts only")
+        return None
+    log.info("local directory from %s: %s", directory.extracted or "unknown date",
+             json.dumps(directory.counts.get("offices", {}), sort_keys=True))
+    return directory
 
 
 def build_engine(config: Config) -> Engine:
     knowledge = load(extra_directory=config.directory_extra)
     geography.warm()
     return Engine(knowledge, handoff_enabled=config.adviser_chat_id is not None,
-                  retention_days=config.retention_days)
+                  retention_days=config.retention_days,
+                  local_directory=open_local_directory(config))
 
 
 def open_storage(config: Config) -> Storage:

@@ -7,6 +7,8 @@
     clea-bot graph      print the conversation map as a Mermaid diagram
     clea-bot eval       measure the free-text matcher on the evaluation sets
     clea-bot stats      anonymous figures of every adviser link (--csv to export)
+    clea-bot directory update [--from DIR] [--out FILE] [--force]
+                        download and install the open-data directory of local offices
 """
 
 from __future__ import annotations
@@ -84,6 +86,22 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_directory(args: argparse.Namespace, config: Config) -> int:
+    from bot.directory_update import UpdateRefused, update
+    from knowledge.opendata import MalformedInput, load_settings
+
+    out = args.out or config.local_directory
+    try:
+        text = update(load_settings(), out, args.source, args.force)
+    except (UpdateRefused, MalformedInput) as exc:
+        print(f"Mise à jour refusée, le fichier installé n'a pas changé ({out}) :\n{exc}",
+              file=sys.stderr)
+        return 1
+    print(text)
+    print(f"Installé : {out}")
+    return 0
+
+
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
     from bot.app import build_engine, open_storage
     from bot.console import Console
@@ -128,13 +146,22 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("eval", help="mesurer la compréhension des questions libres")
     stats = sub.add_parser("stats", help="chiffres anonymes de tous les liens de conseillers")
     stats.add_argument("--csv", action="store_true", help="sortie CSV")
+    directory = sub.add_parser("directory", help="l'annuaire local des données ouvertes")
+    directory_sub = directory.add_subparsers(dest="action", required=True)
+    update = directory_sub.add_parser("update", help="télécharger et installer l'annuaire")
+    update.add_argument("--from", dest="source", type=Path, default=None,
+                        help="dossier d'exports déjà téléchargés (rejouer)")
+    update.add_argument("--out", type=Path, default=None,
+                        help="fichier installé (défaut : CLEA_LOCAL_DIRECTORY)")
+    update.add_argument("--force", action="store_true",
+                        help="installer malgré une forte baisse d'un réseau")
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
     except ConfigError as exc:
         print(f"Configuration : {exc}", file=sys.stderr)
         return 2
-    if args.command not in ("check", "graph", "eval", "stats"):
+    if args.command not in ("check", "graph", "eval", "stats", "directory"):
         console = args.command == "console" or (args.command in (None, "run")
                                                 and not config.token)
         # In the console chat, log lines would mix with the conversation.
@@ -142,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging("WARNING" if quiet else config.log_level)
     handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
                 "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph,
-                "eval": cmd_eval, "stats": cmd_stats}
+                "eval": cmd_eval, "stats": cmd_stats, "directory": cmd_directory}
     try:
         return handlers[args.command](args, config)
     except ContentError as exc:

@@ -37,6 +37,7 @@ class Config:
     webhook_listen: str
     webhook_port: int
     directory_extra: Path | None
+    local_directory: Path
     adviser_chat_id: int | None
     advisers_file: Path | None
     retention_days: int
@@ -58,6 +59,7 @@ class Config:
             webhook_listen=_str("CLEA_WEBHOOK_LISTEN", "0.0.0.0"),
             webhook_port=_int("CLEA_WEBHOOK_PORT", 8443),
             directory_extra=Path(extra) if extra else None,
+            local_directory=Path(_str("CLEA_LOCAL_DIRECTORY", "data/local-directory.sqlite3")),
             adviser_chat_id=_int("CLEA_ADVISER_CHAT_ID", None),
             advisers_file=Path(advisers) if advisers else None,
             retention_days=_int("CLEA_RETENTION_DAYS", 90),

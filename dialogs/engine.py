@@ -18,7 +18,9 @@ from dialogs.machine import ConversationMachine
 from dialogs.model import Event, Reply, Session
 from knowledge import directory, geography
 from knowledge.faq import FaqMatcher
+from knowledge.local import select_local
 from knowledge.model import Knowledge
+from knowledge.opendata import LocalDirectory
 from knowledge.text import fold, has_letters_or_digits
 
 log = logging.getLogger(__name__)
@@ -71,12 +73,16 @@ class Engine:
     """One per process: the machine, templates and matcher are built once."""
 
     def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
-                 retention_days: int = 90):
+                 retention_days: int = 90, local_directory: LocalDirectory | None = None):
+        """`local_directory`: the installed open-data directory of local offices; without
+        it the hand-off stays national and says how to find the local office."""
         self.k = knowledge
         self.handoff_enabled = handoff_enabled
         self.retention_days = retention_days
+        self.local_directory = local_directory
         self.machine = ConversationMachine(knowledge, handoff_enabled)
         self.env = rendering.make_environment()
+        self.env.globals["local_ready"] = local_directory is not None
         self.matcher = FaqMatcher(knowledge)
 
     @cached_property
@@ -245,6 +251,14 @@ class Engine:
             return self.notice("emoji_only")
         if s.state == "where_ask":
             return self._place(s, text)
+        if s.state in ("where_pick", "where_confirm"):
+            picked = self._typed_candidate(s, text)
+            if picked is not None:
+                return self._choice(s, picked)
+            if self._typed_button(s, text) is None and geography.lookup(text).places:
+                # The right name typed at "C'est bien là ?": a new search, not a question.
+                self.machine.fire(s, "retry")
+                return self._place(s, text)
         if s.state == "handoff_contact":
             phone = normalise_phone(text)
             if phone is None:
@@ -284,13 +298,31 @@ class Engine:
                             suggestions=match.suggestions, misses=s.data["miss"],
                             in_ask=in_ask)
 
+    def _typed_candidate(self, s: Session, text: str) -> str | None:
+        """At the list of communes, typing one of their names picks it."""
+        if s.state != "where_pick":
+            return None
+        wanted = geography.name_key(text)
+        names = [geography.name_key(c.get("c") or "") for c in s.data.get("candidates", [])]
+        return f"pick:{names.index(wanted)}" if wanted and names.count(wanted) == 1 else None
+
     def _place(self, s: Session, text: str) -> list[Reply]:
+        """Postal codes and commune names first; anything else may be a question."""
         result = geography.lookup(text)
         if not result.places:
-            return self._render("where_problem.j2", self._context(s), problem=result.problem,
+            if result.problem == "unknown_name":
+                match = self.matcher.match(text)
+                if match.kind == "faq":
+                    return self._render("faq_answer.j2", self._context(s), entry=match.entry,
+                                        in_ask=False)
+            words = len(fold(text).split())
+            problem = "not_a_place" if result.problem == "unknown_name" and words >= 3 else (
+                result.problem)
+            return self._render("where_problem.j2", self._context(s), problem=problem,
                                 text=text[:40])
-        s.data["candidates"] = [{"c": p.commune, "d": p.departement, "p": p.postal_code}
-                                for p in result.places]
+        s.data["candidates"] = [{"c": p.commune, "d": p.departement, "p": p.postal_code,
+                                 "i": p.insee} for p in result.places]
+        s.data.pop("page", None)
         self.machine.fire(s, "place")
         return self.screen(s)
 
@@ -344,6 +376,7 @@ class Engine:
             "fit": self.k.fit_result(s.answers) if s.state == "fit_result" else [],
             "contacts": self._contacts(s, place) if s.state in ("recap", "handoff_done")
             else None,
+            "local": self._local(s, place) if s.state == "recap" else None,
             "topic_label": self.topic_label,
             "option_label": self._option_label,
         }
@@ -355,11 +388,18 @@ class Engine:
 
     @staticmethod
     def _to_place(d: dict) -> geography.Place:
-        return geography.Place(d.get("c"), d["d"], d.get("p"), near=bool(d.get("n")))
+        return geography.Place(d.get("c"), d["d"], d.get("p"), near=bool(d.get("n")),
+                               insee=d.get("i"))
 
     def _place_of(self, s: Session) -> geography.Place | None:
         raw = s.data.get("place")
         return self._to_place(raw) if raw else None
+
+    def _local(self, s: Session, place: geography.Place | None):
+        if place is None:
+            return None
+        return select_local(self.local_directory, place, s.answers.get("situation"),
+                            s.answers.get("disability") == "yes")
 
     def _contacts(self, s: Session, place: geography.Place | None):
         if place is None:

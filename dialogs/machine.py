@@ -32,6 +32,7 @@ NAVIGATION = {
 }
 WHERE_STATES = ["where_ask", "where_pick", "where_confirm", "where_situation",
                 "where_disability", "recap"]
+PAGE_SIZE = 8  # communes per screen at "Lequel est le vôtre ?"
 HANDOFF_STATES = ["handoff_consent", "handoff_contact", "handoff_done"]
 
 
@@ -94,6 +95,8 @@ class ConversationMachine:
         add("place", "where_ask", "where_pick")
         add("pick", "where_pick", "where_confirm", conditions=self._valid_pick,
             before=self._store_pick)
+        add("more", "where_pick", "where_pick", conditions=self._has_more,
+            before=self._next_page)
         add("retry", ["where_pick", "where_confirm"], "where_ask")
         add("yes", "where_confirm", "where_situation", unless=self._has_situation,
             before=self._confirm_place)
@@ -234,7 +237,15 @@ class ConversationMachine:
         arg = self._arg(e)
         return arg.isdigit() and int(arg) < len(e.model.data.get("candidates", []))
 
+    def _has_more(self, e: EventData) -> bool:
+        page = e.model.data.get("page", 0)
+        return (page + 1) * PAGE_SIZE < len(e.model.data.get("candidates", []))
+
+    def _next_page(self, e: EventData) -> None:
+        e.model.data["page"] = e.model.data.get("page", 0) + 1
+
     def _store_pick(self, e: EventData) -> None:
+        e.model.data.pop("page", None)
         candidates = e.model.data["candidates"]
         e.model.data["candidates"] = [candidates[int(self._arg(e))]]
 

@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from dialogs.model import AnyButton, Button, LinkButton, Reply
+from knowledge.opendata import tap_to_call
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _SEPARATOR = re.compile(r"^\s*---\s*$", re.MULTILINE)
@@ -62,7 +63,23 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters.update(tel=tap_to_call, number=french_number, date_fr=french_date)
     return env
+
+
+def french_number(value: float | int | None) -> str:
+    """900 → '900', 2400.0 → '2 400', 7.5 → '7,5'."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", "\u202f")
+    return f"{value:.1f}".replace(".", ",")
+
+
+def french_date(value: str) -> str:
+    """'2026-11-20' → '20/11/2026'; anything else as it is."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2}).*", value or "")
+    return f"{m.group(3)}/{m.group(2)}/{m.group(1)}" if m else (value or "")
 
 
 def split_messages(text: str) -> list[str]:

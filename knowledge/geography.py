@@ -23,7 +23,7 @@ from knowledge.text import fold, name_key
 
 GEO_FILE = Path(__file__).parent / "geo" / "geo.json"
 PLACES_FILE = Path(__file__).parent / "geo" / "places.json"  # GeoNames, CC BY 4.0
-MAX_CHOICES = 6
+MAX_CHOICES = 40  # a postal code can hold many communes (04200: 19); the screen pages them
 
 
 def _read() -> dict:
@@ -38,6 +38,15 @@ DEPARTEMENT_NAME: dict[str, str] = {code: v[0] for code, v in _RAW["departements
 # Collectivités d'outre-mer (Saint-Pierre-et-Miquelon, Polynésie…): outside the routing
 # sources we have, so the bot says so instead of guessing.
 OVERSEAS_COLLECTIVITIES = {code for code, v in _RAW["departements"].items() if v[2] == "com"}
+OVERSEAS_DEPARTEMENTS = {code for code, v in _RAW["departements"].items() if v[2] == "drom"}
+# Paris, Lyon, Marseille: postal code → INSEE code of the arrondissement municipal.
+ARRONDISSEMENTS: dict[str, str] = _RAW.get("arrondissements_by_postal_code", {})
+# Régions and collectivities that do not take "en".
+REGION_PHRASES = {"04": "à La Réunion", "06": "à Mayotte", "975": "à Saint-Pierre-et-Miquelon",
+                  "977": "à Saint-Barthélemy", "978": "à Saint-Martin",
+                  "984": "dans les Terres australes et antarctiques françaises",
+                  "986": "à Wallis-et-Futuna", "989": "à Clipperton"}
+_DEPARTEMENT_KEYS = {name_key(v[0]): code for code, v in _RAW["departements"].items()}
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class Place:
     postal_code: str | None = None
     part_of: str | None = None  # a former commune merged into another one
     near: bool = False  # found from a shared position: the nearest town, not the commune
+    insee: str | None = None  # INSEE code (an arrondissement's in Paris, Lyon, Marseille)
 
     @property
     def departement_name(self) -> str:
@@ -59,6 +69,19 @@ class Place:
     @property
     def region_name(self) -> str:
         return REGIONS[self.region]
+
+    @property
+    def region_phrase(self) -> str:
+        """'en Bretagne', 'à La Réunion', 'à Mayotte': the région with its preposition."""
+        return REGION_PHRASES.get(self.region, f"en {self.region_name}")
+
+    @property
+    def departement_phrase(self) -> str:
+        """'dans votre département (Rhône)', or the overseas place with its preposition
+        ('à La Réunion'): never a guessed article."""
+        if self.departement in OVERSEAS_DEPARTEMENTS | OVERSEAS_COLLECTIVITIES:
+            return self.region_phrase
+        return f"dans votre département ({self.departement_name})"
 
     @property
     def covered(self) -> bool:
@@ -90,6 +113,9 @@ class _Commune(NamedTuple):
     postal_codes: str  # space-separated
     population: int
     part_of: str
+    insee: str
+    lat: float | None
+    lon: float | None
     key: str  # search key, see knowledge.text.name_key
 
 
@@ -98,7 +124,10 @@ class _Index:
         self.communes = [_Commune(*r) for r in rows]
         self.by_code: dict[str, list[int]] = {}
         self.by_name: dict[str, list[int]] = {}
+        self.by_insee: dict[str, int] = {}
         for i, c in enumerate(self.communes):
+            if not c.part_of:
+                self.by_insee[c.insee] = i
             for cp in c.postal_codes.split():
                 self.by_code.setdefault(cp, []).append(i)
             self.by_name.setdefault(c.key, []).append(i)
@@ -121,7 +150,26 @@ _PREFIXES = re.compile(
 
 
 def _place(c: _Commune, postal_code: str | None = None) -> Place:
-    return Place(c.name, c.departement, postal_code, c.part_of or None)
+    insee = ARRONDISSEMENTS.get(postal_code or "", "") if postal_code else ""
+    if insee[:2] != c.insee[:2]:  # not one of this city's arrondissements
+        insee = c.insee
+    return Place(c.name, c.departement, postal_code, c.part_of or None, insee=insee)
+
+
+def coordinates(place: Place) -> tuple[float, float] | None:
+    """Approximate (lat, lon) of the person's commune, for the nearest-office fallback."""
+    if not place.insee:
+        return None
+    idx = _index()
+    i = idx.by_insee.get(place.insee)
+    if i is None:  # an arrondissement: the city's coordinates
+        city = next((cp for cp, code in ARRONDISSEMENTS.items() if code == place.insee), None)
+        hits = idx.by_code.get(city or "", [])
+        i = next((h for h in hits if not idx.communes[h].part_of), None)
+    if i is None:
+        return None
+    c = idx.communes[i]
+    return (c.lat, c.lon) if c.lat is not None and c.lon is not None else None
 
 
 def lookup(text: str) -> LookupResult:
@@ -135,7 +183,26 @@ def lookup(text: str) -> LookupResult:
         return _by_number(digits)
     if re.search(r"\d", folded) and not re.search(r"[a-z]{3,}", folded):
         return LookupResult(problem="bad_code")
+    code = re.search(r"\b\d{5}\b", folded)
+    if code:  # "valbelle 04200", "saint denis 97400": the name among that code's communes
+        return _by_name_and_code(folded.replace(code.group(), " "), code.group())
     return _by_name(folded)
+
+
+def _by_name_and_code(folded: str, code: str) -> LookupResult:
+    in_code = _by_number(code)
+    key = name_key(_PREFIXES.sub("", " ".join(folded.split()), count=1))
+    if not in_code.places or not key:
+        return in_code
+    exact = [p for p in in_code.places if name_key(p.commune or "") == key]
+    if exact:
+        return LookupResult(tuple(exact))
+    names = {name_key(p.commune or ""): p for p in in_code.places}
+    best = process.extract(key, list(names), scorer=fuzz.WRatio, limit=3, score_cutoff=80)
+    if best:
+        top = best[0][1]
+        return LookupResult(tuple(names[n] for n, score, _ in best if score >= top - 3))
+    return in_code
 
 
 def _by_number(digits: str) -> LookupResult:
@@ -162,11 +229,22 @@ _ARRONDISSEMENT = re.compile(r"\b(?:\d{1,2}(?:e|er|eme|ieme)?|arrondissement|arr
 def _by_name(folded: str) -> LookupResult:
     idx = _index()
     key = name_key(_PREFIXES.sub("", folded, count=1)) or name_key(folded)
+    departement = _DEPARTEMENT_KEYS.get(key) or _DEPARTEMENT_KEYS.get(
+        name_key(re.sub(r"^(?:la|le|les|l)\s+", "", key)))
     hits = idx.by_name.get(key)
-    if not hits:  # "paris 15", "lyon 3e": the city itself
+    if departement and not any(idx.communes[i].departement == departement
+                               for i in hits or []):
+        # "la reunion", "guyane", "ardeche": the département, not a small homonym commune
+        # elsewhere (La Réunion, Lot-et-Garonne); the person can still correct it.
+        return LookupResult((Place(None, departement),))
+    arrondissement = None
+    if not hits:  # "paris 15", "lyon 3e": the city itself, and its arrondissement
+        number = re.search(r"\b(\d{1,2})", key)
         bare = " ".join(_ARRONDISSEMENT.sub(" ", key).split())
         hits = idx.by_name.get(bare) if bare else None
         key = bare or key
+        if hits and number:
+            arrondissement = int(number.group(1))
     if not hits and len(key) >= 3:  # "aix" → Aix-en-Provence, Aix-les-Bains…
         lo = bisect.bisect_left(idx.names, key + " ")
         hi = bisect.bisect_left(idx.names, key + "!")  # "!" sorts right after " "
@@ -181,7 +259,12 @@ def _by_name(folded: str) -> LookupResult:
         hits = [i for name, score, _ in best if score >= top - 3 for i in idx.by_name[name]]
     communes = sorted((idx.communes[i] for i in hits), key=lambda c: (bool(c.part_of),
                                                                        -c.population))
-    return LookupResult(tuple(_place(c) for c in communes[:MAX_CHOICES]))
+
+    def postal_code(c: _Commune) -> str | None:
+        code = f"{c.departement}{arrondissement:03d}" if arrondissement else ""
+        return code if code in ARRONDISSEMENTS else None
+
+    return LookupResult(tuple(_place(c, postal_code(c)) for c in communes[:MAX_CHOICES]))
 
 
 def warm() -> None:

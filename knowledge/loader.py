@@ -35,6 +35,7 @@ CONTENT_DIR = Path(__file__).parent / "content"
 SHIPPED_CONFIDENCE = {"H", "M"}
 KINDS = {"evaluator", "adviser", "resource"}
 AUDIENCES = {"employee", "job_seeker", "young", "disability", "self_employed", "all"}
+MAX_BUTTON_LABEL = 28  # characters, emoji included: longer labels are cut on phones
 ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 # Places in the conversation a content file may point to (buttons in fit rules, FAQ answers).
 STATIC_TOPICS = {"menu", "discover", "domains", "steps", "modules", "fit", "where", "ask"}
@@ -304,12 +305,16 @@ def _load_directory(path: Path, r: _Reader, sources: dict[str, Source],
             r.problem(entry, "contact vide : il faut au moins un site, un téléphone ou une adresse")
         if contact.url and not contact.url.startswith("https://"):
             r.problem(entry, f"site « {contact.url} » : l'adresse doit commencer par https://")
+        button = r.field(item, "button", str, entry, required=False)
+        if len(button or name or "") > MAX_BUTTON_LABEL - 2:
+            r.problem(entry, f"« button » : {MAX_BUTTON_LABEL - 2} caractères au plus "
+                             "(le nom est trop long pour un bouton)")
         refs = (_local_sources(r, item, entry) if local
                 else _source_refs(r, item, entry, sources))
         r.unique(seen, oid, entry)
         if None not in (oid, name, kind, why, checked):
             orgs.append(Organisation(oid, name, kind, frozenset(audience), regions, deps, why,
-                                     contact, refs, checked, local))
+                                     contact, refs, checked, local, button))
     return tuple(orgs)
 
 

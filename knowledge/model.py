@@ -108,6 +108,11 @@ class Organisation:
     sources: tuple[Source, ...]
     checked: dt.date
     local: bool = False  # comes from the deployer's extra file
+    button: str | None = None  # short label of its link button (phones cut long ones)
+
+    @property
+    def button_label(self) -> str:
+        return self.button or self.name
 
     @property
     def national(self) -> bool:

@@ -10,7 +10,9 @@ from .conftest import ROOT
 
 
 def console(script: str, db, extra_env: dict | None = None, *args: str) -> str:
-    env = dict(os.environ, CLEA_DB_PATH=str(db), **(extra_env or {}))
+    # No open-data directory unless the test installs one (a developer's data/ must not leak).
+    env = dict(os.environ, CLEA_DB_PATH=str(db),
+               CLEA_LOCAL_DIRECTORY=str(db) + ".no-directory", **(extra_env or {}))
     env.pop("TELEGRAM_BOT_TOKEN", None)
     done = subprocess.run([sys.executable, "-m", "bot", "console", *args], input=script,
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -78,8 +80,8 @@ def test_graph_command_writes_mermaid(tmp_path):
 def test_handoff_in_the_console_refused_then_given(tmp_path):
     # where → 75011 → yes → employee → no disability → recap → handoff → no → handoff → yes
     script = ("/start contact\n75011\n1\n1\n2\n"
-              "Être contacté par un conseiller\nNon merci\n"
-              "Être contacté par un conseiller\nOui, j'accepte\n06 12 34 56 78\n")
+              "Être recontacté\nNon merci\n"
+              "Être recontacté\nOui, j'accepte\n06 12 34 56 78\n")
     out = console(script, tmp_path / "c.sqlite3", {"CLEA_ADVISER_CHAT_ID": "-100"})
     refused, given = out.split("rien envoyé", 1)
     assert "📨" not in refused

@@ -7,8 +7,11 @@ Usage:
 
 The package's data is INSEE's Code officiel géographique and La Poste's postal codes,
 under Licence Ouverte (Etalab). We keep only what the bot needs to route a person:
-régions, départements, and for each commune its name, département, postal codes and
-population (to rank homonyms), so the shipped file stays small and loads fast.
+régions, départements, and for each commune its name, département, postal codes,
+population (to rank homonyms), INSEE code (to match the open-data directory's competence
+rows) and approximate coordinates (to find the nearest office), so the shipped file stays
+small and loads fast. Paris, Lyon and Marseille also get their arrondissements' INSEE codes
+by postal code: local offices serve arrondissements, not the whole city.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ def read_member(tar: tarfile.TarFile, name: str):
     return json.load(member)
 
 
-def build(tarball: Path) -> dict:
+def build(tarball: Path, places: list[list] | None = None) -> dict:
+    """`places`: GeoNames rows [name, departement, lat, lon] used to give communes their
+    coordinates (by name and département; else those of a neighbour sharing a postal code)."""
     with tarfile.open(tarball) as tar:
         package = read_member(tar, "package.json")
         communes = read_member(tar, "data/communes.json")
@@ -43,16 +48,22 @@ def build(tarball: Path) -> dict:
     for c in communes:
         if c["type"] == "commune-actuelle":
             rows.append([c["nom"], c["departement"], " ".join(c.get("codesPostaux", [])),
-                         c.get("population", 0), ""])
+                         c.get("population", 0), "", c["code"]])
         elif c["type"] in ("commune-deleguee", "commune-associee"):
             parent = current.get(c.get("chefLieu", ""))
             if parent is None or parent["nom"] == c["nom"]:
                 continue  # the current commune already carries this name
             rows.append([c["nom"], c["departement"], " ".join(parent.get("codesPostaux", [])),
-                         0, parent["nom"]])
+                         0, parent["nom"], parent["code"]])
     rows.sort(key=lambda r: (r[1], r[0]))
+    _add_coordinates(rows, places or [])
     for row in rows:  # the search key, computed once here rather than at every start-up
         row.append(name_key(row[0]))
+    arrondissements = {}
+    for c in communes:
+        if c["type"] == "arrondissement-municipal":
+            for cp in c.get("codesPostaux", []):
+                arrondissements[cp] = c["code"]
     return {
         "source": {
             "package": f"{package['name']}@{package['version']}",
@@ -63,9 +74,30 @@ def build(tarball: Path) -> dict:
         "regions": {r["code"]: [r["nom"], r["zone"]] for r in regions},
         "departements": {d["code"]: [d["nom"], d["region"], d["zone"]] for d in departements},
         "communes_fields": ["name", "departement", "postal_codes", "population", "part_of",
-                            "key"],
+                            "insee", "lat", "lon", "key"],
         "communes": rows,
+        "arrondissements_by_postal_code": dict(sorted(arrondissements.items())),
     }
+
+
+def _add_coordinates(rows: list[list], places: list[list]) -> None:
+    """Append lat, lon to each row: the GeoNames town of the same name and département,
+    else the most populous neighbour sharing a postal code, else none (null)."""
+    by_name = {(name_key(n), d): (lat, lon) for n, d, lat, lon in places}
+    for row in rows:
+        row.extend(by_name.get((name_key(row[0]), row[1]), (None, None)))
+    by_code: dict[str, tuple[int, float, float]] = {}
+    for row in rows:
+        if row[6] is None:
+            continue
+        for cp in row[2].split():
+            if cp not in by_code or by_code[cp][0] < row[3]:
+                by_code[cp] = (row[3], row[6], row[7])
+    for row in rows:
+        if row[6] is None:
+            near = [by_code[cp] for cp in row[2].split() if cp in by_code]
+            if near:
+                _, row[6], row[7] = max(near)
 
 
 # GeoNames country codes of France's overseas départements; their admin2 is the INSEE code.
@@ -111,11 +143,16 @@ def write(path: Path, data: dict) -> None:
 def main() -> None:
     if len(sys.argv) not in (2, 3):
         raise SystemExit(__doc__)
-    data = build(Path(sys.argv[1]))
+    places = None
     if len(sys.argv) == 3:
-        places = build_places(Path(sys.argv[2]), set(data["departements"]))
+        with tarfile.open(sys.argv[1]) as tar:
+            departements = {d["code"] for d in read_member(tar, "data/departements.json")}
+        places = build_places(Path(sys.argv[2]), departements)
         write(OUT.parent / "places.json", places)
         print(f"{OUT.parent / 'places.json'}: {len(places['places'])} places")
+    data = build(Path(sys.argv[1]), places["places"] if places else None)
+    located = sum(1 for r in data["communes"] if r[6] is not None)
+    print(f"{located} communes with coordinates")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     write(OUT, data)
     print(f"{OUT}: {len(data['communes'])} communes, {len(data['departements'])} départements")
