@@ -32,11 +32,15 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     from bot.advisers import load_advisers
     from dialogs.checks import check_all
 
+    from knowledge.opendata import settings_problems
+
     problems = check_all(content_dir=args.content, extra_directory=config.directory_extra)
+    problems = [*problems, *settings_problems(args.content)]
     try:
         load_advisers(config.advisers_file)
     except ContentError as exc:
         problems = [*problems, *exc.problems]
+    _warn_directory_age(config)
     if problems:
         print(f"{len(problems)} problème(s) dans le contenu :", file=sys.stderr)
         for p in problems:
@@ -44,6 +48,33 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         return 1
     print("Contenu et modèles valides.")
     return 0
+
+
+def _warn_directory_age(config: Config) -> None:
+    """A warning, not a failure: an old directory is still better than none."""
+    import datetime as dt
+    import sqlite3
+
+    from knowledge.opendata import load_settings, open_directory
+
+    try:
+        directory = open_directory(config.local_directory)
+    except (sqlite3.DatabaseError, ValueError, KeyError):
+        print(f"Attention : l'annuaire local {config.local_directory} est illisible.",
+              file=sys.stderr)
+        return
+    if directory is None:
+        print("Annuaire local absent : le bot donne les contacts nationaux "
+              "(clea-bot directory update pour l'installer).")
+        return
+    age = (dt.datetime.now() - directory.installed).days
+    max_age = load_settings().max_age_days
+    if age > max_age:
+        print(f"Attention : l'annuaire local a {age} jours (plus de {max_age}). "
+              "Lancez clea-bot directory update.", file=sys.stderr)
+    else:
+        print(f"Annuaire local du {directory.extracted or '?'} (installé il y a {age} jours).")
+    directory.close()
 
 
 def cmd_graph(args: argparse.Namespace, config: Config) -> int:

@@ -175,7 +175,9 @@ def build(folder: Path, settings: OpenDataSettings) -> Built:
     # Competence rows may name offices of other networks or closed ones: keep known offices.
     competence = {row for row in [*served, *rows] if row[2] in known and row[0]}
     dates = [o.extracted for o in offers if o.extracted]
-    urls = {}
+    # The URLs the exports came from, for attribution; replayed files without a record of
+    # them are attributed to the configured endpoints.
+    urls = {sid: s.url for sid, s in settings.sources.items()}
     if (folder / "sources.json").exists():
         urls = _read_json(folder / "sources.json")
     return Built(offices, competence, offers, max(dates, default=""), urls)

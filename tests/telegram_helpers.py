@@ -26,6 +26,7 @@ def make_config(api: FakeBotApi, db: Path, **overrides) -> Config:
     values = dict(token=TOKEN, api_base_url=api.base_url, api_file_url=api.file_url,
                   db_path=db, webhook_url=None, webhook_secret=None,
                   webhook_listen="127.0.0.1", webhook_port=0, directory_extra=None,
+                  local_directory=db.with_suffix(".no-directory"),
                   adviser_chat_id=None, advisers_file=None, retention_days=90,
                   concurrency=32, overall_rate=0.0, log_level="INFO")
     values.update(overrides)

@@ -11,8 +11,8 @@ from .conftest import ROOT
 
 def console(script: str, db, extra_env: dict | None = None, *args: str) -> str:
     # No open-data directory unless the test installs one (a developer's data/ must not leak).
-    env = dict(os.environ, CLEA_DB_PATH=str(db),
-               CLEA_LOCAL_DIRECTORY=str(db) + ".no-directory", **(extra_env or {}))
+    env = dict(os.environ, CLEA_DB_PATH=str(db), CLEA_LOCAL_DIRECTORY=str(db) + ".none")
+    env.update(extra_env or {})
     env.pop("TELEGRAM_BOT_TOKEN", None)
     done = subprocess.run([sys.executable, "-m", "bot", "console", *args], input=script,
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -75,7 +75,7 @@ async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_pa
         assert "Saint-Étienne (42)" in confirm[0].text and "C'est bien là" in confirm[-1].text
         n = len(api.sent(CHAT))
         api.press(CHAT, "yes")
-        sent = await wait_texts(api, CHAT, n + 3)
+        sent = await wait_texts(api, CHAT, n + 1)
         card = "\n".join(c.text for c in sent[n:])
         assert "Ma fiche CléA" in card and "France Travail" in card and "3949" in card
         urls = [b.get("url") for c in sent[n:] for b in c.buttons() if b.get("url")]

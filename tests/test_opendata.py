@@ -1,0 +1,468 @@
+"""The open-data directory: parsing, the updater's guards, download, selection, recap."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from bot.cli import main
+from bot.directory_update import UpdateRefused, update
+from dialogs.engine import Engine
+from dialogs.model import Event, Session
+from knowledge.geography import lookup
+from knowledge.local import select_local
+from knowledge.opendata import (
+    LocalDirectory,
+    MalformedInput,
+    json_field,
+    load_settings,
+    opening_hours,
+    phone_number,
+    tap_to_call,
+)
+
+from .opendata_fixtures import copy_samples, france, offer, record, write_exports
+from .test_console import console
+
+SETTINGS = load_settings()
+
+
+def install(tmp_path: Path, records=None, competence=None, offers=None, name="dir.sqlite3",
+            force=False) -> Path:
+    default_records, default_competence, default_offers = france()
+    folder = write_exports(tmp_path / f"exports-{name}",
+                           default_records if records is None else records,
+                           default_competence if competence is None else competence,
+                           default_offers if offers is None else offers)
+    out = tmp_path / name
+    update(SETTINGS, out, folder, force=force, err=io.StringIO())
+    return out
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    ('[{"valeur": "3949"}]', [{"valeur": "3949"}]),
+    ([{"valeur": "3949"}], [{"valeur": "3949"}]),
+    ({"valeur": "3949"}, [{"valeur": "3949"}]),
+    (None, []), ("", []), ("[]", []), ([], []),
+])
+def test_nested_fields_accept_text_arrays_null_and_empty(value, expected):
+    assert json_field(value, "x") == expected
+
+
+def test_nested_field_with_broken_json_text_names_the_record():
+    with pytest.raises(MalformedInput, match="rec-1 › telephone"):
+        json_field('[{"valeur": ', "rec-1 › telephone")
+
+
+def test_opening_hours_read_as_one_short_line():
+    ranges = [{"nom_jour_debut": "Lundi", "nom_jour_fin": "Jeudi",
+               "valeur_heure_debut_1": "08:30:00", "valeur_heure_fin_1": "12:30:00",
+               "valeur_heure_debut_2": "14:00:00", "valeur_heure_fin_2": "17:00:00",
+               "commentaire": ""},
+              {"nom_jour_debut": "Vendredi", "nom_jour_fin": "Vendredi",
+               "valeur_heure_debut_1": "08:30:00", "valeur_heure_fin_1": "12:00:00",
+               "commentaire": "Fermé l'après-midi"}]
+    assert opening_hours(ranges) == ("lun-jeu 8h30-12h30, 14h-17h ; "
+                                     "ven 8h30-12h (Fermé l'après-midi)")
+
+
+@pytest.mark.parametrize("raw, shown, tap", [
+    ("04 00 00 00 01", "04 00 00 00 01", "+33 4 00 00 00 01"),
+    ("04.72.00.00.01", "04 72 00 00 01", "+33 4 72 00 00 01"),
+    ("3949", "3949", "3949"),
+    ("voir le site", "", ""),
+    ("12", "", ""),
+])
+def test_phones_are_kept_only_when_they_look_like_phones(raw, shown, tap):
+    assert phone_number(raw) == shown
+    assert tap_to_call(shown) == tap
+
+
+# --- the updater: samples, guards ----------------------------------------------------------
+
+def test_update_from_the_samples_installs_and_summarises(tmp_path, capsys):
+    out = tmp_path / "dir"
+    code = main(["directory", "update", "--from", str(copy_samples(tmp_path / "s")),
+                 "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    directory = LocalDirectory(out)
+    assert directory.counts["offices"] == {"france_travail": 1, "mission_locale": 1,
+                                           "france_services": 1}
+    assert directory.counts["offers"] == {"clea": 1, "clea_numerique": 1}
+    assert directory.extracted == "2026-11-20"
+    assert any("DILA" in a for a in directory.attribution)
+    assert "France Travail : 1 bureaux" in printed and "Cap emploi : 0 bureaux" in printed
+    assert "départements sans bureau" in printed
+
+
+def refused(tmp_path: Path, capsys, folder: Path, out: Path, *extra: str) -> str:
+    before = digest(out) if out.exists() else None
+    code = main(["directory", "update", "--from", str(folder), "--out", str(out), *extra])
+    assert code == 1
+    assert (digest(out) if out.exists() else None) == before  # installed file untouched
+    return capsys.readouterr().err
+
+
+def test_guard_records_not_json(tmp_path, capsys):
+    out = install(tmp_path)
+    folder = copy_samples(tmp_path / "s")
+    (folder / "annuaire-records.json").write_text("<html>Service indisponible</html>")
+    assert "annuaire-records.json : JSON illisible" in refused(tmp_path, capsys, folder, out)
+
+
+def test_guard_records_not_an_array(tmp_path, capsys):
+    out = install(tmp_path)
+    folder = copy_samples(tmp_path / "s")
+    (folder / "annuaire-records.json").write_text('{"error": "quota"}')
+    assert "tableau JSON" in refused(tmp_path, capsys, folder, out)
+
+
+def test_guard_record_without_name(tmp_path, capsys):
+    out = install(tmp_path)
+    records, competence, offers = france()
+    del records[0]["nom"]
+    folder = write_exports(tmp_path / "bad", records, competence, offers)
+    assert "ft-lyon3 : champ « id » ou « nom » manquant" in refused(tmp_path, capsys, folder,
+                                                                   out)
+
+
+def test_guard_broken_json_text_inside_a_record(tmp_path, capsys):
+    out = install(tmp_path)
+    records, competence, offers = france()
+    records[2]["plage_ouverture"] = '[{"nom_jour_debut": "Lundi"'
+    folder = write_exports(tmp_path / "bad", records, competence, offers)
+    assert "ml-lyon › plage_ouverture" in refused(tmp_path, capsys, folder, out)
+
+
+def test_guard_catalogue_missing(tmp_path, capsys):
+    out = install(tmp_path)
+    folder = copy_samples(tmp_path / "s")
+    (folder / "cpf-catalogue.json").unlink()
+    assert "cpf-catalogue.json : fichier introuvable" in refused(tmp_path, capsys, folder, out)
+
+
+def test_guard_bad_competence_row(tmp_path, capsys):
+    out = install(tmp_path)
+    records, competence, offers = france()
+    competence.append({"code_insee_commune": "Lyon", "code_type_service_local": "pole_emploi",
+                       "id_service_local": ["x"]})
+    folder = write_exports(tmp_path / "bad", records, competence, offers)
+    assert "annuaire-competence.json › ligne 5" in refused(tmp_path, capsys, folder, out)
+
+
+def test_guard_required_network_with_no_office(tmp_path, capsys):
+    records, competence, offers = france()
+    records = [r for r in records if not r["id"].startswith("ml-")]
+    folder = write_exports(tmp_path / "bad", records, competence, offers)
+    err = refused(tmp_path, capsys, folder, tmp_path / "fresh.sqlite3")
+    assert "réseau Mission locale : aucun bureau" in err
+    assert not (tmp_path / "fresh.sqlite3").exists()
+
+
+def test_guard_no_clea_offer(tmp_path, capsys):
+    records, competence, _ = france()
+    folder = write_exports(tmp_path / "bad", records, competence,
+                           [offer("Auto-école", "69", 3, certification="Permis B")])
+    assert "aucune offre CléA" in refused(tmp_path, capsys, folder, tmp_path / "x.sqlite3")
+
+
+def test_guard_drop_of_more_than_a_fifth_unless_forced(tmp_path, capsys):
+    out = install(tmp_path)
+    records, competence, offers = france()
+    # France Travail: 6 offices installed; 4 left is a drop of a third.
+    records = [r for r in records if r["id"] not in ("ft-roanne", "ft-villeurbanne")]
+    folder = write_exports(tmp_path / "drop", records, competence, offers)
+    err = refused(tmp_path, capsys, folder, out)
+    assert "réseau France Travail : 4 bureaux contre 6" in err and "--force" in err
+    assert main(["directory", "update", "--from", str(folder), "--out", str(out),
+                 "--force"]) == 0
+    assert LocalDirectory(out).counts["offices"]["france_travail"] == 4
+
+
+def test_force_never_overrides_a_malformed_input(tmp_path, capsys):
+    out = install(tmp_path)
+    folder = copy_samples(tmp_path / "s")
+    (folder / "cpf-catalogue.json").write_text("[1, 2")
+    assert "JSON illisible" in refused(tmp_path, capsys, folder, out, "--force")
+
+
+def test_a_small_drop_is_accepted(tmp_path):
+    out = install(tmp_path)
+    records, competence, offers = france()
+    records = [r for r in records if r["id"] != "ft-roanne"]  # 6 → 5: a sixth
+    update(SETTINGS, out, write_exports(tmp_path / "ok", records, competence, offers),
+           force=False, err=io.StringIO())
+    assert LocalDirectory(out).counts["offices"]["france_travail"] == 5
+
+
+# --- download ------------------------------------------------------------------------------
+
+class _Exports(BaseHTTPRequestHandler):
+    """Answers the Opendatasoft export endpoint from the test's France; fails once first."""
+
+    failures: dict[str, int] = {}
+    requests: list[str] = []
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        where = parse_qs(url.query).get("where", [""])[0]
+        type(self).requests.append(url.path + "?" + where)
+        if type(self).failures.get(url.path, 0) > 0:
+            type(self).failures[url.path] -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
+        records, competence, offers = france()
+        if url.path.endswith("api-lannuaire-administration/exports/json"):
+            code = where.split('"')[1]
+            body = [r for r in records if f'"type_service_local": "{code}"' in r["pivot"]]
+        elif "competence" in url.path:
+            code = where.split('"')[1]
+            body = [c for c in competence if c["code_type_service_local"] == code]
+        else:
+            body = offers
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_download_retries_keeps_raw_exports_and_replays(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Exports)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        sources = {sid: s.__class__(**{**s.__dict__, "url": s.url.replace(
+            "https://api-lannuaire.service-public.fr", base).replace(
+            "https://opendata.caissedesdepots.fr", base)}) for sid, s in SETTINGS.sources.items()}
+        settings = SETTINGS.__class__(**{**SETTINGS.__dict__, "sources": sources})
+        catalogue_path = urlparse(sources["catalogue"].url).path
+        _Exports.failures = {catalogue_path: 1}
+        _Exports.requests = []
+        err = io.StringIO()
+        out = tmp_path / "data" / "dir.sqlite3"
+        summary = update(settings, out, None, force=False, err=err, pause_s=0.01)
+    finally:
+        server.shutdown()
+    assert "France Travail : 6 bureaux" in summary
+    progress = err.getvalue()
+    assert "annuaire (pole_emploi) : 5 lignes" in progress
+    assert "annuaire (france_travail) : 1 lignes" in progress
+    assert "nouvel essai" in progress  # the 503 was retried
+    assert sum(1 for r in _Exports.requests if r.startswith(catalogue_path)) == 2
+    raw = next((tmp_path / "data").glob("opendata-*"))
+    assert {p.name for p in raw.iterdir()} >= {"annuaire-records.json", "cpf-catalogue.json",
+                                               "annuaire-competence.json", "sources.json"}
+    # The dated folder replays to the same directory.
+    again = tmp_path / "again.sqlite3"
+    update(SETTINGS, again, raw, force=False, err=io.StringIO())
+    assert LocalDirectory(again).counts == LocalDirectory(out).counts
+    assert json.loads(LocalDirectory(out).meta["sources"])  # URLs kept for attribution
+
+
+def test_download_gives_up_after_bounded_retries(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Exports)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        annuaire = SETTINGS.sources["annuaire"]
+        broken = annuaire.__class__(**{**annuaire.__dict__, "url": annuaire.url.replace(
+            "https://api-lannuaire.service-public.fr", base)})
+        settings = SETTINGS.__class__(**{**SETTINGS.__dict__,
+                                         "sources": {**SETTINGS.sources, "annuaire": broken}})
+        _Exports.failures = {urlparse(broken.url).path: 99}
+        with pytest.raises(UpdateRefused, match="injoignable après 4 essais"):
+            update(settings, tmp_path / "d.sqlite3", None, force=False, err=io.StringIO(),
+                   pause_s=0.01)
+    finally:
+        server.shutdown()
+    assert not (tmp_path / "d.sqlite3").exists()
+
+
+# --- selection ------------------------------------------------------------------------------
+
+@pytest.fixture
+def directory(tmp_path) -> LocalDirectory:
+    return LocalDirectory(install(tmp_path))
+
+
+# (typed place, situation, disability, first office, how, help place)
+SELECTION = [
+    ("69003", "job_seeker", False, "ft-lyon3", "competence", None),  # arrondissement row
+    ("lyon 3e", "job_seeker", False, "ft-lyon3", "competence", None),
+    ("69100", "job_seeker", False, "ft-villeurbanne", "competence", None),  # code as text
+    ("69003", "young", False, "ml-lyon", "competence", None),  # from the record's pivot
+    ("69003", "job_seeker", True, "ce-rhone", "competence", None),  # Cap emploi listed
+    ("69100", "young", True, "ce-rhone", "nearest", None),  # no row: nearest Cap emploi
+    ("42000", "job_seeker", False, "ft-st-etienne", "nearest", None),  # no competence rows
+    ("42300", "job_seeker", False, "ft-roanne", "nearest", None),
+    ("42000", "job_seeker", True, "ft-st-etienne", "nearest", None),  # no Cap emploi: FT
+    ("42000", "young", False, "ml-roanne", "departement", None),  # office without coords
+    ("42000", "employee", False, None, None, "fs-feurs"),  # CEP + France services
+    ("69003", "self_employed", False, None, None, "fs-givors"),
+    ("75011", "job_seeker", False, "ft-paris11", "competence", None),
+    ("97400", "young", False, "ml-st-denis-re", "nearest", None),
+    ("13001", "job_seeker", False, None, None, None),  # nothing listed in the Bouches-du-Rhône
+    ("98714", "job_seeker", False, None, None, None),  # Polynesia: never France Travail
+]
+
+
+@pytest.mark.parametrize("typed, situation, disability, first, how, help_place", SELECTION)
+def test_selection_table(directory, typed, situation, disability, first, how, help_place):
+    place = lookup(typed).places[0]
+    local = select_local(directory, place, situation, disability)
+    assert (local.first.office.id if local.first else None) == first
+    assert (local.first.how if local.first else None) == how
+    assert (local.help_place.office.id if local.help_place else None) == help_place
+
+
+def test_polynesia_job_seeker_is_never_sent_to_france_travail(tmp_path):
+    records, competence, offers = france()
+    records.append(record("ft-papeete", "pole_emploi", "Agence Papeete", "98735", "98714",
+                          "Papeete", -17.53, -149.56))
+    directory = LocalDirectory(install(tmp_path, records=records, name="pf.sqlite3"))
+    place = lookup("98714").places[0]
+    for disability in (False, True):
+        local = select_local(directory, place, "job_seeker", disability)
+        assert local.first is None or local.first.network != "france_travail"
+
+
+def test_offers_most_active_first_three_at_most_clea_only(directory):
+    local = select_local(directory, lookup("69003").places[0], "job_seeker")
+    names = [o.name for o in local.offers]
+    assert names == ["Organisme B (test)", "Organisme C (test)", "Organisme A (test)"]
+    assert local.offers[2].distance_sessions == 1
+    assert select_local(directory, lookup("13001").places[0], "employee").offers == ()
+
+
+def test_without_a_directory_there_is_no_local_selection():
+    assert select_local(None, lookup("69003").places[0], "job_seeker") is None
+
+
+# --- the recap ----------------------------------------------------------------------------
+
+def recap(engine: Engine, typed: str, situation: str, disability: str = "no") -> list:
+    s = Session("t")
+    for event in (Event("start"), Event("choice", "where"), Event("text", typed)):
+        engine.handle(s, event)
+    if s.state == "where_pick":
+        engine.handle(s, Event("choice", "pick:0"))
+    engine.handle(s, Event("choice", "yes"))
+    engine.handle(s, Event("choice", f"answer:{situation}"))
+    replies = engine.handle(s, Event("choice", f"answer:{disability}"))
+    assert s.state == "recap"
+    return replies
+
+
+def words(text: str) -> int:
+    return len(text.replace("<b>", "").replace("</b>", "").split())
+
+
+@pytest.mark.parametrize("typed, situation", [(t, s) for t, s, *_ in SELECTION])
+def test_recap_is_one_message_of_at_most_160_words(knowledge, directory, typed, situation):
+    engine = Engine(knowledge, handoff_enabled=True, local_directory=directory)
+    replies = recap(engine, typed, situation)
+    assert len(replies) == 1
+    assert words(replies[0].text) <= 160, replies[0].text
+    urls = [b.url for row in replies[0].buttons for b in row if hasattr(b, "url")]
+    assert len(urls) == len(set(urls))  # each link once, as a button
+    assert not any(u in replies[0].text for u in urls)
+
+
+def test_recap_names_office_hours_phone_and_offers(knowledge, directory):
+    engine = Engine(knowledge, handoff_enabled=True, local_directory=directory)
+    text = recap(engine, "69003", "job_seeker")[0].text
+    assert "France Travail Lyon 3e (test)" in text
+    assert "+33 1 02 03 04 05" in text and "lun-ven 9h-12h" in text
+    assert "Organisme B (test)" in text and "Numérique E" not in text
+    assert "Auto-école" not in text and "nucléaire" not in text
+    assert "à distance possible" in text
+    assert "Mon Compte Formation, le 20/11/2026" in text
+
+
+@pytest.mark.parametrize("typed, situation", [("69003", "job_seeker"), ("42000", "young"),
+                                              ("42000", "employee"), ("97400", "job_seeker")])
+def test_without_directory_nothing_claims_to_be_near(engine, typed, situation):
+    replies = recap(engine, typed, situation)
+    assert len(replies) == 1
+    assert "près de chez vous" not in replies[0].text
+    menu = engine.handle(Session("m"), Event("choice", "menu"))
+    labels = [b.label for r in menu for row in r.buttons for b in row]
+    assert not any("près de" in label for label in labels)
+
+
+def test_without_directory_the_recap_says_how_to_find_the_office(engine):
+    assert "3949" in recap(engine, "69003", "job_seeker")[0].text
+    young = recap(engine, "69003", "young")[0]
+    assert any("Mission locale" in b.label for row in young.buttons for b in row)
+    employee = recap(engine, "69003", "employee")[0]
+    assert any("mon-cep" in getattr(b, "url", "") for row in employee.buttons for b in row)
+
+
+def test_overseas_employee_is_not_told_mon_cep_serves_their_region(engine):
+    text = recap(engine, "97400", "employee")[0].text
+    assert "votre région" not in text and "mon-cep" not in text
+
+
+def test_console_conversation_with_the_samples(tmp_path):
+    out = tmp_path / "dir"
+    assert main(["directory", "update", "--from", str(copy_samples(tmp_path / "s")),
+                 "--out", str(out)]) == 0
+    transcript = console("/start contact\n69003\n1\n2\n2\n", tmp_path / "c.sqlite3",
+                         {"CLEA_LOCAL_DIRECTORY": str(out)})
+    fiche = transcript.split("> 2\n")[-1]
+    assert "Agence France Travail Exemple Lyon 3e (donnée d'exemple)" in fiche
+    assert "lun-ven 8h30-12h30, 13h30-16h30" in fiche and "📞 3949" in fiche
+    assert "ORGANISME EXEMPLE FORMATION (donnée d'exemple)" in fiche
+    assert "AUTO-ECOLE" not in fiche and "NUMERIQUE" not in fiche
+
+
+# --- check ---------------------------------------------------------------------------------
+
+def test_check_warns_when_the_directory_is_older_than_30_days(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    out = install(tmp_path)
+    db = sqlite3.connect(out)
+    db.execute("UPDATE meta SET value = '2026-01-01T00:00:00' WHERE key = 'installed'")
+    db.commit()
+    db.close()
+    monkeypatch.setenv("CLEA_LOCAL_DIRECTORY", str(out))
+    assert main(["check"]) == 0  # a warning, not a failure
+    assert "Attention : l'annuaire local a" in capsys.readouterr().err
+
+
+def test_check_fails_on_bad_open_data_settings(tmp_path, capsys):
+    import shutil
+
+    from knowledge.loader import CONTENT_DIR
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    path = content / "opendata.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "url: \"https://opendata.caissedesdepots.fr", "url: \"http://opendata.caissedesdepots.fr"
+    ).replace("codes: [mission_locale]", "codes: [pole_emploi]"), encoding="utf-8")
+    assert main(["check", "--content", str(content)]) == 1
+    err = capsys.readouterr().err
+    assert "opendata.yaml › sources.catalogue : « url » doit commencer par https://" in err
+    assert "opendata.yaml › networks[1] : code « pole_emploi » déjà donné" in err
