@@ -31,7 +31,6 @@ def _setup_logging(level: str) -> None:
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
     from bot.advisers import load_advisers
     from dialogs.checks import check_all
-
     from knowledge.opendata import settings_problems
 
     problems = check_all(content_dir=args.content, extra_directory=config.directory_extra)
