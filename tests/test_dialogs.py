@@ -428,3 +428,28 @@ def test_returning_person_can_continue_where_they_left(engine):
     turn(engine, s, Event("start"))
     turn(engine, s, choice("steps"))
     assert "plus valable" in joined(turn(engine, s, choice("continue")))  # one event only
+
+
+def test_place_prompt_pages_communes_and_reads_typed_names(engine):
+    s = fresh(engine)
+    turn(engine, s, choice("where"))
+    first = turn(engine, s, text("04200"))
+    assert "19 endroits" in joined(first)
+    assert len(first[-1].choices()) == 10  # 8 communes, "Voir la suite", "Aucun"
+    turn(engine, s, choice("more"))
+    turn(engine, s, choice("more"))
+    assert s.state == "where_pick" and s.data["page"] == 2
+    turn(engine, s, text("valbelle"))  # typed, not tapped
+    assert s.state == "where_confirm" and s.data["candidates"][0]["c"] == "Valbelle"
+    # The right name typed at "C'est bien là ?" searches again.
+    turn(engine, s, text("Sisteron"))
+    assert s.state == "where_confirm" and s.data["candidates"][0]["c"] == "Sisteron"
+
+
+def test_questions_typed_at_the_place_prompt_are_answered(engine):
+    s = fresh(engine)
+    turn(engine, s, choice("where"))
+    answer = joined(turn(engine, s, text("c'est combien ?")))
+    assert "prix" in answer.lower() and s.state == "where_ask"
+    lost = joined(turn(engine, s, text("je sais pas mon code postal")))
+    assert "ne connaissez pas votre code postal" in lost and "nom de votre ville" in lost
