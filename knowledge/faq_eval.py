@@ -23,6 +23,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 EVAL_FILE = DATA_DIR / "faq_eval.yaml"  # used while tuning: the thresholds are tested on it
 HOLDOUT_FILE = DATA_DIR / "faq_holdout.yaml"  # written after tuning, then consulted: tainted
 FRESH_FILE = DATA_DIR / "faq_fresh.yaml"  # written last, never used to tune anything
+# Control set 3: written before this turn's matcher work, never tuned on (see its header).
+CONTROL_FILE = DATA_DIR / "faq_control3.yaml"
 SETS = [("évaluation (seuils testés)", EVAL_FILE),
         ("contrôle 1 (consulté pendant le réglage)", HOLDOUT_FILE),
         ("contrôle 2 (écrit en dernier, jamais utilisé pour régler)", FRESH_FILE)]
@@ -92,6 +94,73 @@ def evaluate(eval_file: Path = EVAL_FILE, matcher: FaqMatcher | None = None) -> 
             mistakes.append(f"{text!r}: out of scope, got {label(match)} ({match.score:.2f})")
     return Report(len(data["in_scope"]), correct, missed, len(data["out_of_scope"]), rejected,
                   mistakes, statistics.mean(timings) * 1e6, build_ms)
+
+
+@dataclass
+class ControlReport:
+    """right / not understood / wrong on in-scope messages; off-topic rejected."""
+
+    right: int
+    not_understood: int
+    wrong: int
+    off_topic: int
+    off_topic_rejected: int
+    by_kind: dict[str, tuple[int, int]]  # kind → (right, total)
+    mistakes: list[str]
+
+    @property
+    def in_scope(self) -> int:
+        return self.right + self.not_understood + self.wrong
+
+    def text(self) -> str:
+        n = self.in_scope
+        kinds = ", ".join(f"{k} {r}/{t}" for k, (r, t) in sorted(self.by_kind.items()))
+        lines = [
+            f"in scope {n}: right {self.right} ({self.right / n:.1%}), not understood "
+            f"{self.not_understood} ({self.not_understood / n:.1%}), wrong {self.wrong} "
+            f"({self.wrong / n:.1%})",
+            f"off-topic {self.off_topic}: rejected {self.off_topic_rejected} "
+            f"({self.off_topic_rejected / self.off_topic:.1%})",
+            f"by kind: {kinds}",
+        ]
+        if self.mistakes:
+            lines.append("mistakes:")
+            lines.extend(f"  {m}" for m in self.mistakes)
+        return "\n".join(lines)
+
+
+def evaluate_control(path: Path = CONTROL_FILE, matcher: FaqMatcher | None = None
+                     ) -> ControlReport:
+    """A reply that is not a FAQ answer (not understood, off-topic notice) counts as the
+    safe failure; a FAQ answer on the wrong topic, or to an off-topic message, is wrong."""
+    matcher = matcher or FaqMatcher(load())
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    right = unsure = wrong = rejected = 0
+    by_kind: dict[str, tuple[int, int]] = {}
+    mistakes = []
+    for item in data["in_scope"]:
+        expect = item["expect"] if isinstance(item["expect"], list) else [item["expect"]]
+        match = matcher.match(item["text"])
+        got = label(match)
+        ok = got in expect
+        r, t = by_kind.get(item["kind"], (0, 0))
+        by_kind[item["kind"]] = (r + ok, t + 1)
+        if ok:
+            right += 1
+        elif match.kind in ("none", "off_topic"):
+            unsure += 1
+            mistakes.append(f"{item['text']!r}: expected {'/'.join(expect)}, not understood")
+        else:
+            wrong += 1
+            mistakes.append(f"{item['text']!r}: expected {'/'.join(expect)}, WRONG {got}")
+    for text in data["out_of_scope"]:
+        match = matcher.match(text)
+        if match.kind != "faq":
+            rejected += 1
+        else:
+            mistakes.append(f"{text!r}: off-topic, answered {label(match)}")
+    return ControlReport(right, unsure, wrong, len(data["out_of_scope"]), rejected, by_kind,
+                         mistakes)
 
 
 def main() -> int:
