@@ -8,7 +8,6 @@ fixing one error at a time is discouraging.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from knowledge.model import (
     FaqEntry,
     FitRule,
     Knowledge,
+    Link,
     Module,
     Option,
     Organisation,
@@ -61,11 +61,16 @@ class ContentError(Exception):
 
 
 class _Reader:
-    """Field access that records problems instead of raising at the first one."""
+    """Field access that records problems instead of raising at the first one.
 
-    def __init__(self, file: str):
+    `today` dates the facts: a message written `{text: …, valid_until: 2026-12-31}` is
+    dropped after that day and listed in `expired`, which `clea-bot check` reports."""
+
+    def __init__(self, file: str, today: dt.date | None = None):
         self.file = file
+        self.today = today or dt.date.today()
         self.problems: list[Problem] = []
+        self.expired: list[Problem] = []
 
     def problem(self, entry: str, message: str) -> None:
         self.problems.append(Problem(self.file, entry, message))
@@ -98,6 +103,30 @@ class _Reader:
             else:
                 out.append(v.strip())
         if required and values and not out:
+            self.problem(entry, f"« {key} » est vide")
+        return tuple(out)
+
+    def texts(self, data: Any, key: str, entry: str, required: bool = True) -> tuple[str, ...]:
+        """Messages: plain texts, or dated facts {text, valid_until} kept until that day."""
+        values = self.field(data, key, list, entry, required, default=[])
+        out = []
+        for i, v in enumerate(values):
+            if isinstance(v, dict):
+                text = self.field(v, "text", str, f"{entry}.{key}[{i}]")
+                until = self.field(v, "valid_until", dt.date, f"{entry}.{key}[{i}]")
+                if text is None or until is None:
+                    continue
+                if until < self.today:
+                    self.expired.append(Problem(self.file, entry, (
+                        f"fait daté expiré le {until:%d/%m/%Y} : « {text[:60]} » "
+                        "(vérifiez-le et mettez à jour le texte et la date)")))
+                    continue
+                out.append(text.strip())
+            elif not isinstance(v, str) or not v.strip():
+                self.problem(entry, f"« {key} »[{i}] doit être un texte non vide")
+            else:
+                out.append(v.strip())
+        if required and values and not out and not self.expired:
             self.problem(entry, f"« {key} » est vide")
         return tuple(out)
 
@@ -155,7 +184,7 @@ def _source_refs(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) 
 def _block(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) -> Block | None:
     bid = r.field(data, "id", str, entry)
     title = r.field(data, "title", str, entry)
-    messages = r.strings(data, "messages", entry)
+    messages = r.texts(data, "messages", entry)
     refs = _source_refs(r, data, entry, sources)
     if bid is None or title is None or not messages:
         return None
@@ -199,7 +228,7 @@ def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, 
         mid = r.field(item, "id", str, entry)
         title = r.field(item, "title", str, entry)
         emoji = r.field(item, "emoji", str, entry)
-        messages = r.strings(item, "messages", entry)
+        messages = r.texts(item, "messages", entry)
         refs = _source_refs(r, item, entry, sources)
         if mid is not None and not ID_RE.match(mid):
             r.problem(entry, f"identifiant « {mid} » : lettres minuscules, chiffres et _ seulement")
@@ -211,11 +240,25 @@ def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, 
     for entry, item in _entries(r, data, "procedure"):
         fields = [r.field(item, k, str, entry) for k in ("id", "title", "emoji", "text")]
         refs = _source_refs(r, item, entry, sources)
+        choices = []
+        for j, c in enumerate(r.field(item, "choices", list, entry, required=False,
+                                      default=[])):
+            label = r.field(c, "label", str, f"{entry}.choices[{j}]")
+            target = r.field(c, "step", str, f"{entry}.choices[{j}]")
+            if label and len(label) > MAX_BUTTON_LABEL:
+                r.problem(entry, f"bouton « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
+            if label and target:
+                choices.append((label, target))
+        back = r.field(item, "back", str, entry, required=False)
         r.unique(seen, fields[0], entry)
         if None not in fields:
-            steps.append(Step(*fields, refs))
+            steps.append(Step(*fields, refs, tuple(choices), back))
     if data is not None and not steps:
         r.problem("procedure", "aucune étape")
+    for step in steps:
+        for target in [t for _, t in step.choices] + ([step.back] if step.back else []):
+            if target not in seen:
+                r.problem(f"procedure (id {step.id})", f"étape inconnue « {target} »")
     tour = r.strings(data, "discover_tour", "discover_tour") if data is not None else ()
     for block_id in tour:
         if block_id not in about:
@@ -225,7 +268,22 @@ def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, 
             "discover_tour": tour}
 
 
-def _load_fit(path: Path, r: _Reader) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:
+def _links(r: _Reader, item: Any, entry: str) -> tuple[Link, ...]:
+    out = []
+    for i, raw in enumerate(r.field(item, "links", list, entry, required=False, default=[])):
+        label = r.field(raw, "label", str, f"{entry}.links[{i}]")
+        url = r.field(raw, "url", str, f"{entry}.links[{i}]")
+        if url and not url.startswith("https://"):
+            r.problem(entry, f"lien « {url} » : l'adresse doit commencer par https://")
+        if label and len(label) > MAX_BUTTON_LABEL:
+            r.problem(entry, f"bouton « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
+        if label and url:
+            out.append(Link(label, url))
+    return tuple(out)
+
+
+def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
+              ) -> tuple[tuple[Question, ...], tuple[FitRule, ...], dict[str, Block]]:
     data = _read_yaml(path, r)
     questions, seen = [], set()
     for entry, item in _entries(r, data, "questions"):
@@ -262,15 +320,32 @@ def _load_fit(path: Path, r: _Reader) -> tuple[tuple[Question, ...], tuple[FitRu
                 if q.option(str(v)) is None:
                     r.problem(entry, f"option inconnue « {v} » pour la question « {qid} »")
             when[qid] = frozenset(str(v) for v in values)
-        messages = r.strings(item, "messages", entry)
+        messages = r.texts(item, "messages", entry)
         headline = r.field(item, "headline", bool, entry, required=False, default=False)
+        first = r.field(item, "first", bool, entry, required=False, default=False)
         buttons = r.strings(item, "buttons", entry, required=False)
         for b in buttons:
             _check_topic(r, entry, b)
+        refs = _source_refs(r, item, entry, sources)
         r.unique(seen, rid, entry)
         if rid is not None and messages:
-            rules.append(FitRule(rid, when, messages, headline, buttons))
-    return tuple(questions), tuple(rules)
+            rules.append(FitRule(rid, when, messages, headline, buttons, first,
+                                 _links(r, item, entry), refs))
+    costs = {}
+    raw_costs = r.field(data, "costs", dict, "costs", default={}) if data is not None else {}
+    situation = by_id.get("situation")
+    for sid, item in raw_costs.items():
+        entry = f"costs.{sid}"
+        if situation is not None and situation.option(str(sid)) is None:
+            r.problem(entry, f"situation inconnue « {sid} »")
+        messages = r.texts(item, "messages", entry)
+        refs = _source_refs(r, item, entry, sources)
+        if messages:
+            costs[str(sid)] = Block(str(sid), str(sid), messages, refs)
+    for option in situation.options if situation else ():
+        if option.id not in raw_costs:
+            r.problem("costs", f"pas de coût pour la situation « {option.id} »")
+    return tuple(questions), tuple(rules), costs
 
 
 def _check_topic(r: _Reader, entry: str, topic: str) -> None:
@@ -351,20 +426,25 @@ def _coverage(r: _Reader, item: Any, entry: str) -> tuple[frozenset[str], frozen
     return regions, deps
 
 
-def _load_faq(path: Path, r: _Reader) -> tuple[tuple[FaqEntry, ...], dict[str, tuple[str, ...]]]:
+def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
+              ) -> tuple[tuple[FaqEntry, ...], dict[str, tuple[str, ...]]]:
     data = _read_yaml(path, r)
     entries, seen = [], set()
     for entry, item in _entries(r, data, "entries"):
         fid = r.field(item, "id", str, entry)
-        answer = r.strings(item, "answer", entry)
+        answer = r.texts(item, "answer", entry)
         examples = r.strings(item, "examples", entry)
+        refs = _source_refs(r, item, entry, sources)
+        if answer and answer[0].split()[0].rstrip(".,!") in ("Oui", "Non"):
+            r.problem(entry, "la réponse commence par « Oui » ou « Non » : dites le fait "
+                             "d'abord (la question peut être posée à l'envers)")
         goto = r.field(item, "goto", str, entry, required=False)
         goto_label = r.field(item, "goto_label", str, entry, required=goto is not None)
         if goto:
             _check_topic(r, entry, goto)
         r.unique(seen, fid, entry)
         if fid is not None and answer and examples:
-            entries.append(FaqEntry(fid, answer, examples, goto, goto_label))
+            entries.append(FaqEntry(fid, answer, examples, goto, goto_label, refs))
     small_talk = {}
     raw = r.field(data, "small_talk", dict, "small_talk", default={}) if data is not None else {}
     for key in raw:
@@ -372,32 +452,34 @@ def _load_faq(path: Path, r: _Reader) -> tuple[tuple[FaqEntry, ...], dict[str, t
     return tuple(entries), small_talk
 
 
-def load(content_dir: Path | None = None, extra_directory: Path | None = None) -> Knowledge:
-    """Read every content file; raise ContentError listing all problems at once."""
+def load(content_dir: Path | None = None, extra_directory: Path | None = None,
+         today: dt.date | None = None) -> Knowledge:
+    """Read every content file; raise ContentError listing all problems at once.
+    `today` decides which dated facts are still shown (see _Reader.texts)."""
     content_dir = content_dir or CONTENT_DIR
-    if extra_directory is None and os.environ.get("CLEA_DIRECTORY_EXTRA"):
-        extra_directory = Path(os.environ["CLEA_DIRECTORY_EXTRA"])
-    readers = {name: _Reader(name) for name in
+    readers = {name: _Reader(name, today) for name in
                ("sources.yaml", "clea.yaml", "fit.yaml", "directory.yaml", "faq.yaml")}
     sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
     clea = _load_clea(content_dir / "clea.yaml", readers["clea.yaml"], sources)
-    questions, rules = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"])
+    questions, rules, costs = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"], sources)
     orgs = _load_directory(content_dir / "directory.yaml", readers["directory.yaml"], sources)
     if extra_directory is not None:
-        extra = _Reader(str(extra_directory))
+        extra = _Reader(str(extra_directory), today)
         readers[str(extra_directory)] = extra
         local = _load_directory(extra_directory, extra, sources, local=True)
         clash = {o.id for o in orgs} & {o.id for o in local}
         for oid in sorted(clash):
             extra.problem(f"id {oid}", "identifiant déjà utilisé dans directory.yaml")
         orgs = local + orgs
-    faq, small_talk = _load_faq(content_dir / "faq.yaml", readers["faq.yaml"])
+    faq, small_talk = _load_faq(content_dir / "faq.yaml", readers["faq.yaml"], sources)
 
     problems = [p for rd in readers.values() for p in rd.problems]
     knowledge = None
     if not problems:
+        expired = tuple(str(p) for rd in readers.values() for p in rd.expired)
         knowledge = Knowledge(sources=sources, questions=questions, fit_rules=rules,
-                              organisations=orgs, faq=faq, small_talk=small_talk, **clea)
+                              organisations=orgs, faq=faq, small_talk=small_talk,
+                              costs=costs, expired=expired, **clea)
         problems = _check_cross_references(knowledge)
     if problems:
         raise ContentError(problems)

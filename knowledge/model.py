@@ -56,6 +56,8 @@ class Step:
     emoji: str
     text: str
     sources: tuple[Source, ...]
+    choices: tuple[tuple[str, str], ...] = ()  # (button label, step id): a branch
+    back: str | None = None  # step id "Retour" goes to; None: the one before
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,21 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class FitRule:
     id: str
     when: dict[str, frozenset[str]]
     messages: tuple[str, ...]
     headline: bool = False
     buttons: tuple[str, ...] = ()
+    first: bool = False  # shown before the headline (reading help comes before CléA)
+    links: tuple[Link, ...] = ()
+    sources: tuple[Source, ...] = ()
 
     def matches(self, answers: dict[str, str]) -> bool:
         return all(answers.get(q) in values for q, values in self.when.items())
@@ -126,6 +137,7 @@ class FaqEntry:
     examples: tuple[str, ...]
     goto: str | None = None
     goto_label: str | None = None
+    sources: tuple[Source, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,9 +155,14 @@ class Knowledge:
     faq: tuple[FaqEntry, ...]
     small_talk: dict[str, tuple[str, ...]] = field(default_factory=dict)
     discover_tour: tuple[str, ...] = ()
+    costs: dict[str, Block] = field(default_factory=dict)  # by situation option id
+    expired: tuple[str, ...] = ()  # dated facts past their day, dropped from the content
 
     def domain(self, domain_id: int) -> Domain | None:
         return next((d for d in self.domains if d.id == domain_id), None)
+
+    def step_index(self, step_id: str) -> int:
+        return next(i for i, s in enumerate(self.procedure) if s.id == step_id)
 
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)
@@ -154,11 +171,12 @@ class Knowledge:
         return next((q for q in self.questions if q.id == question_id), None)
 
     def fit_result(self, answers: dict[str, str]) -> list[FitRule]:
-        """The headline rule (first one that matches) followed by every matching advice.
-        Empty when answers are missing (the loader checks that complete answers always
-        find a headline)."""
+        """Rules marked `first`, then the headline rule (first one that matches), then every
+        other matching advice. Empty when answers are missing (the loader checks that
+        complete answers always find a headline)."""
         headline = next((r for r in self.fit_rules if r.headline and r.matches(answers)), None)
         if headline is None:
             return []
-        advice = [r for r in self.fit_rules if not r.headline and r.matches(answers)]
-        return [headline, *advice]
+        matching = [r for r in self.fit_rules if not r.headline and r.matches(answers)]
+        return ([r for r in matching if r.first] + [headline]
+                + [r for r in matching if not r.first])

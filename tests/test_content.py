@@ -35,9 +35,8 @@ def test_seed_facts_are_present(knowledge: Knowledge):
     assert "tous les métiers" in all_text(about["all_sectors"])
     audience = all_text(about["audience"])
     assert "salariés sans diplôme" in audience and "cherchent un emploi" in audience
-    assert "éloignées de la formation" in audience
     certificate = all_text(about["certificate"])
-    assert "numérique" in certificate and "papier" in certificate
+    assert "7 domaines" in certificate and "jury" in certificate
     support = all_text(about["support"])
     assert "gratuit" in support and "situation" in support and "habitez" in support
 
@@ -57,23 +56,28 @@ def test_modules(knowledge: Knowledge):
     ids = {m.id for m in knowledge.modules}
     assert ids == {"numerique", "illettrisme", "qualification"}
     numerique = all_text(knowledge.module("numerique"))
-    for idea in ("chercher une information", "sécurité", "en ligne"):
+    for idea in ("chercher une information", "sécurité", "en ligne", "certificat à part"):
         assert idea in numerique
-    assert "lire et à écrire" in all_text(knowledge.module("illettrisme"))
-    assert "qualification" in all_text(knowledge.module("qualification"))
+    # The two others are optional and regional (D6113-30 II): never presented as existing.
+    for mid in ("illettrisme", "qualification"):
+        assert "chaque région décide" in all_text(knowledge.module(mid))
+    assert "anlci" in all_text(knowledge.module("illettrisme"))
 
 
-def test_procedure_in_order(knowledge: Knowledge):
+def test_procedure_has_two_branches_after_the_first_evaluation(knowledge: Knowledge):
     ids = [s.id for s in knowledge.procedure]
-    assert ids == ["organisme", "conseiller", "evaluation", "jury", "formation",
-                   "nouvelle_evaluation", "certificat"]
+    assert ids == ["conseil", "organisme", "evaluation", "deux_cas", "formation",
+                   "evaluation_finale", "jury"]
+    steps = {s.id: s for s in knowledge.procedure}
+    branches = dict((target, label) for label, target in steps["deux_cas"].choices)
+    assert set(branches) == {"jury", "formation"}  # all mastered → jury; else training
     text = {s.id: s.text.lower() for s in knowledge.procedure}
-    assert "organisme évaluateur" in text["organisme"]
-    assert "ouvre votre dossier" in text["conseiller"]
-    assert "jury" in text["jury"] and "employeurs" in text["jury"]
-    assert "seulement sur ce qui manque" in text["formation"]
-    assert "nouvelle évaluation" in text["nouvelle_evaluation"]
-    assert "numérique" in text["certificat"] and "papier" in text["certificat"]
+    assert "conseiller gratuit" in text["conseil"]
+    assert "certif'pro" in text["organisme"] and "ouvre votre dossier" in text["organisme"]
+    assert "seulement sur les domaines qui manquent" in text["formation"]
+    assert "évaluation finale" in text["evaluation_finale"] and "5 ans" in text["evaluation_finale"]
+    assert "employeurs" in text["jury"] and "salariés" in text["jury"]
+    assert steps["jury"].back == "deux_cas"
 
 
 def test_no_low_confidence_source_is_shipped(knowledge: Knowledge):
@@ -105,8 +109,9 @@ def replace(path: Path, old: str, new: str) -> None:
      ["clea.yaml", "domains[1] (id 2)", "champ « label » manquant"]),
     ("clea.yaml", "  - id: 3\n", "  - id: 2\n", ["clea.yaml", "identifiant « 2 » en double"]),
     ("clea.yaml", "  - id: 4\n", '  - id: "quatre"\n', ["type str, attendu int"]),
-    ("clea.yaml", "sources: [seed, transitionspro-na]", "sources: [seed, inconnue]",
-     ["clea.yaml", "procedure[0] (id organisme)", "source inconnue « inconnue »"]),
+    ("clea.yaml", "sources: [travail-emploi-cep, transitionspro-na]",
+     "sources: [travail-emploi-cep, inconnue]",
+     ["clea.yaml", "procedure[0] (id conseil)", "source inconnue « inconnue »"]),
     ("directory.yaml", "    checked: 2026-11-26\n", "",
      ["directory.yaml", "organisations[0] (id france_travail)", "« checked » manquant"]),
     ("directory.yaml", "    sources: [francetravail-inscription, datagouv-agences-ft]\n", "",

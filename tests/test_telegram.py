@@ -219,7 +219,7 @@ def test_kill_9_mid_conversation_then_resume(api, tmp_path):
         result = "\n".join(texts(api)[n:])
         # Answers given before the kill are still there: job seeker without diploma.
         assert "fait pour vous" in result and "France Travail" in result
-        assert "CléA Numérique" in result
+        assert "CléA numérique" in result
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0  # graceful shutdown on SIGTERM
