@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import jinja2
@@ -16,11 +17,14 @@ NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "lo
 
 
 def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,
-              templates_dir: Path = render.TEMPLATES_DIR) -> list[Problem]:
+              templates_dir: Path = render.TEMPLATES_DIR,
+              today: dt.date | None = None) -> list[Problem | str]:
     try:
-        knowledge = load(content_dir, extra_directory)
+        knowledge = load(content_dir, extra_directory, today=today)
     except ContentError as exc:
         return exc.problems
+    if knowledge.expired:  # a dated fact past its day: the bot hides it, check fails
+        return list(knowledge.expired)
     problems = check_templates(templates_dir)
     if problems:
         return problems

@@ -20,6 +20,7 @@ SITUATION_AUDIENCE = {
     "job_seeker": "job_seeker",
     "young": "young",
     "self_employed": "self_employed",
+    "public_agent": "public_agent",
     "other": "all",
 }
 
@@ -65,9 +66,12 @@ def select(orgs: tuple[Organisation, ...] | list[Organisation], place: Place,
 
     advisers = sorted((o for o in orgs if o.kind == "adviser" and fits(o)),
                       key=lambda o: _rank(o, tags))
-    # The free national career advice service is always offered: anybody may use it.
+    # The free career advice service is offered to everybody it serves: not to public
+    # agents, whom the regional operators do not serve (their employer is the way).
     cep = next((o for o in orgs if o.id == "mon_cep"), None)
-    if cep is not None and cep not in advisers:
+    if situation == "public_agent":
+        advisers = [o for o in advisers if o.id != "mon_cep"]
+    elif cep is not None and cep not in advisers:
         advisers.append(cep)
     evaluators = sorted((o for o in orgs if o.kind == "evaluator" and serves_place(o, place)),
                         key=lambda o: (0 if o.local else 1, o.name))

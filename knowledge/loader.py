@@ -34,7 +34,8 @@ from knowledge.model import (
 CONTENT_DIR = Path(__file__).parent / "content"
 SHIPPED_CONFIDENCE = {"H", "M"}
 KINDS = {"evaluator", "adviser", "resource"}
-AUDIENCES = {"employee", "job_seeker", "young", "disability", "self_employed", "all"}
+AUDIENCES = {"employee", "job_seeker", "young", "disability", "self_employed", "public_agent",
+             "all"}
 MAX_BUTTON_LABEL = 28  # characters, emoji included: longer labels are cut on phones
 ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 # Places in the conversation a content file may point to (buttons in fit rules, FAQ answers).

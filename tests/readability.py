@@ -12,11 +12,28 @@ from dialogs.model import Event, Reply, Session
 
 def all_messages(engine: Engine) -> list[tuple[str, str]]:
     """(where, text) for every screen, notice, FAQ answer and fit result."""
+    return [(where, r.text) for where, replies in all_screens(engine) for r in replies]
+
+
+def fit_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
+    """The fit result for every possible set of answers (skipped optional ones included)."""
     k = engine.k
-    out: list[tuple[str, str]] = []
+    out = []
+    values = [[o.id for o in q.options] + ([None] if q.optional else []) for q in k.questions]
+    for combo in itertools.product(*values):
+        answers = {q.id: v for q, v in zip(k.questions, combo, strict=True) if v is not None}
+        s = Session("fit", state="fit_result", answers=answers)
+        out.append(("fit_result:" + ",".join(str(v) for v in combo), engine.screen(s)))
+    return out
+
+
+def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
+    """(where, replies) for every screen, notice, FAQ answer and small talk."""
+    k = engine.k
+    out: list[tuple[str, list[Reply]]] = []
 
     def add(where: str, replies: list[Reply]) -> None:
-        out.extend((where, r.text) for r in replies)
+        out.append((where, replies))
 
     base = {"about": "what", "domain": 1, "step": 0, "module": k.modules[0].id,
             "place": {"c": "Saint-Étienne", "d": "42", "p": "42000"},
@@ -34,16 +51,15 @@ def all_messages(engine: Engine) -> list[tuple[str, str]]:
             add(f"{state}:{value}" if variants else state, engine.screen(s))
     for kind in NOTICES:
         add(f"notice:{kind}", engine.notice(kind, command="x"))
-    combos = itertools.product(*[[o.id for o in q.options] for q in k.questions])
-    seen_rules: set[str] = set()
-    for combo in combos:
-        answers = dict(zip([q.id for q in k.questions], combo, strict=True))
-        for rule in k.fit_result(answers):
-            if rule.id not in seen_rules:
-                seen_rules.add(rule.id)
-                out.extend((f"fit:{rule.id}", m) for m in rule.messages)
+    seen_results: set[tuple[str, ...]] = set()
+    for where, replies in fit_screens(engine):
+        key = tuple(r.text for r in replies)
+        if key not in seen_results:  # one copy of each distinct result
+            seen_results.add(key)
+            add(where, replies)
     for e in k.faq:
-        out.extend((f"faq:{e.id}", m) for m in e.answer)
+        add(f"faq:{e.id}", engine._render("faq_answer.j2", engine._context(s), entry=e,
+                                          in_ask=False))
     for kind in k.small_talk:
         add(f"small_talk:{kind}", engine._render("small_talk.j2", engine._context(s),
                                                   kind=kind, in_ask=False))

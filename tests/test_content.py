@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -194,3 +195,61 @@ def test_check_finds_broken_template(tmp_path):
     (templates / "menu.j2").write_text("{% if x %}oups", encoding="utf-8")
     problems = check_templates(templates)
     assert problems and problems[0].file == "templates/menu.j2"
+
+
+# --- claims corrected by the fact-check of 2026-11-27 (clea-facts.md §11) -------------------
+# Each pattern is a claim that was shipped and is wrong or unsourced; none may come back in
+# content or templates.
+FORBIDDEN = {
+    r"trois modules": "only CléA numérique adds to CléA; two modules are optional, regional",
+    r"on ne .{0,3}rate.{0,3} pas": "a partial result is no certificate (5 years to finish)",
+    r"formation courte|courte formation": "training length is individual",
+    r"reconna[iî]t officiellement ce que vous avez appris": "that is VAE, not CléA",
+    r"vous aide à trouver un emploi|aide à trouver un emploi": "no job promise",
+    r"version (sur )?papier|papier sur demande|sous forme numérique": "format unsourced",
+    r"il n'y a pas de durée officielle": "absence of evidence stated as a fact",
+    r"vise surtout les personnes sans diplôme": "contradicted the fit check for CAP holders",
+    r"peuvent aider à payer": "CPF cost without the 2026 participation",
+    r"\(e\)|\(es\)": "gender brackets are hard to read",
+    r"\ben (Mayotte|La Réunion)": "à Mayotte, à La Réunion",
+    r"près de chez vous": "only where a local office is named (recap with a directory)",
+}
+
+
+def _all_content_text() -> list[tuple[str, str]]:
+    root = Path(__file__).resolve().parent.parent
+    files = [*sorted((root / "knowledge" / "content").glob("*.yaml")),
+             *sorted((root / "dialogs" / "templates").glob("*.j2"))]
+    out = []
+    for f in files:
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith(("#", "{#")) or f.name == "faq.yaml" and (
+                    stripped.startswith("- \"") and "answer" not in stripped):
+                continue  # comments, and people's own words in the FAQ examples
+            out.append((f"{f.name}:{n}", line))
+    return out
+
+
+@pytest.mark.parametrize("pattern", sorted(FORBIDDEN))
+def test_corrected_claims_do_not_come_back(pattern):
+    hits = [f"{where}: {line.strip()}" for where, line in _all_content_text()
+            if re.search(pattern, line, re.IGNORECASE)]
+    assert not hits, f"{FORBIDDEN[pattern]}:\n" + "\n".join(hits)
+
+
+def test_an_expired_dated_fact_is_hidden_and_fails_the_check():
+    import datetime as dt
+
+    from dialogs.checks import check_all
+
+    assert check_all() == []
+    later = dt.date(2027, 1, 1)
+    problems = [str(p) for p in check_all(today=later)]
+    assert problems and all("fait daté expiré le 31/12/2026" in p for p in problems)
+    assert any("103,20" in p for p in problems)
+    hidden = load(today=later)
+    texts = [m for b in hidden.costs.values() for m in b.messages]
+    texts += [m for e in hidden.faq for m in e.answer]
+    assert not any("103,20" in t for t in texts)
+    assert any("103,20" in m for b in load().costs.values() for m in b.messages)

@@ -466,3 +466,16 @@ def test_check_fails_on_bad_open_data_settings(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "opendata.yaml › sources.catalogue : « url » doit commencer par https://" in err
     assert "opendata.yaml › networks[1] : code « pole_emploi » déjà donné" in err
+
+
+@pytest.mark.parametrize("situation, expected", [
+    ("job_seeker", "ne payez pas la participation"),
+    ("employee", "103,20 € à payer en 2026"),
+    ("public_agent", "votre employeur"),
+])
+def test_recap_says_what_it_costs_for_the_situation(knowledge, directory, situation, expected):
+    engine = Engine(knowledge, handoff_enabled=True, local_directory=directory)
+    text = recap(engine, "69003", situation)[0].text
+    assert expected in text
+    if situation == "public_agent":  # regional CEP operators do not serve public agents
+        assert "mon-cep" not in text and "conseil en évolution" not in text.lower()

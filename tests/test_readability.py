@@ -72,3 +72,56 @@ def test_markup_is_valid_telegram_html(engine):
         assert set(tags) <= {"b"}, (where, tags)
         assert text.count("<b>") == text.count("</b>"), where
         assert "<" not in re.sub(r"</?b>", "", text), where  # content is escaped
+
+
+# --- short screens (limits also in the README's content rules) -------------------------------
+
+MAX_WORDS = 60  # per message, everywhere but the recap
+FIT_MAX_MESSAGES, FIT_MAX_WORDS = 3, 90
+LABEL_MAX = 28
+_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+
+
+def words(text: str) -> int:
+    return len(plain(text).split())
+
+
+@pytest.fixture(scope="module")
+def screens(engine):
+    from tests.readability import all_screens
+
+    return all_screens(engine)
+
+
+def test_no_message_is_a_wall_of_text(screens):
+    long = [f"{where}: {words(r.text)} words" for where, replies in screens for r in replies
+            if not where.startswith(("recap", "handoff_adviser")) and words(r.text) > MAX_WORDS]
+    assert not long, "\n".join(long)
+
+
+def test_every_fit_result_is_short(engine):
+    from tests.readability import fit_screens
+
+    results = fit_screens(engine)
+    assert len(results) > 1000  # every combination of answers
+    for where, replies in results:
+        assert len(replies) <= FIT_MAX_MESSAGES, where
+        assert sum(words(r.text) for r in replies) <= FIT_MAX_WORDS, where
+
+
+def test_button_labels_fit_on_a_phone(screens):
+    long = {b.label for _, replies in screens for r in replies for row in r.buttons
+            for b in row if len(b.label) > LABEL_MAX}
+    assert not long, long
+
+
+def test_no_gender_brackets_no_double_emoji_no_printed_link(screens):
+    for where, replies in screens:
+        for r in replies:
+            labels = [b.label for row in r.buttons for b in row]
+            for line in [*r.text.splitlines(), *labels]:
+                assert "(e)" not in line and "(es)" not in line, (where, line)
+                assert len(_EMOJI.findall(line)) <= 1, (where, line)
+            assert "http" not in r.text, (where, r.text)  # links are buttons
+            urls = [b.url for row in r.buttons for b in row if hasattr(b, "url")]
+            assert len(urls) == len(set(urls)), where
