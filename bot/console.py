@@ -40,20 +40,23 @@ def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkBut
 
 
 def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]]:
-    out, options = [], []
+    """The turn as text: a blank line between two messages, so a transcript shows where each
+    one ends; options numbered across the whole turn, so the number typed is the one read
+    (a returning person's "Reprendre" and the menu below it do not both start at [1])."""
+    blocks, options = [], []
     for reply in replies:
         if reply.to_adviser:
-            out.append("📨 (envoyé à l'équipe de conseillers)\n" + to_plain(reply.text))
+            blocks.append("📨 (envoyé à l'équipe de conseillers)\n" + to_plain(reply.text))
             continue
-        out.append(to_plain(reply.text))
-        if reply.buttons:
-            options = [b for row in reply.buttons for b in row]
-            for n, b in enumerate(options, 1):
-                suffix = f" : {b.url}" if isinstance(b, LinkButton) else ""
-                out.append(f"[{n}] {b.label}{suffix}")
+        lines = [to_plain(reply.text)]
+        for b in (b for row in reply.buttons for b in row):
+            options.append(b)
+            suffix = f" : {b.url}" if isinstance(b, LinkButton) else ""
+            lines.append(f"[{len(options)}] {b.label}{suffix}")
         if reply.request == "contact":
-            out.append("(écrivez votre numéro de téléphone)")
-    return "\n".join(out), options
+            lines.append("(écrivez votre numéro de téléphone)")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks), options
 
 
 class Console:

@@ -97,3 +97,15 @@ def test_no_handoff_button_without_adviser_chat(tmp_path):
 def test_wrong_number_gets_a_hint(tmp_path):
     out = console("/start\n9\n", tmp_path / "c.sqlite3")
     assert "Tapez un numéro entre 1 et 6" in out
+
+
+def test_messages_are_separated_and_numbers_match_the_options_shown(tmp_path):
+    db = tmp_path / "c.sqlite3"
+    console("/start\n/etapes\n1\n", db)  # leaves the person at step 2
+    out = console("/start\n1\n", db)
+    welcome = out.split("> 1")[0]
+    assert "\n\n" in welcome.strip()  # a blank line between two messages
+    numbers = [line.split("]")[0] for line in welcome.splitlines() if line.startswith("[")]
+    assert numbers == [f"[{n}" for n in range(1, len(numbers) + 1)]  # one running count
+    assert "[1] ↩️ Reprendre" in welcome
+    assert "Étape 2 sur" in out.split("> 1")[1]  # "1" pressed the option shown as [1]
