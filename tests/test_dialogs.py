@@ -452,3 +452,16 @@ def test_questions_typed_at_the_place_prompt_are_answered(engine):
     assert "prix" in answer.lower() and s.state == "where_ask"
     lost = joined(turn(engine, s, text("je sais pas mon code postal")))
     assert "ne connaissez pas votre code postal" in lost and "nom de votre ville" in lost
+
+
+def test_fit_result_for_a_weak_reader_puts_reading_help_first_and_stays_short(engine):
+    s = fresh(engine)
+    replies = do_fit(engine, s, situation="employee", diploma="none", goal="job",
+                     reading="hard", disability="no")
+    assert len(replies) <= 3
+    assert sum(len(r.text.split()) for r in replies) <= 90
+    assert "ANLCI" in replies[0].text and "eva" in replies[0].text  # before "fait pour vous"
+    assert "fait pour vous" in replies[1].text
+    urls = [b.url for r in replies for row in r.buttons for b in row if hasattr(b, "url")]
+    assert "https://eva.anlci.gouv.fr/rechercher-une-solution-de-remediation" in urls
+    assert "103,20 € à payer en 2026" in replies[-1].text
