@@ -16,7 +16,7 @@ from typing import Any
 from dialogs import render as rendering
 from dialogs.machine import ConversationMachine
 from dialogs.model import Event, Reply, Session
-from knowledge import directory, geography
+from knowledge import directory, geography, typed
 from knowledge.faq import FaqMatcher
 from knowledge.local import select_local
 from knowledge.model import Knowledge
@@ -84,6 +84,14 @@ class Engine:
         self.env = rendering.make_environment()
         self.env.globals["local_ready"] = local_directory is not None
         self.matcher = FaqMatcher(knowledge)
+        t = knowledge.typed
+        self.words = typed.TypedWords(
+            frozenset(map(typed.key, t.yes)), frozenset(map(typed.key, t.no)),
+            frozenset(map(typed.key, t.politeness)),
+            {typed.key(w): action for action, ws in t.navigation.items() for w in ws})
+        # Typed phrases of each question's options, normalised once.
+        self.phrases = {q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label))
+                               for o in q.options} for q in knowledge.questions}
 
     @cached_property
     def _macros(self) -> Any:
@@ -188,6 +196,7 @@ class Engine:
 
     def _start(self, s: Session, payload: str | None) -> list[Reply]:
         referral, topic = parse_payload(payload)
+        s.data.pop("miss", None)  # a fresh start: "two misunderstandings" counts anew
         if s.referral is None and referral:
             s.referral = referral
         returning = bool(s.data.get("started")) and s.state != "menu" and not topic
@@ -265,10 +274,66 @@ class Engine:
                 return self.notice("bad_phone")
             return self._handoff(s, phone)
         if s.state != "ask":
-            typed = self._typed_button(s, text)
-            if typed is not None:
-                return self._choice(s, typed)
+            pressed = self._typed_button(s, text) or self._typed_answer(s, text)
+            if pressed is not None:
+                return self._choice(s, pressed)
+        action = typed.navigation(self.words, text)
+        if action is not None:
+            return self._navigate(s, action)
+        self._remember(s, text)
         return self._question(s, text)
+
+    # Questions whose answer can be typed, by state.
+    def _question_id(self, state: str) -> str | None:
+        if state.startswith("fit_") and state != "fit_result":
+            return state.removeprefix("fit_")
+        return {"where_situation": "situation", "where_disability": "disability"}.get(state)
+
+    def _typed_answer(self, s: Session, text: str) -> str | None:
+        """The choice a typed answer means on this screen: an option of the question asked
+        ("je suis au chômage"), or yes/no where the screen asks yes or no."""
+        qid = self._question_id(s.state)
+        choices = {b.choice for reply in self.screen(s) for b in reply.choices()}
+        answer = typed.yes_no(self.words, text)
+        if answer == "yes" and s.data.get("said", {}).get(qid):  # "Vous m'avez dit… ?"
+            return f"answer:{s.data['said'][qid]}"
+        if answer and answer in choices:
+            return answer
+        if answer and f"answer:{answer}" in choices:  # the disability question
+            return f"answer:{answer}"
+        if qid is not None:
+            option = typed.option_for(self.k.question(qid), self.phrases[qid], text)
+            if option is not None and f"answer:{option}" in choices:
+                return f"answer:{option}"
+        return None
+
+    def _navigate(self, s: Session, action: str) -> list[Reply]:
+        """Typed navigation words: menu, retour, reprendre, recommencer, aide."""
+        if action == "restart":
+            return self._command(s, "recommencer")
+        if action == "resume":
+            return self._resume(s)
+        if action == "back" and self.machine.can(s, "back"):
+            return self._choice(s, "back")
+        if action == "back":
+            return self._resume(s)
+        return self._choice(s, action)
+
+    def _remember(self, s: Session, text: str) -> None:
+        """Facts stated in free text ("j'ai 19 ans", "je suis au chômage", "RQTH") are kept,
+        so the fit check and the hand-off confirm them instead of asking again."""
+        said = dict(s.data.get("said", {}))
+        for qid in ("situation", "diploma", "reading", "disability"):
+            if qid in s.answers or self.k.question(qid) is None:
+                continue
+            option = typed.option_for(self.k.question(qid), self.phrases[qid], text)
+            if option is not None:
+                said[qid] = option
+        years = typed.age(text)
+        if years is not None and 16 <= years <= 25 and "situation" not in said:
+            said["situation"] = "young"
+        if said:
+            s.data["said"] = said
 
     def _typed_button(self, s: Session, text: str) -> str | None:
         """A person who types a button's words ("oui", "je cherche un emploi") pressed it;

@@ -187,6 +187,7 @@ class ConversationMachine:
     def _store_answer(self, e: EventData) -> None:
         q = self._question_of(e.model.state)
         e.model.answers[q.id] = self._arg(e)
+        e.model.data.get("said", {}).pop(q.id, None)
         if e.transition.dest == "fit_result":
             e.model.reached.add("fit_done")
 
@@ -202,6 +203,7 @@ class ConversationMachine:
     def _store_answer_for(self, question_id: str):
         def store(e: EventData) -> None:
             e.model.answers[question_id] = self._arg(e)
+            e.model.data.get("said", {}).pop(question_id, None)
         return store
 
     def _store_skip_for(self, question_id: str):
@@ -218,6 +220,7 @@ class ConversationMachine:
 
     def _store_situation(self, e: EventData) -> None:
         e.model.answers["situation"] = self._arg(e)
+        e.model.data.get("said", {}).pop("situation", None)
 
     def _valid_disability(self, e: EventData) -> bool:
         q = self.k.question("disability")

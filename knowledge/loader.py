@@ -29,6 +29,7 @@ from knowledge.model import (
     Question,
     Source,
     Step,
+    Typed,
 )
 
 CONTENT_DIR = Path(__file__).parent / "content"
@@ -296,9 +297,12 @@ def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
             oentry = f"{entry}.options[{j}]"
             oid = r.field(opt, "id", str, oentry)
             label = r.field(opt, "label", str, oentry)
+            typed = r.strings(opt, "typed", oentry, required=False)
+            if label and len(label) > MAX_BUTTON_LABEL:
+                r.problem(oentry, f"libellé « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
             r.unique(seen_opt, oid, oentry)
             if oid is not None and label is not None:
-                options.append(Option(oid, label))
+                options.append(Option(oid, label, typed))
         r.unique(seen, qid, entry)
         if qid is not None and text is not None and options:
             questions.append(Question(qid, text, tuple(options), optional))
@@ -453,13 +457,33 @@ def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
     return tuple(entries), small_talk
 
 
+NAVIGATION_ACTIONS = {"menu", "back", "resume", "restart", "help"}
+
+
+def _load_typed(path: Path, r: _Reader) -> Typed:
+    data = _read_yaml(path, r)
+    if data is None:
+        return Typed()
+    nav = r.field(data, "navigation", dict, "navigation", default={})
+    navigation = {}
+    for action in nav:
+        if action not in NAVIGATION_ACTIONS:
+            r.problem(f"navigation.{action}", "action inconnue (attendu : "
+                      f"{', '.join(sorted(NAVIGATION_ACTIONS))})")
+        navigation[str(action)] = r.strings(nav, action, f"navigation.{action}")
+    # "oui"/"non" as keys: YAML reads a bare yes/no as true/false.
+    return Typed(r.strings(data, "oui", "oui"), r.strings(data, "non", "non"),
+                 r.strings(data, "politeness", "politeness"), navigation)
+
+
 def load(content_dir: Path | None = None, extra_directory: Path | None = None,
          today: dt.date | None = None) -> Knowledge:
     """Read every content file; raise ContentError listing all problems at once.
     `today` decides which dated facts are still shown (see _Reader.texts)."""
     content_dir = content_dir or CONTENT_DIR
     readers = {name: _Reader(name, today) for name in
-               ("sources.yaml", "clea.yaml", "fit.yaml", "directory.yaml", "faq.yaml")}
+               ("sources.yaml", "clea.yaml", "fit.yaml", "directory.yaml", "faq.yaml",
+                "typed.yaml")}
     sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
     clea = _load_clea(content_dir / "clea.yaml", readers["clea.yaml"], sources)
     questions, rules, costs = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"], sources)
@@ -473,6 +497,7 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
             extra.problem(f"id {oid}", "identifiant déjà utilisé dans directory.yaml")
         orgs = local + orgs
     faq, small_talk = _load_faq(content_dir / "faq.yaml", readers["faq.yaml"], sources)
+    typed = _load_typed(content_dir / "typed.yaml", readers["typed.yaml"])
 
     problems = [p for rd in readers.values() for p in rd.problems]
     knowledge = None
@@ -480,7 +505,7 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
         expired = tuple(str(p) for rd in readers.values() for p in rd.expired)
         knowledge = Knowledge(sources=sources, questions=questions, fit_rules=rules,
                               organisations=orgs, faq=faq, small_talk=small_talk,
-                              costs=costs, expired=expired, **clea)
+                              costs=costs, expired=expired, typed=typed, **clea)
         problems = _check_cross_references(knowledge)
     if problems:
         raise ContentError(problems)

@@ -64,6 +64,17 @@ class Step:
 class Option:
     id: str
     label: str
+    typed: tuple[str, ...] = ()  # what people type instead of tapping it
+
+
+@dataclass(frozen=True)
+class Typed:
+    """typed.yaml: yes/no words, politeness fillers, navigation words by action."""
+
+    yes: tuple[str, ...] = ()
+    no: tuple[str, ...] = ()
+    politeness: tuple[str, ...] = ()
+    navigation: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,7 @@ class Knowledge:
     small_talk: dict[str, tuple[str, ...]] = field(default_factory=dict)
     discover_tour: tuple[str, ...] = ()
     costs: dict[str, Block] = field(default_factory=dict)  # by situation option id
+    typed: Typed = field(default_factory=Typed)
     expired: tuple[str, ...] = ()  # dated facts past their day, dropped from the content
 
     def domain(self, domain_id: int) -> Domain | None:
