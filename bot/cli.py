@@ -6,6 +6,7 @@
     clea-bot check      validate every content file and template; exit 1 on problems
     clea-bot graph      print the conversation map as a Mermaid diagram
     clea-bot eval       measure the free-text matcher on the evaluation sets
+    clea-bot train      train the free-text model (build time, needs scikit-learn)
     clea-bot stats      anonymous figures of every adviser link (--csv to export)
     clea-bot directory update [--from DIR] [--out FILE] [--force]
                         download and install the open-data directory of local offices
@@ -104,6 +105,38 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
     return code
 
 
+def cmd_train(args: argparse.Namespace, config: Config) -> int:
+    """Build-time: needs scikit-learn (pip install -e '.[train]')."""
+    import yaml
+
+    from knowledge.faq_eval import EVAL_FILE, HOLDOUT_FILE
+    from knowledge.faq_model import MODEL_FILE, train
+    from knowledge.loader import CONTENT_DIR, load
+
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("clea-bot train demande scikit-learn : pip install -e '.[train]'",
+              file=sys.stderr)
+        return 2
+    knowledge = load()
+    examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
+    examples += [(kind, ex) for kind, exs in knowledge.small_talk.items() for ex in exs]
+    # Thresholds are chosen on the evaluation set and the first control set (both already
+    # consulted while tuning); the later control sets are never used here.
+    tuning: tuple[list, list] = ([], [])
+    for path in (EVAL_FILE, HOLDOUT_FILE):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
+        tuning[1].extend(data["out_of_scope"])
+    model = train(examples, CONTENT_DIR / "faq.yaml", tuning)
+    model.save(MODEL_FILE)
+    size = MODEL_FILE.stat().st_size / 1e6
+    print(f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "
+          f"{size:.1f} Mo, seuil {model.threshold:.2f}")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     from bot.advisers import all_figures_table
     from bot.storage import Storage
@@ -174,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     graph = sub.add_parser("graph", help="la carte de la conversation (Mermaid)")
     graph.add_argument("-o", "--output", help="fichier de sortie")
     sub.add_parser("eval", help="mesurer la compréhension des questions libres")
+    sub.add_parser("train", help="entraîner le modèle des questions libres (scikit-learn)")
     stats = sub.add_parser("stats", help="chiffres anonymes de tous les liens de conseillers")
     stats.add_argument("--csv", action="store_true", help="sortie CSV")
     directory = sub.add_parser("directory", help="l'annuaire local des données ouvertes")
@@ -191,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration : {exc}", file=sys.stderr)
         return 2
-    if args.command not in ("check", "graph", "eval", "stats", "directory"):
+    if args.command not in ("check", "graph", "eval", "stats", "directory", "train"):
         console = args.command == "console" or (args.command in (None, "run")
                                                 and not config.token)
         # In the console chat, log lines would mix with the conversation.
@@ -199,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging("WARNING" if quiet else config.log_level)
     handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
                 "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph,
-                "eval": cmd_eval, "stats": cmd_stats, "directory": cmd_directory}
+                "eval": cmd_eval, "stats": cmd_stats, "directory": cmd_directory,
+                "train": cmd_train}
     try:
         return handlers[args.command](args, config)
     except ContentError as exc:

@@ -25,10 +25,30 @@ def check_all(content_dir: Path | None = None, extra_directory: Path | None = No
         return exc.problems
     if knowledge.expired:  # a dated fact past its day: the bot hides it, check fails
         return list(knowledge.expired)
+    stale = check_model(content_dir)
+    if stale:
+        return stale
     problems = check_templates(templates_dir)
     if problems:
         return problems
     return check_screens(Engine(knowledge, handoff_enabled=True))
+
+
+def check_model(content_dir: Path | None = None) -> list[Problem]:
+    """The shipped weights must come from the current faq.yaml."""
+    from knowledge.faq_model import MODEL_FILE, FaqModel, faq_hash
+    from knowledge.loader import CONTENT_DIR
+
+    faq_file = (content_dir or CONTENT_DIR) / "faq.yaml"
+    try:
+        model = FaqModel.load(MODEL_FILE)
+    except (OSError, KeyError, ValueError) as exc:
+        return [Problem("knowledge/model/faq_model.npz", "", f"illisible ({type(exc).__name__})"
+                        " : lancez clea-bot train")]
+    if model.faq_sha256 != faq_hash(faq_file):
+        return [Problem("knowledge/model/faq_model.npz", "",
+                        "entraîné sur une autre version de faq.yaml : lancez clea-bot train")]
+    return []
 
 
 def check_templates(templates_dir: Path) -> list[Problem]:

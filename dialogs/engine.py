@@ -231,6 +231,13 @@ class Engine:
         name, arg = parse_choice(choice[:64])
         if name == "resume":
             return self._resume(s)
+        if name == "faq":  # a topic chosen from "Vouliez-vous parler de…"
+            entry = self.matcher.by_id.get(arg or "")
+            if entry is None:
+                return self.notice("stale")
+            s.data.pop("miss", None)
+            return self._render("faq_answer.j2", self._context(s), entry=entry,
+                                in_ask=s.state == "ask")
         if name == "forget_yes" and s.state == "forget_confirm":
             s.erase_requested = True
             s.state, s.answers, s.data, s.referral = "menu", {}, {}, None
@@ -354,6 +361,9 @@ class Engine:
             s.data.pop("miss", None)
             return self._render("faq_answer.j2", self._context(s), entry=match.entry,
                                 in_ask=in_ask)
+        if match.kind == "unsure":  # close topics: let the person choose
+            return self._render("not_understood.j2", self._context(s),
+                                suggestions=match.suggestions, misses=0, in_ask=in_ask)
         if match.kind != "none":
             s.data.pop("miss", None)
             return self._render("small_talk.j2", self._context(s), kind=match.kind,

@@ -82,13 +82,13 @@ def evaluate(eval_file: Path = EVAL_FILE, matcher: FaqMatcher | None = None) -> 
         if got == item["expect"]:
             correct += 1
         else:
-            missed += got == "none"
+            missed += got in ("none", "unsure")
             mistakes.append(f"{item['text']!r}: expected {item['expect']}, got {got}")
     for text in data["out_of_scope"]:
         t = time.perf_counter()
         match = matcher.match(text)
         timings.append(time.perf_counter() - t)
-        if match.kind == "none":
+        if match.kind != "faq":  # not answered as if it were about CléA
             rejected += 1
         else:
             mistakes.append(f"{text!r}: out of scope, got {label(match)} ({match.score:.2f})")
@@ -147,7 +147,7 @@ def evaluate_control(path: Path = CONTROL_FILE, matcher: FaqMatcher | None = Non
         by_kind[item["kind"]] = (r + ok, t + 1)
         if ok:
             right += 1
-        elif match.kind in ("none", "off_topic"):
+        elif match.kind in ("none", "off_topic", "unsure"):
             unsure += 1
             mistakes.append(f"{item['text']!r}: expected {'/'.join(expect)}, not understood")
         else:

@@ -437,6 +437,9 @@ def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
     entries, seen = [], set()
     for entry, item in _entries(r, data, "entries"):
         fid = r.field(item, "id", str, entry)
+        title = r.field(item, "title", str, entry)
+        if title and len(title) > MAX_BUTTON_LABEL:
+            r.problem(entry, f"titre « {title} » : {MAX_BUTTON_LABEL} caractères au plus")
         answer = r.texts(item, "answer", entry)
         examples = r.strings(item, "examples", entry)
         refs = _source_refs(r, item, entry, sources)
@@ -449,7 +452,8 @@ def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
             _check_topic(r, entry, goto)
         r.unique(seen, fid, entry)
         if fid is not None and answer and examples:
-            entries.append(FaqEntry(fid, answer, examples, goto, goto_label, refs))
+            entries.append(FaqEntry(fid, answer, examples, goto, goto_label, refs,
+                                    title or fid))
     small_talk = {}
     raw = r.field(data, "small_talk", dict, "small_talk", default={}) if data is not None else {}
     for key in raw:

@@ -149,6 +149,7 @@ class FaqEntry:
     goto: str | None = None
     goto_label: str | None = None
     sources: tuple[Source, ...] = ()
+    title: str = ""  # short button label, for "Vouliez-vous parler de…"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,245 @@
+"""The learned free-text matcher: a logistic regression over character 2–5-grams and word
+1–2-grams of the normalised text, trained at build time (`clea-bot train`, scikit-learn)
+and shipped as weights (knowledge/model/faq_model.npz). At run time only numpy is used:
+a message becomes a few hundred feature ids, their weight rows are summed, a softmax gives
+one probability per topic. No model is downloaded; nothing is trained at start-up.
+
+Topics are the FAQ entries plus the small-talk kinds (greeting, thanks, bye, insult,
+human) and `off_topic`, trained on faq.yaml's examples augmented with SMS spellings,
+typos and fillers (see `augment`). The weights record the hash of faq.yaml they were
+trained on: `clea-bot check` fails when faq.yaml changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.faq import normalise, tokens_of
+
+MODEL_FILE = Path(__file__).parent / "model" / "faq_model.npz"
+CHAR_NGRAMS = (2, 5)
+
+
+def features(text: str) -> dict[str, float]:
+    """Feature counts of a message: 'c:' character n-grams of the normalised text (within
+    word boundaries padded with spaces), 'w:' stems, 'b:' pairs of consecutive stems."""
+    norm = normalise(text)
+    out: dict[str, float] = {}
+    padded = f" {norm} "
+    lo, hi = CHAR_NGRAMS
+    for n in range(lo, hi + 1):
+        for i in range(len(padded) - n + 1):
+            gram = "c:" + padded[i:i + n]
+            out[gram] = out.get(gram, 0.0) + 1.0
+    stems = tokens_of(norm)
+    for s in stems:
+        out["w:" + s] = out.get("w:" + s, 0.0) + 1.0
+    for a, b in zip(stems, stems[1:], strict=False):
+        out[f"b:{a} {b}"] = out.get(f"b:{a} {b}", 0.0) + 1.0
+    return out
+
+
+def faq_hash(faq_file: Path) -> str:
+    return hashlib.sha256(faq_file.read_bytes()).hexdigest()
+
+
+@dataclass
+class FaqModel:
+    """Shipped weights. `scores` returns (labels sorted by probability, probabilities)."""
+
+    labels: list[str]
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # (n_features,)
+    weights: np.ndarray  # (n_features, n_labels)
+    bias: np.ndarray  # (n_labels,)
+    threshold: float  # answer when the top topic leads the second by at least this much
+    suggest_threshold: float  # below `threshold`: offer the top 3 when they hold this much
+    faq_sha256: str
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> FaqModel:
+        with np.load(path, allow_pickle=False) as data:
+            vocab = [str(v) for v in data["vocabulary"]]
+            return cls(labels=[str(v) for v in data["labels"]],
+                       vocabulary={v: i for i, v in enumerate(vocab)},
+                       idf=data["idf"].astype(np.float32),
+                       weights=data["weights"].astype(np.float32),
+                       bias=data["bias"].astype(np.float32),
+                       threshold=float(data["threshold"]),
+                       suggest_threshold=float(data["suggest_threshold"]),
+                       faq_sha256=str(data["faq_sha256"]))
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        vocab = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        np.savez_compressed(path, labels=np.array(self.labels), vocabulary=np.array(vocab),
+                            idf=self.idf.astype(np.float16),
+                            weights=self.weights.astype(np.float16),
+                            bias=self.bias.astype(np.float32),
+                            threshold=np.float32(self.threshold),
+                            suggest_threshold=np.float32(self.suggest_threshold),
+                            faq_sha256=np.array(self.faq_sha256))
+
+    def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(feature ids, TF-IDF values, L2-normalised) of the features the model knows."""
+        ids, values = [], []
+        for f, count in features(text).items():
+            i = self.vocabulary.get(f)
+            if i is not None:
+                ids.append(i)
+                values.append((1.0 + math.log(count)) * self.idf[i])
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        v = np.asarray(values, dtype=np.float32)
+        return np.asarray(ids, dtype=np.int64), v / (np.linalg.norm(v) or 1.0)
+
+    @staticmethod
+    def confidence(p: np.ndarray) -> float:
+        """How far the best topic leads the second: with 54 topics, a margin separates
+        "sure" from "torn between two" better than the top probability alone (measured on
+        the evaluation set)."""
+        top2 = np.partition(p, -2)[-2:]
+        return float(top2[1] - top2[0])
+
+    def probabilities(self, text: str) -> np.ndarray:
+        ids, values = self.vector(text)
+        logits = self.bias + (values @ self.weights[ids] if len(ids) else 0.0)
+        logits = logits - logits.max()
+        p = np.exp(logits)
+        return p / p.sum()
+
+
+# --- training (build time: needs scikit-learn, the `train` extra) ----------------------------
+
+_SMS_BACK = {"quoi": "koi", "c est": "c", "pour": "pr", "combien": "cb", "je suis": "chui",
+             "j ai": "g", "pourquoi": "pk", "qui": "ki", "que": "ke", "beaucoup": "bcp",
+             "est ce que": "eske", "je ne sais pas": "jsp", "il y a": "ya", "travail": "taf",
+             "quand": "qd", "dans": "ds", "vous": "vs", "tout": "tt", "bonjour": "bjr"}
+_FILLERS = ["bonjour ", "svp ", "euh ", "alors ", "bonjour, ", "excusez moi ", "dites moi "]
+_ENDINGS = [" svp", " merci", " ?", " stp", " merci beaucoup", " s'il vous plait"]
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(3)
+    if kind == 0:
+        return word[:i] + word[i + 1:]  # a letter dropped
+    if kind == 1:
+        return word[:i - 1] + word[i] + word[i - 1] + word[i + 1:]  # two letters swapped
+    return word[:i] + word[i] + word[i:]  # a letter doubled
+
+
+def augment(text: str, rng: random.Random, n: int = 5) -> list[str]:
+    """Variants of an example as people type it: SMS spellings, typos, fillers."""
+    out = [text]
+    base = " ".join(text.lower().split())
+    for k in range(n):
+        t = base
+        if k % 2 == 0:
+            for long, short in _SMS_BACK.items():
+                if rng.random() < 0.6:
+                    t = f" {t} ".replace(f" {long} ", f" {short} ").strip()
+        words = t.split()
+        if words and k % 3 != 2:
+            j = rng.randrange(len(words))
+            words[j] = _typo(words[j], rng)
+        t = " ".join(words)
+        if rng.random() < 0.4:
+            t = rng.choice(_FILLERS) + t
+        if rng.random() < 0.4:
+            t = t + rng.choice(_ENDINGS)
+        out.append(t)
+    return out
+
+
+def training_set(faq: list[tuple[str, str]], seed: int = 7) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for label, example in faq:
+        for variant in augment(example, rng):
+            texts.append(variant)
+            labels.append(label)
+    return texts, labels
+
+
+def fit(texts: list[str], labels: list[str], faq_sha256: str, c: float = 20.0,
+        min_count: int = 2) -> FaqModel:
+    """Train the regression (scikit-learn, imported here: it is a build-time tool)."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    feats = [features(t) for t in texts]
+    df: dict[str, int] = {}
+    for f in feats:
+        for name in f:
+            df[name] = df.get(name, 0) + 1
+    vocab = {name: i for i, name in enumerate(sorted(n for n, c_ in df.items()
+                                                     if c_ >= min_count))}
+    n_docs = len(texts)
+    idf = np.zeros(len(vocab), dtype=np.float32)
+    for name, i in vocab.items():
+        idf[i] = math.log((1 + n_docs) / (1 + df[name])) + 1.0
+    rows, cols, vals = [], [], []
+    for r, f in enumerate(feats):
+        entries = [(vocab[n], (1.0 + math.log(c_)) * idf[vocab[n]]) for n, c_ in f.items()
+                   if n in vocab]
+        norm = math.sqrt(sum(v * v for _, v in entries)) or 1.0
+        for col, v in entries:
+            rows.append(r)
+            cols.append(col)
+            vals.append(v / norm)
+    x = csr_matrix((vals, (rows, cols)), shape=(n_docs, len(vocab)), dtype=np.float32)
+    classes = sorted(set(labels))
+    y = np.array([classes.index(label) for label in labels])
+    clf = LogisticRegression(C=c, max_iter=3000)
+    clf.fit(x, y)
+    return FaqModel(labels=classes, vocabulary=vocab, idf=idf,
+                    weights=clf.coef_.T.astype(np.float32),
+                    bias=clf.intercept_.astype(np.float32), threshold=0.5,
+                    suggest_threshold=0.5, faq_sha256=faq_sha256)
+
+
+def choose_threshold(model: FaqModel, in_scope: list[tuple[str, str]],
+                     out_of_scope: list[str], wrong_cost: float = 5.0) -> float:
+    """The answering threshold that maximises right answers minus `wrong_cost` × wrong
+    ones (a wrong answer to an in-scope or an off-topic message), on a tuning set — the
+    evaluation set, never a control set."""
+    labels = model.labels
+    scored_in = []
+    for text, expect in in_scope:
+        p = model.probabilities(text)
+        i = int(np.argmax(p))
+        scored_in.append((labels[i] == expect, model.confidence(p), labels[i]))
+    scored_out = []
+    quiet = {"off_topic", "greeting", "thanks", "bye", "insult", "human"}
+    for text in out_of_scope:
+        p = model.probabilities(text)
+        i = int(np.argmax(p))
+        scored_out.append((labels[i] not in quiet, model.confidence(p)))
+    best, best_t = -math.inf, 0.5
+    for t in np.arange(0.05, 0.91, 0.01):
+        right = sum(ok and q >= t for ok, q, _ in scored_in)
+        wrong = sum(not ok and q >= t for ok, q, _ in scored_in)
+        answered_out = sum(answered and q >= t for answered, q in scored_out)
+        score = right - wrong_cost * (wrong + answered_out)
+        if score > best:
+            best, best_t = score, float(t)
+    return round(best_t, 2)
+
+
+def train(knowledge_faq: list[tuple[str, str]], faq_file: Path,
+          tuning: tuple[list[tuple[str, str]], list[str]]) -> FaqModel:
+    """Train on the examples (augmented), then choose the threshold on `tuning`."""
+    texts, labels = training_set(knowledge_faq)
+    model = fit(texts, labels, faq_hash(faq_file))
+    model.threshold = choose_threshold(model, *tuning)
+    model.suggest_threshold = 0.35
+    return model
