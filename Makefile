@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check bench graph clean
+.PHONY: run test lint check bench graph train eval clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,train]'
 	touch $@
 
 run: $(VENV)/.installed
@@ -24,6 +24,12 @@ lint: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(BIN)/clea-bot check
+
+train: $(VENV)/.installed
+	$(BIN)/clea-bot train
+
+eval: $(VENV)/.installed
+	$(BIN)/clea-bot eval
 
 graph: $(VENV)/.installed
 	$(BIN)/clea-bot graph -o docs/conversation.mmd

@@ -76,3 +76,76 @@ def test_out_of_scope_is_not_understood(matcher, text):
 def test_not_understood_offers_close_topics(matcher):
     match = matcher.match("la jury du certificat numérique")
     assert match.kind == "faq" or match.suggestions
+
+
+# --- the learned model ----------------------------------------------------------------------
+
+def test_shipped_weights_come_from_the_current_faq():
+    from dialogs.checks import check_model
+
+    assert check_model() == []
+
+
+def test_training_is_reproducible_and_matches_the_shipped_weights(knowledge, tmp_path):
+    """`clea-bot train` on this faq.yaml gives the shipped model back (same topics, same
+    features, same answers): the weights in the repository are not hand-edited."""
+    pytest.importorskip("sklearn", reason="the train extra is installed by make test")
+    import yaml
+
+    from knowledge.faq_eval import HOLDOUT_FILE
+    from knowledge.faq_model import FaqModel, train
+    from knowledge.loader import CONTENT_DIR
+
+    examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
+    examples += [(k, ex) for k, exs in knowledge.small_talk.items() for ex in exs]
+    tuning: tuple[list, list] = ([], [])
+    for path in (EVAL_FILE, HOLDOUT_FILE):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
+        tuning[1].extend(data["out_of_scope"])
+    fresh = train(examples, CONTENT_DIR / "faq.yaml", tuning)
+    fresh.save(tmp_path / "m.npz")
+    again, shipped = FaqModel.load(tmp_path / "m.npz"), FaqModel.load()
+    assert again.labels == shipped.labels and again.vocabulary == shipped.vocabulary
+    assert abs(again.threshold - shipped.threshold) < 1e-6
+    for text in ("c koi clea", "combien ca coute", "je suis au chomage", "bonjour"):
+        assert again.labels[again.probabilities(text).argmax()] == (
+            shipped.labels[shipped.probabilities(text).argmax()])
+
+
+class _Stub:
+    """A model whose probabilities the test sets, to check the decision rules alone."""
+
+    def __init__(self, labels, p, threshold=0.3, suggest=0.35):
+        import numpy as np
+
+        self.labels, self._p = labels, np.asarray(p, dtype=float)
+        self.threshold, self.suggest_threshold = threshold, suggest
+
+    def probabilities(self, text):
+        return self._p
+
+    confidence = staticmethod(__import__("knowledge.faq_model", fromlist=["FaqModel"])
+                              .FaqModel.confidence)
+
+
+def test_close_topics_are_offered_not_answered(knowledge):
+    labels = ["cost", "cpf", "duration", "off_topic", "greeting"]
+    m = FaqMatcher(knowledge, model=_Stub(labels, [0.30, 0.28, 0.22, 0.1, 0.1]))
+    match = m.match("le prix et le cpf et le temps")
+    assert match.kind == "unsure"
+    assert [e.id for e in match.suggestions] == ["cost", "cpf", "duration"]
+    sure = FaqMatcher(knowledge, model=_Stub(labels, [0.80, 0.05, 0.05, 0.05, 0.05]))
+    assert sure.match("prix").entry.id == "cost"
+    off = FaqMatcher(knowledge, model=_Stub(labels, [0.2, 0.1, 0.1, 0.5, 0.1]))
+    assert off.match("la meteo").kind == "none"
+
+
+def test_a_suggested_topic_can_be_tapped(engine):
+    from dialogs.model import Event, Session
+
+    s = Session("t")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("choice", "faq:cost"))
+    assert "prix" in replies[0].text.lower() and s.state == "menu"
+    assert "plus valable" in engine.handle(s, Event("choice", "faq:nope"))[0].text
