@@ -109,3 +109,14 @@ def test_messages_are_separated_and_numbers_match_the_options_shown(tmp_path):
     assert numbers == [f"[{n}" for n in range(1, len(numbers) + 1)]  # one running count
     assert "[1] ↩️ Reprendre" in welcome
     assert "Étape 2 sur" in out.split("> 1")[1]  # "1" pressed the option shown as [1]
+
+
+def test_typed_answers_move_the_console_conversation_on(tmp_path):
+    script = ("/start\n/diag\nje suis au chômage\npas de diplome\nmenu\n"
+              "/contact\nc'est combien ?\n")
+    out = console(script, tmp_path / "c.sqlite3")
+    after = out.split("> je suis au chômage", 1)[1]
+    assert after.split("> pas de diplome")[0].count("Quel est votre diplôme") == 1
+    assert "Qu'est-ce que vous voulez d'abord ?" in after.split("> menu")[0]
+    assert "Que voulez-vous faire ?" in after.split("> menu")[1].split("> /contact")[0]
+    assert "prix dépend de l'organisme" in out.split("> c'est combien ?")[1]
