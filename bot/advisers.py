@@ -1,31 +1,24 @@
 """Advisers who share the bot: their deep link, a printable QR code, anonymous figures.
 
-Advisers are declared by the deployer in the YAML file named by CLEA_ADVISERS:
-
-    advisers:
-      - {telegram_id: 123456789, code: mlyon, name: "Mission locale de Lyon"}
-
-Only those Telegram accounts get answers to /lien and /stats; anybody else gets the usual
-"unknown command" reply, so nothing reveals that the commands exist.
+Advisers are declared by the deployer in the YAML file named by CLEA_ADVISERS (format and
+validation: knowledge/advisers.py). Only those Telegram accounts get answers to /lien and
+/stats; anybody else gets the usual "unknown command" reply, so nothing reveals that the
+commands exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import time
-from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 from bot.storage import STAGES, Storage, week_of
 from dialogs.engine import START_TOPICS
 from dialogs.model import LinkButton, Reply
-from knowledge.loader import ContentError, Problem
+from knowledge.advisers import Adviser, load_advisers
 
-CODE_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
+__all__ = ["Adviser", "load_advisers", "link_replies", "stats_replies", "all_figures_table"]
+
 STAGE_LABELS = {
     "start": "ont commencé",
     "fit_done": "ont fini « Est-ce pour moi ? »",
@@ -33,56 +26,6 @@ STAGE_LABELS = {
     "handoff": "ont demandé un conseiller",
 }
 WEEKS = 4
-
-
-@dataclass(frozen=True)
-class Adviser:
-    telegram_id: int
-    code: str
-    name: str
-
-
-def load_advisers(path: Path | None) -> dict[int, Adviser]:
-    """Advisers by Telegram id; ContentError naming the file and entry on any problem."""
-    if path is None:
-        return {}
-    where = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContentError([Problem(where, "", "fichier introuvable")]) from None
-    except yaml.YAMLError as exc:
-        raise ContentError([Problem(where, "", f"YAML illisible : {exc}")]) from None
-    items = data.get("advisers") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise ContentError([Problem(where, "advisers", "une liste « advisers: » est attendue")])
-    problems, advisers, codes = [], {}, set()
-    for i, item in enumerate(items):
-        entry = f"advisers[{i}]"
-        if not isinstance(item, dict):
-            problems.append(Problem(where, entry, "doit être {telegram_id, code, name}"))
-            continue
-        tid, code, name = item.get("telegram_id"), item.get("code"), item.get("name")
-        if not isinstance(tid, int) or isinstance(tid, bool) or tid <= 0:
-            problems.append(Problem(where, entry, "« telegram_id » doit être un nombre entier"))
-        if not isinstance(code, str) or not CODE_RE.match(code):
-            problems.append(Problem(where, entry, "« code » : 3 à 32 caractères parmi a-z 0-9 _ -"))
-        elif code in codes:
-            problems.append(Problem(where, entry, f"code « {code} » en double"))
-        elif code.rsplit("-", 1)[-1] in START_TOPICS or code in START_TOPICS:
-            problems.append(Problem(where, entry,
-                                    f"code « {code} » : ne doit pas finir par un sujet "
-                                    f"({', '.join(sorted(START_TOPICS))})"))
-        if not isinstance(name, str) or not name.strip():
-            problems.append(Problem(where, entry, "« name » manquant"))
-        if isinstance(tid, int) and tid in advisers:
-            problems.append(Problem(where, entry, f"telegram_id {tid} en double"))
-        if not problems or all(p.entry != entry for p in problems):
-            advisers[tid] = Adviser(tid, code, name.strip())
-            codes.add(code)
-    if problems:
-        raise ContentError(problems)
-    return advisers
 
 
 def deep_link(bot_username: str, code: str, topic: str | None = None) -> str:
@@ -109,7 +52,9 @@ def link_replies(adviser: Adviser, bot_username: str, topic: str | None = None) 
     return [
         Reply(f"🔗 Votre lien : {url}\n\nLes personnes qui arrivent par ce lien sont comptées "
               f"pour « {adviser.code} », sans savoir qui elles sont. Tapez /stats pour voir les "
-              f"chiffres.\n\nSujets possibles : /lien diag, /lien contact, /lien etapes…"),
+              f"chiffres.\n\nSujets possibles : /lien diag, /lien contact, /lien etapes…"
+              + ("\n\n📥 Les demandes de contact de vos personnes arrivent ici."
+                 if adviser.handoff else "")),
         Reply("Message à transférer 👇"),
         Reply("Bonjour 👋 Vous voulez faire reconnaître vos compétences ? Le certificat CléA "
               "peut vous aider. Un assistant vous explique tout, pas à pas, sur Telegram. "

@@ -16,6 +16,15 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+class NotSent(NetworkError):
+    """The request never reached Telegram (connection refused, connect timeout): sending
+    it again cannot make a duplicate."""
+
+
+class MaybeSent(NetworkError):
+    """The connection broke after the request was written: Telegram may have applied it."""
+
+
 class AiohttpRequest(BaseRequest):
     __slots__ = ("_connect_timeout", "_pool_size", "_read_timeout", "_session",
                  "_write_timeout")
@@ -71,7 +80,14 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=data, timeout=timeout) as res:
                 return res.status, await res.read()
+        except aiohttp.ConnectionTimeoutError as err:
+            raise NotSent(f"aiohttp.{err.__class__.__name__}") from err
         except TimeoutError as err:
             raise TimedOut from err
+        except aiohttp.ClientConnectorError as err:
+            raise NotSent(f"aiohttp.{err.__class__.__name__}") from err
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
+                aiohttp.ClientPayloadError) as err:
+            raise MaybeSent(f"aiohttp.{err.__class__.__name__}") from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}") from err

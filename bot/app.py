@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 
 from bot.config import Config
 from bot.storage import Storage
 from dialogs.engine import Engine
 from knowledge import geography
+from knowledge.advisers import Adviser
 from knowledge.loader import load
 from knowledge.opendata import LocalDirectory, open_directory
 
@@ -32,14 +34,16 @@ def open_local_directory(config: Config) -> LocalDirectory | None:
     return directory
 
 
-def build_engine(config: Config) -> Engine:
+def build_engine(config: Config, advisers: tuple[Adviser, ...] = (),
+                 adviser_reachable: Callable[[str], bool] = lambda code: False) -> Engine:
     knowledge = load(extra_directory=config.directory_extra)
     for problem in knowledge.expired:  # hidden from people; `clea-bot check` fails on them
         logging.getLogger(__name__).warning("expired dated fact hidden: %s", problem)
     geography.warm()
     return Engine(knowledge, handoff_enabled=config.adviser_chat_id is not None,
                   retention_days=config.retention_days,
-                  local_directory=open_local_directory(config))
+                  local_directory=open_local_directory(config), advisers=advisers,
+                  adviser_reachable=adviser_reachable)
 
 
 def open_storage(config: Config) -> Storage:

@@ -172,7 +172,8 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
     engine = build_engine(config)
     storage = open_storage(config)
     try:
-        Console(engine, storage, user=f"console:{args.user}").run()
+        Console(engine, storage, user=f"console:{args.user}",
+                shared_chat=config.adviser_chat_id).run()
     finally:
         storage.close()
     return 0

@@ -15,6 +15,7 @@ import sys
 from typing import TextIO
 
 from bot.storage import Storage
+from bot.turn import TurnRunner
 from dialogs.engine import Engine
 from dialogs.model import Button, Event, LinkButton, Reply
 
@@ -45,9 +46,6 @@ def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]
     (a returning person's "Reprendre" and the menu below it do not both start at [1])."""
     blocks, options = [], []
     for reply in replies:
-        if reply.to_adviser:
-            blocks.append("📨 (envoyé à l'équipe de conseillers)\n" + to_plain(reply.text))
-            continue
         lines = [to_plain(reply.text)]
         for b in (b for row in reply.buttons for b in row):
             options.append(b)
@@ -60,11 +58,21 @@ def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]
 
 
 class Console:
-    def __init__(self, engine: Engine, storage: Storage, user: str = "console:local"):
+    def __init__(self, engine: Engine, storage: Storage, user: str = "console:local",
+                 shared_chat: int | None = None):
         self.engine = engine
         self.storage = storage
         self.user = user
+        self.turns = TurnRunner(engine, storage, shared_chat)
         self.options: list[Button | LinkButton] = []
+
+    def _outbox(self) -> str:
+        """In the console, messages for advisers are shown where they would be sent."""
+        shown = []
+        for row in self.storage.outbox_due():
+            shown.append(f"\n\n📨 (envoyé à la conversation {row.chat_id})\n{to_plain(row.text)}")
+            self.storage.outbox_sent(row, None)
+        return "".join(shown)
 
     def turn(self, line: str) -> str:
         parsed = parse_line(line, self.options)
@@ -72,13 +80,9 @@ class Console:
             return f"Ouvrez ce lien : {parsed.url}"
         if isinstance(parsed, str):
             return parsed
-        session = self.storage.load(self.user)
-        replies = self.engine.handle(session, parsed)
-        try:
-            self.storage.save(session)
-        except Exception:
-            log.exception("could not save the session")
-        text, options = format_replies(replies)
+        result = self.turns.run(self.user, parsed)
+        text, options = format_replies(result.replies)
+        text += self._outbox()
         if options:
             self.options = options
         return text

@@ -13,18 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import sqlite3
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dialogs.model import Session
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STAGES = ("start", "fit_done", "recap", "handoff")
 
 # Each migration takes the schema from version i to i + 1.
@@ -58,7 +60,107 @@ MIGRATIONS: list[str] = [
         data TEXT NOT NULL
     );
     """,
+    # v3: contact requests and the outbox. A request and the message that carries it to
+    # an adviser are written in the same transaction as the person's turn; the outbox is
+    # emptied by bot/outbox.py once Telegram accepted each message (replayed at start-up).
+    """
+    CREATE TABLE requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        person TEXT NOT NULL,
+        code TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        chat_id INTEGER NOT NULL,
+        created REAL NOT NULL,
+        status TEXT NOT NULL,
+        claimed_at REAL,
+        claimed_by TEXT,
+        reminded INTEGER NOT NULL DEFAULT 0,
+        messages TEXT NOT NULL DEFAULT '[]',
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX requests_person ON requests(person);
+    CREATE INDEX requests_open ON requests(status, created);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id INTEGER,
+        person TEXT,
+        kind TEXT NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER,
+        text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL
+    );
+    CREATE TABLE adviser_chats (
+        code TEXT PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        opened REAL NOT NULL
+    );
+    """,
 ]
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A contact request made in this turn, and the note that carries it."""
+
+    person: str
+    code: str  # the adviser's code; "" for the shared advisers' chat
+    organisation: str
+    chat_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message for someone other than the person of the current turn."""
+
+    kind: str  # note | reminder | notice | edit
+    chat_id: int
+    text: str
+    request_id: int | None = None
+    person: str | None = None  # whose data this is (erased with them)
+    buttons: list = field(default_factory=list)  # [[label, callback data], …] rows
+    message_id: int | None = None  # for an edit
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    request_id: int | None
+    person: str | None
+    kind: str
+    chat_id: int
+    message_id: int | None
+    text: str
+    buttons: list
+    attempts: int
+
+
+REQUEST_FIELDS = ("id, person, code, organisation, chat_id, created, status, claimed_at, "
+                  "claimed_by, reminded, note, messages")
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    id: int
+    person: str
+    code: str
+    organisation: str
+    chat_id: int
+    created: float
+    status: str  # sent | claimed | passed | failed
+    claimed_at: float | None
+    claimed_by: str | None
+    reminded: int
+    note: str  # the request as the adviser reads it
+    messages: list  # [[chat id, message id], …] where the note landed
+
+
+def claim_buttons(request_id: int) -> list:
+    return [[["✋ Je m'en occupe", f"claim:{request_id}"],
+             ["↪️ Pas pour moi", f"pass:{request_id}"]]]
 
 
 def week_of(timestamp: float) -> str:
@@ -123,19 +225,132 @@ class Storage:
             log.error("unreadable session row replaced by a new session")
             return Session(user)
 
-    def save(self, session: Session) -> None:
-        """Persist one turn in one transaction. Erases everything about the person when
-        they asked for it."""
+    def save(self, session: Session, requests: Iterable[NewRequest] = ()) -> list[int]:
+        """Persist one turn in one transaction: the session, its counters, and the contact
+        requests it made with the outbox messages that carry them. Erases everything about
+        the person when they asked for it. Returns the new request ids."""
         if session.erase_requested:
             self.erase(session.user)
-            return
+            return []
+        ids: list[int] = []
+        requests = list(requests)
         with self.db:
             self.db.execute("BEGIN")
+            for request in requests:
+                ids.append(self._add_request(request, session.updated))
+            if ids:  # /demande reads where the request stands from the session
+                session.data["request"] = {"id": ids[-1], "status": "sent",
+                                           "org": requests[-1].organisation,
+                                           "at": round(session.updated)}
             self.db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
                             (session.user, session.to_json(), int(session.updated)))
             if session.reached and session.referral:
                 self._count(session.user, session.referral, session.reached, session.updated)
         session.reached = set()
+        return ids
+
+    # --- contact requests and the outbox ---------------------------------------------------
+
+    def _add_request(self, r: NewRequest, now: float) -> int:
+        cur = self.db.execute(
+            "INSERT INTO requests (person, code, organisation, chat_id, created, status, note) "
+            "VALUES (?, ?, ?, ?, ?, 'sent', ?)",
+            (r.person, r.code, r.organisation, r.chat_id, now, r.text))
+        rid = int(cur.lastrowid)
+        self._queue(Outgoing("note", r.chat_id, r.text, request_id=rid, person=r.person,
+                             buttons=claim_buttons(rid)), now)
+        return rid
+
+    def _queue(self, o: Outgoing, now: float) -> None:
+        self.db.execute(
+            "INSERT INTO outbox (request_id, person, kind, chat_id, message_id, text, buttons,"
+            " next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (o.request_id, o.person, o.kind, o.chat_id, o.message_id, o.text,
+             json.dumps(o.buttons, ensure_ascii=False), now))
+
+    def queue(self, messages: Iterable[Outgoing], now: float | None = None,
+              sessions: Iterable[Session] = (), request_updates: Iterable[tuple] = ()) -> None:
+        """Outgoing messages, session changes and request changes in one transaction
+        (a claim edits the note, tells the person, and records who took it, all or none)."""
+        now = now or time.time()
+        with self.db:
+            self.db.execute("BEGIN")
+            for sql, args in request_updates:
+                self.db.execute(sql, args)
+            for session in sessions:
+                self.db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+                                (session.user, session.to_json(), int(session.updated)))
+            for o in messages:
+                self._queue(o, now)
+
+    def outbox_due(self, now: float | None = None, limit: int = 50) -> list[OutboxRow]:
+        rows = self.db.execute(
+            "SELECT id, request_id, person, kind, chat_id, message_id, text, buttons, attempts"
+            " FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?", (now or time.time(), limit))
+        return [OutboxRow(*r[:7], json.loads(r[7]), r[8]) for r in rows]
+
+    def outbox_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    def outbox_sent(self, row: OutboxRow, message_id: int | None) -> None:
+        """Telegram accepted the message: remove it; remember where a note landed, so a
+        claim can edit it."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM outbox WHERE id=?", (row.id,))
+            if row.kind in ("note", "reminder") and row.request_id and message_id:
+                found = self.db.execute("SELECT messages FROM requests WHERE id=?",
+                                        (row.request_id,)).fetchone()
+                if found:
+                    messages = json.loads(found[0]) + [[row.chat_id, message_id]]
+                    self.db.execute("UPDATE requests SET messages=? WHERE id=?",
+                                    (json.dumps(messages), row.request_id))
+
+    def outbox_retry(self, row: OutboxRow, delay: float, now: float | None = None) -> None:
+        self.db.execute("UPDATE outbox SET attempts=attempts+1, next_at=? WHERE id=?",
+                        ((now or time.time()) + delay, row.id))
+
+    def outbox_drop(self, row: OutboxRow) -> None:
+        self.db.execute("DELETE FROM outbox WHERE id=?", (row.id,))
+
+    def request(self, request_id: int) -> RequestRow | None:
+        row = self.db.execute(f"SELECT {REQUEST_FIELDS} FROM requests WHERE id=?",
+                              (request_id,)).fetchone()
+        return RequestRow(*row[:-1], json.loads(row[-1])) if row else None
+
+    def requests_to_remind(self, created_before: float) -> list[RequestRow]:
+        rows = self.db.execute(
+            f"SELECT {REQUEST_FIELDS} FROM requests WHERE status='sent' AND reminded=0 "
+            "AND created <= ?", (created_before,))
+        return [RequestRow(*r[:-1], json.loads(r[-1])) for r in rows]
+
+    def request_figures(self) -> list[tuple[str, int, int, float | None]]:
+        """(code, received, claimed, median seconds to claim) per adviser code."""
+        rows = self.db.execute("SELECT code, status, created, claimed_at FROM requests")
+        by_code: dict[str, list] = {}
+        for code, status, created, claimed_at in rows:
+            by_code.setdefault(code or "", []).append((status, created, claimed_at))
+        out = []
+        for code, items in sorted(by_code.items()):
+            delays = sorted(c - r for _, r, c in items if c is not None)
+            median = None
+            if delays:
+                mid = len(delays) // 2
+                median = delays[mid] if len(delays) % 2 else (delays[mid - 1] + delays[mid]) / 2
+            out.append((code, len(items), len(delays), median))
+        return out
+
+    def adviser_opened(self, code: str, chat_id: int, now: float | None = None) -> bool:
+        """Record that an adviser opened the bot (Telegram lets a bot write to a person only
+        after that). True the first time."""
+        cur = self.db.execute("INSERT OR IGNORE INTO adviser_chats VALUES (?, ?, ?)",
+                              (code, chat_id, now or time.time()))
+        return bool(cur.rowcount)
+
+    def adviser_chat(self, code: str) -> int | None:
+        row = self.db.execute("SELECT chat_id FROM adviser_chats WHERE code=?",
+                              (code,)).fetchone()
+        return int(row[0]) if row else None
 
     # --- inbox: updates received, not yet handled -------------------------------------------
 
@@ -151,10 +366,15 @@ class Storage:
         return list(self.db.execute("SELECT update_id, data FROM inbox ORDER BY update_id"))
 
     def erase(self, user: str) -> None:
+        """Everything the bot keeps about the person: session, marks, their requests and
+        the messages about them not yet sent. What an adviser already received stays with
+        the adviser (the privacy notice says so)."""
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("DELETE FROM sessions WHERE user=?", (user,))
             self.db.execute("DELETE FROM stage_marks WHERE person=?", (self.person(user),))
+            self.db.execute("DELETE FROM outbox WHERE person=?", (user,))
+            self.db.execute("DELETE FROM requests WHERE person=?", (user,))
 
     def purge(self, retention_days: int, now: float | None = None) -> int:
         """Delete sessions untouched for `retention_days`, and their marks. Returns count."""

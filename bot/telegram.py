@@ -18,7 +18,7 @@ import random
 import signal
 import sqlite3
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -52,12 +52,14 @@ from telegram.ext import (
 )
 
 from bot.advisers import Adviser, link_replies, stats_replies
-from bot.aiohttp_request import AiohttpRequest
+from bot.aiohttp_request import AiohttpRequest, NotSent
 from bot.config import Config
 from bot.inbox import InboxQueue
+from bot.outbox import Outbox
 from bot.storage import Storage
+from bot.turn import TurnRunner
 from dialogs.engine import Engine
-from dialogs.model import Button, Event, LinkButton, Reply, Session
+from dialogs.model import Button, Event, LinkButton, Reply
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,19 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         pass
 
 
+# Bot API methods that create something each time they are applied.
+NOT_IDEMPOTENT = {"sendMessage", "sendPhoto", "sendVoice", "sendDocument", "sendAudio",
+                  "sendVideo", "sendAnimation", "sendSticker", "sendLocation", "sendContact",
+                  "sendMediaGroup", "forwardMessage", "copyMessage", "sendPoll", "sendDice"}
+
+
+def may_resend(exc: NetworkError) -> bool:
+    """Only when Telegram cannot have received it: never reached (NotSent), or an HTTP
+    5xx answer (python-telegram-bot raises a plain NetworkError for those). A read
+    timeout (TimedOut) or a connection dropped after sending (MaybeSent) may have arrived."""
+    return isinstance(exc, NotSent) or type(exc) is NetworkError
+
+
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (flood limits, 429 retry_after) plus bounded retries with
     exponential backoff on network errors and 5xx answers."""
@@ -145,6 +160,11 @@ class RetryingRateLimiter(AIORateLimiter):
             except (BadRequest, Forbidden, InvalidToken, Conflict, RetryAfter):
                 raise
             except NetworkError as exc:
+                if endpoint in NOT_IDEMPOTENT and not may_resend(exc):
+                    # Telegram may have applied it: a second send could be a duplicate.
+                    log.warning("%s: %s, not resent (it may have arrived)", endpoint,
+                                type(exc).__name__)
+                    raise
                 if attempt >= self.network_retries:
                     log.error("%s failed after %d retries: %s", endpoint, attempt,
                               type(exc).__name__)
@@ -163,12 +183,17 @@ def update_to_event(update: Update) -> Event | None:
     message = update.effective_message
     if message is None:
         return None
+    # The first name goes with a typed or shared phone number to the adviser the person
+    # chose to be called by (the consent message says so); it is never stored.
+    first_name = message.from_user.first_name if message.from_user else None
     if message.text is not None:
-        return Event("text", message.text)
+        return Event("text", message.text, first_name=first_name)
     if message.contact is not None:
         own = (message.from_user is not None
                and message.contact.user_id == message.from_user.id)
-        return Event("contact", message.contact.phone_number) if own else Event("unsupported")
+        return (Event("contact", message.contact.phone_number,
+                      first_name=message.contact.first_name or first_name)
+                if own else Event("unsupported"))
     if message.location is not None:
         return Event("location", f"{message.location.latitude},{message.location.longitude}")
     return Event("unsupported")
@@ -200,11 +225,14 @@ class TelegramChannel:
     """Turns updates into events and replies into Bot API calls."""
 
     def __init__(self, engine: Engine, storage: Storage, config: Config,
-                 advisers: dict[int, Adviser] | None = None):
+                 advisers: dict[int, Adviser] | None = None,
+                 clock: Callable[[], float] = time.time):
         self.engine = engine
         self.storage = storage
         self.config = config
         self.advisers = advisers or {}
+        self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock)
+        self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
         self.bot_username: str | None = None
         self._purge_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
@@ -249,9 +277,11 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("could not register the commands: %s", type(exc).__name__)
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
+        self.outbox.start(app.bot)  # replays what a previous run left unsent
         log.info("bot @%s ready", self.bot_username)
 
     async def _post_stop(self, app: Application) -> None:
+        await self.outbox.stop()
         if self._purge_task is not None:
             self._purge_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -286,6 +316,10 @@ class TelegramChannel:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
         if chat is None:
+            return
+        data = update.callback_query.data if update.callback_query else None
+        if data and data.startswith(("claim:", "pass:")):
+            await self.on_request_button(update, context, data)
             return
         if update.callback_query is not None:
             # Answer at once so the button stops spinning, whatever happens next; in the
@@ -345,10 +379,42 @@ class TelegramChannel:
             return stats_replies(adviser, self.storage)
         return None
 
+    async def on_request_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                                data: str) -> None:
+        """'✋ Je m'en occupe' / '↪️ Pas pour moi' under a contact request, in an adviser's
+        chat or the shared one. The answer is a short notice on the button."""
+        action, _, raw_id = data.partition(":")
+        user = update.effective_user
+        by = (user.first_name if user and user.first_name else "un conseiller")[:40]
+        adviser = self.advisers.get(user.id) if user else None
+        if adviser is not None:
+            by = adviser.name
+        try:
+            request_id = int(raw_id)
+            text = (self.outbox.claim(request_id, by) if action == "claim"
+                    else self.outbox.pass_on(request_id, by))
+        except (ValueError, sqlite3.Error) as exc:
+            log.error("request button of update %s failed: %s", update.update_id,
+                      type(exc).__name__)
+            text = "Oups, réessayez dans une minute."
+        try:
+            await update.callback_query.answer(text[:190], show_alert=False)
+        except TelegramError as exc:
+            log.info("request button of update %s not answered: %s", update.update_id,
+                     type(exc).__name__)
+
     async def handle_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                              event: Event) -> None:
         chat_id = update.effective_chat.id
-        if self.advisers.get(chat_id) is not None and event.value.startswith(("/lien", "/stats")):
+        adviser = self.advisers.get(chat_id)
+        command = event.value.startswith(("/lien", "/stats"))
+        if (adviser is not None and self.storage.adviser_opened(adviser.code, chat_id)
+                and not command):
+            # Telegram lets a bot write to a person only after they opened it: from now on
+            # this adviser's contact requests come here (/lien says so too).
+            await self._send(context, chat_id, self.outbox.adviser_text("opened"), None,
+                             update)
+        if adviser is not None and command:
             # Drawing a QR code or a chart takes a moment: say so.
             with contextlib.suppress(TelegramError):
                 await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
@@ -356,39 +422,16 @@ class TelegramChannel:
         if adviser_answer is not None:
             await self.deliver(context, update, chat_id, adviser_answer)
             return
-        user = f"tg:{chat_id}"
-        try:
-            session = self.storage.load(user)
-        except sqlite3.Error as exc:
-            log.error("could not read the session of update %s: %s: %s", update.update_id,
-                      type(exc).__name__, exc)
-            session = Session(user)
-        previous_state = session.state
-        if session.data.get("u", -1) >= update.update_id:
-            # Delivered again after a restart: the turn was already applied; show the screen.
-            replies = self.engine.screen(session)
-        else:
-            replies = self.engine.handle(session, event)
-            session.data["u"] = update.update_id
-            try:
-                self.storage.save(session)
-            except sqlite3.Error as exc:
-                # SQLite's message ("database is locked", "attempt to write a readonly
-                # database") says what is wrong and holds no personal data.
-                log.error("could not save the session of update %s: %s: %s",
-                          update.update_id, type(exc).__name__, exc)
-        remove_keyboard = (previous_state in REPLY_KEYBOARD_STATES
-                           and session.state != previous_state)
-        await self.deliver(context, update, chat_id, replies, remove_keyboard)
+        result = self.turns.run(f"tg:{chat_id}", event, update.update_id)
+        remove_keyboard = (result.previous_state in REPLY_KEYBOARD_STATES
+                           and result.session.state != result.previous_state)
+        await self.deliver(context, update, chat_id, result.replies, remove_keyboard)
 
     # --- sending --------------------------------------------------------------------------
 
     async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int,
                       replies: list[Reply], remove_keyboard: bool = False) -> None:
         to_person = [r for r in replies if not r.to_adviser]
-        for note in (r for r in replies if r.to_adviser):
-            if self.config.adviser_chat_id is not None:
-                await self._send(context, self.config.adviser_chat_id, note.text, None, update)
         pressed = update.callback_query.message if update.callback_query else None
         if (isinstance(pressed, Message) and len(to_person) == 1 and not to_person[0].image
                 and not to_person[0].request and not remove_keyboard):
@@ -461,9 +504,10 @@ def run(config: Config) -> None:
     from bot.polling import serve
 
     started = time.perf_counter()
-    engine = build_engine(config)
     advisers = load_advisers(config.advisers_file)
     storage = open_storage(config)
+    engine = build_engine(config, tuple(advisers.values()),
+                          lambda code: storage.adviser_chat(code) is not None)
     channel = TelegramChannel(engine, storage, config, advisers)
     app = channel.build_application(webhook=bool(config.webhook_url))
     log.info("start-up took %.2fs", time.perf_counter() - started)

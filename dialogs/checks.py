@@ -13,7 +13,8 @@ from dialogs.model import Session
 from knowledge.loader import ContentError, Problem, load
 
 NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
-           "contact_not_needed", "bad_phone", "restarted", "forgotten", "error")
+           "contact_not_needed", "bad_phone", "restarted", "forgotten", "error", "not_saved",
+           "request_claimed", "request_passed", "request_failed")
 
 
 def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,

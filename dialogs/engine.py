@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -17,6 +18,7 @@ from dialogs import render as rendering
 from dialogs.machine import ConversationMachine
 from dialogs.model import Event, Reply, Session
 from knowledge import directory, geography, typed
+from knowledge.advisers import Adviser, NamedAdviser, select_adviser
 from knowledge.faq import FaqMatcher
 from knowledge.local import select_local
 from knowledge.model import Knowledge
@@ -73,11 +75,18 @@ class Engine:
     """One per process: the machine, templates and matcher are built once."""
 
     def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
-                 retention_days: int = 90, local_directory: LocalDirectory | None = None):
-        """`local_directory`: the installed open-data directory of local offices; without
-        it the hand-off stays national and says how to find the local office."""
+                 retention_days: int = 90, local_directory: LocalDirectory | None = None,
+                 advisers: tuple[Adviser, ...] = (),
+                 adviser_reachable: Callable[[str], bool] = lambda code: False):
+        """`handoff_enabled`: a shared advisers' chat receives contact requests.
+        `local_directory`: the installed open-data directory of local offices; without
+        it the hand-off stays national and says how to find the local office.
+        `advisers`: the local network (CLEA_ADVISERS); `adviser_reachable(code)` tells
+        whether that adviser opened the bot, so that it can write to them."""
         self.k = knowledge
         self.handoff_enabled = handoff_enabled
+        self.advisers = advisers
+        self.adviser_reachable = adviser_reachable
         self.retention_days = retention_days
         self.local_directory = local_directory
         self.machine = ConversationMachine(knowledge, handoff_enabled)
@@ -159,6 +168,8 @@ class Engine:
         if state == "where_disability":
             return self._render("fit_question.j2", ctx, q=self.k.question("disability"),
                                 index=None, total=None, back=False)
+        if state == "recap":
+            self._recap_target(session, ctx["named"])
         replies = self._render(f"{state}.j2", ctx)
         if state == "handoff_contact":
             last = replies[-1]
@@ -185,10 +196,13 @@ class Engine:
         if e.kind == "choice":
             return self._choice(s, e.value)
         if e.kind == "text":
-            return self._text(s, e.value)
+            return self._text(s, e.value, e.first_name)
         if e.kind == "contact":
             if s.state == "handoff_contact":
-                return self._handoff(s, normalise_phone(e.value) or e.value)
+                phone = normalise_phone(e.value)
+                if phone is None:  # a forged or malformed contact: no hand-off without it
+                    return self.notice("bad_phone")
+                return self._handoff(s, phone, e.first_name)
             return self.notice("contact_not_needed")
         if e.kind == "location":
             return self._location(s, e.value)
@@ -223,6 +237,9 @@ class Engine:
             s.data = {k: v for k, v in s.data.items() if k == "started"}
             self.machine.fire(s, "menu")
             return self.notice("restarted") + self.screen(s)
+        if name == "demande":  # where the person's contact request stands
+            return self._render("request_status.j2", self._context(s),
+                                request=s.data.get("request"))
         if name in COMMANDS:
             return self._choice(s, COMMANDS[name])
         return self.notice("unknown_command", command=name[:30])
@@ -254,7 +271,7 @@ class Engine:
             self.machine.machine.set_state(s.data.pop("return", "menu"), s)
         return self.screen(s)
 
-    def _text(self, s: Session, text: str) -> list[Reply]:
+    def _text(self, s: Session, text: str, event_name: str | None = None) -> list[Reply]:
         text = text[:MAX_TEXT]
         if not text.strip():
             return self.notice("empty")
@@ -279,7 +296,7 @@ class Engine:
             phone = normalise_phone(text)
             if phone is None:
                 return self.notice("bad_phone")
-            return self._handoff(s, phone)
+            return self._handoff(s, phone, event_name)
         if s.state != "ask":
             pressed = self._typed_button(s, text) or self._typed_answer(s, text)
             if pressed is not None:
@@ -417,12 +434,31 @@ class Engine:
         self.machine.fire(s, "place")
         return self.screen(s)
 
-    def _handoff(self, s: Session, phone: str) -> list[Reply]:
+    def _handoff(self, s: Session, phone: str, first_name: str | None) -> list[Reply]:
+        target = s.data.get("handoff_to", "")
+        named = self._named(s, self._place_of(s))
+        organisation = named.adviser.shown_name if named and target else ""
         self.machine.fire(s, "contact")
         ctx = self._context(s)
-        to_adviser = self._render("handoff_adviser.j2", ctx, phone=phone)
-        adviser_note = Reply("\n\n".join(r.text for r in to_adviser), to_adviser=True)
+        to_adviser = self._render("handoff_adviser.j2", ctx, phone=phone,
+                                  first_name=(first_name or "")[:40], referral=s.referral)
+        adviser_note = Reply("\n\n".join(r.text for r in to_adviser), to_adviser=True,
+                             adviser=target or "", organisation=organisation)
         return [adviser_note, *self.screen(s)]
+
+    def _named(self, s: Session, place: geography.Place | None) -> NamedAdviser | None:
+        """The adviser named on this person's recap (link, commune, département)."""
+        return select_adviser(self.advisers, s.referral, place, s.user)
+
+    def _recap_target(self, s: Session, named: NamedAdviser | None) -> None:
+        """Who would receive a contact request: the named adviser when they opened the bot
+        and take requests, else the shared advisers' chat, else nobody (no button)."""
+        if named and named.adviser.handoff and self.adviser_reachable(named.adviser.code):
+            s.data["handoff_to"] = named.adviser.code
+        elif self.handoff_enabled:
+            s.data["handoff_to"] = ""
+        else:
+            s.data.pop("handoff_to", None)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -452,6 +488,8 @@ class Engine:
             "contacts": self._contacts(s, place) if s.state in ("recap", "handoff_done")
             else None,
             "local": self._local(s, place) if s.state == "recap" else None,
+            "named": (self._named(s, place) if s.state.startswith(("recap", "handoff"))
+                      else None),
             "topic_label": self.topic_label,
             "option_label": self._option_label,
         }

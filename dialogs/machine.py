@@ -262,7 +262,8 @@ class ConversationMachine:
         e.model.reached.add("recap")
 
     def _handoff_possible(self, e: EventData) -> bool:
-        return self.handoff_enabled and bool(e.model.data.get("place"))
+        """Someone can receive the request: set on the recap (Engine._recap_target)."""
+        return bool(e.model.data.get("place")) and "handoff_to" in e.model.data
 
     def _note_refused(self, e: EventData) -> None:
         e.model.data["handoff"] = "refused"

@@ -23,6 +23,7 @@ class Event:
     kind: EventKind
     value: str = ""
     payload: str | None = None
+    first_name: str | None = None  # the person's first name on Telegram, for a hand-off
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,17 @@ class Reply:
     """One message. `text` may hold <b>…</b> only. `buttons` are rows of buttons.
     `request` asks the channel for a native input: the person's phone contact, or their
     location (a button that shares it; they may type instead).
-    `to_adviser`: deliver to the advisers' chat instead of the person."""
+    `to_adviser`: a contact request for an adviser, not a message for the person;
+    `adviser`: the code of the adviser who receives it ("" for the shared advisers' chat),
+    `organisation`: the name the person was shown for them."""
 
     text: str
     buttons: tuple[tuple[AnyButton, ...], ...] = ()
     image: bytes | None = None
     request: Literal["contact", "location"] | None = None
     to_adviser: bool = False
+    adviser: str = ""
+    organisation: str = ""
 
     def choices(self) -> list[Button]:
         return [b for row in self.buttons for b in row if isinstance(b, Button)]

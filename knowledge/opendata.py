@@ -209,8 +209,9 @@ def phone_number(value: str) -> str:
 def tap_to_call(phone: str) -> str:
     """The international form Telegram turns into a call link: '+33 4 00 00 00 01'."""
     compact = phone.replace(" ", "")
-    if re.fullmatch(r"0[1-9]\d{8}", compact):
-        rest = compact[1:]
+    national = re.fullmatch(r"(?:0|\+33|0033)([1-9]\d{8})", compact)
+    if national:
+        rest = national.group(1)
         return "+33 " + rest[0] + " " + " ".join(rest[i:i + 2] for i in range(1, 9, 2))
     return phone
 

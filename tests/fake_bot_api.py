@@ -54,7 +54,8 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "429" | "500" | "drop" | "delay"
+    kind: str  # "429" | "500" | "403" | "drop" (before applying) | "apply_drop" (applied,
+    # then the connection is cut: the client cannot know) | "delay"
     seconds: float = 0.0
 
 
@@ -296,6 +297,12 @@ class FakeBotApi:
         if method != "getUpdates" and self.latency:
             await asyncio.sleep(self.latency)
         call = Call(method, params, time.time())
+        if fault is not None and fault.kind == "apply_drop":
+            if method != "getUpdates":
+                self._result(method, params)
+                with self._lock:
+                    self.calls.append(call)  # applied: it counts as sent
+            return None, {}
         if fault is not None:
             if fault.kind == "delay":
                 await asyncio.sleep(fault.seconds)
@@ -310,6 +317,9 @@ class FakeBotApi:
                 if fault.kind == "500":
                     return 500, {"ok": False, "error_code": 500,
                                  "description": "Internal Server Error"}
+                if fault.kind == "403":
+                    return 403, {"ok": False, "error_code": 403,
+                                 "description": "Forbidden: bot was blocked by the user"}
                 return None, {}
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}

@@ -85,13 +85,13 @@ def test_handoff_in_the_console_refused_then_given(tmp_path):
     out = console(script, tmp_path / "c.sqlite3", {"CLEA_ADVISER_CHAT_ID": "-100"})
     refused, given = out.split("rien envoyé", 1)
     assert "📨" not in refused
-    assert "📨 (envoyé à l'équipe de conseillers)" in given
-    assert "0612345678" in given and "C'est envoyé" in given
+    assert "📨 (envoyé à la conversation -100)" in given
+    assert "+33 6 12 34 56 78" in given and "Votre demande est enregistrée" in given
 
 
 def test_no_handoff_button_without_adviser_chat(tmp_path):
     out = console("/start contact\n75011\n1\n1\n2\n", tmp_path / "c.sqlite3")
-    assert "Ma fiche CléA" in out and "Être contacté" not in out
+    assert "Ma fiche CléA" in out and "Être recontacté" not in out
 
 
 def test_wrong_number_gets_a_hint(tmp_path):

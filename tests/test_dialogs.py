@@ -243,8 +243,9 @@ def test_handoff_consent_refused_then_given(engine):
     assert "complet" in joined(turn(engine, s, text("12")))
     done = turn(engine, s, text("06 12 34 56 78"))
     notes = [r for r in done if r.to_adviser]
-    assert len(notes) == 1 and "0612345678" in notes[0].text and "Paris" in notes[0].text
-    assert "envoyé" in joined([r for r in done if not r.to_adviser])
+    assert len(notes) == 1 and "+33 6 12 34 56 78" in notes[0].text
+    assert "Paris" in notes[0].text
+    assert "enregistrée" in joined([r for r in done if not r.to_adviser])
     assert "handoff" in s.reached
     assert "0612345678" not in s.to_json()  # the number is not kept
 

@@ -1,0 +1,246 @@
+"""Messages for someone other than the person of the current turn: contact requests for
+advisers, claim notices, reminders, news of a request for the person.
+
+Each is a row of the outbox table, written in the same transaction as what caused it. A
+worker sends the rows in order, removes each once Telegram accepted it, and is replayed at
+start-up, so a crash loses nothing. A sendMessage is retried only when Telegram cannot have
+received it (connection refused, connect timeout, 429, an HTTP 5xx answer); after a read
+timeout or a connection dropped mid-request it may have arrived, so it is not sent again:
+the reminder after 2 working days covers a note that was lost that way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.aiohttp_request import NotSent
+from bot.storage import OutboxRow, Outgoing, RequestRow, Storage, claim_buttons
+from dialogs import render
+from dialogs.engine import Engine
+from dialogs.model import Session
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+REMIND_AFTER_WORKING_DAYS = 2
+TICK_SECONDS = 30.0
+
+
+def working_days_before(now: float, days: int) -> float:
+    """The moment `days` working days (Monday to Friday) before `now`."""
+    moment = dt.datetime.fromtimestamp(now)
+    left = days
+    while left > 0:
+        moment -= dt.timedelta(days=1)
+        if moment.weekday() < 5:
+            left -= 1
+    return moment.timestamp()
+
+
+def keyboard(buttons: list) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                  for label, data in row] for row in buttons])
+
+
+class Outbox:
+    """Sends the outbox and handles what advisers do with a request."""
+
+    def __init__(self, engine: Engine, storage: Storage, shared_chat: int | None,
+                 clock: Callable[[], float] = time.time):
+        self.engine = engine
+        self.storage = storage
+        self.shared_chat = shared_chat
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    # --- texts ------------------------------------------------------------------------------
+
+    def adviser_text(self, kind: str, **context: Any) -> str:
+        replies = render.render(self.engine.env, "adviser_notice.j2", kind=kind, **context)
+        return "\n\n".join(r.text for r in replies)
+
+    def _person_notice(self, kind: str, **context: Any) -> tuple[str, list]:
+        reply = self.engine.notice(kind, **context)[-1]
+        return reply.text, [[[b.label, b.choice] for b in row if hasattr(b, "choice")]
+                            for row in reply.buttons]
+
+    # --- the worker -------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self, bot: Bot) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(bot))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self, bot: Bot) -> None:
+        while True:
+            try:
+                await self.flush(bot)
+                self.remind()
+            except Exception:  # the worker must survive anything; the rows stay queued
+                log.exception("outbox round failed")
+            self._wake.clear()
+            if self.storage.outbox_due(self.clock(), limit=1):
+                await asyncio.sleep(0.2)
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), TICK_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def flush(self, bot: Bot) -> int:
+        """Send every due row once; returns how many were accepted."""
+        sent = 0
+        for row in self.storage.outbox_due(self.clock()):
+            if await self._send(bot, row):
+                sent += 1
+        return sent
+
+    async def _send(self, bot: Bot, row: OutboxRow) -> bool:
+        try:
+            if row.kind == "edit":
+                await bot.edit_message_text(row.text, chat_id=row.chat_id,
+                                            message_id=row.message_id,
+                                            parse_mode=ParseMode.HTML,
+                                            reply_markup=keyboard(row.buttons))
+                self.storage.outbox_sent(row, row.message_id)
+                return True
+            message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
+                                             reply_markup=keyboard(row.buttons),
+                                             disable_web_page_preview=True)
+            self.storage.outbox_sent(row, message.message_id)
+            return True
+        except RetryAfter as exc:
+            self.storage.outbox_retry(row, float(exc.retry_after), self.clock())
+        except (TimedOut, NetworkError) as exc:
+            if isinstance(exc, NotSent) or (type(exc) is NetworkError):
+                # Telegram cannot have it (never reached, or answered 5xx): send again later.
+                if row.attempts + 1 >= MAX_ATTEMPTS:
+                    self._failed(row, type(exc).__name__)
+                else:
+                    delay = min(2 ** row.attempts, 300) * (0.5 + random.random())
+                    self.storage.outbox_retry(row, delay, self.clock())
+            else:
+                # It may have arrived (read timeout, connection dropped after sending):
+                # sending again could make a duplicate. The reminder covers a loss.
+                log.warning("outbox row %s may have been delivered (%s): not resent", row.id,
+                            type(exc).__name__)
+                self.storage.outbox_sent(row, None)
+        except BadRequest as exc:
+            if row.kind == "edit" and "not modified" in str(exc).lower():
+                self.storage.outbox_sent(row, row.message_id)
+                return True
+            self._failed(row, type(exc).__name__)
+        except (Forbidden, TelegramError) as exc:
+            self._failed(row, type(exc).__name__)
+        return False
+
+    def _failed(self, row: OutboxRow, reason: str) -> None:
+        """A message that will never go: drop it; a request note that failed is reported to
+        the person plainly, never left as "sent"."""
+        log.error("outbox row %s (%s to chat %s) given up: %s", row.id, row.kind, row.chat_id,
+                  reason)
+        self.storage.outbox_drop(row)
+        if row.kind != "note" or not row.request_id or not row.person:
+            return
+        request = self.storage.request(row.request_id)
+        if request is None or request.status != "sent":
+            return
+        self._tell_person(request, "failed", "request_failed")
+
+    def _tell_person(self, request: RequestRow, status: str, notice: str,
+                     **context: Any) -> list[Outgoing]:
+        """Record the request's new status in the person's session and queue a message."""
+        person_chat = int(request.person.removeprefix("tg:")) if request.person.startswith(
+            "tg:") else None
+        session: Session = self.storage.load(request.person)
+        session.data["request"] = {"id": request.id, "status": status,
+                                   "org": request.organisation,
+                                   "by": context.get("name", ""), "at": round(self.clock())}
+        session.updated = self.clock()
+        messages = []
+        if person_chat is not None:
+            text, buttons = self._person_notice(notice, organisation=request.organisation,
+                                                **context)
+            messages.append(Outgoing("notice", person_chat, text, request.id, request.person,
+                                     buttons))
+        self.storage.queue(messages, self.clock(), sessions=[session], request_updates=[
+            ("UPDATE requests SET status=? WHERE id=?", (status, request.id))])
+        self.wake()
+        return messages
+
+    # --- what advisers do -------------------------------------------------------------------
+
+    def claim(self, request_id: int, by: str) -> str:
+        """'✋ Je m'en occupe'. Returns a short answer for the adviser who pressed."""
+        request = self.storage.request(request_id)
+        if request is None:
+            return self.adviser_text("unknown")
+        if request.status == "claimed":
+            return self.adviser_text("taken_already", name=request.claimed_by or "")
+        now = self.clock()
+        edited = self.adviser_text("claimed", note=request.note, name=by)
+        messages = [Outgoing("edit", chat, edited, request.id, request.person,
+                             message_id=message_id) for chat, message_id in request.messages]
+        self.storage.queue(messages, now, request_updates=[
+            ("UPDATE requests SET status='claimed', claimed_at=?, claimed_by=? WHERE id=? "
+             "AND status IN ('sent', 'passed')", (now, by, request.id))])
+        self._tell_person(self.storage.request(request_id) or request, "claimed",
+                          "request_claimed", name=by)
+        return self.adviser_text("claimed_toast")
+
+    def pass_on(self, request_id: int, by: str) -> str:
+        """'↪️ Pas pour moi': to the shared advisers' chat when there is one (and the request
+        is not already there), else the person is told plainly."""
+        request = self.storage.request(request_id)
+        if request is None:
+            return self.adviser_text("unknown")
+        if request.status == "claimed":
+            return self.adviser_text("taken_already", name=request.claimed_by or "")
+        now = self.clock()
+        if self.shared_chat is not None and request.chat_id != self.shared_chat:
+            self.storage.queue(
+                [Outgoing("note", self.shared_chat, request.note, request.id, request.person,
+                          claim_buttons(request.id))], now,
+                request_updates=[("UPDATE requests SET chat_id=?, code='' WHERE id=?",
+                                  (self.shared_chat, request.id))])
+            self.wake()
+            return self.adviser_text("passed_on", name=by)
+        self._tell_person(request, "passed", "request_passed")
+        return self.adviser_text("passed_out", name=by)
+
+    def remind(self) -> int:
+        """One reminder per request left unclaimed for 2 working days."""
+        now = self.clock()
+        due = self.storage.requests_to_remind(working_days_before(now,
+                                                                  REMIND_AFTER_WORKING_DAYS))
+        for request in due:
+            text = self.adviser_text("reminder", note=request.note)
+            self.storage.queue([Outgoing("reminder", request.chat_id, text, request.id,
+                                         request.person, claim_buttons(request.id))], now,
+                               request_updates=[("UPDATE requests SET reminded=1 WHERE id=?",
+                                                 (request.id,))])
+        if due:
+            self.wake()
+        return len(due)

@@ -1,0 +1,82 @@
+"""One turn, the same for every channel: load → handle → save → deliver.
+
+A channel turns its input into an `Event`, calls `TurnRunner.run`, and renders the replies
+it gets back; it never writes the session itself. What a turn means for someone else (a
+contact request for an adviser) is written in the same SQLite transaction as the session,
+as a request and an outbox message: a crash after the save cannot lose it, and the person
+is told "Votre demande est enregistrée" only once it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.storage import NewRequest, Storage
+from dialogs.engine import Engine
+from dialogs.model import Event, Reply, Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnResult:
+    replies: list[Reply]
+    session: Session
+    previous_state: str
+    saved: bool = True
+    requests: list[int] = field(default_factory=list)
+
+
+class TurnRunner:
+    """`shared_chat`: CLEA_ADVISER_CHAT_ID. `adviser_chat(code)`: the private chat of an
+    adviser who opened the bot, or None. `wake()`: tells the outbox worker to look."""
+
+    def __init__(self, engine: Engine, storage: Storage, shared_chat: int | None = None,
+                 adviser_chat: Callable[[str], int | None] | None = None,
+                 wake: Callable[[], None] | None = None):
+        self.engine = engine
+        self.storage = storage
+        self.shared_chat = shared_chat
+        self.adviser_chat = adviser_chat or storage.adviser_chat
+        self.wake = wake or (lambda: None)
+
+    def run(self, user: str, event: Event, update_id: int | None = None) -> TurnResult:
+        try:
+            session = self.storage.load(user)
+        except sqlite3.Error as exc:
+            log.error("could not read a session: %s: %s", type(exc).__name__, exc)
+            session = Session(user)
+        previous = session.state
+        if update_id is not None and session.data.get("u", -1) >= update_id:
+            # Delivered again after a restart: the turn was already applied; show the screen.
+            return TurnResult(self.engine.screen(session), session, previous)
+        replies = self.engine.handle(session, event)
+        if update_id is not None:
+            session.data["u"] = update_id
+        notes = [r for r in replies if r.to_adviser]
+        requests = [r for r in map(lambda n: self._request(user, n), notes) if r]
+        result = TurnResult([r for r in replies if not r.to_adviser], session, previous)
+        try:
+            result.requests = self.storage.save(session, requests)
+        except sqlite3.Error as exc:
+            # SQLite's message ("database is locked") says what is wrong, nothing personal.
+            log.error("could not save a turn: %s: %s", type(exc).__name__, exc)
+            result.saved = False
+            # Not "Votre demande est enregistrée" when it is not: say it plainly.
+            result.replies = self.engine.notice("not_saved")
+        if result.requests:
+            self.wake()
+        return result
+
+    def _request(self, user: str, note: Reply) -> NewRequest | None:
+        chat = self.adviser_chat(note.adviser) if note.adviser else None
+        if chat is None:
+            chat = self.shared_chat
+        if chat is None:  # nobody can receive it; the engine offers no button then
+            log.error("a contact request had no recipient")
+            return None
+        return NewRequest(user, note.adviser if chat != self.shared_chat else "",
+                          note.organisation, chat, note.text)

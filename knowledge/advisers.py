@@ -1,0 +1,173 @@
+"""Advisers as the local network: who they are, what they cover, who is named on a recap.
+
+The deployer declares advisers in a YAML file (path given by the caller, CLEA_ADVISERS):
+
+    advisers:
+      - telegram_id: 123456789
+        code: mlyon                       # their link: https://t.me/<bot>?start=mlyon
+        name: "Camille"                   # shown to nobody but the adviser and the team
+        organisation: "Mission locale de Lyon"   # shown to people
+        coverage: ["69", "01004"]         # départements and/or INSEE commune codes
+        contact: {address: "…", phone: "04 …", url: "https://…", hours: "lun-ven 9h-17h"}
+        handoff: true                     # receives contact requests (default true)
+
+A bare top-level list is accepted too. Every problem is reported as `file › entry : problem`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from knowledge.geography import ARRONDISSEMENTS, DEPARTEMENT_NAME, Place
+from knowledge.loader import ContentError, Problem
+
+CODE_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
+INSEE_RE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+CONTACT_FIELDS = ("address", "phone", "url", "hours")
+ARRONDISSEMENT_CODES = frozenset(ARRONDISSEMENTS.values())
+PLM_CITY = {"75": "75056", "69": "69123", "13": "13055"}  # Paris, Lyon, Marseille
+# Deep-link topics (dialogs.engine.START_TOPICS): a code must not end with one.
+RESERVED_SUFFIXES = {"diag", "decouvrir", "domaines", "etapes", "modules", "contact",
+                     "question"}
+
+
+@dataclass(frozen=True)
+class Adviser:
+    telegram_id: int
+    code: str
+    name: str
+    organisation: str = ""
+    departements: frozenset[str] = field(default_factory=frozenset)
+    communes: frozenset[str] = field(default_factory=frozenset)
+    contact: dict[str, str] = field(default_factory=dict)
+    handoff: bool = True
+
+    @property
+    def shown_name(self) -> str:
+        """What people read: the organisation, else the adviser's name."""
+        return self.organisation or self.name
+
+
+def load_advisers(path: Path | None) -> dict[int, Adviser]:
+    """Advisers by Telegram id; ContentError naming the file and entry on any problem."""
+    if path is None:
+        return {}
+    where = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContentError([Problem(where, "", "fichier introuvable")]) from None
+    except yaml.YAMLError as exc:
+        raise ContentError([Problem(where, "", f"YAML illisible : {exc}")]) from None
+    items = data.get("advisers") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ContentError([Problem(where, "advisers", "une liste « advisers: » est attendue")])
+    problems: list[Problem] = []
+    advisers: dict[int, Adviser] = {}
+    codes: set[str] = set()
+    for i, item in enumerate(items):
+        entry = f"advisers[{i}]"
+        before = len(problems)
+
+        def bad(message: str, entry: str = entry) -> None:
+            problems.append(Problem(where, entry, message))
+
+        if not isinstance(item, dict):
+            bad("doit être {telegram_id, code, name, …}")
+            continue
+        tid, code, name = item.get("telegram_id"), item.get("code"), item.get("name")
+        if not isinstance(tid, int) or isinstance(tid, bool) or tid <= 0:
+            bad("« telegram_id » doit être un nombre entier")
+        elif tid in advisers:
+            bad(f"telegram_id {tid} en double")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            bad("« code » : 3 à 32 caractères parmi a-z 0-9 _ -")
+        elif code in codes:
+            bad(f"code « {code} » en double")
+        elif code in RESERVED_SUFFIXES or code.rsplit("-", 1)[-1] in RESERVED_SUFFIXES:
+            bad(f"code « {code} » : ne doit pas finir par un sujet "
+                f"({', '.join(sorted(RESERVED_SUFFIXES))})")
+        if not isinstance(name, str) or not name.strip():
+            bad("« name » manquant")
+        organisation = item.get("organisation", "")
+        if not isinstance(organisation, str):
+            bad("« organisation » doit être un texte")
+            organisation = ""
+        departements, communes = set(), set()
+        coverage = item.get("coverage", [])
+        if not isinstance(coverage, list):
+            bad("« coverage » : une liste de départements (\"42\", \"2A\", \"974\") "
+                "ou de codes INSEE de communes (\"69123\")")
+            coverage = []
+        for value in coverage:
+            text = str(value).upper().zfill(2) if isinstance(value, int | str) else ""
+            if text in DEPARTEMENT_NAME:
+                departements.add(text)
+            elif INSEE_RE.match(text):
+                communes.add(text)
+            else:
+                bad(f"« coverage » : « {value} » n'est ni un département ni un code "
+                    "INSEE de commune")
+        contact = item.get("contact") or {}
+        if not isinstance(contact, dict):
+            bad("« contact » : {address, phone, url, hours}")
+            contact = {}
+        for key_ in contact:
+            if key_ not in CONTACT_FIELDS:
+                bad(f"« contact.{key_} » inconnu (attendu : {', '.join(CONTACT_FIELDS)})")
+        url = contact.get("url")
+        if url is not None and not (isinstance(url, str) and url.startswith("https://")):
+            bad("« contact.url » doit commencer par https://")
+        handoff = item.get("handoff", True)
+        if not isinstance(handoff, bool):
+            bad("« handoff » : true ou false")
+        if (departements or communes) and not organisation:
+            bad("« organisation » est obligatoire avec « coverage » (c'est le nom affiché)")
+        if len(problems) == before:
+            advisers[tid] = Adviser(tid, code, name.strip(), organisation.strip(),
+                                    frozenset(departements), frozenset(communes),
+                                    {k: str(v) for k, v in contact.items()
+                                     if k in CONTACT_FIELDS and v}, handoff)
+            codes.add(code)
+    if problems:
+        raise ContentError(problems)
+    return advisers
+
+
+@dataclass(frozen=True)
+class NamedAdviser:
+    adviser: Adviser
+    how: str  # link | commune | departement
+
+
+def _spread(person: str, candidates: list[Adviser]) -> Adviser:
+    """Several advisers cover the place: a stable, even spread by person (a hash), so a
+    person always gets the same one and each gets about the same share."""
+    digest = int(hashlib.sha256(person.encode()).hexdigest()[:8], 16)
+    return sorted(candidates, key=lambda a: a.code)[digest % len(candidates)]
+
+
+def select_adviser(advisers: list[Adviser] | tuple[Adviser, ...], referral: str | None,
+                   place: Place | None, person: str) -> NamedAdviser | None:
+    """The adviser named on the recap: the one whose link brought the person, else one
+    covering their commune, else one covering their département."""
+    by_code = {a.code: a for a in advisers}
+    if referral and referral in by_code:
+        return NamedAdviser(by_code[referral], "link")
+    if place is None:
+        return None
+    communes = {place.insee} if place.insee else set()
+    if place.insee in ARRONDISSEMENT_CODES:  # Lyon 3e is also Lyon
+        communes.add(PLM_CITY[place.insee[:2]])
+    in_commune = [a for a in advisers if a.communes & communes]
+    if in_commune:
+        return NamedAdviser(_spread(person, in_commune), "commune")
+    in_departement = [a for a in advisers if place.departement in a.departements]
+    if in_departement:
+        return NamedAdviser(_spread(person, in_departement), "departement")
+    return None
