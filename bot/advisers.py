@@ -116,19 +116,42 @@ def stats_replies(adviser: Adviser, storage: Storage, now: float | None = None) 
     total = {s: sum(c[s] for c in table.values()) for s in STAGES}
     lines.append("Total : " + ", ".join(f"{total[s]} {STAGE_LABELS[s]}" for s in STAGES))
     lines.append("Une personne compte une seule fois par étape.")
+    lines.append(request_line(storage, adviser.code))
     return [Reply("\n".join(lines)),
             Reply(f"Graphique du lien « {adviser.code} »",
                   image=chart_png(table, f"Lien {adviser.code}"))]
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    hours = seconds / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} j"
+
+
+def request_line(storage: Storage, code: str) -> str:
+    """Contact requests of one adviser: received, claimed, median time to claim."""
+    for row_code, received, claimed, median in storage.request_figures():
+        if row_code == code:
+            return (f"📞 Demandes de contact : {received} reçues, {claimed} prises, "
+                    f"délai médian avant prise : {_duration(median)}.")
+    return "📞 Demandes de contact : aucune pour l'instant."
+
+
 def all_figures_table(storage: Storage, csv: bool = False) -> str:
     """Every code's figures, for the deployer (`clea-bot stats`)."""
     rows = storage.figures()
+    requests = storage.request_figures()
     if csv:
         out = ["code,week,stage,count"]
         out.extend(f"{c},{w},{s},{n}" for c, w, s, n in rows)
+        if requests:  # a second table, after a blank line
+            out.append("")
+            out.append("code,requests_received,requests_claimed,median_seconds_to_claim")
+            out.extend(f"{c or 'equipe'},{r},{k},{'' if m is None else round(m)}"
+                       for c, r, k, m in requests)
         return "\n".join(out)
-    if not rows:
+    if not rows and not requests:
         return "Aucun chiffre pour l'instant."
     header = f"{'code':<24} {'semaine':<10} " + " ".join(f"{s:>9}" for s in STAGES)
     grouped: dict[tuple[str, str], dict[str, int]] = {}
@@ -137,4 +160,11 @@ def all_figures_table(storage: Storage, csv: bool = False) -> str:
     lines = [header]
     for (code, week), counts in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         lines.append(f"{code:<24} {week:<10} " + " ".join(f"{counts[s]:>9}" for s in STAGES))
+    if requests:
+        lines.append("")
+        lines.append(f"{'demandes de contact':<24} {'reçues':>9} {'prises':>9} "
+                     f"{'délai médian':>13}")
+        for code, received, claimed, median in requests:
+            lines.append(f"{code or '(équipe)':<24} {received:>9} {claimed:>9} "
+                         f"{_duration(median):>13}")
     return "\n".join(lines)

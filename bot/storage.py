@@ -387,6 +387,12 @@ class Storage:
                                 [(self.person(u),) for u in users])
             self.db.execute("DELETE FROM sessions WHERE updated < ?", (cutoff,))
             self.db.execute("DELETE FROM stage_marks WHERE created < ?", (cutoff,))
+            # A request keeps the phone number for the adviser's claim and reminder: it goes
+            # after the same time, with anything about it not yet sent.
+            old = [r[0] for r in self.db.execute(
+                "SELECT id FROM requests WHERE created < ?", (cutoff,))]
+            self.db.executemany("DELETE FROM outbox WHERE request_id=?", [(i,) for i in old])
+            self.db.execute("DELETE FROM requests WHERE created < ?", (cutoff,))
         return len(users)
 
     def count_sessions(self) -> int:

@@ -64,6 +64,7 @@ class FakeBotApi:
     latency: float = 0.0  # added to every answer except getUpdates (Telegram's round trip)
     max_poll_wait: float = 10.0
     calls: list[Call] = field(default_factory=list)
+    chat_faults: dict = field(default_factory=dict)  # chat id → HTTP status for sendMessage
     on_call: Any = None  # called in the server's loop with each successful Call (benchmarks)
     record: bool = True  # False: keep no call history (long benchmarks)
 
@@ -323,6 +324,15 @@ class FakeBotApi:
                 return None, {}
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
+        status = {str(c): code for c, code in self.chat_faults.items()}.get(
+            str(params.get("chat_id"))) if method == "sendMessage" else None
+        if status is not None:  # this chat refuses (403) or Telegram fails for it (500)
+            call.ok = False
+            with self._lock:
+                self.calls.append(call)
+            return status, {"ok": False, "error_code": status,
+                            "description": "Forbidden: bot was kicked from the group chat"
+                            if status == 403 else "Internal Server Error"}
         result = self._result(method, params)
         if self.record:
             with self._lock:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,11 +38,15 @@ def make_config(api: FakeBotApi, db: Path, **overrides) -> Config:
 async def running_bot(api: FakeBotApi, knowledge: Knowledge, db: Path,
                       **overrides) -> AsyncIterator[TelegramChannel]:
     """The whole channel with polling, in this event loop."""
+    advisers = overrides.pop("advisers", None) or {}
+    clock = overrides.pop("clock", None) or time.time
     config = make_config(api, db, **overrides)
-    engine = Engine(knowledge, handoff_enabled=config.adviser_chat_id is not None,
-                    retention_days=config.retention_days)
     storage = Storage(config.db_path)
-    channel = TelegramChannel(engine, storage, config)
+    engine = Engine(knowledge, handoff_enabled=config.adviser_chat_id is not None,
+                    retention_days=config.retention_days,
+                    advisers=tuple(advisers.values()),
+                    adviser_reachable=lambda code: storage.adviser_chat(code) is not None)
+    channel = TelegramChannel(engine, storage, config, advisers, clock=clock)
     app = channel.build_application()
     channel.app = app
     stop, started = asyncio.Event(), asyncio.Event()
@@ -59,7 +64,8 @@ async def running_bot(api: FakeBotApi, knowledge: Knowledge, db: Path,
 
 def bot_env(api: FakeBotApi, db: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
-               TELEGRAM_API_FILE_URL=api.file_url, CLEA_DB_PATH=str(db), CLEA_RATE_LIMIT="0")
+               TELEGRAM_API_FILE_URL=api.file_url, CLEA_DB_PATH=str(db), CLEA_RATE_LIMIT="0",
+               CLEA_LOCAL_DIRECTORY=str(db) + ".none")
     env.update(extra)
     return env
 

@@ -127,3 +127,22 @@ def test_stats_command_line(tmp_path):
     csv = subprocess.run([sys.executable, "-m", "bot", "stats", "--csv"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60).stdout.splitlines()
     assert csv[0] == "code,week,stage,count" and len(csv) == 3
+
+
+def test_figures_show_requests_received_claimed_and_median_time(tmp_path):
+    from bot.advisers import request_line
+    from bot.storage import NewRequest
+    from dialogs.model import Session
+
+    store = Storage(tmp_path / "db.sqlite3")
+    for i, delay in enumerate((3600, 7200, None)):
+        s = Session(f"tg:{i}", updated=1_000_000.0)
+        (rid,) = store.save(s, [NewRequest(f"tg:{i}", "mlyon", "ML", 1, "note")])
+        if delay is not None:
+            store.db.execute("UPDATE requests SET status='claimed', claimed_at=?, "
+                             "claimed_by='C' WHERE id=?", (1_000_000.0 + delay, rid))
+    assert store.request_figures() == [("mlyon", 3, 2, 5400.0)]
+    assert request_line(store, "mlyon") == (
+        "📞 Demandes de contact : 3 reçues, 2 prises, délai médian avant prise : 1.5 h.")
+    table = all_figures_table(store)
+    assert "mlyon" in table and "1.5 h" in table

@@ -9,8 +9,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
-
 from tests.fake_bot_api import Fault
 from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
 
