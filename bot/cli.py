@@ -23,10 +23,10 @@ from bot.config import Config, ConfigError
 from knowledge.loader import ContentError
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, token: str | None = None) -> None:
     from bot.logs import setup
 
-    setup(level)
+    setup(level, token=token)
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 and not config.token)
         # In the console chat, log lines would mix with the conversation.
         quiet = console and "CLEA_LOG_LEVEL" not in os.environ
-        _setup_logging("WARNING" if quiet else config.log_level)
+        _setup_logging("WARNING" if quiet else config.log_level, config.token)
     handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
                 "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph,
                 "eval": cmd_eval, "stats": cmd_stats, "directory": cmd_directory,

@@ -69,6 +69,8 @@ class TurnRunner:
             result.replies = self.engine.notice("not_saved")
         if result.requests:
             self.wake()
+        log.debug("turn %s: %s -> %s, %d replies", update_id, previous, session.state,
+                  len(result.replies))
         return result
 
     def _request(self, user: str, note: Reply) -> NewRequest | None:

@@ -27,3 +27,44 @@ def test_exception_messages_are_not_logged():
     assert "turn failed" in text and "ValueError" in text and "KeyError" in text
     assert "chomage" not in text and "06 12" not in text
     assert "fail_on" in text  # the stack is still there
+
+
+def test_debug_logs_hold_no_token_and_no_typed_text(api, knowledge, tmp_path):
+    """A whole conversation through the local Bot API at CLEA_LOG_LEVEL=DEBUG: the log has
+    neither the token (also not inside a URL) nor what the person typed or shared."""
+    from tests.fake_bot_api import TOKEN
+    from tests.telegram_helpers import kill_hard, start_bot_process
+
+    log_file = tmp_path / "bot.log"
+    typed = "ma question secrete sur clea"
+    proc = start_bot_process(api, tmp_path / "db.sqlite3", CLEA_LOG_LEVEL="DEBUG",
+                             CLEA_ADVISER_CHAT_ID="-100", PYTHONUNBUFFERED="1")
+    try:
+        api.push_text(4242, "/start")
+        api.push_text(4242, typed)
+        api.push_text(4242, "/contact")
+        api.push_text(4242, "69003")
+        api.push({"message": api.message(4242, None, contact={
+            "phone_number": "+33699887766", "first_name": "Prenomsecret", "user_id": 4242})})
+        assert api.wait_until(lambda: len(api.sent(4242)) >= 6, 20)
+    finally:
+        kill_hard(proc)
+    log = proc.stderr.read()
+    log_file.write_text(log)
+    assert " DEBUG bot.turn: turn " in log  # the level was really DEBUG
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    for secret in (typed, "secrete", "+33699887766", "99887766", "Prenomsecret", "69003"):
+        assert secret not in log, secret
+
+
+def test_the_token_is_blanked_even_inside_a_url():
+    from bot.logs import PrivacyFilter
+
+    token = "7012345678:AAH" + "x" * 32
+    record = logging.LogRecord("aiohttp.client", logging.INFO, __file__, 1,
+                               "POST https://api.telegram.org/bot%s/getMe", (token,), None)
+    assert PrivacyFilter().filter(record)
+    assert token not in record.getMessage() and "<token>" in record.getMessage()
+    short = logging.LogRecord("x", logging.INFO, __file__, 1, "url bot1:short/x", None, None)
+    PrivacyFilter("1:short").filter(short)
+    assert "1:short" not in short.getMessage()
