@@ -16,8 +16,10 @@ from bot.storage import STAGES, Storage, week_of
 from dialogs.engine import START_TOPICS
 from dialogs.model import LinkButton, Reply
 from knowledge.advisers import Adviser, load_advisers
+from knowledge.text import strip_accents
 
-__all__ = ["Adviser", "load_advisers", "link_replies", "stats_replies", "all_figures_table"]
+__all__ = ["Adviser", "load_advisers", "link_replies", "stats_text", "chart_reply",
+           "all_figures_table"]
 
 STAGE_LABELS = {
     "start": "ont commencé",
@@ -80,32 +82,60 @@ def figures_by_week(storage: Storage, code: str, now: float) -> dict[str, dict[s
     return table
 
 
+COLOURS = ("#4C72B0", "#55A868", "#C44E52", "#8172B2")
+
+
 def chart_png(table: dict[str, dict[str, int]], title: str) -> bytes:
-    import matplotlib
+    """Four groups of four bars, drawn with Pillow (already installed for the QR code):
+    matplotlib, for this one chart, weighed about 170 MB in every install."""
+    from PIL import Image, ImageDraw, ImageFont
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    width, height, left, bottom, top = 780, 400, 60, 60, 50
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    try:  # DejaVu, when the system has it, draws "é" and "ç"
+        font = ImageFont.truetype("DejaVuSans.ttf", 14)
+        small = ImageFont.truetype("DejaVuSans.ttf", 12)
+        label = str
+    except OSError:  # Pillow's own font has no accented letters: write them without
+        font, small = ImageFont.load_default(size=14), ImageFont.load_default(size=12)
+        label = strip_accents
     weeks = list(table)
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
-    width = 0.8 / len(STAGES)
-    for i, stage in enumerate(STAGES):
-        xs = [w + i * width for w in range(len(weeks))]
-        ax.bar(xs, [table[w][stage] for w in weeks], width, label=STAGE_LABELS[stage])
-    ax.set_xticks([w + 0.4 - width / 2 for w in range(len(weeks))],
-                  [f"sem. du {monday_of(w):%d/%m}" for w in weeks])
-    ax.set_ylabel("personnes")
-    ax.set_title(title)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    peak = max([1, *(table[w][s] for w in weeks for s in STAGES)])
+    plot_h = height - top - bottom
+    draw.text((left, 12), label(title), fill="black", font=font)
+    draw.line((left, top, left, height - bottom), fill="black")
+    draw.line((left, height - bottom, width - 20, height - bottom), fill="black")
+    draw.text((8, top - 6), str(peak), fill="black", font=small)
+    draw.text((8, height - bottom - 8), "0", fill="black", font=small)
+    group = (width - left - 40) / max(1, len(weeks))
+    bar = group * 0.8 / len(STAGES)
+    for i, week in enumerate(weeks):
+        x0 = left + 10 + i * group
+        for j, stage in enumerate(STAGES):
+            value = table[week][stage]
+            h = plot_h * value / peak
+            x = x0 + j * bar
+            draw.rectangle((x, height - bottom - h, x + bar - 2, height - bottom),
+                           fill=COLOURS[j])
+            if value:
+                draw.text((x, height - bottom - h - 14), str(value), fill="black", font=small)
+        draw.text((x0, height - bottom + 6), f"sem. du {monday_of(week):%d/%m}", fill="black",
+                  font=small)
+    x = 20
+    for j, stage in enumerate(STAGES):
+        text = label(STAGE_LABELS[stage])
+        draw.rectangle((x, height - 26, x + 12, height - 14), fill=COLOURS[j])
+        draw.text((x + 16, height - 28), text, fill="black", font=small)
+        x += 16 + draw.textlength(text, font=small) + 18
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
+    image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
-def stats_replies(adviser: Adviser, storage: Storage, now: float | None = None) -> list[Reply]:
+def stats_text(adviser: Adviser, storage: Storage, now: float | None = None
+               ) -> tuple[str, dict[str, dict[str, int]]]:
+    """The figures as text, and the table the chart is drawn from (database reads only)."""
     now = now or time.time()
     table = figures_by_week(storage, adviser.code, now)
     lines = [f"📊 Lien « {adviser.code} », 4 dernières semaines (chiffres anonymes) :"]
@@ -117,9 +147,12 @@ def stats_replies(adviser: Adviser, storage: Storage, now: float | None = None) 
     lines.append("Total : " + ", ".join(f"{total[s]} {STAGE_LABELS[s]}" for s in STAGES))
     lines.append("Une personne compte une seule fois par étape.")
     lines.append(request_line(storage, adviser.code))
-    return [Reply("\n".join(lines)),
-            Reply(f"Graphique du lien « {adviser.code} »",
-                  image=chart_png(table, f"Lien {adviser.code}"))]
+    return "\n".join(lines), table
+
+
+def chart_reply(adviser: Adviser, table: dict[str, dict[str, int]]) -> Reply:
+    return Reply(f"Graphique du lien « {adviser.code} »",
+                 image=chart_png(table, f"Lien {adviser.code}"))
 
 
 def _duration(seconds: float | None) -> str:

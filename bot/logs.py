@@ -13,7 +13,7 @@ import re
 import traceback
 
 # A bot token: "<digits>:<35 characters>", alone or inside an API URL.
-TOKEN_RE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+TOKEN_RE = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 # Libraries that log requests, responses and updates at DEBUG (URLs with the token, the
 # parameters of sendMessage, the text of every update): never below INFO, whatever the level.
 CHATTY = ("telegram", "httpx", "httpcore", "aiohttp", "asyncio", "hpack", "urllib3")

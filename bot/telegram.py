@@ -51,7 +51,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.advisers import Adviser, link_replies, stats_replies
+from bot.advisers import Adviser, chart_reply, link_replies, stats_text
 from bot.aiohttp_request import AiohttpRequest, NotSent
 from bot.config import Config
 from bot.inbox import InboxQueue
@@ -366,17 +366,20 @@ class TelegramChannel:
                   if url else None)
         await self._send(context, update.effective_chat.id, GROUP_INVITE, markup, update)
 
-    def adviser_replies(self, chat_id: int, event: Event) -> list[Reply] | None:
-        """/lien and /stats for declared advisers; None for everybody else."""
+    async def adviser_replies(self, chat_id: int, event: Event) -> list[Reply] | None:
+        """/lien and /stats for declared advisers; None for everybody else. The QR code and
+        the chart are drawn in a worker thread: other conversations go on meanwhile."""
         adviser = self.advisers.get(chat_id)
         if adviser is None or event.kind != "text" or not event.value.startswith("/"):
             return None
         command, _, rest = event.value[1:].partition(" ")
         command = command.split("@", 1)[0].lower()
         if command == "lien":
-            return link_replies(adviser, self.bot_username or "bot", rest.strip().lower() or None)
+            return await asyncio.to_thread(link_replies, adviser, self.bot_username or "bot",
+                                           rest.strip().lower() or None)
         if command == "stats":
-            return stats_replies(adviser, self.storage)
+            text, table = stats_text(adviser, self.storage)
+            return [Reply(text), await asyncio.to_thread(chart_reply, adviser, table)]
         return None
 
     async def on_request_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
@@ -418,7 +421,7 @@ class TelegramChannel:
             # Drawing a QR code or a chart takes a moment: say so.
             with contextlib.suppress(TelegramError):
                 await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
-        adviser_answer = self.adviser_replies(chat_id, event)
+        adviser_answer = await self.adviser_replies(chat_id, event)
         if adviser_answer is not None:
             await self.deliver(context, update, chat_id, adviser_answer)
             return

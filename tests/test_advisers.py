@@ -146,3 +146,31 @@ def test_figures_show_requests_received_claimed_and_median_time(tmp_path):
         "📞 Demandes de contact : 3 reçues, 2 prises, délai médian avant prise : 1.5 h.")
     table = all_figures_table(store)
     assert "mlyon" in table and "1.5 h" in table
+
+
+async def test_a_slow_chart_does_not_hold_other_people(api, knowledge, tmp_path, advisers,
+                                                     monkeypatch):
+    """The chart (and the QR code) are drawn in a worker thread: while a cold /stats takes a
+    second, another person's /start is answered."""
+    import time as clock
+
+    import bot.telegram as channel_module
+    from dialogs.model import Reply
+
+    def slow_chart(adviser, table):
+        clock.sleep(1.0)  # a cold first drawing
+        return Reply("chart", image=PNG + b"\0" * 16)
+
+    monkeypatch.setattr(channel_module, "chart_reply", slow_chart)
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3") as channel:
+        channel.advisers = advisers
+        api.push_text(ADVISER_ID, "/stats")
+        await asyncio.sleep(0.2)  # the chart is being drawn
+        started = clock.monotonic()
+        api.push_text(USER, "/start")
+        assert await api.wait_async(lambda: len(api.sent(USER)) >= 1, 5)
+        waited = clock.monotonic() - started
+        assert await api.wait_async(lambda: any(c.method == "sendPhoto"
+                                                for c in api.sent(ADVISER_ID)), 5)
+        photo_at = next(c.at for c in api.sent(ADVISER_ID) if c.method == "sendPhoto")
+        assert api.sent(USER)[0].at < photo_at and waited < 0.8
