@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from bot.config import Config
 from bot.storage import Storage
+from bot.voice import VoiceService
 from dialogs.engine import Engine
 from knowledge import geography
 from knowledge.advisers import Adviser
@@ -43,7 +44,12 @@ def build_engine(config: Config, advisers: tuple[Adviser, ...] = (),
     return Engine(knowledge, handoff_enabled=config.adviser_chat_id is not None,
                   retention_days=config.retention_days,
                   local_directory=open_local_directory(config), advisers=advisers,
-                  adviser_reachable=adviser_reachable)
+                  adviser_reachable=adviser_reachable, voice_enabled=config.voice)
+
+
+def voice_service(config: Config) -> VoiceService | None:
+    """Voice notes are kept beside the database, in voice/."""
+    return VoiceService(config.db_path.parent / "voice") if config.voice else None
 
 
 def open_storage(config: Config) -> Storage:

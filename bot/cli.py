@@ -166,14 +166,14 @@ def cmd_directory(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
-    from bot.app import build_engine, open_storage
+    from bot.app import build_engine, open_storage, voice_service
     from bot.console import Console
 
     engine = build_engine(config)
     storage = open_storage(config)
     try:
         Console(engine, storage, user=f"console:{args.user}",
-                shared_chat=config.adviser_chat_id).run()
+                shared_chat=config.adviser_chat_id, voice=voice_service(config)).run()
     finally:
         storage.close()
     return 0

@@ -44,6 +44,7 @@ class Config:
     concurrency: int
     overall_rate: float
     log_level: str
+    voice: bool = True
 
     @classmethod
     def from_env(cls) -> Config:
@@ -66,6 +67,7 @@ class Config:
             concurrency=_int("CLEA_CONCURRENCY", 32),
             overall_rate=float(_int("CLEA_RATE_LIMIT", 30)),
             log_level=_str("CLEA_LOG_LEVEL", "INFO").upper(),
+            voice=_str("CLEA_VOICE", "1") not in ("0", "false", "non", "no", "off"),
         )
         if cfg.retention_days < 1:
             raise ConfigError("CLEA_RETENTION_DAYS doit être au moins 1")

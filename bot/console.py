@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.storage import Storage
 from bot.turn import TurnRunner
+from bot.voice import VoiceService, VoiceUnavailable
 from dialogs.engine import Engine
 from dialogs.model import Button, Event, LinkButton, Reply
 
@@ -46,6 +47,8 @@ def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]
     (a returning person's "Reprendre" and the menu below it do not both start at [1])."""
     blocks, options = [], []
     for reply in replies:
+        if reply.voice is not None:
+            continue  # shown by Console._voice_notes
         lines = [to_plain(reply.text)]
         for b in (b for row in reply.buttons for b in row):
             options.append(b)
@@ -59,12 +62,26 @@ def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]
 
 class Console:
     def __init__(self, engine: Engine, storage: Storage, user: str = "console:local",
-                 shared_chat: int | None = None):
+                 shared_chat: int | None = None, voice: VoiceService | None = None):
         self.engine = engine
+        self.voice = voice
         self.storage = storage
         self.user = user
         self.turns = TurnRunner(engine, storage, shared_chat)
         self.options: list[Button | LinkButton] = []
+
+    def _voice_notes(self, replies: list[Reply]) -> str:
+        """A voice note becomes an OGG file under data/voice/, whose path is printed."""
+        shown = []
+        for reply in replies:
+            if reply.voice is None or self.voice is None:
+                continue
+            try:
+                note = self.voice.get_sync(reply.voice)
+                shown.append(f"🔊 Fichier son ({note.duration} s) : {note.path}")
+            except VoiceUnavailable:
+                shown.append(to_plain(self.engine.notice("voice_unavailable")[0].text))
+        return "".join(f"\n\n{line}" for line in shown)
 
     def _outbox(self) -> str:
         """In the console, messages for advisers are shown where they would be sent."""
@@ -82,7 +99,7 @@ class Console:
             return parsed
         result = self.turns.run(self.user, parsed)
         text, options = format_replies(result.replies)
-        text += self._outbox()
+        text = (text + self._voice_notes(result.replies) + self._outbox()).strip("\n")
         if options:
             self.options = options
         return text

@@ -58,6 +58,7 @@ from bot.inbox import InboxQueue
 from bot.outbox import Outbox
 from bot.storage import Storage
 from bot.turn import TurnRunner
+from bot.voice import VoiceService, VoiceUnavailable
 from dialogs.engine import Engine
 from dialogs.model import Button, Event, LinkButton, Reply
 
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 
 COMMANDS = [
     ("start", "Commencer"),
+    ("voix", "Tout écouter à voix haute"),
+    ("demande", "Où en est ma demande de contact"),
     ("menu", "Revenir au menu"),
     ("aide", "Aide et commandes"),
     ("question", "Poser une question"),
@@ -232,6 +235,8 @@ class TelegramChannel:
         self.config = config
         self.advisers = advisers or {}
         self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock)
+        self.voice = (VoiceService(config.db_path.parent / "voice")
+                      if config.voice and engine.voice_enabled else None)
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
         self.bot_username: str | None = None
         self._purge_task: asyncio.Task | None = None
@@ -437,7 +442,8 @@ class TelegramChannel:
         to_person = [r for r in replies if not r.to_adviser]
         pressed = update.callback_query.message if update.callback_query else None
         if (isinstance(pressed, Message) and len(to_person) == 1 and not to_person[0].image
-                and not to_person[0].request and not remove_keyboard):
+                and not to_person[0].request and not to_person[0].voice
+                and not remove_keyboard):
             if await self._edit(context, pressed, to_person[0], update):
                 return
         if remove_keyboard and all(r.buttons or r.request for r in to_person):
@@ -445,6 +451,9 @@ class TelegramChannel:
             await self._send(context, chat_id, "👌", ReplyKeyboardRemove(), update)
             remove_keyboard = False
         for reply in to_person:
+            if reply.voice is not None:
+                await self._send_voice(context, chat_id, reply.voice, update)
+                continue
             markup: Any = inline_keyboard(reply)
             if reply.request is not None:
                 markup = request_keyboard(reply)
@@ -483,6 +492,30 @@ class TelegramChannel:
             log.info("chat of update %s blocked the bot", update.update_id)
         except TelegramError as exc:
             log.error("reply to update %s not delivered: %s", update.update_id,
+                      type(exc).__name__)
+
+    async def _send_voice(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+                          update: Update) -> None:
+        """A voice note of a screen: made in a worker thread (or found in the cache), sent
+        by Telegram file_id when it was uploaded before."""
+        if self.voice is None:
+            return
+        try:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(chat_id, ChatAction.RECORD_VOICE)
+            note = await self.voice.get(text)
+        except VoiceUnavailable as exc:
+            log.error("voice note for update %s unavailable: %s", update.update_id, exc)
+            notice = self.engine.notice("voice_unavailable")[0]
+            await self._send(context, chat_id, notice.text, None, update)
+            return
+        try:
+            message = await context.bot.send_voice(chat_id, note.file_id or note.data(),
+                                                   duration=note.duration)
+            if note.file_id is None and message.voice is not None:
+                self.voice.remember_file_id(note, message.voice.file_id)
+        except TelegramError as exc:
+            log.error("voice for update %s not delivered: %s", update.update_id,
                       type(exc).__name__)
 
     async def _send_photo(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply,

@@ -14,7 +14,8 @@ from knowledge.loader import ContentError, Problem, load
 
 NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
            "contact_not_needed", "bad_phone", "restarted", "forgotten", "error", "not_saved",
-           "request_claimed", "request_passed", "request_failed")
+           "request_claimed", "request_passed", "request_failed", "voice_on", "voice_off",
+           "voice_unavailable")
 
 
 def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,

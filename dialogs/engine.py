@@ -23,6 +23,7 @@ from knowledge.faq import FaqMatcher
 from knowledge.local import select_local
 from knowledge.model import Knowledge
 from knowledge.opendata import LocalDirectory
+from knowledge.speech import load_said, speech_text
 from knowledge.text import fold, has_letters_or_digits
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,14 @@ class Engine:
     def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
                  retention_days: int = 90, local_directory: LocalDirectory | None = None,
                  advisers: tuple[Adviser, ...] = (),
-                 adviser_reachable: Callable[[str], bool] = lambda code: False):
+                 adviser_reachable: Callable[[str], bool] = lambda code: False,
+                 voice_enabled: bool = True):
         """`handoff_enabled`: a shared advisers' chat receives contact requests.
         `local_directory`: the installed open-data directory of local offices; without
         it the hand-off stays national and says how to find the local office.
         `advisers`: the local network (CLEA_ADVISERS); `adviser_reachable(code)` tells
-        whether that adviser opened the bot, so that it can write to them."""
+        whether that adviser opened the bot, so that it can write to them.
+        `voice_enabled`: the "🔊 Écouter" voice notes (CLEA_VOICE)."""
         self.k = knowledge
         self.handoff_enabled = handoff_enabled
         self.advisers = advisers
@@ -92,6 +95,9 @@ class Engine:
         self.machine = ConversationMachine(knowledge, handoff_enabled)
         self.env = rendering.make_environment()
         self.env.globals["local_ready"] = local_directory is not None
+        self.voice_enabled = voice_enabled
+        self.env.globals["voice_enabled"] = voice_enabled
+        self.said = load_said()
         self.matcher = FaqMatcher(knowledge)
         t = knowledge.typed
         self.words = typed.TypedWords(
@@ -119,7 +125,37 @@ class Engine:
             replies = self.notice("error")
         if not replies:
             replies = self.notice("error")
+        if session.data.get("voice") and self.voice_enabled and not any(
+                r.voice for r in replies) and self._listen_choice(replies):
+            replies = [*replies, self._voice_of(replies)]  # "always read aloud" is on
         return replies
+
+    # --- voice notes -----------------------------------------------------------------------
+
+    @staticmethod
+    def _listen_choice(replies: list[Reply]) -> str | None:
+        """The screens meant to be heard carry a "🔊 Écouter" button."""
+        return next((b.choice for r in replies for b in r.choices()
+                     if b.choice.startswith("listen")), None)
+
+    def _voice_of(self, replies: list[Reply]) -> Reply:
+        return Reply("", voice=speech_text([r.text for r in replies if not r.voice],
+                                           self.said))
+
+    def _listen(self, s: Session, arg: str | None) -> list[Reply]:
+        """The current screen (or a FAQ answer) as a voice note; the screen stays."""
+        if not self.voice_enabled:
+            return self.notice("stale")
+        if arg and arg.startswith("faq:"):
+            entry = self.matcher.by_id.get(arg[4:])
+            if entry is None:
+                return self.notice("stale")
+            shown = self._render("faq_answer.j2", self._context(s), entry=entry, in_ask=False)
+        else:
+            shown = self.screen(s)
+            if self._listen_choice(shown) is None:
+                return self.notice("stale")
+        return [self._voice_of(shown)]
 
     def _repair(self, s: Session) -> None:
         """A stored session may miss what its state needs (content changed, data cleared):
@@ -237,6 +273,8 @@ class Engine:
             s.data = {k: v for k, v in s.data.items() if k == "started"}
             self.machine.fire(s, "menu")
             return self.notice("restarted") + self.screen(s)
+        if name == "voix":  # "always read aloud", on or off
+            return self._choice(s, "voice_off" if s.data.get("voice") else "voice_on")
         if name == "demande":  # where the person's contact request stands
             return self._render("request_status.j2", self._context(s),
                                 request=s.data.get("request"))
@@ -248,6 +286,11 @@ class Engine:
         name, arg = parse_choice(choice[:64])
         if name == "resume":
             return self._resume(s)
+        if name == "listen":
+            return self._listen(s, arg)
+        if name in ("voice_on", "voice_off"):
+            s.data["voice"] = name == "voice_on"
+            return self.notice(name)
         if name == "faq":  # a topic chosen from "Vouliez-vous parler de…"
             entry = self.matcher.by_id.get(arg or "")
             if entry is None:

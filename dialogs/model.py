@@ -57,6 +57,7 @@ class Reply:
     to_adviser: bool = False
     adviser: str = ""
     organisation: str = ""
+    voice: str | None = None  # a voice note saying this text (the text field is unused)
 
     def choices(self) -> list[Button]:
         return [b for row in self.buttons for b in row if isinstance(b, Button)]

@@ -284,7 +284,8 @@ class FakeBotApi:
                 payload = part.get_payload(decode=True)
                 if part.get_filename():
                     fields[name] = {"file_bytes": len(payload), "png": payload[:8]
-                                    == b"\x89PNG\r\n\x1a\n"}
+                                    == b"\x89PNG\r\n\x1a\n", "ogg": payload[:4] == b"OggS",
+                                    "opus": b"OpusHead" in payload[:64]}
                 else:
                     fields[name] = _maybe_json(payload.decode())
             return fields
@@ -368,6 +369,16 @@ class FakeBotApi:
         now = int(time.time())
         if method == "getMe":
             return BOT_USER
+        if method == "sendVoice":
+            chat_id = int(params["chat_id"])
+            message_id = next(self._message_ids)
+            params["_message_id"] = message_id
+            voice = params.get("voice")
+            file_id = voice if isinstance(voice, str) else f"voice-{message_id}"
+            return {"message_id": message_id, "date": now, "chat": self.chat(chat_id),
+                    "from": BOT_USER,
+                    "voice": {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                              "duration": int(params.get("duration") or 1)}}
         if method in ("sendMessage", "sendPhoto"):
             chat_id = int(params["chat_id"])
             message_id = next(self._message_ids)

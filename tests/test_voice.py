@@ -1,0 +1,151 @@
+"""🔊 Écouter: speech text, real synthesis, voice notes through the local Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import pytest
+import soundfile
+import yaml
+
+from bot.voice import VoiceService, VoiceUnavailable, synthesise
+from dialogs.model import Event, Session
+from knowledge.speech import load_said, speech_text
+from tests.telegram_helpers import running_bot
+
+CASES = Path(__file__).parent / "data" / "speech_cases.yaml"
+CHAT = 7301
+
+
+@pytest.mark.parametrize("case", yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"],
+                         ids=lambda c: c["shown"][:30])
+def test_speech_text_table(case):
+    assert speech_text([case["shown"]], load_said()) == case["said"]
+
+
+def test_speech_drops_buttons_and_markup_of_a_real_screen(engine):
+    s = Session("v")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "discover"))
+    spoken = engine.handle(s, Event("choice", "listen"))
+    assert len(spoken) == 1 and spoken[0].voice and s.state == "discover"
+    said = spoken[0].voice
+    assert said.startswith("Cléa est un certificat.")
+    assert "Écouter" not in said and "Pour qui" not in said and "<b>" not in said
+
+
+def test_real_synthesis_is_ogg_opus_and_longer_for_more_words():
+    short, short_s = synthesise("Cléa est un certificat.")
+    long, long_s = synthesise("Cléa est un certificat. Il montre que vous maîtrisez les "
+                              "bases utiles au travail, dans tous les métiers.")
+    for data in (short, long):
+        assert data[:4] == b"OggS" and b"OpusHead" in data[:64]
+        info = soundfile.info(io.BytesIO(data))
+        assert info.format == "OGG" and info.subtype == "OPUS" and info.channels == 1
+    assert 0.5 < short_s < long_s
+    assert soundfile.info(io.BytesIO(long)).duration == pytest.approx(long_s, abs=0.1)
+
+
+def test_cache_is_bounded_and_evicts_the_oldest(tmp_path):
+    made = []
+
+    def fake(text):
+        made.append(text)
+        return b"OggS" + b"\0" * 4000, 1.0
+
+    service = VoiceService(tmp_path, max_bytes=10_000, synth=fake)
+    for i in range(5):
+        service.get_sync(f"texte {i}")
+    assert len(list(tmp_path.glob("*.ogg"))) == 2  # 4 KB each, 10 KB at most
+    service.get_sync("texte 4")  # still there: not made again
+    assert made == [f"texte {i}" for i in range(5)]
+    service.get_sync("texte 0")  # evicted: made again
+    assert made[-1] == "texte 0"
+
+
+async def test_listen_sends_a_voice_note_then_reuses_it(api, knowledge, tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", voice=True) as channel:
+        api.push_text(CHAT, "/start")
+        assert await api.wait_async(lambda: len(api.sent(CHAT)) >= 2)
+        n = len(api.sent(CHAT))
+        api.press(CHAT, "discover")
+        assert await api.wait_async(lambda: len(api.sent(CHAT)) > n)
+        screen = api.sent(CHAT)[-1]
+        assert "listen" in screen.callback_data()
+        api.push_callback(CHAT, "listen", screen.params.get("_message_id"))
+        assert await api.wait_async(lambda: api.calls_of("sendVoice"), 20)
+        first = api.calls_of("sendVoice")[0]
+        assert first.params["voice"]["ogg"] and first.params["voice"]["opus"]
+        assert int(first.params["duration"]) >= 2
+        assert not api.calls_of("editMessageText")  # the screen stays as it is
+        # A second listener of the same screen: no synthesis, Telegram's file_id reused.
+        other = CHAT + 1
+        api.push_text(other, "/start")
+        assert await api.wait_async(lambda: len(api.sent(other)) >= 2)
+        api.press(other, "discover")
+        await asyncio.sleep(0.2)
+        api.push_callback(other, "listen")
+        assert await api.wait_async(lambda: len(api.calls_of("sendVoice")) == 2, 20)
+        second = api.calls_of("sendVoice")[1]
+        assert second.params["voice"] == first_file_id(api)
+        assert channel.voice.synthesised == 1 and channel.voice.hit_rate == 0.5
+
+
+def first_file_id(api) -> str:
+    return f"voice-{api.calls_of('sendVoice')[0].params['_message_id']}"
+
+
+async def test_always_read_aloud_brings_the_fit_result_with_its_voice(api, knowledge,
+                                                                      tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", voice=True):
+        api.push_text(CHAT, "/voix")
+        assert await api.wait_async(lambda: any("voix haute" in c.text
+                                                for c in api.sent(CHAT)))
+        for choice in ("fit", "answer:employee", "answer:none", "answer:job", "answer:hard",
+                       "answer:no"):
+            n = len(api.calls)
+            api.press(CHAT, choice) if choice != "fit" else api.push_callback(CHAT, "fit")
+            assert await api.wait_async(lambda n=n: len(api.calls) > n + 1)
+            await asyncio.sleep(0.05)
+        assert await api.wait_async(lambda: api.calls_of("sendVoice"), 20)
+        assert any("ANLCI" in c.text for c in api.sent(CHAT))
+
+
+async def test_a_broken_engine_leaves_the_text_and_says_so(api, knowledge, tmp_path):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", voice=True) as channel:
+        def broken(text):
+            raise RuntimeError("engine crashed")
+
+        channel.voice.synth = broken
+        api.push_text(CHAT, "/start")
+        assert await api.wait_async(lambda: len(api.sent(CHAT)) >= 2)
+        api.press(CHAT, "discover")
+        await asyncio.sleep(0.2)
+        api.push_callback(CHAT, "listen")
+        assert await api.wait_async(lambda: any("le son ne marche pas" in c.text
+                                                for c in api.sent(CHAT)))
+        assert not api.calls_of("sendVoice")
+        n = len(api.sent(CHAT))
+        api.push_text(CHAT, "/menu")  # the conversation goes on
+        assert await api.wait_async(lambda: len(api.sent(CHAT)) > n)
+
+
+def test_voice_off_for_a_deployment(knowledge):
+    from dialogs.engine import Engine
+
+    engine = Engine(knowledge, voice_enabled=False)
+    s = Session("q")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("choice", "discover"))
+    assert not any(b.choice.startswith("listen") for r in replies for b in r.choices())
+    assert "plus valable" in engine.handle(s, Event("choice", "listen"))[0].text
+
+
+def test_unavailable_engine_is_reported_as_such(tmp_path):
+    def broken(text):
+        raise OSError("no lingware")
+
+    with pytest.raises(VoiceUnavailable):
+        VoiceService(tmp_path, synth=broken).get_sync("Bonjour.")
