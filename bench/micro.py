@@ -82,7 +82,39 @@ def main() -> dict:
         store.save(session)
 
     out["sqlite_save"] = per_call_us(save, list(range(500)))
+    out["voice"] = voice_bench(engine)
     return out
+
+
+def voice_bench(engine: Engine) -> dict[str, object]:
+    """Synthesis time per key screen (cold, in a fresh cache), then the cache hit rate
+    when 20 people listen to the same 7 screens."""
+    import tempfile
+
+    from bot.voice import VoiceService
+
+    screens = [("discover", {}), ("about", {"about": "audience"}), ("domain", {"domain": 2}),
+               ("step", {"step": 3}), ("fit_result", {}), ("about", {"about": "cost"}),
+               ("domain", {"domain": 7})]
+    answers = {"situation": "employee", "diploma": "none", "goal": "job", "reading": "hard"}
+    texts = []
+    for state, data in screens:
+        s = Session("v", state=state, answers=answers, data=data)
+        texts.append(engine._voice_of(engine.screen(s)).voice)
+    with tempfile.TemporaryDirectory() as tmp:
+        service = VoiceService(Path(tmp))
+        cold = []
+        for text in texts:
+            t = time.perf_counter()
+            note = service.get_sync(text)
+            cold.append(((time.perf_counter() - t) * 1000, note.duration))
+        for _ in range(19):
+            for text in texts:
+                service.get_sync(text)
+        return {"synthesis_ms_per_screen": round(statistics.median(c[0] for c in cold), 1),
+                "synthesis_ms_max": round(max(c[0] for c in cold), 1),
+                "audio_seconds_per_screen": statistics.median(c[1] for c in cold),
+                "cache_hit_rate_20_listeners": round(service.hit_rate, 3)}
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from dialogs import render
 from dialogs.engine import Engine
 from dialogs.model import Session
 from knowledge.loader import ContentError, Problem, load
+from knowledge.speech import load_said
 
 NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
            "contact_not_needed", "bad_phone", "restarted", "forgotten", "error", "not_saved",
@@ -30,6 +31,10 @@ def check_all(content_dir: Path | None = None, extra_directory: Path | None = No
     stale = check_model(content_dir)
     if stale:
         return stale
+    try:
+        load_said(content_dir)
+    except ContentError as exc:
+        return exc.problems
     problems = check_templates(templates_dir)
     if problems:
         return problems
