@@ -57,7 +57,8 @@ class Config:
             db_path=Path(_str("CLEA_DB_PATH", "data/clea-bot.sqlite3")),
             webhook_url=_str("CLEA_WEBHOOK_URL"),
             webhook_secret=_str("CLEA_WEBHOOK_SECRET"),
-            webhook_listen=_str("CLEA_WEBHOOK_LISTEN", "0.0.0.0"),
+            # Behind the reverse proxy that holds the public address (see the README).
+            webhook_listen=_str("CLEA_WEBHOOK_LISTEN", "127.0.0.1"),
             webhook_port=_int("CLEA_WEBHOOK_PORT", 8443),
             directory_extra=Path(extra) if extra else None,
             local_directory=Path(_str("CLEA_LOCAL_DIRECTORY", "data/local-directory.sqlite3")),

@@ -11,15 +11,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import sqlite3
+import warnings
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from bot.inbox import InboxQueue
 
 log = logging.getLogger(__name__)
+# getUpdates is called through do_api_request on purpose: the raw list lets each update be
+# parsed on its own (Poller.parse). The library's hint to use Bot.get_updates is silenced.
+warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'",
+                        category=PTBUserWarning)
+
+
+def _person_of(item: object) -> str | None:
+    """The chat of a raw update, to erase its dead letter with the person's data."""
+    if not isinstance(item, dict):
+        return None
+    for value in item.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return f"tg:{chat['id']}"
+            sender = value.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return f"tg:{sender['id']}"
+    return None
 
 
 class Poller:
@@ -34,12 +57,16 @@ class Poller:
         backoff = 1.0
         with contextlib.suppress(TelegramError):
             await self.app.bot.delete_webhook(drop_pending_updates=False)
+        await self.queue.replay(self.app.bot)  # the backlog first, whole, in order
         while True:
+            await self.queue.wait_for_room()  # backpressure: no fetching while far behind
             try:
-                poll = self.app.bot.get_updates(offset=self.offset, timeout=self.timeout,
-                                                allowed_updates=Update.ALL_TYPES)
+                poll = self.app.bot.do_api_request(
+                    "getUpdates", api_kwargs={"offset": self.offset, "timeout": self.timeout,
+                                              "allowed_updates": list(Update.ALL_TYPES)},
+                    read_timeout=self.timeout + 10)
                 self.first_poll.set()
-                updates = await poll
+                raw = await poll
             except InvalidToken:
                 raise
             except TelegramError as exc:
@@ -49,9 +76,32 @@ class Poller:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            updates = self.parse(raw if isinstance(raw, list) else [])
             if updates:
                 await self.queue.put_batch(updates)
-                self.offset = updates[-1].update_id + 1
+            ids = [r.get("update_id") for r in raw if isinstance(r, dict)] if isinstance(
+                raw, list) else []
+            ids = [i for i in ids if isinstance(i, int)]
+            if ids:
+                self.offset = max(ids) + 1
+
+    def parse(self, raw: list) -> list[Update]:
+        """Each update parsed on its own: one the library cannot read (a missing field, a
+        new type) is kept aside with its id and error type, and the others go on."""
+        updates = []
+        for item in raw:
+            try:
+                updates.append(Update.de_json(item, self.app.bot))
+            except Exception as exc:  # noqa: BLE001 - a poison update must not stop the bot
+                update_id = item.get("update_id") if isinstance(item, dict) else None
+                log.error("update %s unreadable (%s); kept aside", update_id,
+                          type(exc).__name__)
+                try:
+                    self.queue.storage.dead_letter(update_id, type(exc).__name__,
+                                                   _person_of(item), json.dumps(item))
+                except (sqlite3.Error, TypeError, ValueError):
+                    pass
+        return updates
 
     async def acknowledge(self) -> None:
         """Tell Telegram that everything received so far is ours (at a graceful stop)."""

@@ -26,7 +26,7 @@ from dialogs.model import Session
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STAGES = ("start", "fit_done", "recap", "handoff")
 
 # Each migration takes the schema from version i to i + 1.
@@ -98,7 +98,20 @@ MIGRATIONS: list[str] = [
         opened REAL NOT NULL
     );
     """,
+    # v4: dead letters. An update that could not be read or handled is kept aside (7 days,
+    # erased with the person's data) instead of stopping the bot or being retried forever.
+    """
+    CREATE TABLE dead_letters (
+        update_id INTEGER NOT NULL,
+        person TEXT,
+        error TEXT NOT NULL,
+        created REAL NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX dead_letters_person ON dead_letters(person);
+    """,
 ]
+DEAD_LETTER_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -365,6 +378,14 @@ class Storage:
     def inbox_pending(self) -> list[tuple[int, str]]:
         return list(self.db.execute("SELECT update_id, data FROM inbox ORDER BY update_id"))
 
+    def dead_letter(self, update_id: int | None, error: str, person: str | None,
+                    data: str, now: float | None = None) -> None:
+        self.db.execute("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?)",
+                        (update_id or 0, person, error, now or time.time(), data[:100_000]))
+
+    def dead_letter_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
+
     def erase(self, user: str) -> None:
         """Everything the bot keeps about the person: session, marks, their requests and
         the messages about them not yet sent. What an adviser already received stays with
@@ -375,6 +396,7 @@ class Storage:
             self.db.execute("DELETE FROM stage_marks WHERE person=?", (self.person(user),))
             self.db.execute("DELETE FROM outbox WHERE person=?", (user,))
             self.db.execute("DELETE FROM requests WHERE person=?", (user,))
+            self.db.execute("DELETE FROM dead_letters WHERE person=?", (user,))
 
     def purge(self, retention_days: int, now: float | None = None) -> int:
         """Delete sessions untouched for `retention_days`, and their marks. Returns count."""
@@ -393,6 +415,8 @@ class Storage:
                 "SELECT id FROM requests WHERE created < ?", (cutoff,))]
             self.db.executemany("DELETE FROM outbox WHERE request_id=?", [(i,) for i in old])
             self.db.execute("DELETE FROM requests WHERE created < ?", (cutoff,))
+            self.db.execute("DELETE FROM dead_letters WHERE created < ?",
+                            ((now or time.time()) - DEAD_LETTER_DAYS * 86400,))
         return len(users)
 
     def count_sessions(self) -> int:

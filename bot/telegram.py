@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import signal
@@ -89,16 +90,22 @@ GROUP_INVITE_EVERY_SECONDS = 600  # at most one invitation per group every 10 mi
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Concurrent across chats, sequential within one chat.
+    """Concurrent across chats, sequential within one chat, fair between chats.
 
     python-telegram-bot's `concurrent_updates` alone may reorder one chat's updates; a
     per-chat lock (FIFO in asyncio) keeps "1 then 2" in that order while other chats run.
+    The lock is taken *before* a concurrency slot: a chat holds at most one slot, so one
+    person's burst (a forwarded album, a backlog) cannot keep everybody else waiting.
     """
 
     def __init__(self, max_concurrent_updates: int):
         super().__init__(max_concurrent_updates)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[object, asyncio.Lock] = {}
         self._waiting: dict[object, int] = {}
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self.do_process_update(update, coroutine)
 
     @staticmethod
     def chat_key(update: object) -> object:
@@ -116,7 +123,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             lock = self._locks[key] = asyncio.Lock()
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -239,6 +246,7 @@ class TelegramChannel:
                       if config.voice and engine.voice_enabled else None)
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
         self.bot_username: str | None = None
+        self.webhook = False
         self._purge_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
 
@@ -248,6 +256,7 @@ class TelegramChannel:
         """The PTB Application. Polling uses bot.polling (no PTB Updater); the webhook
         mode keeps PTB's Updater, which runs the web server."""
         cfg = self.config
+        self.webhook = webhook
         request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
         builder = (ApplicationBuilder().token(cfg.token or "")
                    .request(request)
@@ -273,8 +282,9 @@ class TelegramChannel:
         return app
 
     async def _post_init(self, app: Application) -> None:
-        if isinstance(app.update_queue, InboxQueue):
-            app.update_queue.replay(app.bot)
+        if self.webhook and isinstance(app.update_queue, InboxQueue):
+            # Polling replays the inbox itself before fetching (bot/polling.py).
+            app.create_task(app.update_queue.replay(app.bot))
         me = await app.bot.get_me()
         self.bot_username = me.username
         try:
@@ -310,8 +320,19 @@ class TelegramChannel:
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await self._on_update(update, context)
+        except Exception as exc:
+            # Contained to this update: kept aside (dead letters), the bot goes on.
+            log.error("update %s failed: %s; kept aside", update.update_id,
+                      type(exc).__name__, exc_info=exc)
+            with contextlib.suppress(sqlite3.Error):
+                chat = update.effective_chat
+                self.storage.dead_letter(update.update_id, type(exc).__name__,
+                                         f"tg:{chat.id}" if chat else None,
+                                         json.dumps(update.to_dict()))
         finally:
             # Handled and answered: the update may leave the inbox (bot/inbox.py).
+            if isinstance(context.application.update_queue, InboxQueue):
+                context.application.update_queue.finished()
             try:
                 self.storage.inbox_done(update.update_id)
             except sqlite3.Error as exc:

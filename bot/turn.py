@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,14 +31,32 @@ class TurnResult:
     requests: list[int] = field(default_factory=list)
 
 
+SEEN_KEEP = 30  # update ids remembered per person
+SEEN_SECONDS = 48 * 3600  # Telegram restarts ids lower only after a week without updates
+
+
+def already_applied(session: Session, update_id: int) -> bool:
+    """This update's turn was applied already (an inbox row replayed after a crash). Not
+    "id <= last id": Telegram restarts update ids at a lower value after a quiet week, and
+    a returning person must not be taken for a replay."""
+    return any(seen == update_id for seen, _ in session.data.get("seen", []))
+
+
+def remember_applied(session: Session, update_id: int, now: float) -> None:
+    recent = [[i, t] for i, t in session.data.get("seen", []) if now - t < SEEN_SECONDS]
+    session.data["seen"] = [*recent[-(SEEN_KEEP - 1):], [update_id, round(now)]]
+    session.data.pop("u", None)  # the former guard
+
+
 class TurnRunner:
     """`shared_chat`: CLEA_ADVISER_CHAT_ID. `adviser_chat(code)`: the private chat of an
     adviser who opened the bot, or None. `wake()`: tells the outbox worker to look."""
 
     def __init__(self, engine: Engine, storage: Storage, shared_chat: int | None = None,
                  adviser_chat: Callable[[str], int | None] | None = None,
-                 wake: Callable[[], None] | None = None):
+                 wake: Callable[[], None] | None = None, clock: Callable[[], float] = time.time):
         self.engine = engine
+        self.clock = clock
         self.storage = storage
         self.shared_chat = shared_chat
         self.adviser_chat = adviser_chat or storage.adviser_chat
@@ -50,12 +69,12 @@ class TurnRunner:
             log.error("could not read a session: %s: %s", type(exc).__name__, exc)
             session = Session(user)
         previous = session.state
-        if update_id is not None and session.data.get("u", -1) >= update_id:
+        if update_id is not None and already_applied(session, update_id):
             # Delivered again after a restart: the turn was already applied; show the screen.
             return TurnResult(self.engine.screen(session), session, previous)
         replies = self.engine.handle(session, event)
         if update_id is not None:
-            session.data["u"] = update_id
+            remember_applied(session, update_id, self.clock())
         notes = [r for r in replies if r.to_adviser]
         requests = [r for r in map(lambda n: self._request(user, n), notes) if r]
         result = TurnResult([r for r in replies if not r.to_adviser], session, previous)

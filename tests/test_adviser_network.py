@@ -346,7 +346,7 @@ def test_forgetting_clears_pending_requests_and_messages(knowledge, tmp_path):
 
 
 def test_migration_from_schema_2_keeps_sessions(tmp_path):
-    from bot.storage import MIGRATIONS
+    from bot.storage import MIGRATIONS, SCHEMA_VERSION
 
     db = tmp_path / "old.sqlite3"
     raw = sqlite3.connect(db, isolation_level=None)
@@ -359,5 +359,5 @@ def test_migration_from_schema_2_keeps_sessions(tmp_path):
     raw.execute("INSERT INTO sessions VALUES ('tg:1', '{\"s\": \"menu\"}', 1)")
     raw.close()
     storage = Storage(db)
-    assert storage.schema_version() == 3
+    assert storage.schema_version() == SCHEMA_VERSION == 4
     assert storage.load("tg:1").state == "menu" and storage.outbox_count() == 0
