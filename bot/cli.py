@@ -185,7 +185,13 @@ def cmd_telegram(args: argparse.Namespace, config: Config) -> int:
     if not config.token:
         print("TELEGRAM_BOT_TOKEN n'est pas défini. Voir le README.", file=sys.stderr)
         return 2
-    run(config)
+    try:
+        run(config)
+    except Exception as exc:  # fatal: a non-zero exit lets the supervisor restart the bot
+        import logging
+
+        logging.getLogger("bot").critical("the bot stopped: %s", type(exc).__name__)
+        return 1
     return 0
 
 

@@ -129,8 +129,10 @@ async def serve(app: Application, stop: asyncio.Event, timeout: int = 10,
         stopping = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
+        failure = None
         if task in done:
-            log.error("polling stopped: %s", type(task.exception()).__name__)
+            failure = task.exception()
+            log.error("polling stopped: %s", type(failure).__name__)
         else:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -144,3 +146,5 @@ async def serve(app: Application, stop: asyncio.Event, timeout: int = 10,
             await app.post_stop(app)
     if app.post_shutdown:
         await app.post_shutdown(app)
+    if failure is not None:  # exit non-zero, so that a supervisor restarts the bot
+        raise RuntimeError(f"polling stopped: {type(failure).__name__}")

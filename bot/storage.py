@@ -191,6 +191,9 @@ class Storage:
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, not left readable in free pages: /oubli
+        # must erase the bytes, not only the rows.
+        self.db.execute("PRAGMA secure_delete=ON")
         self.migrate()
         self._salt = self._get_or_create_salt()
 

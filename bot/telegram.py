@@ -190,6 +190,8 @@ def update_to_event(update: Update) -> Event | None:
     """The dialog event for a private-chat update, or None when there is nothing to do."""
     if update.callback_query is not None:
         return Event("choice", update.callback_query.data or "")
+    if update.edited_message is not None:
+        return Event("edited")  # answered kindly, not as a new message
     message = update.effective_message
     if message is None:
         return None
@@ -292,8 +294,29 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("could not register the commands: %s", type(exc).__name__)
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
+        await self.check_recipients(app.bot)
         self.outbox.start(app.bot)  # replays what a previous run left unsent
         log.info("bot @%s ready", self.bot_username)
+
+    async def check_recipients(self, bot: Any) -> list[str]:
+        """Contact requests must be deliverable: one ERROR line for each advisers' chat the
+        bot cannot reach (removed from a group, blocked by an adviser), at start-up."""
+        targets = []
+        if self.config.adviser_chat_id is not None:
+            targets.append(("the advisers' shared chat", self.config.adviser_chat_id))
+        for adviser in self.advisers.values():
+            chat = self.storage.adviser_chat(adviser.code)
+            if chat is not None and adviser.handoff:
+                targets.append((f"the chat of adviser {adviser.code}", chat))
+        unreachable = []
+        for name, chat_id in targets:
+            try:
+                await bot.get_chat(chat_id)
+            except TelegramError as exc:
+                log.error("cannot reach %s (%s): its contact requests will fail", name,
+                          type(exc).__name__)
+                unreachable.append(name)
+        return unreachable
 
     async def _post_stop(self, app: Application) -> None:
         await self.outbox.stop()

@@ -16,7 +16,7 @@ from knowledge.speech import load_said
 NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
            "contact_not_needed", "bad_phone", "restarted", "forgotten", "error", "not_saved",
            "request_claimed", "request_passed", "request_failed", "voice_on", "voice_off",
-           "voice_unavailable")
+           "voice_unavailable", "edited")
 
 
 def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,

@@ -242,10 +242,14 @@ class Engine:
             return self.notice("contact_not_needed")
         if e.kind == "location":
             return self._location(s, e.value)
+        if e.kind == "edited":
+            return self.notice("edited")
         return self.notice("unsupported")
 
     def _start(self, s: Session, payload: str | None) -> list[Reply]:
         referral, topic = parse_payload(payload)
+        if referral and self.advisers and referral not in {a.code for a in self.advisers}:
+            referral = None  # a code no declared adviser owns: not counted, not named
         s.data.pop("miss", None)  # a fresh start: "two misunderstandings" counts anew
         if s.referral is None and referral:
             s.referral = referral
@@ -478,6 +482,8 @@ class Engine:
         return self.screen(s)
 
     def _handoff(self, s: Session, phone: str, first_name: str | None) -> list[Reply]:
+        if self._place_of(s) is None or "handoff_to" not in s.data:
+            return self.screen(s)  # a stored session missing its place: repaired, no note
         target = s.data.get("handoff_to", "")
         named = self._named(s, self._place_of(s))
         organisation = named.adviser.shown_name if named and target else ""

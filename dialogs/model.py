@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["start", "text", "choice", "location", "contact", "command", "unsupported"]
+EventKind = Literal["start", "text", "choice", "location", "contact", "command", "unsupported",
+                    "edited"]
 
 
 @dataclass(frozen=True)

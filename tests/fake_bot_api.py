@@ -326,7 +326,7 @@ class FakeBotApi:
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
         status = {str(c): code for c, code in self.chat_faults.items()}.get(
-            str(params.get("chat_id"))) if method == "sendMessage" else None
+            str(params.get("chat_id"))) if method in ("sendMessage", "getChat") else None
         if status is not None:  # this chat refuses (403) or Telegram fails for it (500)
             call.ok = False
             with self._lock:
@@ -369,6 +369,11 @@ class FakeBotApi:
         now = int(time.time())
         if method == "getMe":
             return BOT_USER
+        if method == "getChat":
+            chat_id = int(params["chat_id"])
+            kind = "private" if chat_id > 0 else "supergroup"
+            return {**self.chat(chat_id, kind), "accent_color_id": 0, "max_reaction_count": 11,
+                    **({"title": "Conseillers"} if chat_id < 0 else {})}
         if method == "sendVoice":
             chat_id = int(params["chat_id"])
             message_id = next(self._message_ids)

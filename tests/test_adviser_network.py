@@ -107,25 +107,31 @@ def test_recap_names_the_adviser_above_the_open_data(knowledge):
 
 # --- through the local Bot API server ----------------------------------------------------------
 
+def _offers(api, data: str) -> bool:
+    """The last message to the person carries a button with this callback data."""
+    sent = api.sent(PERSON)
+    return bool(sent) and data in sent[-1].callback_data()
+
+
 async def walk_to_recap(api, place="69003"):
     api.push_text(PERSON, "/start contact")
     assert await api.wait_async(lambda: len(api.sent(PERSON)) >= 2)
-    for step in (place, "yes", "answer:job_seeker", "answer:no"):
-        n = len(api.sent(PERSON))
+    steps = [place, "yes", "answer:job_seeker", "answer:no"]
+    for step, following in zip(steps, [*steps[1:], "menu"], strict=True):
         if step[0].isdigit():
             api.push_text(PERSON, step)
         else:
             api.press(PERSON, step)
-        assert await api.wait_async(lambda n=n: len(api.sent(PERSON)) > n)
-    await asyncio.sleep(0.1)
+        assert await api.wait_async(lambda f=following: _offers(api, f))
     return api.sent(PERSON)[-1]
 
 
 async def ask_to_be_called(api):
-    for step in ("handoff", "yes"):
-        n = len(api.sent(PERSON))
-        api.press(PERSON, step)
-        assert await api.wait_async(lambda n=n: len(api.sent(PERSON)) > n)
+    api.press(PERSON, "handoff")
+    assert await api.wait_async(lambda: _offers(api, "yes"))
+    api.press(PERSON, "yes")
+    assert await api.wait_async(lambda: "keyboard" in (
+        api.sent(PERSON)[-1].params.get("reply_markup") or {}))
     n = len(api.sent(PERSON))
     api.push({"message": api.message(PERSON, None, contact={
         "phone_number": "+33612345678", "first_name": "Lou", "user_id": PERSON})})
@@ -212,12 +218,11 @@ async def test_request_without_a_reachable_adviser_goes_to_the_shared_chat(
         await walk_to_recap(api)
         n = len(api.sent(PERSON))
         api.press(PERSON, "handoff")
-        assert await api.wait_async(lambda: len(api.sent(PERSON)) > n)
+        assert await api.wait_async(lambda: _offers(api, "yes"))
         assert any("l'équipe de conseillers CléA" in c.text for c in api.sent(PERSON)[n:])
-        n = len(api.sent(PERSON))
         api.press(PERSON, "yes")
-        assert await api.wait_async(lambda: len(api.sent(PERSON)) > n)
-        n = len(api.sent(PERSON))
+        assert await api.wait_async(lambda: "keyboard" in (
+            api.sent(PERSON)[-1].params.get("reply_markup") or {}))
         api.push_text(PERSON, "06 12 34 56 78")
         assert await api.wait_async(lambda: any("Demande" in c.text for c in api.sent(SHARED)))
         assert not api.sent(ML_ID)
@@ -361,3 +366,26 @@ def test_migration_from_schema_2_keeps_sessions(tmp_path):
     storage = Storage(db)
     assert storage.schema_version() == SCHEMA_VERSION == 4
     assert storage.load("tg:1").state == "menu" and storage.outbox_count() == 0
+
+
+async def test_start_up_names_an_advisers_chat_the_bot_cannot_reach(api, knowledge, tmp_path,
+                                                                      caplog):
+    import logging
+
+    caplog.set_level(logging.ERROR)
+    api.chat_faults[SHARED] = 403
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=SHARED):
+        pass
+    errors = [r.getMessage() for r in caplog.records if r.name == "bot.telegram"]
+    assert any("cannot reach the advisers' shared chat (Forbidden)" in e for e in errors)
+
+
+async def test_reachable_advisers_chats_log_nothing(api, knowledge, tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.ERROR)
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=SHARED,
+                           advisers={ML_ID: ML}) as channel:
+        channel.storage.adviser_opened(ML.code, ML_ID)
+        assert await channel.check_recipients(channel.app.bot) == []
+    assert not [r for r in caplog.records if "cannot reach" in r.getMessage()]

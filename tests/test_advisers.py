@@ -97,9 +97,15 @@ async def test_link_arrivals_counted_once_per_stage(api, knowledge, tmp_path, ad
 
 async def test_forget_leaves_no_trace_of_the_person(api, knowledge, tmp_path):
     db = tmp_path / "db.sqlite3"
-    async with running_bot(api, knowledge, db) as channel:
+    async with running_bot(api, knowledge, db, adviser_chat_id=-100) as channel:
         await run_turn(api, USER, "/start mlyon-diag", min_new=2)
         await run_turn(api, USER, press="answer:job_seeker")
+        # A contact request too: its phone number must go with the rest.
+        from bot.storage import NewRequest
+
+        channel.storage.save(channel.storage.load(f"tg:{USER}"),
+                             [NewRequest(f"tg:{USER}", "", "", -100,
+                                         "Téléphone : +33 6 99 88 77 66")])
         person = channel.storage.person(f"tg:{USER}")
         assert person in "\n".join(sqlite3.connect(db).iterdump())
         confirm = await run_turn(api, USER, "/oubli")
@@ -109,6 +115,13 @@ async def test_forget_leaves_no_trace_of_the_person(api, knowledge, tmp_path):
     dump = "\n".join(sqlite3.connect(db).iterdump())
     assert f"tg:{USER}" not in dump and person not in dump
     assert "mlyon" in dump  # the anonymous weekly count stays
+    # Not only the rows: the bytes of the database file and of its WAL, after a checkpoint.
+    sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for path in (db, db.with_name(db.name + "-wal")):
+        if path.exists():
+            raw = path.read_bytes()
+            for secret in (f"tg:{USER}".encode(), person.encode(), b"99 88 77 66"):
+                assert secret not in raw, (path.name, secret)
 
 
 def test_stats_command_line(tmp_path):

@@ -466,3 +466,29 @@ def test_fit_result_for_a_weak_reader_puts_reading_help_first_and_stays_short(en
     urls = [b.url for r in replies for row in r.buttons for b in row if hasattr(b, "url")]
     assert "https://eva.anlci.gouv.fr/rechercher-une-solution-de-remediation" in urls
     assert "103,20 € à payer en 2026" in replies[-1].text
+
+
+def test_a_stored_hand_off_without_its_place_is_repaired_not_an_error(engine):
+    s = Session("h", state="handoff_contact")
+    replies = engine.handle(s, Event("contact", "+33612345678"))
+    assert s.state == "where_ask" and not any(r.to_adviser for r in replies)
+    assert "Oups" not in joined(replies)
+
+
+def test_edited_messages_are_answered_kindly(engine):
+    s = fresh(engine)
+    state = s.state
+    assert "modifié un message" in joined(engine.handle(s, Event("edited")))
+    assert s.state == state
+
+
+def test_unknown_referral_codes_are_ignored_when_advisers_are_declared(knowledge):
+    from knowledge.advisers import Adviser
+
+    engine = Engine(knowledge, advisers=(Adviser(1, "mlyon", "C"),))
+    s = Session("r")
+    engine.handle(s, Event("start", payload="inconnu"))
+    assert s.referral is None
+    s2 = Session("r2")
+    engine.handle(s2, Event("start", payload="mlyon-diag"))
+    assert s2.referral == "mlyon" and s2.state == "fit_situation"
