@@ -4,13 +4,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check bench graph train eval clean
+.PHONY: run test lint check bench graph train eval lock clean
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions of requirements.lock, then the project itself without resolving again.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,train]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[test,train]'
 	touch $@
+
+# Resolve pyproject.toml again in a throw-away venv and write the exact versions.
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/python -m pip install --quiet '.[test,train]'
+	{ echo "# Exact versions 'make' installs (runtime, test and train extras), from a fresh venv."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  .lockvenv/bin/python -m pip freeze --exclude clea-bot; } > requirements.lock
+	rm -rf .lockvenv
 
 run: $(VENV)/.installed
 	$(BIN)/clea-bot run

@@ -11,7 +11,6 @@ this one keeps its semantics: timeouts become `TimedOut`, transport errors `Netw
 from __future__ import annotations
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -23,6 +22,13 @@ class NotSent(NetworkError):
 
 class MaybeSent(NetworkError):
     """The connection broke after the request was written: Telegram may have applied it."""
+
+
+_NOT_GIVEN = type(BaseRequest.DEFAULT_NONE)
+
+
+def _given(value: object, default: float | None) -> float | None:
+    return default if isinstance(value, _NOT_GIVEN) else value  # type: ignore[return-value]
 
 
 class AiohttpRequest(BaseRequest):
@@ -58,11 +64,13 @@ class AiohttpRequest(BaseRequest):
                          pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = (self._connect_timeout if isinstance(connect_timeout, DefaultValue)
-                   else connect_timeout)
-        pool = None if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        write = self._write_timeout if isinstance(write_timeout, DefaultValue) else write_timeout
+        # "Not given" markers are instances of the class of BaseRequest.DEFAULT_NONE (public),
+        # which spares importing the library's private defaultvalue module.
+        given = _given
+        read = given(read_timeout, self._read_timeout)
+        connect = given(connect_timeout, self._connect_timeout)
+        pool = given(pool_timeout, None)
+        write = given(write_timeout, self._write_timeout)
         timeout = aiohttp.ClientTimeout(
             sock_connect=connect, sock_read=read,
             connect=pool, total=None if read is None else read + (write or 0) + (connect or 0))

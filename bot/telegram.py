@@ -65,26 +65,6 @@ from dialogs.model import Button, Event, LinkButton, Reply
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    ("start", "Commencer"),
-    ("voix", "Tout écouter à voix haute"),
-    ("demande", "Où en est ma demande de contact"),
-    ("menu", "Revenir au menu"),
-    ("aide", "Aide et commandes"),
-    ("question", "Poser une question"),
-    ("contact", "Qui contacter près de chez moi"),
-    ("recommencer", "Tout reprendre depuis le début"),
-    ("oubli", "Effacer mes données"),
-    ("privacy", "Vos données et la confidentialité"),
-]
-SHARE_CONTACT_LABEL = "📱 Partager mon numéro"
-SHARE_LOCATION_LABEL = "📍 Envoyer ma position"
-# States whose screen shows a reply keyboard (share contact / location): leaving them
-# removes it, so no stale native button stays under the person's text field.
-REPLY_KEYBOARD_STATES = {"handoff_contact", "where_ask"}
-CANCEL_LABEL = "❌ Annuler"
-GROUP_INVITE = ("Bonjour 👋 Je réponds en privé, pour garder vos questions confidentielles. "
-                "Touchez le bouton pour me parler.")
 PURGE_EVERY_SECONDS = 24 * 3600
 GROUP_INVITE_EVERY_SECONDS = 600  # at most one invitation per group every 10 minutes
 
@@ -222,11 +202,10 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def request_keyboard(reply: Reply) -> ReplyKeyboardMarkup:
+def request_keyboard(reply: Reply, share_label: str) -> ReplyKeyboardMarkup:
     """The native "share" button, with the reply's choices as typed buttons."""
-    share = (KeyboardButton(SHARE_CONTACT_LABEL, request_contact=True)
-             if reply.request == "contact"
-             else KeyboardButton(SHARE_LOCATION_LABEL, request_location=True))
+    share = (KeyboardButton(share_label, request_contact=True) if reply.request == "contact"
+             else KeyboardButton(share_label, request_location=True))
     rows: list[list[KeyboardButton]] = [[share]]
     for row in reply.buttons:
         rows.extend([KeyboardButton(b.label)] for b in row if isinstance(b, Button))
@@ -289,8 +268,11 @@ class TelegramChannel:
             app.create_task(app.update_queue.replay(app.bot))
         me = await app.bot.get_me()
         self.bot_username = me.username
+        lines = self.engine.channel_text("commands").text.splitlines()
+        commands = [BotCommand(*(part.strip() for part in line.split(":", 1)))
+                    for line in lines if ":" in line]
         try:
-            await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+            await app.bot.set_my_commands(commands)
         except TelegramError as exc:
             log.warning("could not register the commands: %s", type(exc).__name__)
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
@@ -411,9 +393,11 @@ class TelegramChannel:
             self._last_invite.clear()
         self._last_invite[chat_id] = now
         url = f"https://t.me/{self.bot_username}" if self.bot_username else None
-        markup = (InlineKeyboardMarkup([[InlineKeyboardButton("💬 Me parler en privé", url=url)]])
+        invite = self.engine.channel_text("group_invite")
+        label = invite.buttons[0][0].label
+        markup = (InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
                   if url else None)
-        await self._send(context, update.effective_chat.id, GROUP_INVITE, markup, update)
+        await self._send(context, update.effective_chat.id, invite.text, markup, update)
 
     async def adviser_replies(self, chat_id: int, event: Event) -> list[Reply] | None:
         """/lien and /stats for declared advisers; None for everybody else. The QR code and
@@ -475,8 +459,7 @@ class TelegramChannel:
             await self.deliver(context, update, chat_id, adviser_answer)
             return
         result = self.turns.run(f"tg:{chat_id}", event, update.update_id)
-        remove_keyboard = (result.previous_state in REPLY_KEYBOARD_STATES
-                           and result.session.state != result.previous_state)
+        remove_keyboard = any(r.remove_keyboard for r in result.replies)
         await self.deliver(context, update, chat_id, result.replies, remove_keyboard)
 
     # --- sending --------------------------------------------------------------------------
@@ -492,7 +475,8 @@ class TelegramChannel:
                 return
         if remove_keyboard and all(r.buttons or r.request for r in to_person):
             # No plain message to carry the removal: a short acknowledgement does.
-            await self._send(context, chat_id, "👌", ReplyKeyboardRemove(), update)
+            await self._send(context, chat_id, self.engine.channel_text("keyboard_removed").text,
+                             ReplyKeyboardRemove(), update)
             remove_keyboard = False
         for reply in to_person:
             if reply.voice is not None:
@@ -500,7 +484,8 @@ class TelegramChannel:
                 continue
             markup: Any = inline_keyboard(reply)
             if reply.request is not None:
-                markup = request_keyboard(reply)
+                label = self.engine.channel_text(f"share_{reply.request}").text
+                markup = request_keyboard(reply, label)
             elif remove_keyboard and markup is None:
                 markup = ReplyKeyboardRemove()
                 remove_keyboard = False

@@ -13,6 +13,8 @@ from dialogs.model import Session
 from knowledge.loader import ContentError, Problem, load
 from knowledge.speech import load_said
 
+CHANNEL_TEXTS = ("group_invite", "share_contact", "share_location", "keyboard_removed",
+                 "commands")
 NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
            "contact_not_needed", "bad_phone", "restarted", "forgotten", "error", "not_saved",
            "request_claimed", "request_passed", "request_failed", "voice_on", "voice_off",
@@ -92,6 +94,13 @@ def check_screens(engine: Engine) -> list[Problem]:
             except Exception as exc:  # report, whatever the template did wrong
                 problems.append(Problem(f"templates/{state}.j2", "",
                                         f"{type(exc).__name__}: {exc}"))
+    for kind in CHANNEL_TEXTS:
+        try:
+            if not engine.channel_text(kind).text:
+                raise ValueError("aucun texte")
+        except Exception as exc:  # report, whatever the template did wrong
+            problems.append(Problem("templates/channel.j2", kind,
+                                    f"{type(exc).__name__}: {exc}"))
     for kind in NOTICES:
         try:
             if not engine.notice(kind, command="x"):

@@ -7,6 +7,7 @@ expect gets a short kind notice and a way forward; nothing raises to the channel
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -116,6 +117,7 @@ class Engine:
 
     def handle(self, session: Session, event: Event) -> list[Reply]:
         session.updated = time.time()
+        before = session.state
         if session.state not in self.machine.triggers_by_state:
             session.state = "menu"  # a state removed since this session was stored
         try:
@@ -125,6 +127,13 @@ class Engine:
             replies = self.notice("error")
         if not replies:
             replies = self.notice("error")
+        native = any(r.request for r in replies)
+        if session.data.pop("native", False) and not native and session.state != before:
+            i = next((n for n, r in enumerate(replies) if not r.to_adviser), 0)
+            replies = [*replies[:i], dataclasses.replace(replies[i], remove_keyboard=True),
+                       *replies[i + 1:]]
+        if native:
+            session.data["native"] = True
         if session.data.get("voice") and self.voice_enabled and not any(
                 r.voice for r in replies) and self._listen_choice(replies):
             replies = [*replies, self._voice_of(replies)]  # "always read aloud" is on
@@ -513,6 +522,10 @@ class Engine:
 
     def _render(self, template: str, ctx: dict[str, Any], **extra: Any) -> list[Reply]:
         return rendering.render(self.env, template, **ctx, **extra)
+
+    def channel_text(self, kind: str) -> Reply:
+        """Words a channel shows around the conversation (templates/channel.j2)."""
+        return self._render("channel.j2", {}, kind=kind)[0]
 
     def notice(self, kind: str, **extra: Any) -> list[Reply]:
         return self._render("notice.j2", {"k": self.k, "handoff": self.handoff_enabled},

@@ -59,6 +59,9 @@ class Reply:
     adviser: str = ""
     organisation: str = ""
     voice: str | None = None  # a voice note saying this text (the text field is unused)
+    # The screen before this turn showed a native keyboard (share phone / position) that
+    # this one does not: the channel removes it.
+    remove_keyboard: bool = False
 
     def choices(self) -> list[Button]:
         return [b for row in self.buttons for b in row if isinstance(b, Button)]

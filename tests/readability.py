@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from dialogs.checks import NOTICES
+from dialogs.checks import CHANNEL_TEXTS, NOTICES
 from dialogs.engine import Engine
 from dialogs.model import Event, Reply, Session
 
@@ -51,6 +51,8 @@ def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
             add(f"{state}:{value}" if variants else state, engine.screen(s))
     for kind in NOTICES:
         add(f"notice:{kind}", engine.notice(kind, command="x"))
+    for kind in CHANNEL_TEXTS:
+        add(f"channel:{kind}", [engine.channel_text(kind)])
     seen_results: set[tuple[str, ...]] = set()
     for where, replies in fit_screens(engine):
         key = tuple(r.text for r in replies)

@@ -150,12 +150,12 @@ async def test_named_adviser_gets_the_request_once_claims_it_and_the_person_is_t
         assert "handoff" in recap.callback_data()
         consent_n = len(api.sent(PERSON))
         api.press(PERSON, "handoff")
-        assert await api.wait_async(lambda: len(api.sent(PERSON)) > consent_n)
+        assert await api.wait_async(lambda: _offers(api, "yes"))
         assert any("Mission locale Exemple votre prénom, votre numéro" in c.text
                    for c in api.sent(PERSON)[consent_n:])
-        n = len(api.sent(PERSON))
         api.press(PERSON, "yes")
-        assert await api.wait_async(lambda: len(api.sent(PERSON)) > n)
+        assert await api.wait_async(lambda: "keyboard" in (
+            api.sent(PERSON)[-1].params.get("reply_markup") or {}))
         n = len(api.sent(PERSON))
         api.push({"message": api.message(PERSON, None, contact={
             "phone_number": "+33612345678", "first_name": "Lou", "user_id": PERSON})})

@@ -24,3 +24,20 @@ def test_imports_respect_the_layers(package):
                 names = [node.module]
             bad += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN[package]]
     assert not bad
+
+
+def test_channels_know_no_dialogue_state_names(knowledge):
+    """A channel maps input to events and renders replies: it never decides by the name of
+    a screen (native keyboards are declared by the screen, removed by the engine's effect)."""
+    from dialogs.engine import Engine
+
+    states = set(Engine(knowledge).machine.states)
+    bad = []
+    for name in ("telegram.py", "console.py", "turn.py", "outbox.py", "polling.py",
+                 "inbox.py"):
+        tree = ast.parse((ROOT / "bot" / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and node.value in states and node.value not in {"menu", "help"}):
+                bad.append(f"{name}: {node.value!r}")
+    assert not bad

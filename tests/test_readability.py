@@ -44,7 +44,8 @@ def test_mean_reading_ease(messages):
 def test_every_message_is_easy_enough(messages):
     hard = []
     for where, text in messages:
-        if len(text.split()) < 8 or is_quote(text) or where.startswith(PLACE_SCREENS):
+        if (len(text.split()) < 8 or is_quote(text) or where.startswith(PLACE_SCREENS)
+                or where == "channel:commands"):  # a list of command names, not prose
             continue
         score = textstat.flesch_reading_ease(text)
         if score < MESSAGE_MIN:
