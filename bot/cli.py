@@ -107,11 +107,8 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_train(args: argparse.Namespace, config: Config) -> int:
     """Build-time: needs scikit-learn (pip install -e '.[train]')."""
-    import yaml
-
-    from knowledge.faq_eval import EVAL_FILE, HOLDOUT_FILE
-    from knowledge.faq_model import MODEL_FILE, train
-    from knowledge.loader import CONTENT_DIR, load
+    from knowledge.faq_model import MODEL_FILE, train_from_content
+    from knowledge.loader import load
 
     try:
         import sklearn  # noqa: F401
@@ -119,17 +116,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
         print("clea-bot train demande scikit-learn : pip install -e '.[train]'",
               file=sys.stderr)
         return 2
-    knowledge = load()
-    examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
-    examples += [(kind, ex) for kind, exs in knowledge.small_talk.items() for ex in exs]
-    # Thresholds are chosen on the evaluation set and the first control set (both already
-    # consulted while tuning); the later control sets are never used here.
-    tuning: tuple[list, list] = ([], [])
-    for path in (EVAL_FILE, HOLDOUT_FILE):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
-        tuning[1].extend(data["out_of_scope"])
-    model = train(examples, CONTENT_DIR / "faq.yaml", tuning)
+    model = train_from_content(load())
     model.save(MODEL_FILE)
     size = MODEL_FILE.stat().st_size / 1e6
     print(f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "

@@ -192,13 +192,20 @@ class Outbox:
 
     # --- what advisers do -------------------------------------------------------------------
 
-    def claim(self, request_id: int, by: str) -> str:
-        """'✋ Je m'en occupe'. Returns a short answer for the adviser who pressed."""
+    def _open_request(self, request_id: int) -> tuple[RequestRow | None, str | None]:
+        """The request if someone may still act on it, else the answer to show instead."""
         request = self.storage.request(request_id)
         if request is None:
-            return self.adviser_text("unknown")
+            return None, self.adviser_text("unknown")
         if request.status == "claimed":
-            return self.adviser_text("taken_already", name=request.claimed_by or "")
+            return None, self.adviser_text("taken_already", name=request.claimed_by or "")
+        return request, None
+
+    def claim(self, request_id: int, by: str) -> str:
+        """'✋ Je m'en occupe'. Returns a short answer for the adviser who pressed."""
+        request, answer = self._open_request(request_id)
+        if request is None:
+            return answer or ""
         now = self.clock()
         edited = self.adviser_text("claimed", note=request.note, name=by)
         messages = [Outgoing("edit", chat, edited, request.id, request.person,
@@ -213,11 +220,9 @@ class Outbox:
     def pass_on(self, request_id: int, by: str) -> str:
         """'↪️ Pas pour moi': to the shared advisers' chat when there is one (and the request
         is not already there), else the person is told plainly."""
-        request = self.storage.request(request_id)
+        request, answer = self._open_request(request_id)
         if request is None:
-            return self.adviser_text("unknown")
-        if request.status == "claimed":
-            return self.adviser_text("taken_already", name=request.claimed_by or "")
+            return answer or ""
         now = self.clock()
         if self.shared_chat is not None and request.chat_id != self.shared_chat:
             self.storage.queue(

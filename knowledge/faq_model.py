@@ -17,6 +17,7 @@ import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -243,3 +244,22 @@ def train(knowledge_faq: list[tuple[str, str]], faq_file: Path,
     model.threshold = choose_threshold(model, *tuning)
     model.suggest_threshold = 0.35
     return model
+
+
+def train_from_content(knowledge: Any) -> FaqModel:
+    """What `clea-bot train` does: the examples of faq.yaml (and small talk), thresholds
+    chosen on the evaluation set and the first control set (both already consulted while
+    tuning); the later control sets are never used here."""
+    import yaml
+
+    from knowledge.faq_eval import EVAL_FILE, HOLDOUT_FILE
+    from knowledge.loader import CONTENT_DIR
+
+    examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
+    examples += [(kind, ex) for kind, exs in knowledge.small_talk.items() for ex in exs]
+    tuning: tuple[list, list] = ([], [])
+    for path in (EVAL_FILE, HOLDOUT_FILE):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
+        tuning[1].extend(data["out_of_scope"])
+    return train(examples, CONTENT_DIR / "faq.yaml", tuning)

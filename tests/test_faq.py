@@ -90,20 +90,9 @@ def test_training_is_reproducible_and_matches_the_shipped_weights(knowledge, tmp
     """`clea-bot train` on this faq.yaml gives the shipped model back (same topics, same
     features, same answers): the weights in the repository are not hand-edited."""
     pytest.importorskip("sklearn", reason="the train extra is installed by make test")
-    import yaml
+    from knowledge.faq_model import FaqModel, train_from_content
 
-    from knowledge.faq_eval import HOLDOUT_FILE
-    from knowledge.faq_model import FaqModel, train
-    from knowledge.loader import CONTENT_DIR
-
-    examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
-    examples += [(k, ex) for k, exs in knowledge.small_talk.items() for ex in exs]
-    tuning: tuple[list, list] = ([], [])
-    for path in (EVAL_FILE, HOLDOUT_FILE):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
-        tuning[1].extend(data["out_of_scope"])
-    fresh = train(examples, CONTENT_DIR / "faq.yaml", tuning)
+    fresh = train_from_content(knowledge)
     fresh.save(tmp_path / "m.npz")
     again, shipped = FaqModel.load(tmp_path / "m.npz"), FaqModel.load()
     assert again.labels == shipped.labels and again.vocabulary == shipped.vocabulary
