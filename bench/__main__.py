@@ -1,5 +1,7 @@
-"""make bench: the load benchmark (which also runs the micro benchmarks)."""
+"""make bench: the load benchmark (which also runs the micro benchmarks), then fairness."""
 
+from bench.fairness import main as fairness
 from bench.load import main
 
 main()
+fairness()

@@ -11,8 +11,10 @@ conversations), before any new update is fetched; a turn that was saved but not 
 recognised (TurnRunner) and the person gets their current screen again.
 
 Backpressure: python-telegram-bot drains its queue into tasks at once, so a bounded queue
-alone never slows anything down. `in_flight` counts updates received and not yet finished;
-the poller waits while it is above `max_in_flight` (bot/polling.py).
+alone never slows anything down. The poller waits while more than `max_in_flight`
+*conversations* have updates received and not yet finished (bot/polling.py). Counting
+conversations rather than updates keeps fetching when one person floods the bot (a
+1,000-update backlog of one chat must not hold back everybody else's next message).
 """
 
 from __future__ import annotations
@@ -29,30 +31,52 @@ from bot.storage import Storage
 log = logging.getLogger(__name__)
 
 
+def chat_of(update: Update) -> object:
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    return ("update", update.update_id)
+
+
 class InboxQueue(asyncio.Queue):
     def __init__(self, storage: Storage, maxsize: int = 1000, max_in_flight: int = 500):
         super().__init__(maxsize)
         self.storage = storage
         self.max_in_flight = max_in_flight
-        self.in_flight = 0
+        self._pending: dict[object, int] = {}  # conversation → updates not yet finished
         self._room = asyncio.Condition()
+
+    @property
+    def in_flight(self) -> int:
+        """Conversations with updates received and not yet finished."""
+        return len(self._pending)
+
+    def _started(self, update: Update) -> None:
+        key = chat_of(update)
+        self._pending[key] = self._pending.get(key, 0) + 1
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             self._write([item])
-            self.in_flight += 1
+            self._started(item)
         await super().put(item)
 
     async def put_batch(self, updates: list[Update]) -> None:
         """A whole getUpdates batch, written in one transaction."""
         self._write(updates)
         for update in updates:
-            self.in_flight += 1
+            self._started(update)
             await super().put(update)
 
-    def finished(self) -> None:
+    def finished(self, update: Update) -> None:
         """One update handled and answered (or kept aside): room for another."""
-        self.in_flight = max(0, self.in_flight - 1)
+        key = chat_of(update)
+        left = self._pending.get(key, 0) - 1
+        if left > 0:
+            self._pending[key] = left
+        else:
+            self._pending.pop(key, None)
         if self.in_flight <= self.max_in_flight:
             asyncio.get_running_loop().create_task(self._notify())
 
@@ -87,6 +111,6 @@ class InboxQueue(asyncio.Queue):
                 self.storage.inbox_done(update_id)
                 continue
             await self.wait_for_room()
-            self.in_flight += 1
+            self._started(update)
             await super().put(update)
         return len(pending)

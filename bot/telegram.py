@@ -337,7 +337,7 @@ class TelegramChannel:
         finally:
             # Handled and answered: the update may leave the inbox (bot/inbox.py).
             if isinstance(context.application.update_queue, InboxQueue):
-                context.application.update_queue.finished()
+                context.application.update_queue.finished(update)
             try:
                 self.storage.inbox_done(update.update_id)
             except sqlite3.Error as exc:
