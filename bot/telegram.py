@@ -228,6 +228,7 @@ class TelegramChannel:
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
         self.bot_username: str | None = None
         self.webhook = False
+        self._unsaved: set[int] = set()
         self._purge_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
 
@@ -339,7 +340,10 @@ class TelegramChannel:
             if isinstance(context.application.update_queue, InboxQueue):
                 context.application.update_queue.finished(update)
             try:
-                self.storage.inbox_done(update.update_id)
+                if update.update_id in self._unsaved:
+                    self._unsaved.discard(update.update_id)  # stays in the inbox
+                else:
+                    self.storage.inbox_done(update.update_id)
             except sqlite3.Error as exc:
                 log.error("inbox entry of update %s not cleared: %s: %s", update.update_id,
                           type(exc).__name__, exc)
@@ -459,6 +463,8 @@ class TelegramChannel:
             await self.deliver(context, update, chat_id, adviser_answer)
             return
         result = self.turns.run(f"tg:{chat_id}", event, update.update_id)
+        if not result.saved:  # the person was told; the update is tried again next start
+            self._unsaved.add(update.update_id)
         remove_keyboard = any(r.remove_keyboard for r in result.replies)
         await self.deliver(context, update, chat_id, result.replies, remove_keyboard)
 

@@ -31,6 +31,7 @@ class TurnResult:
     requests: list[int] = field(default_factory=list)
 
 
+LOG_EVERY_SECONDS = 60.0
 SEEN_KEEP = 30  # update ids remembered per person
 SEEN_SECONDS = 48 * 3600  # Telegram restarts ids lower only after a week without updates
 
@@ -57,6 +58,7 @@ class TurnRunner:
                  wake: Callable[[], None] | None = None, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
+        self._last_save_error: dict[str, float] = {}
         self.storage = storage
         self.shared_chat = shared_chat
         self.adviser_chat = adviser_chat or storage.adviser_chat
@@ -82,7 +84,11 @@ class TurnRunner:
             result.requests = self.storage.save(session, requests)
         except sqlite3.Error as exc:
             # SQLite's message ("database is locked") says what is wrong, nothing personal.
-            log.error("could not save a turn: %s: %s", type(exc).__name__, exc)
+            # A full disk fails every turn: one line a minute, not one per update.
+            now = time.monotonic()
+            if now - self._last_save_error.get(str(exc), -LOG_EVERY_SECONDS) >= LOG_EVERY_SECONDS:
+                self._last_save_error[str(exc)] = now
+                log.error("could not save a turn: %s: %s", type(exc).__name__, exc)
             result.saved = False
             # Not "Votre demande est enregistrée" when it is not: say it plainly.
             result.replies = self.engine.notice("not_saved")

@@ -236,8 +236,6 @@ class Engine:
             return self.notice("stale")
         if e.kind == "start":
             return self._start(s, e.payload)
-        if e.kind == "command":
-            return self._command(s, e.value.lower().lstrip("/"))
         if e.kind == "choice":
             return self._choice(s, e.value)
         if e.kind == "text":

@@ -11,8 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["start", "text", "choice", "location", "contact", "command", "unsupported",
-                    "edited"]
+EventKind = Literal["start", "text", "choice", "location", "contact", "unsupported", "edited"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,6 @@ class Session:
     answers: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     referral: str | None = None
-    created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
     # Transient flags read by the channel after a turn; never stored.
     erase_requested: bool = field(default=False, compare=False)
@@ -93,7 +91,7 @@ class Session:
     def to_json(self) -> str:
         return json.dumps(
             {"v": SESSION_VERSION, "s": self.state, "a": self.answers, "d": self.data,
-             "r": self.referral, "c": round(self.created), "u": round(self.updated)},
+             "r": self.referral, "u": round(self.updated)},
             ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -101,4 +99,4 @@ class Session:
         d = json.loads(raw)
         return cls(user=user, state=d.get("s", "menu"), answers=d.get("a") or {},
                    data=d.get("d") or {}, referral=d.get("r"),
-                   created=d.get("c", time.time()), updated=d.get("u", time.time()))
+                   updated=d.get("u", time.time()))

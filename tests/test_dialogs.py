@@ -276,7 +276,7 @@ def test_stale_or_forged_buttons_get_a_kind_reply(engine, event):
 
 
 @pytest.mark.parametrize(("event", "expected"), [
-    (Event("command", "inconnue"), "Je ne connais pas la commande /inconnue"),
+    (Event("text", "/inconnue"), "Je ne connais pas la commande /inconnue"),
     (text("/blabla"), "Je ne connais pas la commande /blabla"),
     (text(""), "Je n'ai rien reçu"),
     (text("   "), "Je n'ai rien reçu"),
@@ -309,23 +309,23 @@ def test_typed_button_label_counts_as_a_press(engine):
 def test_commands(engine):
     s = fresh(engine)
     do_fit(engine, s, situation="employee", diploma="none", goal="job", reading="easy")
-    assert "Les commandes" in joined(turn(engine, s, Event("command", "aide")))
+    assert "Les commandes" in joined(turn(engine, s, Event("text", "/aide")))
     turn(engine, s, choice("resume"))
     assert s.state == "fit_result"
-    turn(engine, s, Event("command", "menu"))
+    turn(engine, s, Event("text", "/menu"))
     assert s.state == "menu" and s.answers  # /menu keeps the answers
-    turn(engine, s, Event("command", "recommencer"))
+    turn(engine, s, Event("text", "/recommencer"))
     assert s.state == "menu" and not s.answers
-    assert "jours" in joined(turn(engine, s, Event("command", "privacy")))
+    assert "jours" in joined(turn(engine, s, Event("text", "/privacy")))
 
 
 def test_forget_asks_confirmation_then_erases(engine):
     s = fresh(engine, "mlyon")
     do_fit(engine, s, situation="employee", diploma="none", goal="job", reading="easy")
-    turn(engine, s, Event("command", "oubli"))
+    turn(engine, s, Event("text", "/oubli"))
     kept = turn(engine, s, choice("forget_no"))
     assert s.state == "fit_result" and s.answers and not s.erase_requested and kept
-    turn(engine, s, Event("command", "oubli"))
+    turn(engine, s, Event("text", "/oubli"))
     done = turn(engine, s, choice("forget_yes"))
     assert "effacées" in joined(done)
     assert s.erase_requested and not s.answers and s.referral is None

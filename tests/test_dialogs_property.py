@@ -43,7 +43,7 @@ events = st.one_of(
          "/start mlyon-diag", "/recommencer", "faut payer", "🙂", "", "abc", "menu",
          "retour", "je suis au chomage", "pas de diplome", "04200", "la reunion",
          "step:", "step:99", "step:-1", "listen:faq:nope", "faq:", "pick:x", "more"])),
-    st.builds(lambda c: Event("command", c), st.sampled_from(
+    st.builds(lambda c: Event("text", f"/{c}"), st.sampled_from(
         ["start", "menu", "aide", "recommencer", "oubli", "privacy", "xyz", "voix",
          "demande"])),
     st.builds(lambda p: Event("start", payload=p), st.one_of(st.none(), st.text(max_size=70))),
