@@ -25,7 +25,7 @@ def main() -> None:
                .concurrent_updates(int(os.environ.get("CLEA_CONCURRENCY", "32"))))
     if os.environ.get("ECHO_BACKEND") == "aiohttp":
         # The same HTTP backend as clea-bot, to separate library cost from our own.
-        from bot.aiohttp_request import AiohttpRequest
+        from bot.transport.aiohttp_request import AiohttpRequest
 
         builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest())
     app = builder.build()

@@ -154,7 +154,7 @@ def cmd_directory(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
     from bot.app import build_engine, open_storage, voice_service
-    from bot.console import Console
+    from bot.channels.console import Console
 
     engine = build_engine(config)
     storage = open_storage(config)
@@ -167,7 +167,7 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_telegram(args: argparse.Namespace, config: Config) -> int:
-    from bot.telegram import run
+    from bot.channels.telegram import run
 
     if not config.token:
         print("TELEGRAM_BOT_TOKEN n'est pas défini. Voir le README.", file=sys.stderr)

@@ -23,8 +23,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.aiohttp_request import NotSent
 from bot.storage import OutboxRow, Outgoing, RequestRow, Storage, claim_buttons
+from bot.transport.aiohttp_request import NotSent
 from dialogs import render
 from dialogs.engine import Engine
 from dialogs.model import Session

@@ -53,7 +53,7 @@ MIGRATIONS: list[str] = [
     );
     """,
     # v2: the inbox. Updates fetched from Telegram are written here before Telegram is told
-    # they arrived, and deleted once handled and answered (bot/inbox.py).
+    # they arrived, and deleted once handled and answered (bot/transport/inbox.py).
     """
     CREATE TABLE inbox (
         update_id INTEGER PRIMARY KEY,

@@ -12,10 +12,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from bot.channels.telegram import TelegramChannel
 from bot.config import Config
-from bot.polling import serve
 from bot.storage import Storage
-from bot.telegram import TelegramChannel
+from bot.transport.polling import serve
 from dialogs.engine import Engine
 from knowledge.model import Knowledge
 from tests.fake_bot_api import TOKEN, FakeBotApi

@@ -376,7 +376,7 @@ async def test_start_up_names_an_advisers_chat_the_bot_cannot_reach(api, knowled
     api.chat_faults[SHARED] = 403
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=SHARED):
         pass
-    errors = [r.getMessage() for r in caplog.records if r.name == "bot.telegram"]
+    errors = [r.getMessage() for r in caplog.records if r.name == "bot.channels.telegram"]
     assert any("cannot reach the advisers' shared chat (Forbidden)" in e for e in errors)
 
 

@@ -167,7 +167,7 @@ async def test_a_slow_chart_does_not_hold_other_people(api, knowledge, tmp_path,
     second, another person's /start is answered."""
     import time as clock
 
-    import bot.telegram as channel_module
+    import bot.channels.telegram as channel_module
     from dialogs.model import Reply
 
     def slow_chart(adviser, table):

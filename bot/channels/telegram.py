@@ -15,11 +15,10 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import signal
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,28 +35,24 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
-    Conflict,
     Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
     TelegramError,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
 )
 
 from bot.advisers import Adviser, chart_reply, link_replies, stats_text
-from bot.aiohttp_request import AiohttpRequest, NotSent
 from bot.config import Config
-from bot.inbox import InboxQueue
 from bot.outbox import Outbox
 from bot.storage import Storage
+from bot.transport.aiohttp_request import AiohttpRequest
+from bot.transport.inbox import InboxQueue
+from bot.transport.ordering import ChatOrderedProcessor
+from bot.transport.retries import RetryingRateLimiter
 from bot.turn import TurnRunner
 from bot.voice import VoiceService, VoiceUnavailable
 from dialogs.engine import Engine
@@ -67,103 +62,6 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 24 * 3600
 GROUP_INVITE_EVERY_SECONDS = 600  # at most one invitation per group every 10 minutes
-
-
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Concurrent across chats, sequential within one chat, fair between chats.
-
-    python-telegram-bot's `concurrent_updates` alone may reorder one chat's updates; a
-    per-chat lock (FIFO in asyncio) keeps "1 then 2" in that order while other chats run.
-    The lock is taken *before* a concurrency slot: a chat holds at most one slot, so one
-    person's burst (a forwarded album, a backlog) cannot keep everybody else waiting.
-    """
-
-    def __init__(self, max_concurrent_updates: int):
-        super().__init__(max_concurrent_updates)
-        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
-        self._locks: dict[object, asyncio.Lock] = {}
-        self._waiting: dict[object, int] = {}
-
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await self.do_process_update(update, coroutine)
-
-    @staticmethod
-    def chat_key(update: object) -> object:
-        if isinstance(update, Update):
-            if update.effective_chat is not None:
-                return update.effective_chat.id
-            if update.effective_user is not None:
-                return ("user", update.effective_user.id)
-        return None
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = self.chat_key(update)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock, self._slots:
-                await coroutine
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key]
-                del self._locks[key]
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
-# Bot API methods that create something each time they are applied.
-NOT_IDEMPOTENT = {"sendMessage", "sendPhoto", "sendVoice", "sendDocument", "sendAudio",
-                  "sendVideo", "sendAnimation", "sendSticker", "sendLocation", "sendContact",
-                  "sendMediaGroup", "forwardMessage", "copyMessage", "sendPoll", "sendDice"}
-
-
-def may_resend(exc: NetworkError) -> bool:
-    """Only when Telegram cannot have received it: never reached (NotSent), or an HTTP
-    5xx answer (python-telegram-bot raises a plain NetworkError for those). A read
-    timeout (TimedOut) or a connection dropped after sending (MaybeSent) may have arrived."""
-    return isinstance(exc, NotSent) or type(exc) is NetworkError
-
-
-class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter (flood limits, 429 retry_after) plus bounded retries with
-    exponential backoff on network errors and 5xx answers."""
-
-    def __init__(self, network_retries: int = 4, backoff: float = 0.5, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.network_retries = network_retries
-        self.backoff = backoff
-
-    async def process_request(self, callback, args, kwargs, endpoint, data,  # type: ignore[override]
-                              rate_limit_args):
-        attempt = 0
-        while True:
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data,
-                                                     rate_limit_args)
-            except (BadRequest, Forbidden, InvalidToken, Conflict, RetryAfter):
-                raise
-            except NetworkError as exc:
-                if endpoint in NOT_IDEMPOTENT and not may_resend(exc):
-                    # Telegram may have applied it: a second send could be a duplicate.
-                    log.warning("%s: %s, not resent (it may have arrived)", endpoint,
-                                type(exc).__name__)
-                    raise
-                if attempt >= self.network_retries:
-                    log.error("%s failed after %d retries: %s", endpoint, attempt,
-                              type(exc).__name__)
-                    raise
-                delay = min(self.backoff * 2 ** attempt, 8.0) * (0.5 + random.random())
-                log.warning("%s: %s, retry %d in %.2fs", endpoint, type(exc).__name__,
-                            attempt + 1, delay)
-                attempt += 1
-                await asyncio.sleep(delay)
 
 
 def update_to_event(update: Update) -> Event | None:
@@ -235,7 +133,7 @@ class TelegramChannel:
     # --- wiring ---------------------------------------------------------------------------
 
     def build_application(self, webhook: bool = False) -> Application:
-        """The PTB Application. Polling uses bot.polling (no PTB Updater); the webhook
+        """The PTB Application. Polling uses bot.transport.polling (no PTB Updater); the webhook
         mode keeps PTB's Updater, which runs the web server."""
         cfg = self.config
         self.webhook = webhook
@@ -265,7 +163,7 @@ class TelegramChannel:
 
     async def _post_init(self, app: Application) -> None:
         if self.webhook and isinstance(app.update_queue, InboxQueue):
-            # Polling replays the inbox itself before fetching (bot/polling.py).
+            # Polling replays the inbox itself before fetching (bot/transport/polling.py).
             app.create_task(app.update_queue.replay(app.bot))
         me = await app.bot.get_me()
         self.bot_username = me.username
@@ -336,7 +234,7 @@ class TelegramChannel:
                                          f"tg:{chat.id}" if chat else None,
                                          json.dumps(update.to_dict()))
         finally:
-            # Handled and answered: the update may leave the inbox (bot/inbox.py).
+            # Handled and answered: the update may leave the inbox (bot/transport/inbox.py).
             if isinstance(context.application.update_queue, InboxQueue):
                 context.application.update_queue.finished(update)
             try:
@@ -572,7 +470,7 @@ def run(config: Config) -> None:
     """Start the bot: polling by default, webhook when CLEA_WEBHOOK_URL is set."""
     from bot.advisers import load_advisers
     from bot.app import build_engine, open_storage
-    from bot.polling import serve
+    from bot.transport.polling import serve
 
     started = time.perf_counter()
     advisers = load_advisers(config.advisers_file)

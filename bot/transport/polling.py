@@ -21,7 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from bot.inbox import InboxQueue
+from bot.transport.inbox import InboxQueue
 
 log = logging.getLogger(__name__)
 # getUpdates is called through do_api_request on purpose: the raw list lets each update be

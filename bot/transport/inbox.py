@@ -12,7 +12,7 @@ recognised (TurnRunner) and the person gets their current screen again.
 
 Backpressure: python-telegram-bot drains its queue into tasks at once, so a bounded queue
 alone never slows anything down. The poller waits while more than `max_in_flight`
-*conversations* have updates received and not yet finished (bot/polling.py). Counting
+*conversations* have updates received and not yet finished (bot/transport/polling.py). Counting
 conversations rather than updates keeps fetching when one person floods the bot (a
 1,000-update backlog of one chat must not hold back everybody else's next message).
 """
