@@ -1,0 +1,106 @@
+"""/stats and `clea-bot stats`: anonymous figures of each adviser's link and requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from bot.advisers.media import chart_png
+from bot.storage import STAGES, Storage, week_of
+from dialogs.model import Reply
+from knowledge.advisers import Adviser
+
+STAGE_LABELS = {
+    "start": "ont commencé",
+    "fit_done": "ont fini « Est-ce pour moi ? »",
+    "recap": "ont reçu leur fiche",
+    "handoff": "ont demandé un conseiller",
+}
+WEEKS = 4
+
+
+def monday_of(week: str) -> dt.date:
+    return dt.date.fromisocalendar(int(week[:4]), int(week[-2:]), 1)
+
+
+def weeks_back(now: float, count: int = WEEKS) -> list[str]:
+    return [week_of(now - i * 7 * 86400) for i in reversed(range(count))]
+
+
+def figures_by_week(storage: Storage, code: str, now: float) -> dict[str, dict[str, int]]:
+    weeks = weeks_back(now)
+    table = {w: dict.fromkeys(STAGES, 0) for w in weeks}
+    for _, week, stage, n in storage.figures(code, weeks=WEEKS, now=now):
+        if week in table and stage in table[week]:
+            table[week][stage] = n
+    return table
+
+
+def stats_text(adviser: Adviser, storage: Storage, now: float | None = None
+               ) -> tuple[str, dict[str, dict[str, int]]]:
+    """The figures as text, and the table the chart is drawn from (database reads only)."""
+    now = now or time.time()
+    table = figures_by_week(storage, adviser.code, now)
+    lines = [f"📊 Lien « {adviser.code} », 4 dernières semaines (chiffres anonymes) :"]
+    for week, counts in table.items():
+        monday = monday_of(week)
+        detail = ", ".join(f"{counts[s]} {STAGE_LABELS[s]}" for s in STAGES)
+        lines.append(f"• semaine du {monday:%d/%m} : {detail}")
+    total = {s: sum(c[s] for c in table.values()) for s in STAGES}
+    lines.append("Total : " + ", ".join(f"{total[s]} {STAGE_LABELS[s]}" for s in STAGES))
+    lines.append("Une personne compte une seule fois par étape.")
+    lines.append(request_line(storage, adviser.code))
+    return "\n".join(lines), table
+
+
+def chart_reply(adviser: Adviser, table: dict[str, dict[str, int]]) -> Reply:
+    return Reply(f"Graphique du lien « {adviser.code} »",
+                 image=chart_png(table, f"Lien {adviser.code}", STAGE_LABELS))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    hours = seconds / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} j"
+
+
+def request_line(storage: Storage, code: str) -> str:
+    """Contact requests of one adviser: received, claimed, median time to claim."""
+    for row_code, received, claimed, median in storage.request_figures():
+        if row_code == code:
+            return (f"📞 Demandes de contact : {received} reçues, {claimed} prises, "
+                    f"délai médian avant prise : {_duration(median)}.")
+    return "📞 Demandes de contact : aucune pour l'instant."
+
+
+def all_figures_table(storage: Storage, csv: bool = False) -> str:
+    """Every code's figures, for the deployer (`clea-bot stats`)."""
+    rows = storage.figures()
+    requests = storage.request_figures()
+    if csv:
+        out = ["code,week,stage,count"]
+        out.extend(f"{c},{w},{s},{n}" for c, w, s, n in rows)
+        if requests:  # a second table, after a blank line
+            out.append("")
+            out.append("code,requests_received,requests_claimed,median_seconds_to_claim")
+            out.extend(f"{c or 'equipe'},{r},{k},{'' if m is None else round(m)}"
+                       for c, r, k, m in requests)
+        return "\n".join(out)
+    if not rows and not requests:
+        return "Aucun chiffre pour l'instant."
+    header = f"{'code':<24} {'semaine':<10} " + " ".join(f"{s:>9}" for s in STAGES)
+    grouped: dict[tuple[str, str], dict[str, int]] = {}
+    for code, week, stage, n in rows:
+        grouped.setdefault((code, week), dict.fromkeys(STAGES, 0))[stage] = n
+    lines = [header]
+    for (code, week), counts in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        lines.append(f"{code:<24} {week:<10} " + " ".join(f"{counts[s]:>9}" for s in STAGES))
+    if requests:
+        lines.append("")
+        lines.append(f"{'demandes de contact':<24} {'reçues':>9} {'prises':>9} "
+                     f"{'délai médian':>13}")
+        for code, received, claimed, median in requests:
+            lines.append(f"{code or '(équipe)':<24} {received:>9} {claimed:>9} "
+                         f"{_duration(median):>13}")
+    return "\n".join(lines)
