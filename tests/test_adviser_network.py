@@ -126,9 +126,12 @@ async def walk_to_recap(api, place="69003"):
     return api.sent(PERSON)[-1]
 
 
-async def ask_to_be_called(api):
+async def ask_to_be_called(api) -> tuple[list[str], str]:
+    """Consent, then the phone shared: (the consent screen's texts, the confirmation)."""
+    start = len(api.sent(PERSON))
     api.press(PERSON, "handoff")
     assert await api.wait_async(lambda: _offers(api, "yes"))
+    consent = [c.text for c in api.sent(PERSON)[start:]]
     api.press(PERSON, "yes")
     assert await api.wait_async(lambda: "keyboard" in (
         api.sent(PERSON)[-1].params.get("reply_markup") or {}))
@@ -136,6 +139,7 @@ async def ask_to_be_called(api):
     api.push({"message": api.message(PERSON, None, contact={
         "phone_number": "+33612345678", "first_name": "Lou", "user_id": PERSON})})
     assert await api.wait_async(lambda: len(api.sent(PERSON)) > n)
+    return consent, api.sent(PERSON)[n].text
 
 
 async def test_named_adviser_gets_the_request_once_claims_it_and_the_person_is_told(
@@ -148,19 +152,9 @@ async def test_named_adviser_gets_the_request_once_claims_it_and_the_person_is_t
         recap = await walk_to_recap(api)
         assert "Votre conseiller : Mission locale Exemple" in recap.text
         assert "handoff" in recap.callback_data()
-        consent_n = len(api.sent(PERSON))
-        api.press(PERSON, "handoff")
-        assert await api.wait_async(lambda: _offers(api, "yes"))
-        assert any("Mission locale Exemple votre prénom, votre numéro" in c.text
-                   for c in api.sent(PERSON)[consent_n:])
-        api.press(PERSON, "yes")
-        assert await api.wait_async(lambda: "keyboard" in (
-            api.sent(PERSON)[-1].params.get("reply_markup") or {}))
-        n = len(api.sent(PERSON))
-        api.push({"message": api.message(PERSON, None, contact={
-            "phone_number": "+33612345678", "first_name": "Lou", "user_id": PERSON})})
-        assert await api.wait_async(lambda: len(api.sent(PERSON)) > n)
-        assert "enregistrée" in api.sent(PERSON)[n].text
+        consent, confirmation = await ask_to_be_called(api)
+        assert any("Mission locale Exemple votre prénom, votre numéro" in t for t in consent)
+        assert "enregistrée" in confirmation
         notes = lambda: [c for c in api.sent(ML_ID) if c.method == "sendMessage"  # noqa: E731
                          and "Demande de contact" in c.text]
         assert await api.wait_async(lambda: len(notes()) == 1)
