@@ -26,7 +26,7 @@ from dialogs.model import Session
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 STAGES = ("start", "fit_done", "recap", "handoff")
 
 # Each migration takes the schema from version i to i + 1.
@@ -109,6 +109,11 @@ MIGRATIONS: list[str] = [
         data TEXT NOT NULL
     );
     CREATE INDEX dead_letters_person ON dead_letters(person);
+    """,
+    # v5: how many replies of an update were delivered, so a turn replayed after a crash
+    # sends only the rest of its screen.
+    """
+    ALTER TABLE inbox ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
     """,
 ]
 DEAD_LETTER_DAYS = 7
@@ -373,7 +378,16 @@ class Storage:
     def inbox_add(self, updates: Iterable[tuple[int, str]]) -> None:
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR IGNORE INTO inbox VALUES (?, ?)", updates)
+            self.db.executemany("INSERT OR IGNORE INTO inbox (update_id, data) VALUES (?, ?)",
+                                updates)
+
+    def inbox_sent(self, update_id: int, count: int) -> None:
+        self.db.execute("UPDATE inbox SET sent=? WHERE update_id=?", (count, update_id))
+
+    def inbox_sent_count(self, update_id: int) -> int:
+        row = self.db.execute("SELECT sent FROM inbox WHERE update_id=?",
+                              (update_id,)).fetchone()
+        return int(row[0]) if row else 0
 
     def inbox_done(self, update_id: int) -> None:
         self.db.execute("DELETE FROM inbox WHERE update_id=?", (update_id,))

@@ -29,6 +29,7 @@ class TurnResult:
     previous_state: str
     saved: bool = True
     requests: list[int] = field(default_factory=list)
+    replayed: bool = False  # the turn was applied before a crash: its screen, again
 
 
 LOG_EVERY_SECONDS = 60.0
@@ -73,7 +74,7 @@ class TurnRunner:
         previous = session.state
         if update_id is not None and already_applied(session, update_id):
             # Delivered again after a restart: the turn was already applied; show the screen.
-            return TurnResult(self.engine.screen(session), session, previous)
+            return TurnResult(self.engine.screen(session), session, previous, replayed=True)
         replies = self.engine.handle(session, event)
         if update_id is not None:
             remember_applied(session, update_id, self.clock())

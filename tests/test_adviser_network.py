@@ -358,7 +358,7 @@ def test_migration_from_schema_2_keeps_sessions(tmp_path):
     raw.execute("INSERT INTO sessions VALUES ('tg:1', '{\"s\": \"menu\"}', 1)")
     raw.close()
     storage = Storage(db)
-    assert storage.schema_version() == SCHEMA_VERSION == 4
+    assert storage.schema_version() == SCHEMA_VERSION == 5
     assert storage.load("tg:1").state == "menu" and storage.outbox_count() == 0
 
 

@@ -238,3 +238,27 @@ async def test_inbox_left_by_a_crash_is_handled_first(api, knowledge, tmp_path):
         assert await api.wait_async(lambda: len(api.sent(63_000)) >= 2)
         assert "Les commandes" in "\n".join(c.text for c in api.sent(63_000))
         assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
+
+
+async def test_a_screen_cut_by_a_crash_is_completed_not_repeated(api, knowledge, tmp_path):
+    """Killed after the first message of a two-message screen had gone out: at restart the
+    turn is not applied twice, and only the second message is sent."""
+    import json
+    import time as clock
+
+    from bot.storage import Storage
+    from dialogs.model import Session
+
+    db = tmp_path / "db.sqlite3"
+    store = Storage(db)
+    update = {"update_id": 5001, "message": api.message(63_001, "/aide")}
+    store.inbox_add([(5001, json.dumps(update))])
+    store.inbox_sent(5001, 1)  # "ℹ️ Je réponds…" went out, then the process died
+    session = Session("tg:63001", state="help", data={"seen": [[5001, round(clock.time())]]})
+    store.save(session)
+    store.close()
+    async with running_bot(api, knowledge, db) as channel:
+        assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
+        await api.wait_async(lambda: False, 0.3)
+        texts = [c.text for c in api.sent(63_001)]
+    assert len(texts) == 1 and texts[0].startswith("Les commandes")

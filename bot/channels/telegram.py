@@ -364,7 +364,12 @@ class TelegramChannel:
         if not result.saved:  # the person was told; the update is tried again next start
             self._unsaved.add(update.update_id)
         remove_keyboard = any(r.remove_keyboard for r in result.replies)
-        await self.deliver(context, update, chat_id, result.replies, remove_keyboard)
+        replies = result.replies
+        if result.replayed:
+            # Part of this screen went out before the crash: send only the rest.
+            done = self.storage.inbox_sent_count(update.update_id)
+            replies = replies[done:] if done < len(replies) else []
+        await self.deliver(context, update, chat_id, replies, remove_keyboard)
 
     # --- sending --------------------------------------------------------------------------
 
@@ -382,7 +387,9 @@ class TelegramChannel:
             await self._send(context, chat_id, self.engine.channel_text("keyboard_removed").text,
                              ReplyKeyboardRemove(), update)
             remove_keyboard = False
-        for reply in to_person:
+        for sent, reply in enumerate(to_person):
+            if sent:  # remember what went out, for a replay after a crash
+                self._progress(update, sent)
             if reply.voice is not None:
                 await self._send_voice(context, chat_id, reply.voice, update)
                 continue
@@ -397,6 +404,10 @@ class TelegramChannel:
                 await self._send_photo(context, chat_id, reply, markup, update)
             else:
                 await self._send(context, chat_id, reply.text, markup, update)
+
+    def _progress(self, update: Update, sent: int) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.storage.inbox_sent(update.update_id, sent)
 
     async def _edit(self, context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply,
                     update: Update) -> bool:
