@@ -333,3 +333,42 @@ async def test_leaving_the_place_question_removes_the_position_keyboard(api, kno
         sent = await wait_screen(api, CHAT, n)
         assert sent[0].params["reply_markup"] == {"remove_keyboard": True}
         assert sent[-1].callback_data()[0] == "discover"
+
+
+def raw_post(port: int, headers: dict[str, str], body: bytes = b"") -> int | None:
+    """A request whose headers announce what they like; the body may never be sent."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.putrequest("POST", "/hook")
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        if body:
+            conn.send(body)
+        return conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def test_webhook_refuses_before_reading_the_body(api, tmp_path):
+    """A wrong secret gets 403, a body over 1 MB gets 413, both answered from the headers
+    alone: 90 MB announced (and never sent) cost the bot nothing."""
+    port = free_port()
+    proc = start_webhook_bot(api, tmp_path / "db.sqlite3", port)
+    try:
+        huge = {"Content-Type": "application/json", "Content-Length": str(90 * 1024 * 1024)}
+        assert api.wait_until(lambda: raw_post(port, {
+            **huge, "X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403, 10)
+        assert raw_post(port, {**huge, "X-Telegram-Bot-Api-Secret-Token": "s3cret"}) == 413
+        assert raw_post(port, {"Content-Type": "application/json", "Content-Length": "5",
+                               "X-Telegram-Bot-Api-Secret-Token": "s3cret"}, b"{nope") == 400
+        update = {"update_id": 3, "message": api.message(CHAT, "/start")}
+        assert post_update(port, update) == 200  # and real updates still go through
+        assert api.wait_for_replies(CHAT, 2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)

@@ -125,7 +125,6 @@ class TelegramChannel:
                       if config.voice and engine.voice_enabled else None)
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
         self.bot_username: str | None = None
-        self.webhook = False
         self._unsaved: set[int] = set()
         self._purge_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
@@ -133,10 +132,10 @@ class TelegramChannel:
     # --- wiring ---------------------------------------------------------------------------
 
     def build_application(self, webhook: bool = False) -> Application:
-        """The PTB Application. Polling uses bot.transport.polling (no PTB Updater); the webhook
-        mode keeps PTB's Updater, which runs the web server."""
+        """The PTB Application, without PTB's Updater: updates come from our polling loop
+        (bot/transport/polling.py) or our webhook server (bot/transport/webhook.py), both
+        through the inbox."""
         cfg = self.config
-        self.webhook = webhook
         request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
         builder = (ApplicationBuilder().token(cfg.token or "")
                    .request(request)
@@ -149,9 +148,7 @@ class TelegramChannel:
                    .post_init(self._post_init)
                    .post_stop(self._post_stop)
                    .post_shutdown(self._post_shutdown))
-        builder = builder.update_queue(InboxQueue(self.storage))
-        if not webhook:
-            builder = builder.updater(None)
+        builder = builder.update_queue(InboxQueue(self.storage)).updater(None)
         if cfg.api_base_url:
             builder = builder.base_url(cfg.api_base_url)
         if cfg.api_file_url:
@@ -162,9 +159,6 @@ class TelegramChannel:
         return app
 
     async def _post_init(self, app: Application) -> None:
-        if self.webhook and isinstance(app.update_queue, InboxQueue):
-            # Polling replays the inbox itself before fetching (bot/transport/polling.py).
-            app.create_task(app.update_queue.replay(app.bot))
         me = await app.bot.get_me()
         self.bot_username = me.username
         lines = self.engine.channel_text("commands").text.splitlines()
@@ -482,6 +476,7 @@ def run(config: Config) -> None:
     from bot.advisers import load_advisers
     from bot.app import build_engine, open_storage
     from bot.transport.polling import serve
+    from bot.transport.webhook import serve_webhook
 
     started = time.perf_counter()
     advisers = load_advisers(config.advisers_file)
@@ -494,9 +489,16 @@ def run(config: Config) -> None:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     if config.webhook_url:
         path = urlparse(config.webhook_url).path.lstrip("/")
-        app.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=path,
-                        webhook_url=config.webhook_url, secret_token=config.webhook_secret,
-                        allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals)
+
+        async def webhook() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in stop_signals:
+                loop.add_signal_handler(sig, stop.set)
+            await serve_webhook(app, stop, config.webhook_url, config.webhook_secret or "",
+                                config.webhook_listen, config.webhook_port, path)
+
+        asyncio.run(webhook())
         return
 
     async def main() -> None:

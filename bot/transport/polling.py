@@ -45,6 +45,24 @@ def _person_of(item: object) -> str | None:
     return None
 
 
+def parse_updates(raw: list, bot: object, storage: object) -> list[Update]:
+    """Each update parsed on its own: one the library cannot read (a missing field, a new
+    type) is kept aside with its id and error type, and the others go on."""
+    updates = []
+    for item in raw:
+        try:
+            updates.append(Update.de_json(item, bot))
+        except Exception as exc:  # noqa: BLE001 - a poison update must not stop the bot
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            log.error("update %s unreadable (%s); kept aside", update_id, type(exc).__name__)
+            try:
+                storage.dead_letter(update_id, type(exc).__name__, _person_of(item),
+                                    json.dumps(item))
+            except (sqlite3.Error, TypeError, ValueError):
+                pass
+    return updates
+
+
 class Poller:
     def __init__(self, app: Application, queue: InboxQueue, timeout: int = 10):
         self.app = app
@@ -76,7 +94,8 @@ class Poller:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
-            updates = self.parse(raw if isinstance(raw, list) else [])
+            updates = parse_updates(raw if isinstance(raw, list) else [], self.app.bot,
+                                    self.queue.storage)
             if updates:
                 await self.queue.put_batch(updates)
             ids = [r.get("update_id") for r in raw if isinstance(r, dict)] if isinstance(
@@ -84,24 +103,6 @@ class Poller:
             ids = [i for i in ids if isinstance(i, int)]
             if ids:
                 self.offset = max(ids) + 1
-
-    def parse(self, raw: list) -> list[Update]:
-        """Each update parsed on its own: one the library cannot read (a missing field, a
-        new type) is kept aside with its id and error type, and the others go on."""
-        updates = []
-        for item in raw:
-            try:
-                updates.append(Update.de_json(item, self.app.bot))
-            except Exception as exc:  # noqa: BLE001 - a poison update must not stop the bot
-                update_id = item.get("update_id") if isinstance(item, dict) else None
-                log.error("update %s unreadable (%s); kept aside", update_id,
-                          type(exc).__name__)
-                try:
-                    self.queue.storage.dead_letter(update_id, type(exc).__name__,
-                                                   _person_of(item), json.dumps(item))
-                except (sqlite3.Error, TypeError, ValueError):
-                    pass
-        return updates
 
     async def acknowledge(self) -> None:
         """Tell Telegram that everything received so far is ours (at a graceful stop)."""
