@@ -14,7 +14,8 @@ from knowledge.loader import ContentError, Problem, load
 from knowledge.speech import load_said
 
 CHANNEL_TEXTS = ("group_invite", "share_contact", "share_location", "keyboard_removed",
-                 "commands")
+                 "commands", "console_welcome", "console_number", "console_phone",
+                 "console_link", "console_voice", "console_outbox")
 NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
            "contact_not_needed", "bad_phone", "restarted", "forgotten", "error", "not_saved",
            "request_claimed", "request_passed", "request_failed", "voice_on", "voice_off",
@@ -96,7 +97,8 @@ def check_screens(engine: Engine) -> list[Problem]:
                                         f"{type(exc).__name__}: {exc}"))
     for kind in CHANNEL_TEXTS:
         try:
-            if not engine.channel_text(kind).text:
+            if not engine.channel_text(kind, count=3, url="https://t.me/x", seconds=5,
+                                       path="data/voice/x.ogg", chat=-100).text:
                 raise ValueError("aucun texte")
         except Exception as exc:  # report, whatever the template did wrong
             problems.append(Problem("templates/channel.j2", kind,

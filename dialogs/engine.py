@@ -521,9 +521,9 @@ class Engine:
     def _render(self, template: str, ctx: dict[str, Any], **extra: Any) -> list[Reply]:
         return rendering.render(self.env, template, **ctx, **extra)
 
-    def channel_text(self, kind: str) -> Reply:
+    def channel_text(self, kind: str, **values: Any) -> Reply:
         """Words a channel shows around the conversation (templates/channel.j2)."""
-        return self._render("channel.j2", {}, kind=kind)[0]
+        return self._render("channel.j2", {}, kind=kind, **values)[0]
 
     def notice(self, kind: str, **extra: Any) -> list[Reply]:
         return self._render("notice.j2", {"k": self.k, "handoff": self.handoff_enabled},

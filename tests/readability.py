@@ -52,7 +52,9 @@ def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
     for kind in NOTICES:
         add(f"notice:{kind}", engine.notice(kind, command="x"))
     for kind in CHANNEL_TEXTS:
-        add(f"channel:{kind}", [engine.channel_text(kind)])
+        add(f"channel:{kind}", [engine.channel_text(kind, count=3, url="https://t.me/x",
+                                                    seconds=5, path="data/voice/x.ogg",
+                                                    chat=-100)])
     seen_results: set[tuple[str, ...]] = set()
     for where, replies in fit_screens(engine):
         key = tuple(r.text for r in replies)

@@ -143,8 +143,9 @@ def test_stats_command_line(tmp_path):
 
 
 def test_figures_show_requests_received_claimed_and_median_time(tmp_path):
-    from bot.advisers import request_line
+    from bot.advisers import stats_text
     from bot.storage import NewRequest
+    from dialogs import render
     from dialogs.model import Session
 
     store = Storage(tmp_path / "db.sqlite3")
@@ -155,8 +156,9 @@ def test_figures_show_requests_received_claimed_and_median_time(tmp_path):
             store.db.execute("UPDATE requests SET status='claimed', claimed_at=?, "
                              "claimed_by='C' WHERE id=?", (1_000_000.0 + delay, rid))
     assert store.request_figures() == [("mlyon", 3, 2, 5400.0)]
-    assert request_line(store, "mlyon") == (
-        "📞 Demandes de contact : 3 reçues, 2 prises, délai médian avant prise : 1.5 h.")
+    text, _ = stats_text(Adviser(1, "mlyon", "C"), store, render.make_environment())
+    assert ("📞 Demandes de contact : 3 reçues, 2 prises, délai médian avant prise : 1.5 h."
+            in text)
     table = all_figures_table(store)
     assert "mlyon" in table and "1.5 h" in table
 

@@ -13,11 +13,10 @@ from bot.advisers.figures import (
     all_figures_table,
     chart_reply,
     figures_by_week,
-    request_line,
     stats_text,
 )
 from knowledge.advisers import Adviser, load_advisers
 
 __all__ = ["Adviser", "load_advisers", "deep_link", "link_replies", "stats_text",
-           "chart_reply", "figures_by_week", "request_line", "all_figures_table",
+           "chart_reply", "figures_by_week", "all_figures_table",
            "STAGE_LABELS"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import jinja2
+
 from bot.advisers.media import qr_png
 from dialogs.engine import START_TOPICS
-from dialogs.model import LinkButton, Reply
+from dialogs.model import Reply
+from dialogs.render import render
 from knowledge.advisers import Adviser
 
 
@@ -13,20 +16,12 @@ def deep_link(bot_username: str, code: str, topic: str | None = None) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
 
 
-def link_replies(adviser: Adviser, bot_username: str, topic: str | None = None) -> list[Reply]:
+def link_replies(adviser: Adviser, bot_username: str, topic: str | None,
+                 env: jinja2.Environment) -> list[Reply]:
+    """The link, a message to forward (templates/adviser_link.j2), and the QR code."""
     topic = topic if topic in START_TOPICS else None
     url = deep_link(bot_username, adviser.code, topic)
-    return [
-        Reply(f"🔗 Votre lien : {url}\n\nLes personnes qui arrivent par ce lien sont comptées "
-              f"pour « {adviser.code} », sans savoir qui elles sont. Tapez /stats pour voir les "
-              f"chiffres.\n\nSujets possibles : /lien diag, /lien contact, /lien etapes…"
-              + ("\n\n📥 Les demandes de contact de vos personnes arrivent ici."
-                 if adviser.handoff else "")),
-        Reply("Message à transférer 👇"),
-        Reply("Bonjour 👋 Vous voulez faire reconnaître vos compétences ? Le certificat CléA "
-              "peut vous aider. Un assistant vous explique tout, pas à pas, sur Telegram. "
-              "C'est gratuit.", buttons=((LinkButton("💬 Parler à l'assistant CléA", url),),)),
-        Reply(f"QR code à imprimer ou à montrer ({url})", image=qr_png(url)),
-    ]
-
-
+    replies = render(env, "adviser_link.j2", url=url, code=adviser.code,
+                     handoff=adviser.handoff)
+    caption = render(env, "adviser_notice.j2", kind="qr", url=url)[0].text
+    return [*replies, Reply(caption, image=qr_png(url))]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import jinja2
+
 from bot.advisers.media import chart_png
 from bot.storage import STAGES, Storage, week_of
 from dialogs.model import Reply
+from dialogs.render import render
 from knowledge.advisers import Adviser
 
 STAGE_LABELS = {
@@ -36,21 +39,20 @@ def figures_by_week(storage: Storage, code: str, now: float) -> dict[str, dict[s
     return table
 
 
-def stats_text(adviser: Adviser, storage: Storage, now: float | None = None
-               ) -> tuple[str, dict[str, dict[str, int]]]:
-    """The figures as text, and the table the chart is drawn from (database reads only)."""
+def stats_text(adviser: Adviser, storage: Storage, env: jinja2.Environment,
+               now: float | None = None) -> tuple[str, dict[str, dict[str, int]]]:
+    """The figures as text (templates/adviser_stats.j2), and the table the chart is drawn
+    from (database reads only)."""
     now = now or time.time()
     table = figures_by_week(storage, adviser.code, now)
-    lines = [f"📊 Lien « {adviser.code} », 4 dernières semaines (chiffres anonymes) :"]
-    for week, counts in table.items():
-        monday = monday_of(week)
-        detail = ", ".join(f"{counts[s]} {STAGE_LABELS[s]}" for s in STAGES)
-        lines.append(f"• semaine du {monday:%d/%m} : {detail}")
-    total = {s: sum(c[s] for c in table.values()) for s in STAGES}
-    lines.append("Total : " + ", ".join(f"{total[s]} {STAGE_LABELS[s]}" for s in STAGES))
-    lines.append("Une personne compte une seule fois par étape.")
-    lines.append(request_line(storage, adviser.code))
-    return "\n".join(lines), table
+    weeks = [{"monday": f"{monday_of(w):%d/%m}", "counts": c} for w, c in table.items()]
+    totals = {s: sum(c[s] for c in table.values()) for s in STAGES}
+    requests = next(({"received": r, "claimed": k, "median": _duration(m)}
+                     for code, r, k, m in storage.request_figures() if code == adviser.code),
+                    None)
+    text = render(env, "adviser_stats.j2", code=adviser.code, weeks=weeks, stages=STAGES,
+                  labels=STAGE_LABELS, totals=totals, requests=requests)[0].text
+    return text, table
 
 
 def chart_reply(adviser: Adviser, table: dict[str, dict[str, int]]) -> Reply:
@@ -63,15 +65,6 @@ def _duration(seconds: float | None) -> str:
         return "—"
     hours = seconds / 3600
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} j"
-
-
-def request_line(storage: Storage, code: str) -> str:
-    """Contact requests of one adviser: received, claimed, median time to claim."""
-    for row_code, received, claimed, median in storage.request_figures():
-        if row_code == code:
-            return (f"📞 Demandes de contact : {received} reçues, {claimed} prises, "
-                    f"délai médian avant prise : {_duration(median)}.")
-    return "📞 Demandes de contact : aucune pour l'instant."
 
 
 def all_figures_table(storage: Storage, csv: bool = False) -> str:

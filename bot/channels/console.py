@@ -28,8 +28,9 @@ def to_plain(text: str) -> str:
     return html.unescape(_TAGS.sub("", text))
 
 
-def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkButton | str:
-    """The event for a typed line; a link to open; or a hint (str) for a wrong number."""
+def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkButton | int:
+    """The event for a typed line; a link to open; or, for a wrong number, how many options
+    there are (the hint says which numbers work)."""
     text = line.strip()
     if text.isdigit() and 1 <= int(text) <= len(options):
         option = options[int(text) - 1]
@@ -37,11 +38,12 @@ def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkBut
             return option
         return Event("choice", option.choice)
     if len(text) == 1 and text.isdigit() and options:
-        return f"Tapez un numéro entre 1 et {len(options)}, ou écrivez votre question."
+        return len(options)  # a number outside the options: a hint, not a question
     return Event("text", line.rstrip("\n"))  # commands too: the engine reads "/start X"
 
 
-def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]]:
+def format_replies(replies: list[Reply], phone_hint: str = "(écrivez votre numéro)"
+                   ) -> tuple[str, list[Button | LinkButton]]:
     """The turn as text: a blank line between two messages, so a transcript shows where each
     one ends; options numbered across the whole turn, so the number typed is the one read
     (a returning person's "Reprendre" and the menu below it do not both start at [1])."""
@@ -55,7 +57,7 @@ def format_replies(replies: list[Reply]) -> tuple[str, list[Button | LinkButton]
             suffix = f" : {b.url}" if isinstance(b, LinkButton) else ""
             lines.append(f"[{len(options)}] {b.label}{suffix}")
         if reply.request == "contact":
-            lines.append("(écrivez votre numéro de téléphone)")
+            lines.append(phone_hint)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks), options
 
@@ -78,7 +80,8 @@ class Console:
                 continue
             try:
                 note = self.voice.get_sync(reply.voice)
-                shown.append(f"🔊 Fichier son ({note.duration} s) : {note.path}")
+                shown.append(self.engine.channel_text("console_voice", seconds=note.duration,
+                                                      path=str(note.path)).text)
             except VoiceUnavailable:
                 shown.append(to_plain(self.engine.notice("voice_unavailable")[0].text))
         return "".join(f"\n\n{line}" for line in shown)
@@ -87,18 +90,20 @@ class Console:
         """In the console, messages for advisers are shown where they would be sent."""
         shown = []
         for row in self.storage.outbox_due():
-            shown.append(f"\n\n📨 (envoyé à la conversation {row.chat_id})\n{to_plain(row.text)}")
+            header = self.engine.channel_text("console_outbox", chat=row.chat_id).text
+            shown.append(f"\n\n{header}\n{to_plain(row.text)}")
             self.storage.outbox_sent(row, None)
         return "".join(shown)
 
     def turn(self, line: str) -> str:
         parsed = parse_line(line, self.options)
         if isinstance(parsed, LinkButton):
-            return f"Ouvrez ce lien : {parsed.url}"
-        if isinstance(parsed, str):
-            return parsed
+            return self.engine.channel_text("console_link", url=parsed.url).text
+        if isinstance(parsed, int):
+            return self.engine.channel_text("console_number", count=parsed).text
         result = self.turns.run(self.user, parsed)
-        text, options = format_replies(result.replies)
+        text, options = format_replies(result.replies,
+                                       self.engine.channel_text("console_phone").text)
         text = (text + self._voice_notes(result.replies) + self._outbox()).strip("\n")
         if options:
             self.options = options
@@ -107,7 +112,7 @@ class Console:
     def run(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
         interactive = stdin.isatty()
         if interactive:
-            print("Assistant CléA. Tapez /start pour commencer, Ctrl+D pour quitter.",
+            print(self.engine.channel_text("console_welcome").text,
                   file=stdout)
             print(self.turn("/start"), file=stdout, flush=True)
         while True:

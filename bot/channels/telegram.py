@@ -305,9 +305,9 @@ class TelegramChannel:
         command = command.split("@", 1)[0].lower()
         if command == "lien":
             return await asyncio.to_thread(link_replies, adviser, self.bot_username or "bot",
-                                           rest.strip().lower() or None)
+                                           rest.strip().lower() or None, self.engine.env)
         if command == "stats":
-            text, table = stats_text(adviser, self.storage)
+            text, table = stats_text(adviser, self.storage, self.engine.env)
             return [Reply(text), await asyncio.to_thread(chart_reply, adviser, table)]
         return None
 
