@@ -159,8 +159,8 @@ class Outbox:
     def _failed(self, row: OutboxRow, reason: str) -> None:
         """A message that will never go: drop it; a request note that failed is reported to
         the person plainly, never left as "sent"."""
-        log.error("outbox row %s (%s to chat %s) given up: %s", row.id, row.kind, row.chat_id,
-                  reason)
+        # The row and its kind, never the chat: a chat id is a person's Telegram id.
+        log.error("outbox row %s (%s) given up: %s", row.id, row.kind, reason)
         self.storage.outbox_drop(row)
         if row.kind != "note" or not row.request_id or not row.person:
             return
