@@ -17,7 +17,7 @@ from typing import Any
 
 from dialogs import render as rendering
 from dialogs.machine import ConversationMachine
-from dialogs.model import Event, Reply, Session
+from dialogs.model import Button, Event, Reply, Session
 from knowledge import directory, geography, typed
 from knowledge.advisers import Adviser, NamedAdviser, select_adviser
 from knowledge.faq import FaqMatcher
@@ -342,17 +342,20 @@ class Engine:
             picked = self._typed_candidate(s, text)
             if picked is not None:
                 return self._choice(s, picked)
-            if self._typed_button(s, text) is None and geography.lookup(text).places:
+            found = geography.lookup(text)
+            if self._typed_button(s, text, self._choices(s)) is None and found.places:
                 # The right name typed at "C'est bien là ?": a new search, not a question.
                 self.machine.fire(s, "retry")
-                return self._place(s, text)
+                return self._place(s, text, found)
         if s.state == "handoff_contact":
             phone = normalise_phone(text)
             if phone is None:
                 return self.notice("bad_phone")
             return self._handoff(s, phone, event_name)
         if s.state != "ask":
-            pressed = self._typed_button(s, text) or self._typed_answer(s, text)
+            choices = self._choices(s)  # the screen is rendered once per typed message
+            pressed = (self._typed_button(s, text, choices)
+                       or self._typed_answer(s, text, choices))
             if pressed is not None:
                 return self._choice(s, pressed)
         action = typed.navigation(self.words, text)
@@ -367,11 +370,15 @@ class Engine:
             return state.removeprefix("fit_")
         return {"where_situation": "situation", "where_disability": "disability"}.get(state)
 
-    def _typed_answer(self, s: Session, text: str) -> str | None:
+    def _choices(self, s: Session) -> list[Button]:
+        """The buttons of the current screen, in the order shown."""
+        return [b for reply in self.screen(s) for b in reply.choices()]
+
+    def _typed_answer(self, s: Session, text: str, buttons: list[Button]) -> str | None:
         """The choice a typed answer means on this screen: an option of the question asked
         ("je suis au chômage"), or yes/no where the screen asks yes or no."""
         qid = self._question_id(s.state)
-        choices = {b.choice for reply in self.screen(s) for b in reply.choices()}
+        choices = {b.choice for b in buttons}
         answer = typed.yes_no(self.words, text)
         if answer == "yes" and s.data.get("said", {}).get(qid):  # "Vous m'avez dit… ?"
             return f"answer:{s.data['said'][qid]}"
@@ -413,13 +420,13 @@ class Engine:
         if said:
             s.data["said"] = said
 
-    def _typed_button(self, s: Session, text: str) -> str | None:
+    @staticmethod
+    def _typed_button(s: Session, text: str, choices: list[Button]) -> str | None:
         """A person who types a button's words ("oui", "je cherche un emploi") pressed it;
         so does one who types its rank ("2"), as people used to numbered menus do."""
         wanted = fold(text)
         if not wanted:
             return None
-        choices = [b for reply in self.screen(s) for b in reply.choices()]
         if wanted.isdigit() and len(wanted) == 1:
             rank = int(wanted)
             return choices[rank - 1].choice if 1 <= rank <= len(choices) else None
@@ -452,9 +459,10 @@ class Engine:
         names = [geography.name_key(c.get("c") or "") for c in s.data.get("candidates", [])]
         return f"pick:{names.index(wanted)}" if wanted and names.count(wanted) == 1 else None
 
-    def _place(self, s: Session, text: str) -> list[Reply]:
+    def _place(self, s: Session, text: str,
+               result: geography.LookupResult | None = None) -> list[Reply]:
         """Postal codes and commune names first; anything else may be a question."""
-        result = geography.lookup(text)
+        result = result or geography.lookup(text)
         if not result.places:
             if result.problem == "unknown_name":
                 match = self.matcher.match(text)

@@ -3,7 +3,8 @@ directory (knowledge/opendata.py) and the person's commune and situation.
 
 The rules follow who serves whom in free career advice (clea-facts.md §7, §11):
 job seeker → France Travail; 16–25 → Mission locale; recognised disability → Cap emploi
-where the directory lists it (else France Travail, which works with Cap emploi in one place);
+where the directory lists it (else, for a job seeker, France Travail, which follows job
+seekers with a disability together with Cap emploi);
 employee or self-employed → the regional CEP through mon-cep.org, and the nearest
 France services as a place to get help on the spot. The competence data decides which
 office serves a commune; without it, the nearest office of that network in the same
@@ -89,9 +90,10 @@ def select_local(directory: LocalDirectory | None, place: Place, situation: str 
         return None
     network = network_for(situation, disability, place)
     first = office_for(directory, network, place) if network else None
-    if first is None and network == "cap_emploi" and place.departement not in NO_FRANCE_TRAVAIL:
-        # Cap emploi not listed here: France Travail follows job seekers with a disability
-        # together with Cap emploi, in one place.
+    if (first is None and network == "cap_emploi" and situation == "job_seeker"
+            and place.departement not in NO_FRANCE_TRAVAIL):
+        # Cap emploi not listed here: France Travail follows *job seekers* with a disability
+        # together with Cap emploi, in one place. Others keep Cap emploi's national contact.
         first = office_for(directory, "france_travail", place)
     help_place = None
     if situation in ("employee", "self_employed") or (first is None and network is None):

@@ -479,3 +479,28 @@ def test_recap_says_what_it_costs_for_the_situation(knowledge, directory, situat
     assert expected in text
     if situation == "public_agent":  # regional CEP operators do not serve public agents
         assert "mon-cep" not in text and "conseil en évolution" not in text.lower()
+
+
+def test_an_employee_with_a_disability_is_not_sent_to_france_travail(directory):
+    """France Travail follows job seekers with a disability together with Cap emploi; an
+    employee without a listed Cap emploi keeps Cap emploi's national contact."""
+    place = lookup("42000").places[0]  # no Cap emploi listed in the Loire
+    local = select_local(directory, place, "employee", disability=True)
+    assert local.first is None and local.help_place.office.id == "fs-feurs"
+
+
+def test_the_deployers_local_evaluators_are_on_the_recap(tmp_path):
+    from knowledge.loader import load
+
+    extra = tmp_path / "local.yaml"
+    extra.write_text(
+        "organisations:\n  - id: eval42\n    name: \"Centre d'évaluation Test\"\n"
+        "    kind: evaluator\n    audience: [all]\n    coverage: {departements: [\"42\"]}\n"
+        "    why: \"Il fait passer CléA dans la Loire.\"\n"
+        "    contact: {phone: \"04 77 00 00 00\"}\n"
+        "    sources: [{url: \"https://example.org\", checked: 2026-11-27}]\n"
+        "    checked: 2026-11-27\n", encoding="utf-8")
+    engine = Engine(load(extra_directory=extra))
+    text = recap(engine, "42000", "job_seeker")[0].text
+    assert "Centre d'évaluation Test" in text and "+33 4 77 00 00 00" in text
+    assert "Centre d'évaluation" not in recap(engine, "69003", "job_seeker")[0].text
