@@ -26,7 +26,7 @@ from dialogs.model import Session
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 STAGES = ("start", "fit_done", "recap", "handoff")
 
 # Each migration takes the schema from version i to i + 1.
@@ -115,7 +115,18 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE inbox ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
     """,
+    # v6: the update ids already applied to a session, in their own column instead of the
+    # dialogue's data (the replay guard of bot/turn.py).
+    """
+    ALTER TABLE sessions ADD COLUMN applied TEXT NOT NULL DEFAULT '[]';
+    UPDATE sessions SET applied = COALESCE(json_extract(data, '$.d.seen'), '[]'),
+                        data = json_remove(data, '$.d.seen', '$.d.u')
+        WHERE json_valid(data);
+    """,
 ]
+# A session row written without losing the ids already applied to it.
+UPSERT_SESSION = ("INSERT INTO sessions (user, data, updated) VALUES (?, ?, ?) "
+                  "ON CONFLICT(user) DO UPDATE SET data=excluded.data, updated=excluded.updated")
 DEAD_LETTER_DAYS = 7
 
 
@@ -246,11 +257,22 @@ class Storage:
             log.error("unreadable session row replaced by a new session")
             return Session(user)
 
-    def save(self, session: Session, requests: Iterable[NewRequest] = ()) -> list[int]:
-        """Persist one turn in one transaction: the session, its counters, and the contact
-        requests it made with the outbox messages that carry them. Erases everything about
-        the person when they asked for it. Returns the new request ids."""
-        if session.erase_requested:
+    def applied(self, user: str) -> list[tuple[int, float]]:
+        """The update ids recently applied to this person's session, with when."""
+        row = self.db.execute("SELECT applied FROM sessions WHERE user=?", (user,)).fetchone()
+        try:
+            return [(int(i), float(t)) for i, t in json.loads(row[0])] if row else []
+        except (ValueError, TypeError):
+            return []
+
+    def save(self, session: Session, requests: Iterable[NewRequest] = (),
+             reached: Iterable[str] = (), erase: bool = False,
+             applied: list[tuple[int, float]] | None = None) -> list[int]:
+        """Persist one turn in one transaction: the session, the update ids applied to it,
+        its counters (`reached`), and the contact requests it made with the outbox messages
+        that carry them. `erase`: the person asked to forget everything about them. Returns
+        the new request ids."""
+        if erase:
             self.erase(session.user)
             return []
         ids: list[int] = []
@@ -263,11 +285,15 @@ class Storage:
                 session.data["request"] = {"id": ids[-1], "status": "sent",
                                            "org": requests[-1].organisation,
                                            "at": round(session.updated)}
-            self.db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+            self.db.execute(UPSERT_SESSION,
                             (session.user, session.to_json(), int(session.updated)))
-            if session.reached and session.referral:
-                self._count(session.user, session.referral, session.reached, session.updated)
-        session.reached = set()
+            if applied is not None:
+                self.db.execute("UPDATE sessions SET applied=? WHERE user=?",
+                                (json.dumps([[i, round(t)] for i, t in applied]),
+                                 session.user))
+            reached = set(reached)
+            if reached and session.referral:
+                self._count(session.user, session.referral, reached, session.updated)
         return ids
 
     # --- contact requests and the outbox ---------------------------------------------------
@@ -299,7 +325,7 @@ class Storage:
             for sql, args in request_updates:
                 self.db.execute(sql, args)
             for session in sessions:
-                self.db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+                self.db.execute(UPSERT_SESSION,
                                 (session.user, session.to_json(), int(session.updated)))
             for o in messages:
                 self._queue(o, now)

@@ -17,16 +17,19 @@ from dataclasses import dataclass, field
 
 from bot.storage import NewRequest, Storage
 from dialogs.engine import Engine
-from dialogs.model import Event, Reply, Session
+from dialogs.model import AdviserNote, Event, Reply, Session
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class TurnResult:
+    """What the channel renders: the replies, and whether to remove a native keyboard."""
+
     replies: list[Reply]
     session: Session
     previous_state: str
+    remove_keyboard: bool = False
     saved: bool = True
     requests: list[int] = field(default_factory=list)
     replayed: bool = False  # the turn was applied before a crash: its screen, again
@@ -37,17 +40,18 @@ SEEN_KEEP = 30  # update ids remembered per person
 SEEN_SECONDS = 48 * 3600  # Telegram restarts ids lower only after a week without updates
 
 
-def already_applied(session: Session, update_id: int) -> bool:
+def already_applied(applied: list[tuple[int, float]], update_id: int) -> bool:
     """This update's turn was applied already (an inbox row replayed after a crash). Not
     "id <= last id": Telegram restarts update ids at a lower value after a quiet week, and
     a returning person must not be taken for a replay."""
-    return any(seen == update_id for seen, _ in session.data.get("seen", []))
+    return any(seen == update_id for seen, _ in applied)
 
 
-def remember_applied(session: Session, update_id: int, now: float) -> None:
-    recent = [[i, t] for i, t in session.data.get("seen", []) if now - t < SEEN_SECONDS]
-    session.data["seen"] = [*recent[-(SEEN_KEEP - 1):], [update_id, round(now)]]
-    session.data.pop("u", None)  # the former guard
+def with_applied(applied: list[tuple[int, float]], update_id: int,
+                 now: float) -> list[tuple[int, float]]:
+    """The recent ids plus this one: the last SEEN_KEEP of the last SEEN_SECONDS."""
+    recent = [(i, t) for i, t in applied if now - t < SEEN_SECONDS]
+    return [*recent[-(SEEN_KEEP - 1):], (update_id, now)]
 
 
 class TurnRunner:
@@ -68,21 +72,22 @@ class TurnRunner:
     def run(self, user: str, event: Event, update_id: int | None = None) -> TurnResult:
         try:
             session = self.storage.load(user)
+            applied = self.storage.applied(user)
         except sqlite3.Error as exc:
             log.error("could not read a session: %s: %s", type(exc).__name__, exc)
-            session = Session(user)
+            session, applied = Session(user), []
         previous = session.state
-        if update_id is not None and already_applied(session, update_id):
+        if update_id is not None and already_applied(applied, update_id):
             # Delivered again after a restart: the turn was already applied; show the screen.
             return TurnResult(self.engine.screen(session), session, previous, replayed=True)
-        replies = self.engine.handle(session, event)
-        if update_id is not None:
-            remember_applied(session, update_id, self.clock())
-        notes = [r for r in replies if r.to_adviser]
-        requests = [r for r in map(lambda n: self._request(user, n), notes) if r]
-        result = TurnResult([r for r in replies if not r.to_adviser], session, previous)
+        turn = self.engine.handle(session, event)
+        requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
+        result = TurnResult(turn.replies, session, previous, turn.remove_keyboard)
         try:
-            result.requests = self.storage.save(session, requests)
+            result.requests = self.storage.save(
+                session, requests, turn.reached, turn.erase,
+                with_applied(applied, update_id, self.clock()) if update_id is not None
+                else None)
         except sqlite3.Error as exc:
             # SQLite's message ("database is locked") says what is wrong, nothing personal.
             # A full disk fails every turn: one line a minute, not one per update.
@@ -99,7 +104,7 @@ class TurnRunner:
                   len(result.replies))
         return result
 
-    def _request(self, user: str, note: Reply) -> NewRequest | None:
+    def _request(self, user: str, note: AdviserNote) -> NewRequest | None:
         chat = self.adviser_chat(note.adviser) if note.adviser else None
         if chat is None:
             chat = self.shared_chat

@@ -1,23 +1,25 @@
-"""handle(session, event) -> list[Reply]: the whole conversation, channel-agnostic.
+"""handle(session, event) -> Turn: the whole conversation, channel-agnostic.
 
 The engine interprets an event (command, button, typed text…), fires the matching event
 on the shared state machine, then renders the state's template. Anything it does not
 expect gets a short kind notice and a way forward; nothing raises to the channel.
+What a turn means beyond its replies (a contact request, an erasure, a stage of the path
+reached) comes back as data in the `Turn`, for the turn runner to apply.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from dialogs import render as rendering
 from dialogs.machine import ConversationMachine
-from dialogs.model import Button, Event, Reply, Session
+from dialogs.model import AdviserNote, Button, Event, Reply, Session, Turn
 from knowledge import directory, geography, typed
 from knowledge.advisers import Adviser, NamedAdviser, select_adviser
 from knowledge.faq import FaqMatcher
@@ -42,6 +44,8 @@ ALIASES = {"steps": ("step", "0")}
 PHONE_RE = re.compile(r"^(?:\+|00)?\d{9,15}$")
 FR_PHONE_RE = re.compile(r"^(?:(?:\+|00)33|0)[1-9]\d{8}$")
 MAX_TEXT = 4096
+# Stages of the path counted in the anonymous figures, by the screen that marks them.
+STAGE_OF_STATE = {"fit_result": "fit_done", "recap": "recap", "handoff_done": "handoff"}
 
 
 def parse_choice(choice: str) -> tuple[str, str | None]:
@@ -71,6 +75,14 @@ def normalise_phone(text: str) -> str | None:
     if compact.startswith("+") or compact.startswith("00") or FR_PHONE_RE.match(compact):
         return compact
     return None
+
+
+@dataclass
+class _Effects:
+    """Collected while one event is handled; becomes part of the `Turn`."""
+
+    notes: list[AdviserNote] = field(default_factory=list)
+    erase: bool = False
 
 
 class Engine:
@@ -115,29 +127,41 @@ class Engine:
 
     # --- public API -----------------------------------------------------------------------
 
-    def handle(self, session: Session, event: Event) -> list[Reply]:
+    def handle(self, session: Session, event: Event) -> Turn:
         session.updated = time.time()
         before = session.state
+        started = bool(session.data.get("started"))
         if session.state not in self.machine.triggers_by_state:
             session.state = "menu"  # a state removed since this session was stored
+        fx = _Effects()
         try:
-            replies = self._dispatch(session, event)
+            replies = self._dispatch(session, event, fx)
         except Exception:
             log.exception("dialog error in state %s on a %s event", session.state, event.kind)
-            replies = self.notice("error")
+            replies, fx = self.notice("error"), _Effects()
         if not replies:
             replies = self.notice("error")
         native = any(r.request for r in replies)
-        if session.data.pop("native", False) and not native and session.state != before:
-            i = next((n for n, r in enumerate(replies) if not r.to_adviser), 0)
-            replies = [*replies[:i], dataclasses.replace(replies[i], remove_keyboard=True),
-                       *replies[i + 1:]]
+        remove_keyboard = bool(session.data.pop("native", False)) and not native and (
+            session.state != before)
         if native:
             session.data["native"] = True
         if session.data.get("voice") and self.voice_enabled and not any(
                 r.voice for r in replies) and self._listen_choice(replies):
             replies = [*replies, self._voice_of(replies)]  # "always read aloud" is on
-        return replies
+        return Turn(replies, fx.notes, self._reached(session, before, started), fx.erase,
+                    remove_keyboard)
+
+    @staticmethod
+    def _reached(s: Session, before: str, started: bool) -> frozenset[str]:
+        """Stages of the path this turn reached: the first start, and the screens that
+        mark one (the result of the fit check, the recap, a sent contact request)."""
+        reached = set()
+        if not started and s.data.get("started"):
+            reached.add("start")
+        if s.state != before and s.state in STAGE_OF_STATE:
+            reached.add(STAGE_OF_STATE[s.state])
+        return frozenset(reached)
 
     # --- voice notes -----------------------------------------------------------------------
 
@@ -226,7 +250,7 @@ class Engine:
 
     # --- dispatch -------------------------------------------------------------------------
 
-    def _dispatch(self, s: Session, e: Event) -> list[Reply]:
+    def _dispatch(self, s: Session, e: Event, fx: _Effects) -> list[Reply]:
         # "Reprendre" offered on a returning person's welcome is valid for one event only.
         left_at = s.data.pop("continue", None)
         if e.kind == "choice" and e.value == "continue":
@@ -237,15 +261,15 @@ class Engine:
         if e.kind == "start":
             return self._start(s, e.payload)
         if e.kind == "choice":
-            return self._choice(s, e.value)
+            return self._choice(s, e.value, fx)
         if e.kind == "text":
-            return self._text(s, e.value, e.first_name)
+            return self._text(s, e.value, fx, e.first_name)
         if e.kind == "contact":
             if s.state == "handoff_contact":
                 phone = normalise_phone(e.value)
                 if phone is None:  # a forged or malformed contact: no hand-off without it
                     return self.notice("bad_phone")
-                return self._handoff(s, phone, e.first_name)
+                return self._handoff(s, phone, e.first_name, fx)
             return self.notice("contact_not_needed")
         if e.kind == "location":
             return self._location(s, e.value)
@@ -265,7 +289,6 @@ class Engine:
             s.data["continue"] = s.state
         if not s.data.get("started"):
             s.data["started"] = True
-            s.reached.add("start")
         replies = self._render("welcome.j2", self._context(s), returning=returning,
                                bad_payload=bool(payload) and not (referral or topic))
         if topic:
@@ -275,7 +298,7 @@ class Engine:
         self.machine.fire(s, "menu")
         return replies + self.screen(s)
 
-    def _command(self, s: Session, name: str) -> list[Reply]:
+    def _command(self, s: Session, name: str, fx: _Effects) -> list[Reply]:
         name = name.split("@", 1)[0]
         if name == "start":
             return self._start(s, None)
@@ -285,15 +308,15 @@ class Engine:
             self.machine.fire(s, "menu")
             return self.notice("restarted") + self.screen(s)
         if name == "voix":  # "always read aloud", on or off
-            return self._choice(s, "voice_off" if s.data.get("voice") else "voice_on")
+            return self._choice(s, "voice_off" if s.data.get("voice") else "voice_on", fx)
         if name == "demande":  # where the person's contact request stands
             return self._render("request_status.j2", self._context(s),
                                 request=s.data.get("request"))
         if name in COMMANDS:
-            return self._choice(s, COMMANDS[name])
+            return self._choice(s, COMMANDS[name], fx)
         return self.notice("unknown_command", command=name[:30])
 
-    def _choice(self, s: Session, choice: str) -> list[Reply]:
+    def _choice(self, s: Session, choice: str, fx: _Effects) -> list[Reply]:
         name, arg = parse_choice(choice[:64])
         if name == "resume":
             return self._resume(s)
@@ -310,7 +333,7 @@ class Engine:
             return self._render("faq_answer.j2", self._context(s), entry=entry,
                                 in_ask=s.state == "ask")
         if name == "forget_yes" and s.state == "forget_confirm":
-            s.erase_requested = True
+            fx.erase = True
             s.state, s.answers, s.data, s.referral = "menu", {}, {}, None
             return self.notice("forgotten")
         if name == "forget_no" and s.state == "forget_confirm":
@@ -325,7 +348,8 @@ class Engine:
             self.machine.machine.set_state(s.data.pop("return", "menu"), s)
         return self.screen(s)
 
-    def _text(self, s: Session, text: str, event_name: str | None = None) -> list[Reply]:
+    def _text(self, s: Session, text: str, fx: _Effects,
+              event_name: str | None = None) -> list[Reply]:
         text = text[:MAX_TEXT]
         if not text.strip():
             return self.notice("empty")
@@ -333,7 +357,7 @@ class Engine:
             command, _, rest = text[1:].partition(" ")
             if command.split("@", 1)[0].lower() == "start":
                 return self._start(s, rest.strip() or None)
-            return self._command(s, command)
+            return self._command(s, command, fx)
         if not has_letters_or_digits(text):
             return self.notice("emoji_only")
         if s.state == "where_ask":
@@ -341,7 +365,7 @@ class Engine:
         if s.state in ("where_pick", "where_confirm"):
             picked = self._typed_candidate(s, text)
             if picked is not None:
-                return self._choice(s, picked)
+                return self._choice(s, picked, fx)
             found = geography.lookup(text)
             if self._typed_button(s, text, self._choices(s)) is None and found.places:
                 # The right name typed at "C'est bien là ?": a new search, not a question.
@@ -351,16 +375,16 @@ class Engine:
             phone = normalise_phone(text)
             if phone is None:
                 return self.notice("bad_phone")
-            return self._handoff(s, phone, event_name)
+            return self._handoff(s, phone, event_name, fx)
         if s.state != "ask":
             choices = self._choices(s)  # the screen is rendered once per typed message
             pressed = (self._typed_button(s, text, choices)
                        or self._typed_answer(s, text, choices))
             if pressed is not None:
-                return self._choice(s, pressed)
+                return self._choice(s, pressed, fx)
         action = typed.navigation(self.words, text)
         if action is not None:
-            return self._navigate(s, action)
+            return self._navigate(s, action, fx)
         self._remember(s, text)
         return self._question(s, text)
 
@@ -392,17 +416,17 @@ class Engine:
                 return f"answer:{option}"
         return None
 
-    def _navigate(self, s: Session, action: str) -> list[Reply]:
+    def _navigate(self, s: Session, action: str, fx: _Effects) -> list[Reply]:
         """Typed navigation words: menu, retour, reprendre, recommencer, aide."""
         if action == "restart":
-            return self._command(s, "recommencer")
+            return self._command(s, "recommencer", fx)
         if action == "resume":
             return self._resume(s)
         if action == "back" and self.machine.can(s, "back"):
-            return self._choice(s, "back")
+            return self._choice(s, "back", fx)
         if action == "back":
             return self._resume(s)
-        return self._choice(s, action)
+        return self._choice(s, action, fx)
 
     def _remember(self, s: Session, text: str) -> None:
         """Facts stated in free text ("j'ai 19 ans", "je suis au chômage", "RQTH") are kept,
@@ -496,7 +520,8 @@ class Engine:
         self.machine.fire(s, "place")
         return self.screen(s)
 
-    def _handoff(self, s: Session, phone: str, first_name: str | None) -> list[Reply]:
+    def _handoff(self, s: Session, phone: str, first_name: str | None,
+                 fx: _Effects) -> list[Reply]:
         if self._place_of(s) is None or "handoff_to" not in s.data:
             return self.screen(s)  # a stored session missing its place: repaired, no note
         target = s.data.get("handoff_to", "")
@@ -506,9 +531,9 @@ class Engine:
         ctx = self._context(s)
         to_adviser = self._render("handoff_adviser.j2", ctx, phone=phone,
                                   first_name=(first_name or "")[:40], referral=s.referral)
-        adviser_note = Reply("\n\n".join(r.text for r in to_adviser), to_adviser=True,
-                             adviser=target or "", organisation=organisation)
-        return [adviser_note, *self.screen(s)]
+        fx.notes.append(AdviserNote("\n\n".join(r.text for r in to_adviser),
+                                    adviser=target or "", organisation=organisation))
+        return self.screen(s)
 
     def _named(self, s: Session, place: geography.Place | None) -> NamedAdviser | None:
         """The adviser named on this person's recap (link, commune, département)."""

@@ -102,18 +102,15 @@ class ConversationMachine:
             before=self._confirm_place)
         add("yes", "where_confirm", "where_disability", unless=self._has_disability_answer,
             before=self._confirm_place)
-        add("yes", "where_confirm", "recap", before=self._confirm_place,
-            after=self._reached_recap)
+        add("yes", "where_confirm", "recap", before=self._confirm_place)
         add("answer", "where_situation", "where_disability", conditions=self._valid_situation,
             unless=self._has_disability_answer, before=self._store_situation)
         add("answer", "where_situation", "recap", conditions=self._valid_situation,
-            before=self._store_situation, after=self._reached_recap)
+            before=self._store_situation)
         add("answer", "where_disability", "recap", conditions=self._valid_disability,
-            before=self._store_answer_for("disability"), after=self._reached_recap)
-        add("skip", "where_disability", "recap", before=self._store_skip_for("disability"),
-            after=self._reached_recap)
-        add("recap", self.everywhere, "recap", conditions=self._has_place,
-            after=self._reached_recap)
+            before=self._store_answer_for("disability"))
+        add("skip", "where_disability", "recap", before=self._store_skip_for("disability"))
+        add("recap", self.everywhere, "recap", conditions=self._has_place)
         add("recap", self.everywhere, "where_ask")
 
     def _add_handoff(self) -> None:
@@ -188,8 +185,6 @@ class ConversationMachine:
         q = self._question_of(e.model.state)
         e.model.answers[q.id] = self._arg(e)
         e.model.data.get("said", {}).pop(q.id, None)
-        if e.transition.dest == "fit_result":
-            e.model.reached.add("fit_done")
 
     def _store_skip(self, e: EventData) -> None:
         q = self._question_of(e.model.state)
@@ -197,8 +192,6 @@ class ConversationMachine:
         e.model.data.setdefault("skipped", [])
         if q.id not in e.model.data["skipped"]:
             e.model.data["skipped"].append(q.id)
-        if e.transition.dest == "fit_result":
-            e.model.reached.add("fit_done")
 
     def _store_answer_for(self, question_id: str):
         def store(e: EventData) -> None:
@@ -258,9 +251,6 @@ class ConversationMachine:
     def _has_place(self, e: EventData) -> bool:
         return bool(e.model.data.get("place"))
 
-    def _reached_recap(self, e: EventData) -> None:
-        e.model.reached.add("recap")
-
     def _handoff_possible(self, e: EventData) -> bool:
         """Someone can receive the request: set on the recap (Engine._recap_target)."""
         return bool(e.model.data.get("place")) and "handoff_to" in e.model.data
@@ -270,4 +260,3 @@ class ConversationMachine:
 
     def _store_phone(self, e: EventData) -> None:
         e.model.data["handoff"] = "sent"
-        e.model.reached.add("handoff")

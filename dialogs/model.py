@@ -45,25 +45,45 @@ AnyButton = Button | LinkButton
 class Reply:
     """One message. `text` may hold <b>…</b> only. `buttons` are rows of buttons.
     `request` asks the channel for a native input: the person's phone contact, or their
-    location (a button that shares it; they may type instead).
-    `to_adviser`: a contact request for an adviser, not a message for the person;
-    `adviser`: the code of the adviser who receives it ("" for the shared advisers' chat),
-    `organisation`: the name the person was shown for them."""
+    location (a button that shares it; they may type instead)."""
 
     text: str
     buttons: tuple[tuple[AnyButton, ...], ...] = ()
     image: bytes | None = None
     request: Literal["contact", "location"] | None = None
-    to_adviser: bool = False
-    adviser: str = ""
-    organisation: str = ""
     voice: str | None = None  # a voice note saying this text (the text field is unused)
-    # The screen before this turn showed a native keyboard (share phone / position) that
-    # this one does not: the channel removes it.
-    remove_keyboard: bool = False
 
     def choices(self) -> list[Button]:
         return [b for row in self.buttons for b in row if isinstance(b, Button)]
+
+
+@dataclass(frozen=True)
+class AdviserNote:
+    """A contact request for an adviser: a message for someone else than the person.
+    `adviser`: the code of the adviser who receives it ("" for the shared advisers' chat);
+    `organisation`: the name the person was shown for them."""
+
+    text: str
+    adviser: str = ""
+    organisation: str = ""
+
+
+@dataclass
+class Turn:
+    """What one event did: the replies for the person, and the effects the runner applies
+    with the saved session (in the same transaction) or the channel renders.
+
+    `notes`: contact requests to deliver to advisers (written to the outbox).
+    `reached`: stages of the path reached by this turn, for the anonymous figures.
+    `erase`: the person asked to forget everything about them.
+    `remove_keyboard`: the screen before showed a native keyboard (share phone / position)
+    that this one does not; the channel removes it."""
+
+    replies: list[Reply]
+    notes: list[AdviserNote] = field(default_factory=list)
+    reached: frozenset[str] = frozenset()
+    erase: bool = False
+    remove_keyboard: bool = False
 
 
 SESSION_VERSION = 1
@@ -84,9 +104,6 @@ class Session:
     data: dict[str, Any] = field(default_factory=dict)
     referral: str | None = None
     updated: float = field(default_factory=time.time)
-    # Transient flags read by the channel after a turn; never stored.
-    erase_requested: bool = field(default=False, compare=False)
-    reached: set[str] = field(default_factory=set, compare=False)
 
     def to_json(self) -> str:
         return json.dumps(

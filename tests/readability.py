@@ -68,7 +68,7 @@ def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
         add(f"small_talk:{kind}", engine._render("small_talk.j2", engine._context(s),
                                                   kind=kind, in_ask=False))
     s.state = "menu"
-    add("welcome", engine.handle(Session("w"), Event("start")))
+    add("welcome", engine.handle(Session("w"), Event("start")).replies)
     return out
 
 

@@ -99,7 +99,7 @@ def test_recap_names_the_adviser_above_the_open_data(knowledge):
     for e in (Event("start"), Event("choice", "where"), Event("text", "69003"),
               Event("choice", "yes"), Event("choice", "answer:job_seeker")):
         engine.handle(s, e)
-    text = engine.handle(s, Event("choice", "answer:no"))[0].text
+    text = engine.handle(s, Event("choice", "answer:no")).replies[0].text
     assert "Votre conseiller : Mission locale Exemple" in text
     assert "+33 4 00 00 00 02" in text and "lun-ven 9h-17h" in text
     assert s.data["handoff_to"] == "mlexemple"
@@ -339,8 +339,7 @@ def test_forgetting_clears_pending_requests_and_messages(knowledge, tmp_path):
     s = Session("tg:9")
     storage.save(s, [NewRequest("tg:9", "", "", SHARED, "Téléphone : +33 6 12 34 56 78")])
     assert storage.outbox_count() == 1 and _request_count(tmp_path / "db.sqlite3") == 1
-    s.erase_requested = True
-    storage.save(s)
+    storage.save(s, erase=True)
     assert storage.outbox_count() == 0 and _request_count(tmp_path / "db.sqlite3") == 0
 
 
@@ -358,7 +357,7 @@ def test_migration_from_schema_2_keeps_sessions(tmp_path):
     raw.execute("INSERT INTO sessions VALUES ('tg:1', '{\"s\": \"menu\"}', 1)")
     raw.close()
     storage = Storage(db)
-    assert storage.schema_version() == SCHEMA_VERSION == 5
+    assert storage.schema_version() == SCHEMA_VERSION == 6
     assert storage.load("tg:1").state == "menu" and storage.outbox_count() == 0
 
 

@@ -130,8 +130,7 @@ def test_stats_command_line(tmp_path):
     from dialogs.model import Session
 
     s = Session("tg:1", referral="ft13")
-    s.reached = {"start", "recap"}
-    store.save(s)
+    store.save(s, reached={"start", "recap"})
     store.close()
     env = {"CLEA_DB_PATH": str(db), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-m", "bot", "stats"], cwd=ROOT, env=env,

@@ -17,7 +17,7 @@ def text(value: str) -> Event:
 
 
 def turn(engine: Engine, session: Session, event: Event) -> list[Reply]:
-    replies = engine.handle(session, event)
+    replies = engine.handle(session, event).replies
     assert replies, f"no reply to {event}"
     return replies
 
@@ -50,10 +50,12 @@ def do_fit(engine: Engine, s: Session, **answers: str) -> list[Reply]:
 
 def test_welcome_shows_the_main_menu(engine):
     s = Session("u")
-    replies = turn(engine, s, Event("start"))
+    done = engine.handle(s, Event("start"))
+    replies = done.replies
     assert "Bonjour" in replies[0].text
     assert choices(replies) == ["discover", "fit", "steps", "modules", "ask", "where"]
-    assert s.state == "menu" and "start" in s.reached
+    assert s.state == "menu" and done.reached == {"start"}
+    assert engine.handle(s, Event("start")).reached == frozenset()  # counted once
 
 
 def test_discover_tour(engine):
@@ -188,8 +190,9 @@ def test_where_flow_by_postal_code(engine):
     assert s.state == "where_situation"
     turn(engine, s, choice("answer:young"))
     assert s.state == "where_disability"
-    recap = joined(turn(engine, s, choice("skip")))
-    assert s.state == "recap" and "recap" in s.reached
+    reached = engine.handle(s, choice("skip"))
+    recap = joined(reached.replies)
+    assert s.state == "recap" and reached.reached == {"recap"}
     assert "Mission locale" in recap or "1jeune1solution" in recap
     assert "Ma fiche" in recap
 
@@ -234,19 +237,19 @@ def test_handoff_consent_refused_then_given(engine):
     s, recap = reach_recap_in_paris(engine)
     assert "handoff" in choices(recap)
     turn(engine, s, choice("handoff"))
-    refused = turn(engine, s, choice("no"))
-    assert "rien envoyé" in joined(refused)
-    assert not any(r.to_adviser for r in refused)
+    refused = engine.handle(s, choice("no"))
+    assert "rien envoyé" in joined(refused.replies)
+    assert not refused.notes
     turn(engine, s, choice("handoff"))
     ask_phone = turn(engine, s, choice("yes"))
     assert ask_phone[-1].request == "contact"
     assert "complet" in joined(turn(engine, s, text("12")))
-    done = turn(engine, s, text("06 12 34 56 78"))
-    notes = [r for r in done if r.to_adviser]
+    done = engine.handle(s, text("06 12 34 56 78"))
+    notes = done.notes
     assert len(notes) == 1 and "+33 6 12 34 56 78" in notes[0].text
-    assert "Paris" in notes[0].text
-    assert "enregistrée" in joined([r for r in done if not r.to_adviser])
-    assert "handoff" in s.reached
+    assert "Paris" in notes[0].text and "+33 6 12 34 56 78" not in joined(done.replies)
+    assert "enregistrée" in joined(done.replies)
+    assert done.reached == {"handoff"}
     assert "0612345678" not in s.to_json()  # the number is not kept
 
 
@@ -323,12 +326,12 @@ def test_forget_asks_confirmation_then_erases(engine):
     s = fresh(engine, "mlyon")
     do_fit(engine, s, situation="employee", diploma="none", goal="job", reading="easy")
     turn(engine, s, Event("text", "/oubli"))
-    kept = turn(engine, s, choice("forget_no"))
-    assert s.state == "fit_result" and s.answers and not s.erase_requested and kept
+    kept = engine.handle(s, choice("forget_no"))
+    assert s.state == "fit_result" and s.answers and not kept.erase and kept.replies
     turn(engine, s, Event("text", "/oubli"))
-    done = turn(engine, s, choice("forget_yes"))
-    assert "effacées" in joined(done)
-    assert s.erase_requested and not s.answers and s.referral is None
+    done = engine.handle(s, choice("forget_yes"))
+    assert "effacées" in joined(done.replies)
+    assert done.erase and not s.answers and s.referral is None
 
 
 @pytest.mark.parametrize(("payload", "expected"), [
@@ -470,15 +473,15 @@ def test_fit_result_for_a_weak_reader_puts_reading_help_first_and_stays_short(en
 
 def test_a_stored_hand_off_without_its_place_is_repaired_not_an_error(engine):
     s = Session("h", state="handoff_contact")
-    replies = engine.handle(s, Event("contact", "+33612345678"))
-    assert s.state == "where_ask" and not any(r.to_adviser for r in replies)
-    assert "Oups" not in joined(replies)
+    done = engine.handle(s, Event("contact", "+33612345678"))
+    assert s.state == "where_ask" and not done.notes
+    assert "Oups" not in joined(done.replies)
 
 
 def test_edited_messages_are_answered_kindly(engine):
     s = fresh(engine)
     state = s.state
-    assert "modifié un message" in joined(engine.handle(s, Event("edited")))
+    assert "modifié un message" in joined(engine.handle(s, Event("edited")).replies)
     assert s.state == state
 
 

@@ -64,7 +64,7 @@ def test_random_events_never_raise_and_always_reply(state, sequence):
                       data={"about": "what", "domain": 3, "step": 2, "module": "numerique"})
     for event in sequence:
         before = session.state
-        replies = ENGINE.handle(session, event)
+        replies = ENGINE.handle(session, event).replies
         assert replies, f"no reply to {event} in {session.state}"
         assert all(r.text.strip() or r.voice for r in replies)
         assert not any(r.text == INTERNAL_ERROR for r in replies), (before, event)

@@ -135,6 +135,6 @@ def test_a_suggested_topic_can_be_tapped(engine):
 
     s = Session("t")
     engine.handle(s, Event("start"))
-    replies = engine.handle(s, Event("choice", "faq:cost"))
+    replies = engine.handle(s, Event("choice", "faq:cost")).replies
     assert "prix" in replies[0].text.lower() and s.state == "menu"
-    assert "plus valable" in engine.handle(s, Event("choice", "faq:nope"))[0].text
+    assert "plus valable" in engine.handle(s, Event("choice", "faq:nope")).replies[0].text

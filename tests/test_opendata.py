@@ -368,7 +368,7 @@ def recap(engine: Engine, typed: str, situation: str, disability: str = "no") ->
         engine.handle(s, Event("choice", "pick:0"))
     engine.handle(s, Event("choice", "yes"))
     engine.handle(s, Event("choice", f"answer:{situation}"))
-    replies = engine.handle(s, Event("choice", f"answer:{disability}"))
+    replies = engine.handle(s, Event("choice", f"answer:{disability}")).replies
     assert s.state == "recap"
     return replies
 
@@ -405,7 +405,7 @@ def test_without_directory_nothing_claims_to_be_near(engine, typed, situation):
     replies = recap(engine, typed, situation)
     assert len(replies) == 1
     assert "près de chez vous" not in replies[0].text
-    menu = engine.handle(Session("m"), Event("choice", "menu"))
+    menu = engine.handle(Session("m"), Event("choice", "menu")).replies
     labels = [b.label for r in menu for row in r.buttons for b in row]
     assert not any("près de" in label for label in labels)
 

@@ -107,11 +107,10 @@ def expected_transcripts(knowledge, updates: list[tuple[int, int, dict]], db) ->
         event = update_to_event(Update.de_json({"update_id": update_id, **body}, None))
         if event is None:
             continue
-        replies = [r for r in runner.run(f"tg:{chat}", event, update_id).replies
-                   if r.voice is None]
+        result = runner.run(f"tg:{chat}", event, update_id)
+        replies = [r for r in result.replies if r.voice is None]
         texts = out.setdefault(chat, [])
-        if any(r.remove_keyboard for r in replies) and all(r.buttons or r.request
-                                                           for r in replies):
+        if result.remove_keyboard and all(r.buttons or r.request for r in replies):
             texts.append(ok_hand)
         texts.extend(r.text for r in replies)
     return out
@@ -289,8 +288,7 @@ async def test_a_screen_cut_by_a_crash_is_completed_not_repeated(api, knowledge,
     update = {"update_id": 5001, "message": api.message(63_001, "/aide")}
     store.inbox_add([(5001, json.dumps(update))])
     store.inbox_sent(5001, 1)  # "ℹ️ Je réponds…" went out, then the process died
-    session = Session("tg:63001", state="help", data={"seen": [[5001, round(clock.time())]]})
-    store.save(session)
+    store.save(Session("tg:63001", state="help"), applied=[(5001, clock.time())])
     store.close()
     async with running_bot(api, knowledge, db) as channel:
         assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])

@@ -36,7 +36,7 @@ def test_migration_from_empty_v0_database(tmp_path):
 
 def test_corrupt_row_gives_a_fresh_session(tmp_path):
     store = Storage(tmp_path / "s.sqlite3")
-    store.db.execute("INSERT INTO sessions VALUES ('tg:9', 'not json', 0)")
+    store.db.execute("INSERT INTO sessions (user, data, updated) VALUES ('tg:9', 'not json', 0)")
     assert store.load("tg:9").state == "menu"
 
 
@@ -46,13 +46,11 @@ def test_counted_once_per_stage_and_erased_without_trace(tmp_path):
     for _ in range(3):  # restarting the conversation does not count again
         s = store.load("tg:77")
         s.referral = "mlyon"
-        s.reached = {"start", "fit_done"}
-        store.save(s)
+        store.save(s, reached={"start", "fit_done"})
     rows = {(stage, n) for _, _, stage, n in store.figures("mlyon")}
     assert rows == {("start", 1), ("fit_done", 1)}
     s = store.load("tg:77")
-    s.erase_requested = True
-    store.save(s)
+    store.save(s, erase=True)
     store.close()
     db = sqlite3.connect(path)
     person = Storage(path).person("tg:77")
@@ -65,12 +63,34 @@ def test_counted_once_per_stage_and_erased_without_trace(tmp_path):
 def test_purge_by_age(tmp_path):
     store = Storage(tmp_path / "s.sqlite3")
     old = Session("tg:old", referral="c1", updated=time.time() - 91 * 86400)
-    old.reached = {"start"}
-    store.save(old)
+    store.save(old, reached={"start"})
     store.save(Session("tg:new"))
     assert store.purge(90) == 1
     assert store.count_sessions() == 1
     assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 0
+
+
+def test_migration_to_schema_6_moves_the_replay_guard_out_of_the_dialogue(tmp_path):
+    """The update ids applied to a session leave the dialogue's data for their own column;
+    a later save of the session keeps them."""
+    from bot.storage import MIGRATIONS
+
+    path = tmp_path / "v5.sqlite3"
+    con = sqlite3.connect(path)
+    con.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                      + ";".join(MIGRATIONS[:5])
+                      + ";INSERT INTO meta VALUES ('schema_version', '5');"
+                      + "INSERT INTO sessions VALUES ('tg:5', '{\"s\":\"help\",\"d\":"
+                        "{\"seen\":[[41,1800000000]],\"u\":41,\"return\":\"menu\"}}', 0);"
+                      + "INSERT INTO sessions VALUES ('tg:6', 'not json', 0);")
+    con.close()
+    store = Storage(path)
+    session = store.load("tg:5")
+    assert session.state == "help" and session.data == {"return": "menu"}
+    assert store.applied("tg:5") == [(41, 1800000000.0)]
+    store.save(session)
+    assert store.applied("tg:5") == [(41, 1800000000.0)]
+    assert store.applied("tg:6") == [] and store.load("tg:6").state == "menu"
 
 
 def test_migration_from_schema_1_keeps_sessions(tmp_path):

@@ -48,7 +48,7 @@ def test_diploma_typed(engine, typed, option):
 
 def test_a_question_typed_during_the_fit_check_is_answered_without_moving(engine):
     s = start(engine, "fit")
-    replies = engine.handle(s, Event("text", "c'est combien ?"))
+    replies = engine.handle(s, Event("text", "c'est combien ?")).replies
     assert s.state == "fit_situation" and "situation" not in s.answers
     assert "prix" in " ".join(r.text for r in replies).lower()
 
@@ -92,7 +92,7 @@ def test_facts_said_in_free_text_are_confirmed_not_asked_again(engine):
     s = start(engine)
     engine.handle(s, Event("text", "j'ai 19 ans et je suis au chomage, c'est pour moi ?"))
     assert s.data["said"]["situation"] == "job_seeker"
-    replies = engine.handle(s, Event("choice", "fit"))
+    replies = engine.handle(s, Event("choice", "fit")).replies
     text = " ".join(r.text for r in replies)
     assert "Vous m'avez dit : 🔎 Je cherche un emploi. C'est bien ça ?" in text
     engine.handle(s, Event("text", "oui"))
@@ -104,7 +104,7 @@ def test_age_alone_suggests_the_young_situation_at_the_hand_off(engine):
     engine.handle(s, Event("text", "j'ai 22 ans, je peux faire clea ?"))
     engine.handle(s, Event("choice", "where"))
     engine.handle(s, Event("text", "69003"))
-    replies = engine.handle(s, Event("choice", "yes"))
+    replies = engine.handle(s, Event("choice", "yes")).replies
     assert s.state == "where_situation"
     assert "Vous m'avez dit : 🧑 J'ai entre 16 et 25 ans" in replies[-1].text
 

@@ -29,7 +29,7 @@ def test_speech_drops_buttons_and_markup_of_a_real_screen(engine):
     s = Session("v")
     engine.handle(s, Event("start"))
     engine.handle(s, Event("choice", "discover"))
-    spoken = engine.handle(s, Event("choice", "listen"))
+    spoken = engine.handle(s, Event("choice", "listen")).replies
     assert len(spoken) == 1 and spoken[0].voice and s.state == "discover"
     said = spoken[0].voice
     assert said.startswith("Cléa est un certificat.")
@@ -136,9 +136,9 @@ def test_voice_off_for_a_deployment(knowledge):
     engine = Engine(knowledge, voice_enabled=False)
     s = Session("q")
     engine.handle(s, Event("start"))
-    replies = engine.handle(s, Event("choice", "discover"))
+    replies = engine.handle(s, Event("choice", "discover")).replies
     assert not any(b.choice.startswith("listen") for r in replies for b in r.choices())
-    assert "plus valable" in engine.handle(s, Event("choice", "listen"))[0].text
+    assert "plus valable" in engine.handle(s, Event("choice", "listen")).replies[0].text
 
 
 def test_unavailable_engine_is_reported_as_such(tmp_path):

@@ -357,31 +357,29 @@ class TelegramChannel:
         result = self.turns.run(f"tg:{chat_id}", event, update.update_id)
         if not result.saved:  # the person was told; the update is tried again next start
             self._unsaved.add(update.update_id)
-        remove_keyboard = any(r.remove_keyboard for r in result.replies)
         replies = result.replies
         if result.replayed:
             # Part of this screen went out before the crash: send only the rest.
             done = self.storage.inbox_sent_count(update.update_id)
             replies = replies[done:] if done < len(replies) else []
-        await self.deliver(context, update, chat_id, replies, remove_keyboard)
+        await self.deliver(context, update, chat_id, replies, result.remove_keyboard)
 
     # --- sending --------------------------------------------------------------------------
 
     async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int,
                       replies: list[Reply], remove_keyboard: bool = False) -> None:
-        to_person = [r for r in replies if not r.to_adviser]
         pressed = update.callback_query.message if update.callback_query else None
-        if (isinstance(pressed, Message) and len(to_person) == 1 and not to_person[0].image
-                and not to_person[0].request and not to_person[0].voice
+        if (isinstance(pressed, Message) and len(replies) == 1 and not replies[0].image
+                and not replies[0].request and not replies[0].voice
                 and not remove_keyboard):
-            if await self._edit(context, pressed, to_person[0], update):
+            if await self._edit(context, pressed, replies[0], update):
                 return
-        if remove_keyboard and all(r.buttons or r.request for r in to_person):
+        if remove_keyboard and all(r.buttons or r.request for r in replies):
             # No plain message to carry the removal: a short acknowledgement does.
             await self._send(context, chat_id, self.engine.channel_text("keyboard_removed").text,
                              ReplyKeyboardRemove(), update)
             remove_keyboard = False
-        for sent, reply in enumerate(to_person):
+        for sent, reply in enumerate(replies):
             if sent:  # remember what went out, for a replay after a crash
                 self._progress(update, sent)
             if reply.voice is not None:
