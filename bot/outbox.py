@@ -16,13 +16,14 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.database import inline
 from bot.storage import OutboxRow, Outgoing, RequestRow, Storage, claim_buttons
 from bot.transport.aiohttp_request import NotSent
 from dialogs import render
@@ -55,15 +56,20 @@ def keyboard(buttons: list) -> InlineKeyboardMarkup | None:
 
 
 class Outbox:
-    """Sends the outbox and handles what advisers do with a request."""
+    """Sends the outbox and handles what advisers do with a request. The worker makes its
+    storage calls through `run_db` (the bot's DatabaseThread.call); `claim`, `pass_on` and
+    `remind` are plain functions, run on that thread by their callers."""
 
     def __init__(self, engine: Engine, storage: Storage, shared_chat: int | None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 run_db: Callable[..., Awaitable[Any]] = inline):
         self.engine = engine
         self.storage = storage
         self.shared_chat = shared_chat
         self.clock = clock
+        self.run_db = run_db
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
 
     # --- texts ------------------------------------------------------------------------------
@@ -80,10 +86,19 @@ class Outbox:
     # --- the worker -------------------------------------------------------------------------
 
     def wake(self) -> None:
-        self._wake.set()
+        """Tell the worker to look now. Called from the database thread too: the event is
+        set on the loop's own thread."""
+        if self._loop is None:
+            self._wake.set()
+            return
+        try:
+            self._loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # the loop is closed: the rows wait for the next start
+            pass
 
     def start(self, bot: Bot) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(bot))
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(bot))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -97,11 +112,11 @@ class Outbox:
         while True:
             try:
                 await self.flush(bot)
-                self.remind()
+                await self.run_db(self.remind)
             except Exception:  # the worker must survive anything; the rows stay queued
                 log.exception("outbox round failed")
             self._wake.clear()
-            if self.storage.outbox_due(self.clock(), limit=1):
+            if await self.run_db(self.storage.outbox_due, self.clock(), 1):
                 await asyncio.sleep(0.2)
                 continue
             try:
@@ -112,7 +127,7 @@ class Outbox:
     async def flush(self, bot: Bot) -> int:
         """Send every due row once; returns how many were accepted."""
         sent = 0
-        for row in self.storage.outbox_due(self.clock()):
+        for row in await self.run_db(self.storage.outbox_due, self.clock()):
             if await self._send(bot, row):
                 sent += 1
         return sent
@@ -124,36 +139,37 @@ class Outbox:
                                             message_id=row.message_id,
                                             parse_mode=ParseMode.HTML,
                                             reply_markup=keyboard(row.buttons))
-                self.storage.outbox_sent(row, row.message_id)
+                await self.run_db(self.storage.outbox_sent, row, row.message_id)
                 return True
             message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
                                              reply_markup=keyboard(row.buttons),
                                              disable_web_page_preview=True)
-            self.storage.outbox_sent(row, message.message_id)
+            await self.run_db(self.storage.outbox_sent, row, message.message_id)
             return True
         except RetryAfter as exc:
-            self.storage.outbox_retry(row, float(exc.retry_after), self.clock())
+            await self.run_db(self.storage.outbox_retry, row, float(exc.retry_after),
+                              self.clock())
         except (TimedOut, NetworkError) as exc:
             if isinstance(exc, NotSent) or (type(exc) is NetworkError):
                 # Telegram cannot have it (never reached, or answered 5xx): send again later.
                 if row.attempts + 1 >= MAX_ATTEMPTS:
-                    self._failed(row, type(exc).__name__)
+                    await self.run_db(self._failed, row, type(exc).__name__)
                 else:
                     delay = min(2 ** row.attempts, 300) * (0.5 + random.random())
-                    self.storage.outbox_retry(row, delay, self.clock())
+                    await self.run_db(self.storage.outbox_retry, row, delay, self.clock())
             else:
                 # It may have arrived (read timeout, connection dropped after sending):
                 # sending again could make a duplicate. The reminder covers a loss.
                 log.warning("outbox row %s may have been delivered (%s): not resent", row.id,
                             type(exc).__name__)
-                self.storage.outbox_sent(row, None)
+                await self.run_db(self.storage.outbox_sent, row, None)
         except BadRequest as exc:
             if row.kind == "edit" and "not modified" in str(exc).lower():
-                self.storage.outbox_sent(row, row.message_id)
+                await self.run_db(self.storage.outbox_sent, row, row.message_id)
                 return True
-            self._failed(row, type(exc).__name__)
+            await self.run_db(self._failed, row, type(exc).__name__)
         except (Forbidden, TelegramError) as exc:
-            self._failed(row, type(exc).__name__)
+            await self.run_db(self._failed, row, type(exc).__name__)
         return False
 
     def _failed(self, row: OutboxRow, reason: str) -> None:

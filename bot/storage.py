@@ -198,8 +198,13 @@ def week_of(timestamp: float) -> str:
     return f"{year}-W{week:02d}"
 
 
+# How long one statement waits for another connection's write lock. Short: the turn runner
+# retries a save a few times (bot/turn.py), and a long wait holds every turn behind it.
+BUSY_TIMEOUT_SECONDS = 0.25
+
+
 class Storage:
-    def __init__(self, path: Path | str, timeout: float = 2.0):
+    def __init__(self, path: Path | str, timeout: float = BUSY_TIMEOUT_SECONDS):
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)

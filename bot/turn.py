@@ -36,6 +36,9 @@ class TurnResult:
 
 
 LOG_EVERY_SECONDS = 60.0
+# A save that meets another writer's lock is tried again after these pauses (with the
+# storage's short busy timeout, about 1.2 s in all), then the person is told.
+SAVE_RETRY_PAUSES = (0.1, 0.3)
 SEEN_KEEP = 30  # update ids remembered per person
 SEEN_SECONDS = 48 * 3600  # Telegram restarts ids lower only after a week without updates
 
@@ -84,7 +87,7 @@ class TurnRunner:
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
         result = TurnResult(turn.replies, session, previous, turn.remove_keyboard)
         try:
-            result.requests = self.storage.save(
+            result.requests = self._save(
                 session, requests, turn.reached, turn.erase,
                 with_applied(applied, update_id, self.clock()) if update_id is not None
                 else None)
@@ -103,6 +106,18 @@ class TurnRunner:
         log.debug("turn %s: %s -> %s, %d replies", update_id, previous, session.state,
                   len(result.replies))
         return result
+
+    def _save(self, *args: object) -> list[int]:
+        """Storage.save, tried again while the database is busy (a lock held by a backup
+        or another process); a full disk or a read-only file fails at once."""
+        for pause in SAVE_RETRY_PAUSES:
+            try:
+                return self.storage.save(*args)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(pause)  # on the database thread, never the event loop
+        return self.storage.save(*args)
 
     def _request(self, user: str, note: AdviserNote) -> NewRequest | None:
         chat = self.adviser_chat(note.adviser) if note.adviser else None

@@ -295,3 +295,49 @@ async def test_a_screen_cut_by_a_crash_is_completed_not_repeated(api, knowledge,
         await api.wait_async(lambda: False, 0.3)
         texts = [c.text for c in api.sent(63_001)]
     assert len(texts) == 1 and texts[0].startswith("Les commandes")
+
+
+async def test_a_locked_database_holds_only_the_turns_that_need_it(api, knowledge, tmp_path):
+    """SQLite runs on its own thread: while one person's turn waits for a lock held by
+    another process, the event loop goes on — another person's button is answered first —
+    and the waiting person is then told plainly that nothing was saved."""
+    db = tmp_path / "db.sqlite3"
+    async with running_bot(api, knowledge, db) as channel:
+        api.push_text(64_000, "/start")
+        assert await api.wait_async(lambda: len(api.sent(64_000)) >= 2)
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # a backup, a second process: the write lock
+        try:
+            api.push_text(64_000, "/aide")
+            api.push_callback(64_001, "menu")
+            assert await api.wait_async(lambda: api.calls_of("answerCallbackQuery"))
+            # The button was answered while the first turn still waits for the lock.
+            assert len(api.sent(64_000)) == 2
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        # Then the turn is saved (the lock went before its retries ran out) or the person
+        # is told it was not; never an error, never silence.
+        assert await api.wait_async(lambda: len(api.sent(64_000)) >= 3)
+        third = api.sent(64_000)[2].text
+        assert third.startswith("ℹ️ Je réponds") or "enregistrer" in third
+        assert await api.wait_async(lambda: channel.storage.inbox_pending() == [] or
+                                    "enregistrer" in third)
+
+
+async def test_a_save_waits_out_a_short_lock(api, knowledge, tmp_path):
+    """A lock held a moment (a backup's checkpoint) costs a short wait, not the turn: the
+    save is tried again and the person sees their screen."""
+    import threading
+
+    db = tmp_path / "db.sqlite3"
+    async with running_bot(api, knowledge, db):
+        api.push_text(64_100, "/start")
+        assert await api.wait_async(lambda: len(api.sent(64_100)) >= 2)
+        other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        threading.Timer(0.3, lambda: other.execute("ROLLBACK")).start()
+        api.push_text(64_100, "/aide")
+        assert await api.wait_async(lambda: len(api.sent(64_100)) >= 3)
+        assert api.sent(64_100)[2].text.startswith("ℹ️ Je réponds")
+        other.close()

@@ -47,6 +47,7 @@ from telegram.ext import (
 
 from bot.advisers import Adviser, chart_reply, link_replies, stats_text
 from bot.config import Config
+from bot.database import DatabaseThread
 from bot.outbox import Outbox
 from bot.storage import Storage
 from bot.transport.aiohttp_request import AiohttpRequest
@@ -120,7 +121,9 @@ class TelegramChannel:
         self.storage = storage
         self.config = config
         self.advisers = advisers or {}
-        self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock)
+        # Every SQLite call of the running bot, turns included, happens on this thread.
+        self.db = DatabaseThread()
+        self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock, self.db.call)
         self.voice = (VoiceService(config.db_path.parent / "voice")
                       if config.voice and engine.voice_enabled else None)
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
@@ -148,7 +151,8 @@ class TelegramChannel:
                    .post_init(self._post_init)
                    .post_stop(self._post_stop)
                    .post_shutdown(self._post_shutdown))
-        builder = builder.update_queue(InboxQueue(self.storage)).updater(None)
+        builder = builder.update_queue(InboxQueue(self.storage, run_db=self.db.call)
+                                       ).updater(None)
         if cfg.api_base_url:
             builder = builder.base_url(cfg.api_base_url)
         if cfg.api_file_url:
@@ -180,7 +184,7 @@ class TelegramChannel:
         if self.config.adviser_chat_id is not None:
             targets.append(("the advisers' shared chat", self.config.adviser_chat_id))
         for adviser in self.advisers.values():
-            chat = self.storage.adviser_chat(adviser.code)
+            chat = await self.db.call(self.storage.adviser_chat, adviser.code)
             if chat is not None and adviser.handoff:
                 targets.append((f"the chat of adviser {adviser.code}", chat))
         unreachable = []
@@ -202,13 +206,14 @@ class TelegramChannel:
 
     async def _post_shutdown(self, app: Application) -> None:
         with contextlib.suppress(Exception):
-            self.storage.close()
+            await self.db.call(self.storage.close)
+        self.db.shutdown()
 
     async def _purge_daily(self) -> None:
         while True:
             await asyncio.sleep(PURGE_EVERY_SECONDS)
             try:
-                n = self.storage.purge(self.config.retention_days)
+                n = await self.db.call(self.storage.purge, self.config.retention_days)
                 log.info("daily purge: %d sessions removed", n)
             except Exception:
                 log.exception("daily purge failed")
@@ -224,9 +229,9 @@ class TelegramChannel:
                       type(exc).__name__, exc_info=exc)
             with contextlib.suppress(sqlite3.Error):
                 chat = update.effective_chat
-                self.storage.dead_letter(update.update_id, type(exc).__name__,
-                                         f"tg:{chat.id}" if chat else None,
-                                         json.dumps(update.to_dict()))
+                await self.db.call(self.storage.dead_letter, update.update_id,
+                                   type(exc).__name__, f"tg:{chat.id}" if chat else None,
+                                   json.dumps(update.to_dict()))
         finally:
             # Handled and answered: the update may leave the inbox (bot/transport/inbox.py).
             if isinstance(context.application.update_queue, InboxQueue):
@@ -235,7 +240,7 @@ class TelegramChannel:
                 if update.update_id in self._unsaved:
                     self._unsaved.discard(update.update_id)  # stays in the inbox
                 else:
-                    self.storage.inbox_done(update.update_id)
+                    await self.db.call(self.storage.inbox_done, update.update_id)
             except sqlite3.Error as exc:
                 log.error("inbox entry of update %s not cleared: %s: %s", update.update_id,
                           type(exc).__name__, exc)
@@ -307,7 +312,8 @@ class TelegramChannel:
             return await asyncio.to_thread(link_replies, adviser, self.bot_username or "bot",
                                            rest.strip().lower() or None, self.engine.env)
         if command == "stats":
-            text, table = stats_text(adviser, self.storage, self.engine.env)
+            text, table = await self.db.call(stats_text, adviser, self.storage,
+                                             self.engine.env)
             return [Reply(text), await asyncio.to_thread(chart_reply, adviser, table)]
         return None
 
@@ -323,8 +329,8 @@ class TelegramChannel:
             by = adviser.name
         try:
             request_id = int(raw_id)
-            text = (self.outbox.claim(request_id, by) if action == "claim"
-                    else self.outbox.pass_on(request_id, by))
+            act = self.outbox.claim if action == "claim" else self.outbox.pass_on
+            text = await self.db.call(act, request_id, by)
         except (ValueError, sqlite3.Error) as exc:
             log.error("request button of update %s failed: %s", update.update_id,
                       type(exc).__name__)
@@ -340,8 +346,9 @@ class TelegramChannel:
         chat_id = update.effective_chat.id
         adviser = self.advisers.get(chat_id)
         command = event.value.startswith(("/lien", "/stats"))
-        if (adviser is not None and self.storage.adviser_opened(adviser.code, chat_id)
-                and not command):
+        opened = adviser is not None and await self.db.call(self.storage.adviser_opened,
+                                                            adviser.code, chat_id)
+        if opened and not command:
             # Telegram lets a bot write to a person only after they opened it: from now on
             # this adviser's contact requests come here (/lien says so too).
             await self._send(context, chat_id, self.outbox.adviser_text("opened"), None,
@@ -354,13 +361,13 @@ class TelegramChannel:
         if adviser_answer is not None:
             await self.deliver(context, update, chat_id, adviser_answer)
             return
-        result = self.turns.run(f"tg:{chat_id}", event, update.update_id)
+        result = await self.db.call(self.turns.run, f"tg:{chat_id}", event, update.update_id)
         if not result.saved:  # the person was told; the update is tried again next start
             self._unsaved.add(update.update_id)
         replies = result.replies
         if result.replayed:
             # Part of this screen went out before the crash: send only the rest.
-            done = self.storage.inbox_sent_count(update.update_id)
+            done = await self.db.call(self.storage.inbox_sent_count, update.update_id)
             replies = replies[done:] if done < len(replies) else []
         await self.deliver(context, update, chat_id, replies, result.remove_keyboard)
 
@@ -381,7 +388,7 @@ class TelegramChannel:
             remove_keyboard = False
         for sent, reply in enumerate(replies):
             if sent:  # remember what went out, for a replay after a crash
-                self._progress(update, sent)
+                await self._progress(update, sent)
             if reply.voice is not None:
                 await self._send_voice(context, chat_id, reply.voice, update)
                 continue
@@ -397,9 +404,9 @@ class TelegramChannel:
             else:
                 await self._send(context, chat_id, reply.text, markup, update)
 
-    def _progress(self, update: Update, sent: int) -> None:
+    async def _progress(self, update: Update, sent: int) -> None:
         with contextlib.suppress(sqlite3.Error):
-            self.storage.inbox_sent(update.update_id, sent)
+            await self.db.call(self.storage.inbox_sent, update.update_id, sent)
 
     async def _edit(self, context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply,
                     update: Update) -> bool:

@@ -23,12 +23,18 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from telegram import Bot, Update
 
+from bot.database import inline
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
+
+WRITE_RETRY_PAUSES = (0.1, 0.3)
 
 
 def chat_of(update: Update) -> object:
@@ -39,10 +45,25 @@ def chat_of(update: Update) -> object:
     return ("update", update.update_id)
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """An update that could not be read, kept aside: its id, the exception type, whose it
+    is (to erase it with their data) and the raw JSON."""
+
+    update_id: int | None
+    error: str
+    person: str | None
+    data: str
+
+
 class InboxQueue(asyncio.Queue):
-    def __init__(self, storage: Storage, maxsize: int = 1000, max_in_flight: int = 500):
+    """`run_db`: how storage calls are made (the bot's DatabaseThread.call, off the loop)."""
+
+    def __init__(self, storage: Storage, maxsize: int = 1000, max_in_flight: int = 500,
+                 run_db: Callable[..., Awaitable[Any]] = inline):
         super().__init__(maxsize)
         self.storage = storage
+        self.run_db = run_db
         self.max_in_flight = max_in_flight
         self._pending: dict[object, int] = {}  # conversation → updates not yet finished
         self._room = asyncio.Condition()
@@ -58,13 +79,13 @@ class InboxQueue(asyncio.Queue):
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            self._write([item])
+            await self._write([item])
             self._started(item)
         await super().put(item)
 
     async def put_batch(self, updates: list[Update]) -> None:
         """A whole getUpdates batch, written in one transaction."""
-        self._write(updates)
+        await self._write(updates)
         for update in updates:
             self._started(update)
             await super().put(update)
@@ -88,17 +109,39 @@ class InboxQueue(asyncio.Queue):
         async with self._room:
             await self._room.wait_for(lambda: self.in_flight <= self.max_in_flight)
 
-    def _write(self, updates: list[Update]) -> None:
-        try:
-            self.storage.inbox_add((u.update_id, json.dumps(u.to_dict())) for u in updates)
-        except sqlite3.Error as exc:
+    async def _write(self, updates: list[Update]) -> None:
+        """In the inbox before Telegram hears we have them; tried again while another
+        writer holds the lock. Failing that they are handled anyway, only not crash-safe."""
+        rows = [(u.update_id, json.dumps(u.to_dict())) for u in updates]
+        for pause in (*WRITE_RETRY_PAUSES, None):
+            try:
+                await self.run_db(self.storage.inbox_add, rows)
+                return
+            except sqlite3.OperationalError as exc:
+                if pause is not None and ("locked" in str(exc) or "busy" in str(exc)):
+                    await asyncio.sleep(pause)
+                    continue
+                error = exc
+            except sqlite3.Error as exc:
+                error = exc
             log.error("updates %s… not written to the inbox (%s: %s): not safe from a crash",
-                      updates[0].update_id, type(exc).__name__, exc)
+                      updates[0].update_id, type(error).__name__, error)
+            return
+
+    async def set_aside(self, letters: list[DeadLetter]) -> None:
+        """Updates that could not be read: kept 7 days in the dead letters, never retried."""
+        for d in letters:
+            try:
+                await self.run_db(self.storage.dead_letter, d.update_id, d.error, d.person,
+                                  d.data)
+            except sqlite3.Error as exc:
+                log.error("dead letter of update %s not written: %s", d.update_id,
+                          type(exc).__name__)
 
     async def replay(self, bot: Bot) -> int:
         """Queue every update a previous run received but did not finish, oldest first,
         waiting for room as it goes (a backlog of any size is replayed whole)."""
-        pending = self.storage.inbox_pending()
+        pending = await self.run_db(self.storage.inbox_pending)
         if pending:
             log.info("replaying %d updates received before a restart", len(pending))
         for update_id, data in pending:
@@ -107,8 +150,8 @@ class InboxQueue(asyncio.Queue):
             except Exception as exc:  # noqa: BLE001 - any unreadable row is set aside
                 log.error("update %s in the inbox is unreadable (%s); kept aside", update_id,
                           type(exc).__name__)
-                self.storage.dead_letter(update_id, type(exc).__name__, None, data)
-                self.storage.inbox_done(update_id)
+                await self.set_aside([DeadLetter(update_id, type(exc).__name__, None, data)])
+                await self.run_db(self.storage.inbox_done, update_id)
                 continue
             await self.wait_for_room()
             self._started(update)

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import sqlite3
 import warnings
 
 from telegram import Update
@@ -21,7 +20,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from bot.transport.inbox import InboxQueue
+from bot.transport.inbox import DeadLetter, InboxQueue
 
 log = logging.getLogger(__name__)
 # getUpdates is called through do_api_request on purpose: the raw list lets each update be
@@ -45,10 +44,10 @@ def _person_of(item: object) -> str | None:
     return None
 
 
-def parse_updates(raw: list, bot: object, storage: object) -> list[Update]:
+def parse_updates(raw: list, bot: object) -> tuple[list[Update], list[DeadLetter]]:
     """Each update parsed on its own: one the library cannot read (a missing field, a new
-    type) is kept aside with its id and error type, and the others go on."""
-    updates = []
+    type) is set aside with its id and error type, and the others go on."""
+    updates, letters = [], []
     for item in raw:
         try:
             updates.append(Update.de_json(item, bot))
@@ -56,11 +55,12 @@ def parse_updates(raw: list, bot: object, storage: object) -> list[Update]:
             update_id = item.get("update_id") if isinstance(item, dict) else None
             log.error("update %s unreadable (%s); kept aside", update_id, type(exc).__name__)
             try:
-                storage.dead_letter(update_id, type(exc).__name__, _person_of(item),
-                                    json.dumps(item))
-            except (sqlite3.Error, TypeError, ValueError):
-                pass
-    return updates
+                data = json.dumps(item)
+            except (TypeError, ValueError):
+                data = "null"
+            letters.append(DeadLetter(update_id if isinstance(update_id, int) else None,
+                                      type(exc).__name__, _person_of(item), data))
+    return updates, letters
 
 
 class Poller:
@@ -94,8 +94,9 @@ class Poller:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
-            updates = parse_updates(raw if isinstance(raw, list) else [], self.app.bot,
-                                    self.queue.storage)
+            updates, letters = parse_updates(raw if isinstance(raw, list) else [],
+                                             self.app.bot)
+            await self.queue.set_aside(letters)
             if updates:
                 await self.queue.put_batch(updates)
             ids = [r.get("update_id") for r in raw if isinstance(r, dict)] if isinstance(

@@ -41,7 +41,8 @@ def webhook_app(queue: InboxQueue, app: Application, secret: str, path: str) -> 
             data = json.loads(await request.read())
         except (ValueError, web.HTTPRequestEntityTooLarge):
             return web.Response(status=400)
-        updates = parse_updates([data], app.bot, queue.storage)
+        updates, letters = parse_updates([data], app.bot)
+        await queue.set_aside(letters)
         if updates:
             await queue.put_batch(updates)  # in the inbox before Telegram hears 200
         return web.Response(status=200)
