@@ -6,6 +6,7 @@ import logging
 import random
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -341,3 +342,57 @@ async def test_a_save_waits_out_a_short_lock(api, knowledge, tmp_path):
         assert await api.wait_async(lambda: len(api.sent(64_100)) >= 3)
         assert api.sent(64_100)[2].text.startswith("ℹ️ Je réponds")
         other.close()
+
+
+def test_a_read_only_database_file(knowledge):
+    """A database file the bot may read but not write (mode 0444, owned by someone else):
+    each turn tells the person plainly that nothing was saved, and the log says so once a
+    minute, not once a turn. Root ignores file modes, so under root the turns run in a
+    forked child that gives up root first (nothing left to import: it has the engine)."""
+    import json
+    import os
+    import shutil
+    import tempfile
+
+    from bot.storage import Storage
+    from bot.turn import TurnRunner
+
+    engine = Engine(knowledge)
+    engine.handle(Session("warm"), Event("start"))  # templates compiled before the fork
+    folder = Path(tempfile.mkdtemp(prefix="clea-ro-"))
+    try:
+        db = folder / "db.sqlite3"
+        Storage(db).close()
+        folder.chmod(0o777)  # the -wal and -shm files may be made; the database may not change
+        db.chmod(0o444)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: a bot process that does not own its database
+            out: dict = {}
+            try:
+                if os.getuid() == 0:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                errors: list[str] = []
+                handler = logging.Handler(logging.ERROR)
+                handler.emit = lambda record: errors.append(record.getMessage())
+                logging.getLogger("bot.turn").addHandler(handler)
+                runner = TurnRunner(engine, Storage(db))
+                results = [runner.run("tg:1", Event("start"), n) for n in (1, 2, 3)]
+                out = {"saved": [r.saved for r in results],
+                       "texts": [r.replies[0].text for r in results], "errors": errors}
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                out = {"crash": repr(exc)}
+            finally:
+                os.write(write, json.dumps(out).encode())
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            out = json.loads(pipe.read())
+        os.waitpid(pid, 0)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert "crash" not in out, out
+    assert out["saved"] == [False, False, False]
+    assert all("enregistrer" in t for t in out["texts"])
+    assert len(out["errors"]) == 1 and "readonly" in out["errors"][0], out["errors"]
