@@ -372,3 +372,24 @@ def test_webhook_refuses_before_reading_the_body(api, tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
+
+
+def test_webhook_update_ids_restarting_lower(api, tmp_path):
+    """Telegram restarts update ids lower after a quiet week, webhook mode too: the person's
+    next messages are answered, not taken for replays of what they sent before."""
+    port = free_port()
+    proc = start_webhook_bot(api, tmp_path / "db.sqlite3", port)
+    try:
+        start = {"update_id": 5_000_000, "message": api.message(CHAT, "/start")}
+        assert api.wait_until(lambda: post_update(port, start) == 200, 10)
+        assert api.wait_for_replies(CHAT, 2)
+        again = {"update_id": 1_234, "message": api.message(CHAT, "/aide")}
+        assert post_update(port, again) == 200
+        assert api.wait_until(lambda: any(c.text.startswith("Les commandes")
+                                          for c in api.sent(CHAT)), 20)
+        then = {"update_id": 1_235, "message": api.message(CHAT, "/menu")}
+        assert post_update(port, then) == 200
+        assert api.wait_until(lambda: len(api.sent(CHAT)) >= 5, 20)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
