@@ -149,4 +149,5 @@ async def test_one_persons_burst_does_not_starve_another(api, knowledge, tmp_pat
         assert await api.wait_async(lambda: len(api.sent(9301)) >= 1, 30)
         waited = time.monotonic() - started
         assert len(api.sent(9300)) < 300 * 2  # the burst is still being answered
+        api.latency = 0.0  # the rest of the burst may go quickly now
     assert waited < 2.0, waited

@@ -130,6 +130,7 @@ class TelegramChannel:
         self.bot_username: str | None = None
         self._unsaved: set[int] = set()
         self._purge_task: asyncio.Task | None = None
+        self._check_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
 
     # --- wiring ---------------------------------------------------------------------------
@@ -173,7 +174,10 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("could not register the commands: %s", type(exc).__name__)
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
-        await self.check_recipients(app.bot)
+        # In the background: a chat answering 5xx is retried with backoff, and the people
+        # writing meanwhile must not wait for that check.
+        self._check_task = asyncio.get_running_loop().create_task(
+            self.check_recipients(app.bot))
         self.outbox.start(app.bot)  # replays what a previous run left unsent
         log.info("bot @%s ready", self.bot_username)
 
@@ -199,10 +203,11 @@ class TelegramChannel:
 
     async def _post_stop(self, app: Application) -> None:
         await self.outbox.stop()
-        if self._purge_task is not None:
-            self._purge_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purge_task
+        for task in (self._purge_task, self._check_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _post_shutdown(self, app: Application) -> None:
         with contextlib.suppress(Exception):
