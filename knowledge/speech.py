@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from num2words import num2words
 
 from knowledge.loader import CONTENT_DIR, ContentError, Problem
 
@@ -67,6 +66,9 @@ def load_said(content_dir: Path | None = None) -> tuple[Said, ...]:
 
 
 def _words(n: int) -> str:
+    # Imported on the first voice note, not at start-up: most turns have none.
+    from num2words import num2words
+
     return num2words(n, lang="fr")
 
 

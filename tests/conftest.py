@@ -16,6 +16,15 @@ from tests.fake_bot_api import FakeBotApi
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that talk to the fake Bot API server are integration tests (so are those that
+    start the `clea-bot` command, marked where they are): `pytest -m "not integration"`
+    keeps the quick ones for an edit-and-run loop."""
+    for item in items:
+        if "api" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def knowledge() -> Knowledge:
     return load()

@@ -10,6 +10,7 @@ Used by the tests and by the benchmarks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.parser
 import email.policy
 import itertools
@@ -17,6 +18,7 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -148,10 +150,26 @@ class FakeBotApi:
         with self._lock:
             self._faults[method].extend(faults)
 
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """The updates pushed inside arrive in the same getUpdates answer."""
+        self._held: list[dict] | None = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held or [], None
+            with self._lock:
+                self._updates.extend(held)
+            if self._loop is not None and self._new_update is not None:
+                self._loop.call_soon_threadsafe(self._new_update.set)
+
     def push(self, update: dict) -> int:
         with self._lock:
             update_id = next(self._update_ids)
             update = {"update_id": update_id, **update}
+            if getattr(self, "_held", None) is not None:
+                self._held.append(update)
+                return update_id
             self._updates.append(update)
         if self._loop is not None and self._new_update is not None:
             self._loop.call_soon_threadsafe(self._new_update.set)

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import json
 import sqlite3
-import time
 
 import pytest
 from telegram.error import TimedOut

@@ -124,6 +124,7 @@ async def test_forget_leaves_no_trace_of_the_person(api, knowledge, tmp_path):
                 assert secret not in raw, (path.name, secret)
 
 
+@pytest.mark.integration
 def test_stats_command_line(tmp_path):
     db = tmp_path / "db.sqlite3"
     store = Storage(db)

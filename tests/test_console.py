@@ -1,10 +1,19 @@
-"""The console channel in a real subprocess, scripted through stdin."""
+"""The console channel, scripted through stdin: `clea-bot console` run in-process (the same
+entry point as the command, without a Python start-up per test)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import subprocess
 import sys
+from unittest import mock
+
+import pytest
+
+from bot.cli import main
 
 from .conftest import ROOT
 
@@ -14,11 +23,19 @@ def console(script: str, db, extra_env: dict | None = None, *args: str) -> str:
     env = dict(os.environ, CLEA_DB_PATH=str(db), CLEA_LOCAL_DIRECTORY=str(db) + ".none")
     env.update(extra_env or {})
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    done = subprocess.run([sys.executable, "-m", "bot", "console", *args], input=script,
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        with (mock.patch.dict(os.environ, env, clear=True),
+              mock.patch.object(sys, "stdin", io.StringIO(script)),
+              contextlib.redirect_stdout(out), contextlib.redirect_stderr(err)):
+            code = main(["console", *args])
+    finally:  # the command sets up logging for a process; give pytest's back
+        root.handlers[:], root.level = handlers, level
+    assert code == 0, err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    return out.getvalue()
 
 
 def test_transcript_reads_like_a_conversation(tmp_path):
@@ -66,6 +83,7 @@ def test_deep_link_payload_and_bad_input(tmp_path):
     assert out.count("> ") >= 5
 
 
+@pytest.mark.integration
 def test_graph_command_writes_mermaid(tmp_path):
     target = tmp_path / "graph.mmd"
     done = subprocess.run([sys.executable, "-m", "bot", "graph", "-o", str(target)], cwd=ROOT,

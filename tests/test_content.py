@@ -177,6 +177,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.integration
 def test_check_command_exit_codes(tmp_path):
     ok = run_cli("check")
     assert ok.returncode == 0, ok.stderr

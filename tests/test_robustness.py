@@ -309,8 +309,9 @@ async def test_a_locked_database_holds_only_the_turns_that_need_it(api, knowledg
         other = sqlite3.connect(db, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # a backup, a second process: the write lock
         try:
-            api.push_text(64_000, "/aide")
-            api.push_callback(64_001, "menu")
+            with api.together():  # one batch: both wait for the same inbox write
+                api.push_text(64_000, "/aide")
+                api.push_callback(64_001, "menu")
             assert await api.wait_async(lambda: api.calls_of("answerCallbackQuery"))
             # The button was answered while the first turn still waits for the lock.
             assert len(api.sent(64_000)) == 2

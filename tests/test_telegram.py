@@ -293,14 +293,14 @@ def test_webhook_update_survives_kill_9_after_its_200(api, tmp_path):
     db, port = tmp_path / "db.sqlite3", free_port()
     proc = start_webhook_bot(api, db, port)
     try:
-        api.inject("sendMessage", Fault("delay", 5))  # handling is still going on…
+        api.inject("sendMessage", Fault("delay", 1.5))  # handling is still going on…
         update = {"update_id": 7, "message": api.message(CHAT, "/aide")}
         assert api.wait_until(lambda: post_update(port, update) == 200, 10)
         kill_hard(proc)  # …when the process dies
         assert not api.sent(CHAT)
         proc = start_webhook_bot(api, db, free_port())
         # /aide answers in two messages; the killed process never got past the first
-        # (held 5 s by the server), so the second one can only come from the replay.
+        # (held 1.5 s by the server), so the second one can only come from the replay.
         assert api.wait_until(lambda: any("Les commandes" in c.text for c in api.sent(CHAT)),
                               20)
     finally:

@@ -109,7 +109,10 @@ class Console:
             self.options = options
         return text
 
-    def run(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    def run(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        """Reads sys.stdin and writes sys.stdout unless told otherwise (looked up now, not
+        when the module was imported, so that a caller may redirect them)."""
+        stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
         interactive = stdin.isatty()
         if interactive:
             print(self.engine.channel_text("console_welcome").text,
