@@ -37,10 +37,10 @@ check: $(VENV)/.installed
 	$(BIN)/clea-bot check
 
 train: $(VENV)/.installed
-	$(BIN)/clea-bot train
+	$(BIN)/python -m bench.train
 
 eval: $(VENV)/.installed
-	$(BIN)/clea-bot eval
+	$(BIN)/python -m bench.faq_eval
 
 graph: $(VENV)/.installed
 	$(BIN)/clea-bot graph -o docs/conversation.mmd

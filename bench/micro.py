@@ -10,12 +10,12 @@ from pathlib import Path
 
 import yaml
 
+from bench.faq_eval import EVAL_FILE
 from bot.storage import Storage
 from dialogs.engine import Engine
 from dialogs.model import Event, Session
 from knowledge import geography
 from knowledge.faq import FaqMatcher
-from knowledge.faq_eval import EVAL_FILE
 from knowledge.loader import load
 
 RESULTS = Path(__file__).parent / "results"

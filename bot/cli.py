@@ -5,8 +5,6 @@
     clea-bot telegram   the Telegram bot (polling, or webhook with CLEA_WEBHOOK_URL)
     clea-bot check      validate every content file and template; exit 1 on problems
     clea-bot graph      print the conversation map as a Mermaid diagram
-    clea-bot eval       measure the free-text matcher on the evaluation sets
-    clea-bot train      train the free-text model (build time, needs scikit-learn)
     clea-bot stats      anonymous figures of every adviser link (--csv to export)
     clea-bot directory update [--from DIR] [--out FILE] [--force]
                         download and install the open-data directory of local offices
@@ -89,41 +87,6 @@ def cmd_graph(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, config: Config) -> int:
-    from knowledge.faq_eval import EVAL_FILE, SETS, evaluate
-
-    code = 0
-    for name, path in SETS:
-        if not path.exists():  # an installed package has no tests/ folder
-            print(f"== {name} : {path} introuvable (lancez depuis le dépôt)")
-            code = 1
-            continue
-        report = evaluate(path)
-        print(f"== {name} : {path.name}\n{report.text()}\n")
-        if path == EVAL_FILE and (report.accuracy < 0.9 or report.rejection < 0.9):
-            code = 1
-    return code
-
-
-def cmd_train(args: argparse.Namespace, config: Config) -> int:
-    """Build-time: needs scikit-learn (pip install -e '.[train]')."""
-    from knowledge.faq_model import MODEL_FILE, train_from_content
-    from knowledge.loader import load
-
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        print("clea-bot train demande scikit-learn : pip install -e '.[train]'",
-              file=sys.stderr)
-        return 2
-    model = train_from_content(load())
-    model.save(MODEL_FILE)
-    size = MODEL_FILE.stat().st_size / 1e6
-    print(f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "
-          f"{size:.1f} Mo, seuil {model.threshold:.2f}")
-    return 0
-
-
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     from bot.advisers import all_figures_table
     from bot.storage import Storage
@@ -200,8 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--content", type=Path, default=None, help="dossier du contenu")
     graph = sub.add_parser("graph", help="la carte de la conversation (Mermaid)")
     graph.add_argument("-o", "--output", help="fichier de sortie")
-    sub.add_parser("eval", help="mesurer la compréhension des questions libres")
-    sub.add_parser("train", help="entraîner le modèle des questions libres (scikit-learn)")
     stats = sub.add_parser("stats", help="chiffres anonymes de tous les liens de conseillers")
     stats.add_argument("--csv", action="store_true", help="sortie CSV")
     directory = sub.add_parser("directory", help="l'annuaire local des données ouvertes")
@@ -219,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration : {exc}", file=sys.stderr)
         return 2
-    if args.command not in ("check", "graph", "eval", "stats", "directory", "train"):
+    if args.command not in ("check", "graph", "stats", "directory"):
         console = args.command == "console" or (args.command in (None, "run")
                                                 and not config.token)
         # In the console chat, log lines would mix with the conversation.
@@ -227,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging("WARNING" if quiet else config.log_level, config.token)
     handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
                 "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph,
-                "eval": cmd_eval, "stats": cmd_stats, "directory": cmd_directory,
-                "train": cmd_train}
+                "stats": cmd_stats, "directory": cmd_directory}
     try:
         return handlers[args.command](args, config)
     except ContentError as exc:

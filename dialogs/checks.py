@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import jinja2
+from jinja2 import nodes
 
 from dialogs import render
 from dialogs.engine import Engine
@@ -13,13 +14,24 @@ from dialogs.model import Session
 from knowledge.loader import ContentError, Problem, load
 from knowledge.speech import load_said
 
-CHANNEL_TEXTS = ("group_invite", "share_contact", "share_location", "keyboard_removed",
-                 "commands", "console_welcome", "console_number", "console_phone",
-                 "console_link", "console_voice", "console_outbox")
-NOTICES = ("stale", "unknown_command", "empty", "emoji_only", "unsupported", "location",
-           "contact_not_needed", "bad_phone", "restarted", "forgotten", "error", "not_saved",
-           "request_claimed", "request_passed", "request_failed", "voice_on", "voice_off",
-           "voice_unavailable", "edited")
+
+def template_kinds(name: str, templates_dir: Path = render.TEMPLATES_DIR) -> tuple[str, ...]:
+    """The kinds a template knows, read from the template itself: every constant it
+    compares `kind` with (`kind == "stale"`, `kind in ("a", "b")`). A notice added to
+    notice.j2 is checked without being listed a second time here."""
+    env = render.make_environment(templates_dir)
+    source = env.loader.get_source(env, name)[0]
+    kinds: list[str] = []
+    for compare in env.parse(source).find_all(nodes.Compare):
+        if not (isinstance(compare.expr, nodes.Name) and compare.expr.name == "kind"):
+            continue
+        for operand in compare.ops:
+            if operand.op == "eq" and isinstance(operand.expr, nodes.Const):
+                kinds.append(operand.expr.value)
+            elif operand.op == "in" and isinstance(operand.expr, nodes.Tuple | nodes.List):
+                kinds.extend(item.value for item in operand.expr.items
+                             if isinstance(item, nodes.Const))
+    return tuple(dict.fromkeys(kinds))
 
 
 def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,
@@ -54,10 +66,10 @@ def check_model(content_dir: Path | None = None) -> list[Problem]:
         model = FaqModel.load(MODEL_FILE)
     except (OSError, KeyError, ValueError) as exc:
         return [Problem("knowledge/model/faq_model.npz", "", f"illisible ({type(exc).__name__})"
-                        " : lancez clea-bot train")]
+                        " : lancez make train")]
     if model.faq_sha256 != faq_hash(faq_file):
         return [Problem("knowledge/model/faq_model.npz", "",
-                        "entraîné sur une autre version de faq.yaml : lancez clea-bot train")]
+                        "entraîné sur une autre version de faq.yaml : lancez make train")]
     return []
 
 
@@ -95,7 +107,7 @@ def check_screens(engine: Engine) -> list[Problem]:
             except Exception as exc:  # report, whatever the template did wrong
                 problems.append(Problem(f"templates/{state}.j2", "",
                                         f"{type(exc).__name__}: {exc}"))
-    for kind in CHANNEL_TEXTS:
+    for kind in template_kinds("channel.j2"):
         try:
             if not engine.channel_text(kind, count=3, url="https://t.me/x", seconds=5,
                                        path="data/voice/x.ogg", chat=-100).text:
@@ -103,7 +115,7 @@ def check_screens(engine: Engine) -> list[Problem]:
         except Exception as exc:  # report, whatever the template did wrong
             problems.append(Problem("templates/channel.j2", kind,
                                     f"{type(exc).__name__}: {exc}"))
-    for kind in NOTICES:
+    for kind in template_kinds("notice.j2"):
         try:
             if not engine.notice(kind, command="x"):
                 raise ValueError("aucun message")

@@ -7,6 +7,7 @@ buttons are declared with `{{ ui.button("Label", "choice") }}` or
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,7 @@ def escape_text(value: Any) -> Any:
     """Escape what Telegram's HTML mode reads as markup (&, <, >), and nothing else,
     so apostrophes stay readable in every channel."""
     if isinstance(value, str | Markup):
-        return value if isinstance(value, Markup) else (
-            value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+        return value if isinstance(value, Markup) else html.escape(value, quote=False)
     return value
 
 

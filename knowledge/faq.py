@@ -149,7 +149,7 @@ class FaqMatcher:
     its threshold the top topic answers; below, when the three best FAQ topics together
     are likely enough, they are offered as buttons ("Vouliez-vous parler de…"); otherwise
     the message is not understood. A wrong answer is worse than "je ne sais pas" for the
-    people this bot serves: the thresholds are chosen with that cost (see `clea-bot train`).
+    people this bot serves: the thresholds are chosen with that cost (see `make train`).
     """
 
     def __init__(self, knowledge: Knowledge, model: FaqModel | None = None):

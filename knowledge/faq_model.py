@@ -1,5 +1,5 @@
 """The learned free-text matcher: a logistic regression over character 2–5-grams and word
-1–2-grams of the normalised text, trained at build time (`clea-bot train`, scikit-learn)
+1–2-grams of the normalised text, trained at build time (`make train`, scikit-learn)
 and shipped as weights (knowledge/model/faq_model.npz). At run time only numpy is used:
 a message becomes a few hundred feature ids, their weight rows are summed, a softmax gives
 one probability per topic. No model is downloaded; nothing is trained at start-up.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,19 +247,18 @@ def train(knowledge_faq: list[tuple[str, str]], faq_file: Path,
     return model
 
 
-def train_from_content(knowledge: Any) -> FaqModel:
-    """What `clea-bot train` does: the examples of faq.yaml (and small talk), thresholds
-    chosen on the evaluation set and the first control set (both already consulted while
-    tuning); the later control sets are never used here."""
+def train_from_content(knowledge: Any, tuning_files: Sequence[Path]) -> FaqModel:
+    """What `make train` does: the examples of faq.yaml (and small talk), thresholds chosen
+    on `tuning_files` (the evaluation set and the first control set, both already consulted
+    while tuning: bench/train.py); the later control sets are never used here."""
     import yaml
 
-    from knowledge.faq_eval import EVAL_FILE, HOLDOUT_FILE
     from knowledge.loader import CONTENT_DIR
 
     examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
     examples += [(kind, ex) for kind, exs in knowledge.small_talk.items() for ex in exs]
     tuning: tuple[list, list] = ([], [])
-    for path in (EVAL_FILE, HOLDOUT_FILE):
+    for path in tuning_files:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
         tuning[1].extend(data["out_of_scope"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from dialogs.checks import CHANNEL_TEXTS, NOTICES
+from dialogs.checks import template_kinds
 from dialogs.engine import Engine
 from dialogs.model import Event, Reply, Session
 
@@ -49,9 +49,9 @@ def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
             if variants:
                 s.data[variants[0]] = value
             add(f"{state}:{value}" if variants else state, engine.screen(s))
-    for kind in NOTICES:
+    for kind in template_kinds("notice.j2"):
         add(f"notice:{kind}", engine.notice(kind, command="x"))
-    for kind in CHANNEL_TEXTS:
+    for kind in template_kinds("channel.j2"):
         add(f"channel:{kind}", [engine.channel_text(kind, count=3, url="https://t.me/x",
                                                     seconds=5, path="data/voice/x.ogg",
                                                     chat=-100)])

@@ -254,3 +254,30 @@ def test_an_expired_dated_fact_is_hidden_and_fails_the_check():
     texts += [m for e in hidden.faq for m in e.answer]
     assert not any("103,20" in t for t in texts)
     assert any("103,20" in m for b in load().costs.values() for m in b.messages)
+
+
+def test_every_notice_the_code_asks_for_is_in_its_template():
+    """`clea-bot check` and the readability test read the notices from the templates; this
+    makes sure the code asks for no notice the template lacks (it would render nothing)."""
+    import re
+
+    from dialogs.checks import template_kinds
+
+    asked: dict[str, set[str]] = {"notice.j2": set(), "channel.j2": set()}
+    for path in [*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("dialogs").rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        asked["notice.j2"].update(re.findall(r'\bnotice\("([a-z_]+)"', source))
+        asked["channel.j2"].update(re.findall(r'\bchannel_text\("([a-z_]+)"', source))
+    for template, kinds in asked.items():
+        assert len(kinds) >= 9, template  # the pattern still finds the calls
+        assert kinds <= set(template_kinds(template)), (template, kinds - set(
+            template_kinds(template)))
+
+
+def test_template_kinds_are_read_from_the_template(tmp_path):
+    from dialogs.checks import template_kinds
+
+    (tmp_path / "notice.j2").write_text(
+        '{% if kind == "a" %}A{% elif kind in ("b", "c") %}B{% elif other == "x" %}{% endif %}',
+        encoding="utf-8")
+    assert template_kinds("notice.j2", tmp_path) == ("a", "b", "c")

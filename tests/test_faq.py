@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.faq_eval import EVAL_FILE, evaluate
 from knowledge.faq import FaqMatcher, normalise
-from knowledge.faq_eval import EVAL_FILE, evaluate
 
 ACCURACY_MIN = 0.90
 REJECTION_MIN = 0.90
@@ -87,12 +87,13 @@ def test_shipped_weights_come_from_the_current_faq():
 
 
 def test_training_is_reproducible_and_matches_the_shipped_weights(knowledge, tmp_path):
-    """`clea-bot train` on this faq.yaml gives the shipped model back (same topics, same
+    """`make train` on this faq.yaml gives the shipped model back (same topics, same
     features, same answers): the weights in the repository are not hand-edited."""
     pytest.importorskip("sklearn", reason="the train extra is installed by make test")
+    from bench.train import TUNING_FILES
     from knowledge.faq_model import FaqModel, train_from_content
 
-    fresh = train_from_content(knowledge)
+    fresh = train_from_content(knowledge, TUNING_FILES)
     fresh.save(tmp_path / "m.npz")
     again, shipped = FaqModel.load(tmp_path / "m.npz"), FaqModel.load()
     assert again.labels == shipped.labels and again.vocabulary == shipped.vocabulary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jinja2
+from telegram.helpers import create_deep_linked_url
 
 from bot.advisers.media import qr_png
 from dialogs.engine import START_TOPICS
@@ -12,8 +13,9 @@ from knowledge.advisers import Adviser
 
 
 def deep_link(bot_username: str, code: str, topic: str | None = None) -> str:
-    payload = f"{code}-{topic}" if topic else code
-    return f"https://t.me/{bot_username}?start={payload}"
+    """https://t.me/<bot>?start=<code>[-<topic>], by the library's helper (it refuses a
+    payload Telegram would not pass on)."""
+    return create_deep_linked_url(bot_username, f"{code}-{topic}" if topic else code)
 
 
 def link_replies(adviser: Adviser, bot_username: str, topic: str | None,

