@@ -87,3 +87,12 @@ def start_bot_process(api: FakeBotApi, db: Path, **extra: str) -> subprocess.Pop
 def kill_hard(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
+
+
+async def settled(api: FakeBotApi, channel: TelegramChannel, timeout: float = 30.0) -> bool:
+    """Every update pushed so far was fetched, handled and answered: nothing more can be
+    sent for them. An update counts as in flight from the moment it is put in the queue
+    until its last reply went out; Telegram keeps it pending until the poll after that."""
+    queue = channel.app.update_queue
+    return await api.wait_async(lambda: api.pending_updates() == 0 and queue.in_flight == 0
+                                and queue.empty(), timeout)

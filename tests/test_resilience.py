@@ -3,7 +3,6 @@ replay with backpressure, fairness between conversations."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 import logging
@@ -145,7 +144,7 @@ async def test_one_persons_burst_does_not_starve_another(api, knowledge, tmp_pat
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", concurrency=8):
         for _ in range(300):
             api.push_text(9300, "/aide")
-        await asyncio.sleep(0.5)
+        assert await api.wait_async(lambda: len(api.sent(9300)) >= 10)  # the burst is on
         started = time.monotonic()
         api.push_text(9301, "/start")
         assert await api.wait_async(lambda: len(api.sent(9301)) >= 1, 30)

@@ -13,7 +13,7 @@ import pytest
 from dialogs.engine import Engine
 from dialogs.model import Event, Session
 from tests.fake_bot_api import Fault
-from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
+from tests.telegram_helpers import kill_hard, running_bot, settled, start_bot_process
 
 PRIVATE = list(range(70_000, 70_040))
 GROUPS = [-1001, -1002, -1003]
@@ -124,7 +124,7 @@ async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
     rng = random.Random(20261126)
     caplog.set_level(logging.ERROR)
     pushed: list[tuple[int, int, dict]] = []
-    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3") as channel:
         for _ in range(2000):
             chat, body = random_update(api, rng)
             pushed.append((chat, api.push(body), body))
@@ -132,7 +132,7 @@ async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
         assert await api.wait_async(lambda: api.pending_updates() == 0, 120)
         assert await api.wait_async(
             lambda: all(len(api.sent(c)) >= len(t) for c, t in expected.items()), 60)
-        await api.wait_async(lambda: False, 0.5)  # nothing more may come
+        assert await settled(api, channel)  # nothing more can come
         for chat, texts in expected.items():
             assert [c.text for c in api.sent(chat)] == texts, chat
         for chat in GROUPS:  # only invitations, at most one per group for a while
@@ -201,10 +201,9 @@ def test_kill_9_at_random_points_then_everyone_resumes(api, knowledge, tmp_path)
 
 async def test_faults_every_reply_once(api, knowledge, tmp_path):
     chats = list(range(60_000, 60_008))
-    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3") as channel:
         api.push_text(59_999, "/aide")  # a clean run, to know what /aide sends
-        assert await api.wait_async(lambda: len(api.sent(59_999)) >= 2)
-        await api.wait_async(lambda: False, 0.3)
+        assert await settled(api, channel)
         clean = [c.text for c in api.sent(59_999)]
         # A connection cut after Telegram applied the message: it must not come twice.
         api.inject("sendMessage", Fault("429", 1), Fault("500"), Fault("apply_drop"),
@@ -214,7 +213,7 @@ async def test_faults_every_reply_once(api, knowledge, tmp_path):
             api.push_text(chat, "/aide")
         assert await api.wait_async(
             lambda: all(len(api.sent(c)) >= len(clean) for c in chats), 60)
-        await api.wait_async(lambda: False, 1.0)
+        assert await settled(api, channel, 60)
         for chat in chats:
             assert [c.text for c in api.sent(chat)] == clean  # all of them, once, in order
 
@@ -293,7 +292,7 @@ async def test_a_screen_cut_by_a_crash_is_completed_not_repeated(api, knowledge,
     store.close()
     async with running_bot(api, knowledge, db) as channel:
         assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
-        await api.wait_async(lambda: False, 0.3)
+        assert await settled(api, channel)
         texts = [c.text for c in api.sent(63_001)]
     assert len(texts) == 1 and texts[0].startswith("Les commandes")
 
