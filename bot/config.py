@@ -45,6 +45,7 @@ class Config:
     overall_rate: float
     log_level: str
     voice: bool = True
+    stop_grace: int = 20  # seconds to finish the updates in hand after SIGTERM
 
     @classmethod
     def from_env(cls) -> Config:
@@ -69,9 +70,12 @@ class Config:
             overall_rate=float(_int("CLEA_RATE_LIMIT", 30)),
             log_level=_str("CLEA_LOG_LEVEL", "INFO").upper(),
             voice=_str("CLEA_VOICE", "1") not in ("0", "false", "non", "no", "off"),
+            stop_grace=_int("CLEA_STOP_GRACE", 20),
         )
         if cfg.retention_days < 1:
             raise ConfigError("CLEA_RETENTION_DAYS doit être au moins 1")
+        if cfg.stop_grace < 0:
+            raise ConfigError("CLEA_STOP_GRACE doit être positif ou nul")
         if cfg.concurrency < 1:
             raise ConfigError("CLEA_CONCURRENCY doit être au moins 1")
         if cfg.webhook_url and not cfg.webhook_secret:

@@ -506,7 +506,8 @@ def run(config: Config) -> None:
             for sig in stop_signals:
                 loop.add_signal_handler(sig, stop.set)
             await serve_webhook(app, stop, config.webhook_url, config.webhook_secret or "",
-                                config.webhook_listen, config.webhook_port, path)
+                                config.webhook_listen, config.webhook_port, path,
+                                config.stop_grace)
 
         asyncio.run(webhook())
         return
@@ -516,6 +517,6 @@ def run(config: Config) -> None:
         loop = asyncio.get_running_loop()
         for sig in stop_signals:
             loop.add_signal_handler(sig, stop.set)
-        await serve(app, stop)
+        await serve(app, stop, grace=config.stop_grace)
 
     asyncio.run(main())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any
 
 from telegram import Update
@@ -24,8 +24,15 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[object, asyncio.Lock] = {}
         self._waiting: dict[object, int] = {}
+        self._starting = True
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    def stop_starting(self) -> None:
+        """At a stop whose grace is over: the updates still waiting for their turn are not
+        handled now. They stay in the inbox and are replayed, in order, at the next start
+        (python-telegram-bot would otherwise handle every one of them before stopping)."""
+        self._starting = False
+
+    async def process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
         await self.do_process_update(update, coroutine)
 
     @staticmethod
@@ -37,7 +44,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 return ("user", update.effective_user.id)
         return None
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
         key = self.chat_key(update)
         lock = self._locks.get(key)
         if lock is None:
@@ -45,6 +52,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock, self._slots:
+                if not self._starting:
+                    coroutine.close()  # never started: nothing to undo
+                    return
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -57,3 +67,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         pass
+
+
+def stop_starting(app: Any) -> None:
+    """What the grace period did not reach waits in the inbox for the next start."""
+    processor = app.update_processor
+    if isinstance(processor, ChatOrderedProcessor):
+        processor.stop_starting()

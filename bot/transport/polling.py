@@ -21,6 +21,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.transport.inbox import DeadLetter, InboxQueue
+from bot.transport.ordering import stop_starting
 
 log = logging.getLogger(__name__)
 # getUpdates is called through do_api_request on purpose: the raw list lets each update be
@@ -114,9 +115,11 @@ class Poller:
 
 
 async def serve(app: Application, stop: asyncio.Event, timeout: int = 10,
-                started: asyncio.Event | None = None) -> None:
+                started: asyncio.Event | None = None, grace: float = 20.0) -> None:
     """Run the application with this polling loop until `stop` is set. The Application
-    must have been built with an InboxQueue (TelegramChannel.build_application)."""
+    must have been built with an InboxQueue (TelegramChannel.build_application).
+    `grace`: seconds to finish the updates in hand once stopped; the rest stays in the
+    inbox and is replayed, in order, at the next start."""
     if not isinstance(app.update_queue, InboxQueue):
         raise TypeError("the Application's update queue must be an InboxQueue")
     poller = Poller(app, app.update_queue, timeout)
@@ -141,7 +144,8 @@ async def serve(app: Application, stop: asyncio.Event, timeout: int = 10,
                 await task
         # Let the updates being handled finish (what does not stays in the inbox).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(app.update_queue.join(), 20)
+            await asyncio.wait_for(app.update_queue.join(), grace)
+        stop_starting(app)
         await poller.acknowledge()
         await app.stop()
         if app.post_stop:

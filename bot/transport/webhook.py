@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.transport.inbox import InboxQueue
+from bot.transport.ordering import stop_starting
 from bot.transport.polling import parse_updates
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ def webhook_app(queue: InboxQueue, app: Application, secret: str, path: str) -> 
 
 
 async def serve_webhook(app: Application, stop: asyncio.Event, url: str, secret: str,
-                        listen: str, port: int, path: str) -> None:
-    """Run the application behind our webhook server until `stop` is set."""
+                        listen: str, port: int, path: str, grace: float = 20.0) -> None:
+    """Run the application behind our webhook server until `stop` is set (then `grace`
+    seconds to finish the updates in hand; the rest is replayed at the next start)."""
     queue = app.update_queue
     if not isinstance(queue, InboxQueue):
         raise TypeError("the Application's update queue must be an InboxQueue")
@@ -75,7 +77,8 @@ async def serve_webhook(app: Application, stop: asyncio.Event, url: str, secret:
         finally:
             await runner.cleanup()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(queue.join(), 20)
+                await asyncio.wait_for(queue.join(), grace)
+            stop_starting(app)
             await app.stop()
             if app.post_stop:
                 await app.post_stop(app)
