@@ -1,8 +1,9 @@
 """Sessions and anonymous counters in SQLite.
 
 One small JSON row per person, written once per turn (WAL mode, so a process killed at
-any moment keeps every committed turn). The standard sqlite3 module is used directly:
-a turn's write takes tens of microseconds, less than a thread hop through aiosqlite.
+any moment keeps every committed turn). The standard sqlite3 module, synchronous: the
+Telegram bot calls it from one database thread (bot/database.py), never from the event
+loop, so a lock or a slow disk holds only the turns that need the database.
 
 Counters never hold a user id, a message or an answer: a person is counted once per
 stage through a salted hash, and that hash is deleted with the person's data.
