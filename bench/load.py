@@ -210,7 +210,7 @@ def populate(db: Path, count: int) -> None:
                                                      "p": "42000"}, "u": i},
                     referral=rng.choice([None, "mlyon", "ft13"]), updated=now)
         rows.append((s.user, s.to_json(), int(now)))
-    con.executemany("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)", rows)
+    con.executemany("INSERT OR REPLACE INTO sessions (user, data, updated) VALUES (?, ?, ?)", rows)
     con.commit()
     con.close()
 
