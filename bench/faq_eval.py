@@ -31,6 +31,13 @@ SETS = [("évaluation (seuils testés)", EVAL_FILE),
         ("contrôle 2 (écrit en dernier, jamais utilisé pour régler)", FRESH_FILE)]
 
 
+def with_mistakes(lines: list[str], mistakes: list[str]) -> str:
+    """A report's lines, then its mistakes one per line."""
+    if mistakes:
+        lines = [*lines, "mistakes:", *(f"  {m}" for m in mistakes)]
+    return "\n".join(lines)
+
+
 @dataclass
 class Report:
     in_scope: int
@@ -58,10 +65,7 @@ class Report:
             f"out of scope: {self.rejected}/{self.out_of_scope} rejected = {self.rejection:.1%}",
             f"index built in {self.build_ms:.0f} ms; {self.per_message_us:.0f} µs per message",
         ]
-        if self.mistakes:
-            lines.append("mistakes:")
-            lines.extend(f"  {m}" for m in self.mistakes)
-        return "\n".join(lines)
+        return with_mistakes(lines, self.mistakes)
 
 
 def label(match: Match) -> str:
@@ -124,10 +128,7 @@ class ControlReport:
             f"({self.off_topic_rejected / self.off_topic:.1%})",
             f"by kind: {kinds}",
         ]
-        if self.mistakes:
-            lines.append("mistakes:")
-            lines.extend(f"  {m}" for m in self.mistakes)
-        return "\n".join(lines)
+        return with_mistakes(lines, self.mistakes)
 
 
 def evaluate_control(path: Path = CONTROL_FILE, matcher: FaqMatcher | None = None
