@@ -28,7 +28,6 @@ class TurnResult:
 
     replies: list[Reply]
     session: Session
-    previous_state: str
     remove_keyboard: bool = False
     saved: bool = True
     requests: list[int] = field(default_factory=list)
@@ -82,10 +81,10 @@ class TurnRunner:
         previous = session.state
         if update_id is not None and already_applied(applied, update_id):
             # Delivered again after a restart: the turn was already applied; show the screen.
-            return TurnResult(self.engine.screen(session), session, previous, replayed=True)
+            return TurnResult(self.engine.screen(session), session, replayed=True)
         turn = self.engine.handle(session, event)
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
-        result = TurnResult(turn.replies, session, previous, turn.remove_keyboard)
+        result = TurnResult(turn.replies, session, turn.remove_keyboard)
         try:
             result.requests = self._save(
                 session, requests, turn.reached, turn.erase,
