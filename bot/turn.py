@@ -106,17 +106,20 @@ class TurnRunner:
                   len(result.replies))
         return result
 
-    def _save(self, *args: object) -> list[int]:
+    def _save(self, session: Session, requests: list[NewRequest], reached: frozenset[str],
+              erase: bool, applied: list[tuple[int, float]] | None) -> list[int]:
         """Storage.save, tried again while the database is busy (a lock held by a backup
-        or another process); a full disk or a read-only file fails at once."""
-        for pause in SAVE_RETRY_PAUSES:
+        or another process); a full disk or a read-only file fails at once. Each try is
+        one transaction, rolled back whole when it fails."""
+        pauses = iter(SAVE_RETRY_PAUSES)
+        while True:
             try:
-                return self.storage.save(*args)
+                return self.storage.save(session, requests, reached, erase, applied)
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                pause = next(pauses, None)
+                if pause is None or ("locked" not in str(exc) and "busy" not in str(exc)):
                     raise
                 time.sleep(pause)  # on the database thread, never the event loop
-        return self.storage.save(*args)
 
     def _request(self, user: str, note: AdviserNote) -> NewRequest | None:
         chat = self.adviser_chat(note.adviser) if note.adviser else None
