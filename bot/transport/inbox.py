@@ -113,20 +113,19 @@ class InboxQueue(asyncio.Queue):
         """In the inbox before Telegram hears we have them; tried again while another
         writer holds the lock. Failing that they are handled anyway, only not crash-safe."""
         rows = [(u.update_id, json.dumps(u.to_dict())) for u in updates]
-        for pause in (*WRITE_RETRY_PAUSES, None):
+        pauses = iter(WRITE_RETRY_PAUSES)
+        while True:
             try:
                 await self.run_db(self.storage.inbox_add, rows)
                 return
-            except sqlite3.OperationalError as exc:
-                if pause is not None and ("locked" in str(exc) or "busy" in str(exc)):
-                    await asyncio.sleep(pause)
-                    continue
-                error = exc
             except sqlite3.Error as exc:
-                error = exc
-            log.error("updates %s… not written to the inbox (%s: %s): not safe from a crash",
-                      updates[0].update_id, type(error).__name__, error)
-            return
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                pause = next(pauses, None) if busy else None
+                if pause is None:
+                    log.error("updates %s… not written to the inbox (%s: %s): not safe from"
+                              " a crash", updates[0].update_id, type(exc).__name__, exc)
+                    return
+                await asyncio.sleep(pause)  # the loop goes on meanwhile
 
     async def set_aside(self, letters: list[DeadLetter]) -> None:
         """Updates that could not be read: kept 7 days in the dead letters, never retried."""
