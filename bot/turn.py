@@ -38,6 +38,7 @@ LOG_EVERY_SECONDS = 60.0
 # A save that meets another writer's lock is tried again after these pauses (with the
 # storage's short busy timeout, about 1.2 s in all), then the person is told.
 SAVE_RETRY_PAUSES = (0.1, 0.3)
+LOCKED_FAST_FAIL_SECONDS = 5.0
 SEEN_KEEP = 30  # update ids remembered per person
 SEEN_SECONDS = 48 * 3600  # Telegram restarts ids lower only after a week without updates
 
@@ -66,6 +67,7 @@ class TurnRunner:
         self.engine = engine
         self.clock = clock
         self._last_save_error: dict[str, float] = {}
+        self._locked_until = 0.0  # until then, a save meeting a lock is not retried
         self.storage = storage
         self.shared_chat = shared_chat
         self.adviser_chat = adviser_chat or storage.adviser_chat
@@ -111,13 +113,19 @@ class TurnRunner:
         """Storage.save, tried again while the database is busy (a lock held by a backup
         or another process); a full disk or a read-only file fails at once. Each try is
         one transaction, rolled back whole when it fails."""
-        pauses = iter(SAVE_RETRY_PAUSES)
+        # Right after a save gave up on a lock, the next turns try once: turns wait for
+        # the database one after another, and ten people must not wait ten retry series.
+        recently_locked = time.monotonic() < self._locked_until
+        pauses = iter(() if recently_locked else SAVE_RETRY_PAUSES)
         while True:
             try:
                 return self.storage.save(session, requests, reached, erase, applied)
             except sqlite3.OperationalError as exc:
-                pause = next(pauses, None)
-                if pause is None or ("locked" not in str(exc) and "busy" not in str(exc)):
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                pause = next(pauses, None) if busy else None
+                if pause is None:
+                    if busy:
+                        self._locked_until = time.monotonic() + LOCKED_FAST_FAIL_SECONDS
                     raise
                 time.sleep(pause)  # on the database thread, never the event loop
 

@@ -396,3 +396,33 @@ def test_a_read_only_database_file(knowledge):
     assert out["saved"] == [False, False, False]
     assert all("enregistrer" in t for t in out["texts"])
     assert len(out["errors"]) == 1 and "readonly" in out["errors"][0], out["errors"]
+
+
+def test_a_long_lock_costs_each_waiting_person_one_short_wait(knowledge, tmp_path):
+    """While another process holds the write lock, the first turn retries its save, and
+    the turns behind it try once: with the default busy timeout, ten people get "not
+    saved" after about 2.5 s of database time in all, not ten retry series (about 12 s).
+    (A shorter busy timeout here: the test counts the tries.)"""
+    from bot.storage import Storage
+    from bot.turn import TurnRunner
+
+    db = tmp_path / "db.sqlite3"
+    runner = TurnRunner(Engine(knowledge), Storage(db, timeout=0.05))
+    calls = []
+    save = runner.storage.save
+
+    def counted_save(*args):
+        calls.append(1)
+        return save(*args)
+
+    runner.storage.save = counted_save
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        results = [runner.run(f"tg:{n}", Event("start"), n) for n in range(10)]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert [r.saved for r in results] == [False] * 10
+    assert len(calls) == 3 + 9  # three tries for the first, one for each after it
+    assert runner.run("tg:99", Event("start"), 99).saved  # the lock is gone: saved
