@@ -254,22 +254,28 @@ class Storage:
     # --- sessions -------------------------------------------------------------------------
 
     def load(self, user: str) -> Session:
-        row = self.db.execute("SELECT data FROM sessions WHERE user=?", (user,)).fetchone()
-        if row is None:
-            return Session(user)
-        try:
-            return Session.from_json(user, row[0])
-        except (ValueError, TypeError):
-            log.error("unreadable session row replaced by a new session")
-            return Session(user)
+        return self.load_with_applied(user)[0]
 
     def applied(self, user: str) -> list[tuple[int, float]]:
         """The update ids recently applied to this person's session, with when."""
-        row = self.db.execute("SELECT applied FROM sessions WHERE user=?", (user,)).fetchone()
+        return self.load_with_applied(user)[1]
+
+    def load_with_applied(self, user: str) -> tuple[Session, list[tuple[int, float]]]:
+        """The session and the update ids applied to it, in one read (once per turn)."""
+        row = self.db.execute("SELECT data, applied FROM sessions WHERE user=?",
+                              (user,)).fetchone()
+        if row is None:
+            return Session(user), []
         try:
-            return [(int(i), float(t)) for i, t in json.loads(row[0])] if row else []
+            session = Session.from_json(user, row[0])
         except (ValueError, TypeError):
-            return []
+            log.error("unreadable session row replaced by a new session")
+            session = Session(user)
+        try:
+            applied = [(int(i), float(t)) for i, t in json.loads(row[1])]
+        except (ValueError, TypeError):
+            applied = []
+        return session, applied
 
     def save(self, session: Session, requests: Iterable[NewRequest] = (),
              reached: Iterable[str] = (), erase: bool = False,

@@ -75,8 +75,7 @@ class TurnRunner:
 
     def run(self, user: str, event: Event, update_id: int | None = None) -> TurnResult:
         try:
-            session = self.storage.load(user)
-            applied = self.storage.applied(user)
+            session, applied = self.storage.load_with_applied(user)
         except sqlite3.Error as exc:
             log.error("could not read a session: %s: %s", type(exc).__name__, exc)
             session, applied = Session(user), []
