@@ -199,6 +199,12 @@ def week_of(timestamp: float) -> str:
     return f"{year}-W{week:02d}"
 
 
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds the lock: worth a short wait and another try (a full disk
+    or a read-only file is not)."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 # How long one statement waits for another connection's write lock. Short: the turn runner
 # retries a save a few times (bot/turn.py), and a long wait holds every turn behind it.
 BUSY_TIMEOUT_SECONDS = 0.25
@@ -255,10 +261,6 @@ class Storage:
 
     def load(self, user: str) -> Session:
         return self.load_with_applied(user)[0]
-
-    def applied(self, user: str) -> list[tuple[int, float]]:
-        """The update ids recently applied to this person's session, with when."""
-        return self.load_with_applied(user)[1]
 
     def load_with_applied(self, user: str) -> tuple[Session, list[tuple[int, float]]]:
         """The session and the update ids applied to it, in one read (once per turn)."""

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.storage import NewRequest, Storage
+from bot.storage import NewRequest, Storage, is_busy
 from dialogs.engine import Engine
 from dialogs.model import AdviserNote, Event, Reply, Session
 
@@ -120,7 +120,7 @@ class TurnRunner:
             try:
                 return self.storage.save(session, requests, reached, erase, applied)
             except sqlite3.OperationalError as exc:
-                busy = "locked" in str(exc) or "busy" in str(exc)
+                busy = is_busy(exc)
                 pause = next(pauses, None) if busy else None
                 if pause is None:
                     if busy:

@@ -78,6 +78,7 @@ class FakeBotApi:
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Event | None = None
+        self._held: list[dict] | None = None  # pushes held back by together()
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -153,7 +154,7 @@ class FakeBotApi:
     @contextlib.contextmanager
     def together(self) -> Iterator[None]:
         """The updates pushed inside arrive in the same getUpdates answer."""
-        self._held: list[dict] | None = []
+        self._held = []
         try:
             yield
         finally:
@@ -167,7 +168,7 @@ class FakeBotApi:
         with self._lock:
             update_id = next(self._update_ids)
             update = {"update_id": update_id, **update}
-            if getattr(self, "_held", None) is not None:
+            if self._held is not None:
                 self._held.append(update)
                 return update_id
             self._updates.append(update)

@@ -87,10 +87,10 @@ def test_migration_to_schema_6_moves_the_replay_guard_out_of_the_dialogue(tmp_pa
     store = Storage(path)
     session = store.load("tg:5")
     assert session.state == "help" and session.data == {"return": "menu"}
-    assert store.applied("tg:5") == [(41, 1800000000.0)]
+    assert store.load_with_applied("tg:5")[1] == [(41, 1800000000.0)]
     store.save(session)
-    assert store.applied("tg:5") == [(41, 1800000000.0)]
-    assert store.applied("tg:6") == [] and store.load("tg:6").state == "menu"
+    assert store.load_with_applied("tg:5")[1] == [(41, 1800000000.0)]
+    assert store.load_with_applied("tg:6")[1] == [] and store.load("tg:6").state == "menu"
 
 
 def test_migration_from_schema_1_keeps_sessions(tmp_path):

@@ -30,7 +30,7 @@ from typing import Any
 from telegram import Bot, Update
 
 from bot.database import inline
-from bot.storage import Storage
+from bot.storage import Storage, is_busy
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,7 @@ class InboxQueue(asyncio.Queue):
                 await self.run_db(self.storage.inbox_add, rows)
                 return
             except sqlite3.Error as exc:
-                busy = "locked" in str(exc) or "busy" in str(exc)
-                pause = next(pauses, None) if busy else None
+                pause = next(pauses, None) if is_busy(exc) else None
                 if pause is None:
                     log.error("updates %s… not written to the inbox (%s: %s): not safe from"
                               " a crash", updates[0].update_id, type(exc).__name__, exc)
