@@ -1,5 +1,7 @@
 """Open-data exports shaped exactly like the real ones (JSON text inside strings, real
-arrays, nulls), written by the tests. Every name ends in "(test)": nothing here is data."""
+arrays, nulls), written by the tests, and the project's own exports in tests/data/opendata
+(built by build_fixtures.py there). Every name ends in "(test)": nothing here is data.
+Nothing here reads outside the project: a clone of the project alone runs these tests."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "opendata" / "samples"
+EXPORTS = Path(__file__).resolve().parent / "data" / "opendata"
 
 
 def record(rid: str, type_code: str, name: str, insee: str, postal_code: str, commune: str,
@@ -71,10 +73,11 @@ def write_exports(folder: Path, records: list, competence_rows: list | None, off
     return folder
 
 
-def copy_samples(folder: Path) -> Path:
-    shutil.copytree(SAMPLES, folder)
-    for f in folder.iterdir():
-        f.chmod(0o644)
+def copy_exports(folder: Path) -> Path:
+    """A copy of the project's test exports (tests/data/opendata), free to be altered."""
+    folder.mkdir(parents=True)
+    for f in EXPORTS.glob("*.json"):
+        shutil.copyfile(f, folder / f.name)
     return folder
 
 

@@ -28,7 +28,7 @@ from knowledge.opendata import (
     tap_to_call,
 )
 
-from .opendata_fixtures import copy_samples, france, offer, record, write_exports
+from .opendata_fixtures import copy_exports, france, offer, record, write_exports
 from .test_console import console
 
 SETTINGS = load_settings()
@@ -91,21 +91,21 @@ def test_phones_are_kept_only_when_they_look_like_phones(raw, shown, tap):
     assert tap_to_call(shown) == tap
 
 
-# --- the updater: samples, guards ----------------------------------------------------------
+# --- the updater: the project's exports, guards -------------------------------------------
 
-def test_update_from_the_samples_installs_and_summarises(tmp_path, capsys):
+def test_update_from_the_exports_installs_and_summarises(tmp_path, capsys):
     out = tmp_path / "dir"
-    code = main(["directory", "update", "--from", str(copy_samples(tmp_path / "s")),
+    code = main(["directory", "update", "--from", str(copy_exports(tmp_path / "s")),
                  "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0, printed
     directory = LocalDirectory(out)
-    assert directory.counts["offices"] == {"france_travail": 1, "mission_locale": 1,
-                                           "france_services": 1}
-    assert directory.counts["offers"] == {"clea": 1, "clea_numerique": 1}
+    assert directory.counts["offices"]["france_travail"] == 12
+    assert directory.counts["offices"]["cap_emploi"] == 1
+    assert directory.counts["offers"]["clea_numerique"] == 1
     assert directory.extracted == "2026-11-20"
     assert any("DILA" in a for a in directory.attribution)
-    assert "France Travail : 1 bureaux" in printed and "Cap emploi : 0 bureaux" in printed
+    assert "France Travail : 12 bureaux" in printed and "Cap emploi : 1 bureaux" in printed
     assert "départements sans bureau" in printed
 
 
@@ -119,14 +119,14 @@ def refused(tmp_path: Path, capsys, folder: Path, out: Path, *extra: str) -> str
 
 def test_guard_records_not_json(tmp_path, capsys):
     out = install(tmp_path)
-    folder = copy_samples(tmp_path / "s")
+    folder = copy_exports(tmp_path / "s")
     (folder / "annuaire-records.json").write_text("<html>Service indisponible</html>")
     assert "annuaire-records.json : JSON illisible" in refused(tmp_path, capsys, folder, out)
 
 
 def test_guard_records_not_an_array(tmp_path, capsys):
     out = install(tmp_path)
-    folder = copy_samples(tmp_path / "s")
+    folder = copy_exports(tmp_path / "s")
     (folder / "annuaire-records.json").write_text('{"error": "quota"}')
     assert "tableau JSON" in refused(tmp_path, capsys, folder, out)
 
@@ -150,7 +150,7 @@ def test_guard_broken_json_text_inside_a_record(tmp_path, capsys):
 
 def test_guard_catalogue_missing(tmp_path, capsys):
     out = install(tmp_path)
-    folder = copy_samples(tmp_path / "s")
+    folder = copy_exports(tmp_path / "s")
     (folder / "cpf-catalogue.json").unlink()
     assert "cpf-catalogue.json : fichier introuvable" in refused(tmp_path, capsys, folder, out)
 
@@ -195,7 +195,7 @@ def test_guard_drop_of_more_than_a_fifth_unless_forced(tmp_path, capsys):
 
 def test_force_never_overrides_a_malformed_input(tmp_path, capsys):
     out = install(tmp_path)
-    folder = copy_samples(tmp_path / "s")
+    folder = copy_exports(tmp_path / "s")
     (folder / "cpf-catalogue.json").write_text("[1, 2")
     assert "JSON illisible" in refused(tmp_path, capsys, folder, out, "--force")
 
@@ -423,17 +423,17 @@ def test_overseas_employee_is_not_told_mon_cep_serves_their_region(engine):
     assert "votre région" not in text and "mon-cep" not in text
 
 
-def test_console_conversation_with_the_samples(tmp_path):
+def test_console_conversation_with_the_exports(tmp_path):
     out = tmp_path / "dir"
-    assert main(["directory", "update", "--from", str(copy_samples(tmp_path / "s")),
+    assert main(["directory", "update", "--from", str(copy_exports(tmp_path / "s")),
                  "--out", str(out)]) == 0
     transcript = console("/start contact\n69003\n1\n2\n2\n", tmp_path / "c.sqlite3",
                          {"CLEA_LOCAL_DIRECTORY": str(out)})
     fiche = transcript.split("> 2\n")[-1]
-    assert "Agence France Travail Exemple Lyon 3e (donnée d'exemple)" in fiche
-    assert "lun-ven 8h30-12h30, 13h30-16h30" in fiche and "📞 3949" in fiche
-    assert "ORGANISME EXEMPLE FORMATION (donnée d'exemple)" in fiche
-    assert "AUTO-ECOLE" not in fiche and "NUMERIQUE" not in fiche
+    assert "France Travail Lyon 3e (test)" in fiche
+    assert "lun-ven 8h30-12h30, 13h30-16h30" in fiche and "📞 +33 1 02 03 04 05" in fiche
+    assert "Organisme Rhône B (test)" in fiche
+    assert "Auto-école" not in fiche and "numérique" not in fiche
 
 
 # --- check ---------------------------------------------------------------------------------
