@@ -52,8 +52,12 @@ def voice_service(config: Config) -> VoiceService | None:
     return VoiceService(config.db_path.parent / "voice") if config.voice else None
 
 
-def open_storage(config: Config) -> Storage:
+def open_storage(config: Config, purge: bool = True) -> Storage:
+    """`purge`: remove expired sessions now (the console); the Telegram bot purges in
+    the background instead, in short batches between turns."""
     storage = Storage(config.db_path)
+    if not purge:
+        return storage
     purged = storage.purge(config.retention_days)
     if purged:
         logging.getLogger(__name__).info("purged %d sessions older than %d days", purged,

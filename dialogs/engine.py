@@ -46,6 +46,9 @@ FR_PHONE_RE = re.compile(r"^(?:(?:\+|00)33|0)[1-9]\d{8}$")
 MAX_TEXT = 4096
 # Stages of the path counted in the anonymous figures, by the screen that marks them.
 STAGE_OF_STATE = {"fit_result": "fit_done", "recap": "recap", "handoff_done": "handoff"}
+# Screens that say something about the person (their town, their answers): their voice
+# notes are cached apart from the fixed screens everyone hears.
+PERSONAL_SCREENS = frozenset({"recap", "fit_result", "handoff_done"})
 
 
 def parse_choice(choice: str) -> tuple[str, str | None]:
@@ -148,7 +151,8 @@ class Engine:
             session.data["native"] = True
         if session.data.get("voice") and self.voice_enabled and not any(
                 r.voice for r in replies) and self._listen_choice(replies):
-            replies = [*replies, self._voice_of(replies)]  # "always read aloud" is on
+            replies = [*replies, self._voice_of(  # "always read aloud" is on
+                replies, personal=session.state in PERSONAL_SCREENS)]
         return Turn(replies, fx.notes, self._reached(session, before, started), fx.erase,
                     remove_keyboard)
 
@@ -171,9 +175,9 @@ class Engine:
         return next((b.choice for r in replies for b in r.choices()
                      if b.choice.startswith("listen")), None)
 
-    def _voice_of(self, replies: list[Reply]) -> Reply:
+    def _voice_of(self, replies: list[Reply], personal: bool = False) -> Reply:
         return Reply("", voice=speech_text([r.text for r in replies if not r.voice],
-                                           self.said))
+                                           self.said), personal=personal)
 
     def _listen(self, s: Session, arg: str | None) -> list[Reply]:
         """The current screen (or a FAQ answer) as a voice note; the screen stays."""
@@ -188,6 +192,7 @@ class Engine:
             shown = self.screen(s)
             if self._listen_choice(shown) is None:
                 return self.notice("stale")
+            return [self._voice_of(shown, personal=s.state in PERSONAL_SCREENS)]
         return [self._voice_of(shown)]
 
     def _repair(self, s: Session) -> None:

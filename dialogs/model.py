@@ -52,6 +52,9 @@ class Reply:
     image: bytes | None = None
     request: Literal["contact", "location"] | None = None
     voice: str | None = None  # a voice note saying this text (the text field is unused)
+    # The voice note says something about this person (their town, their answers): kept
+    # apart from the notes of the screens everyone hears.
+    personal: bool = False
 
     def choices(self) -> list[Button]:
         return [b for row in self.buttons for b in row if isinstance(b, Button)]

@@ -119,3 +119,22 @@ def test_newer_schema_is_refused(tmp_path):
     Storage(path).db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     with pytest.raises(RuntimeError, match="newer"):
         Storage(path)
+
+
+def test_purge_goes_in_short_batches_and_keeps_recent_sessions(tmp_path):
+    """The running bot purges between turns: each batch is one short transaction, and
+    the batches together remove exactly what one purge would."""
+    store = Storage(tmp_path / "s.sqlite3")
+    long_ago = time.time() - 91 * 86400
+    for i in range(45):
+        store.save(Session(f"tg:{i}", referral="c1", updated=long_ago), reached={"start"})
+    store.save(Session("tg:recent", referral="c1"), reached={"start"})
+    batches = []
+    while True:
+        sessions, rows = store.purge_batch(90, limit=20)
+        if not rows:
+            break
+        batches.append(sessions)
+    assert batches[:3] == [20, 20, 5]
+    assert store.count_sessions() == 1 and store.load("tg:recent").referral == "c1"
+    assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 1

@@ -147,3 +147,48 @@ def test_unavailable_engine_is_reported_as_such(tmp_path):
 
     with pytest.raises(VoiceUnavailable):
         VoiceService(tmp_path, synth=broken).get_sync("Bonjour.")
+
+
+def test_personal_notes_never_push_the_shared_ones_out(tmp_path):
+    made = []
+
+    def fake(text):
+        made.append(text)
+        return b"OggS" + b"\0" * 4000, 1.0
+
+    service = VoiceService(tmp_path, max_bytes=10_000, max_personal_bytes=10_000, synth=fake)
+    service.get_sync("écran fixe")
+    for i in range(20):  # twenty recaps, each naming a different town
+        service.get_sync(f"récapitulatif {i}", personal=True)
+    service.get_sync("écran fixe")
+    assert made.count("écran fixe") == 1
+    assert len(list((tmp_path / "personal").glob("*.ogg"))) == 2
+
+
+async def test_people_asking_for_the_same_note_at_once_wait_for_one_synthesis(tmp_path):
+    made = []
+
+    def slow(text):
+        made.append(text)
+        import time
+
+        time.sleep(0.1)
+        return b"OggS" + b"\0" * 100, 2.0
+
+    service = VoiceService(tmp_path, synth=slow)
+    notes = await asyncio.gather(*(service.get("même écran") for _ in range(10)))
+    assert made == ["même écran"] and {n.key for n in notes} == {notes[0].key}
+
+
+async def test_real_synthesis_runs_in_another_process(tmp_path):
+    """The engine holds the GIL while it speaks: it must not be this process's GIL."""
+    import os
+
+    service = VoiceService(tmp_path)
+    try:
+        note = await service.get("Cléa est un certificat.")
+        assert note.data()[:4] == b"OggS"
+        workers = list(service._pool._processes.values())
+        assert workers and all(p.pid != os.getpid() for p in workers)
+    finally:
+        service.close()

@@ -79,7 +79,7 @@ class Console:
             if reply.voice is None or self.voice is None:
                 continue
             try:
-                note = self.voice.get_sync(reply.voice)
+                note = self.voice.get_sync(reply.voice, reply.personal)
                 shown.append(self.engine.channel_text("console_voice", seconds=note.duration,
                                                       path=str(note.path)).text)
             except VoiceUnavailable:

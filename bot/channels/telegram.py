@@ -48,6 +48,7 @@ from telegram.ext import (
 from bot.advisers import Adviser, chart_reply, link_replies, stats_text
 from bot.config import Config
 from bot.database import DatabaseThread
+from bot.loopwatch import LoopWatch, freeze_startup_objects
 from bot.outbox import Outbox
 from bot.storage import Storage
 from bot.transport.aiohttp_request import AiohttpRequest
@@ -62,6 +63,7 @@ from dialogs.model import Button, Event, LinkButton, Reply
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 24 * 3600
+PURGE_PAUSE_SECONDS = 0.01  # between two purge batches: the turns' database calls first
 GROUP_INVITE_EVERY_SECONDS = 600  # at most one invitation per group every 10 minutes
 
 
@@ -132,6 +134,7 @@ class TelegramChannel:
         self._purge_task: asyncio.Task | None = None
         self._check_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
+        self.loop_watch = LoopWatch()
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -173,6 +176,7 @@ class TelegramChannel:
             await app.bot.set_my_commands(commands)
         except TelegramError as exc:
             log.warning("could not register the commands: %s", type(exc).__name__)
+        self.loop_watch.start()
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
         # In the background: a chat answering 5xx is retried with backoff, and the people
         # writing meanwhile must not wait for that check.
@@ -203,6 +207,7 @@ class TelegramChannel:
 
     async def _post_stop(self, app: Application) -> None:
         await self.outbox.stop()
+        await self.loop_watch.stop()
         for task in (self._purge_task, self._check_task):
             if task is not None:
                 task.cancel()
@@ -210,18 +215,33 @@ class TelegramChannel:
                     await task
 
     async def _post_shutdown(self, app: Application) -> None:
+        if self.voice is not None:
+            self.voice.close()
         with contextlib.suppress(Exception):
             await self.db.call(self.storage.close)
         self.db.shutdown()
 
     async def _purge_daily(self) -> None:
+        """At start-up, then once a day: expired sessions go in short batches, each its own
+        call on the database thread, so the turns waiting for it run in between."""
         while True:
-            await asyncio.sleep(PURGE_EVERY_SECONDS)
             try:
-                n = await self.db.call(self.storage.purge, self.config.retention_days)
-                log.info("daily purge: %d sessions removed", n)
+                n = await self.purge()
+                if n:
+                    log.info("purge: %d sessions removed", n)
             except Exception:
-                log.exception("daily purge failed")
+                log.exception("purge failed")
+            await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+    async def purge(self) -> int:
+        removed = 0
+        while True:
+            sessions, rows = await self.db.call(self.storage.purge_batch,
+                                                self.config.retention_days)
+            removed += sessions
+            if not rows:
+                return removed
+            await asyncio.sleep(PURGE_PAUSE_SECONDS)
 
     # --- updates --------------------------------------------------------------------------
 
@@ -395,7 +415,7 @@ class TelegramChannel:
             if sent:  # remember what went out, for a replay after a crash
                 await self._progress(update, sent)
             if reply.voice is not None:
-                await self._send_voice(context, chat_id, reply.voice, update)
+                await self._send_voice(context, chat_id, reply, update)
                 continue
             markup: Any = inline_keyboard(reply)
             if reply.request is not None:
@@ -442,16 +462,16 @@ class TelegramChannel:
             log.error("reply to update %s not delivered: %s", update.update_id,
                       type(exc).__name__)
 
-    async def _send_voice(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+    async def _send_voice(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply,
                           update: Update) -> None:
-        """A voice note of a screen: made in a worker thread (or found in the cache), sent
-        by Telegram file_id when it was uploaded before."""
+        """A voice note of a screen: made in the voice process (or found in the cache),
+        sent by Telegram file_id when it was uploaded before."""
         if self.voice is None:
             return
         try:
             with contextlib.suppress(TelegramError):
                 await context.bot.send_chat_action(chat_id, ChatAction.RECORD_VOICE)
-            note = await self.voice.get(text)
+            note = await self.voice.get(reply.voice or "", personal=reply.personal)
         except VoiceUnavailable as exc:
             log.error("voice note for update %s unavailable: %s", update.update_id, exc)
             notice = self.engine.notice("voice_unavailable")[0]
@@ -490,11 +510,12 @@ def run(config: Config) -> None:
 
     started = time.perf_counter()
     advisers = load_advisers(config.advisers_file)
-    storage = open_storage(config)
+    storage = open_storage(config, purge=False)  # purged in the background
     engine = build_engine(config, tuple(advisers.values()),
                           lambda code: storage.adviser_chat(code) is not None)
     channel = TelegramChannel(engine, storage, config, advisers)
     app = channel.build_application(webhook=bool(config.webhook_url))
+    freeze_startup_objects()
     log.info("start-up took %.2fs", time.perf_counter() - started)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     if config.webhook_url:

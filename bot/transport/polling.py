@@ -45,13 +45,17 @@ def _person_of(item: object) -> str | None:
     return None
 
 
-def parse_updates(raw: list, bot: object) -> tuple[list[Update], list[DeadLetter]]:
+def parse_updates(raw: list, bot: object,
+                  kept: list[str] | None = None) -> tuple[list[Update], list[DeadLetter]]:
     """Each update parsed on its own: one the library cannot read (a missing field, a new
-    type) is set aside with its id and error type, and the others go on."""
+    type) is set aside with its id and error type, and the others go on. `kept`, when
+    given, receives the JSON of each parsed update, as received, for the inbox."""
     updates, letters = [], []
     for item in raw:
         try:
             updates.append(Update.de_json(item, bot))
+            if kept is not None:
+                kept.append(json.dumps(item))
         except Exception as exc:  # noqa: BLE001 - a poison update must not stop the bot
             update_id = item.get("update_id") if isinstance(item, dict) else None
             log.error("update %s unreadable (%s); kept aside", update_id, type(exc).__name__)
@@ -95,11 +99,12 @@ class Poller:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            kept: list[str] = []
             updates, letters = parse_updates(raw if isinstance(raw, list) else [],
-                                             self.app.bot)
+                                             self.app.bot, kept)
             await self.queue.set_aside(letters)
             if updates:
-                await self.queue.put_batch(updates)
+                await self.queue.put_batch(updates, kept)
             ids = [r.get("update_id") for r in raw if isinstance(r, dict)] if isinstance(
                 raw, list) else []
             ids = [i for i in ids if isinstance(i, int)]
