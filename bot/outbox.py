@@ -183,11 +183,12 @@ class Outbox:
         request = self.storage.request(row.request_id)
         if request is None or request.status != "sent":
             return
-        self._tell_person(request, "failed", "request_failed")
+        self._settle(request, "failed", "request_failed")
 
     def _tell_person(self, request: RequestRow, status: str, notice: str,
-                     **context: Any) -> list[Outgoing]:
-        """Record the request's new status in the person's session and queue a message."""
+                     **context: Any) -> tuple[list[Outgoing], list[Session]]:
+        """The person's session with the request's new status, and the message telling
+        them: for the caller to write in one transaction with the state change."""
         person_chat = int(request.person.removeprefix("tg:")) if request.person.startswith(
             "tg:") else None
         session: Session = self.storage.load(request.person)
@@ -201,54 +202,75 @@ class Outbox:
                                                 **context)
             messages.append(Outgoing("notice", person_chat, text, request.id, request.person,
                                      buttons))
-        self.storage.queue(messages, self.clock(), sessions=[session], request_updates=[
-            ("UPDATE requests SET status=? WHERE id=?", (status, request.id))])
-        self.wake()
-        return messages
+        return messages, [session]
+
+    def _settle(self, request: RequestRow, status: str, notice: str,
+                extra: list[Outgoing] = (), **context: Any) -> bool:
+        """One state change of an open request (sent → claimed, passed or failed), the
+        person's notice and `extra` messages, all in one transaction, or nothing when the
+        request was no longer open."""
+        now = self.clock()
+        messages, sessions = self._tell_person(request, status, notice, **context)
+        fields = ", claimed_at=?, claimed_by=?" if status == "claimed" else ""
+        args = (now, context.get("name", "")) if status == "claimed" else ()
+        done = self.storage.queue(
+            [*extra, *messages], now, sessions=sessions,
+            guard=(f"UPDATE requests SET status=?{fields} WHERE id=? AND status='sent'",
+                   (status, *args, request.id)))
+        if done:
+            self.wake()
+        return done
 
     # --- what advisers do -------------------------------------------------------------------
 
-    def _open_request(self, request_id: int) -> tuple[RequestRow | None, str | None]:
-        """The request if someone may still act on it, else the answer to show instead."""
-        request = self.storage.request(request_id)
-        if request is None:
+    def _open_request(self, token: str, chat_id: int) -> tuple[RequestRow | None, str]:
+        """The request if it may still be acted on from this chat, else the answer to show.
+        A token not found and a note pressed outside the chats it was sent to get the same
+        answer: nothing tells which tokens exist."""
+        request = self.storage.request_by_token(token)
+        if request is None or chat_id not in request.chats():
             return None, self.adviser_text("unknown")
         if request.status == "claimed":
             return None, self.adviser_text("taken_already", name=request.claimed_by or "")
-        return request, None
+        if request.status != "sent":
+            return None, self.adviser_text("closed")
+        return request, ""
 
-    def claim(self, request_id: int, by: str) -> str:
-        """'✋ Je m'en occupe'. Returns a short answer for the adviser who pressed."""
-        request, answer = self._open_request(request_id)
+    def claim(self, token: str, by: str, chat_id: int) -> str:
+        """'✋ Je m'en occupe', pressed by the declared adviser `by` in `chat_id`. Returns a
+        short answer for them. Only the first of two presses changes anything."""
+        request, answer = self._open_request(token, chat_id)
         if request is None:
-            return answer or ""
-        now = self.clock()
+            return answer
         edited = self.adviser_text("claimed", note=request.note, name=by)
-        messages = [Outgoing("edit", chat, edited, request.id, request.person,
-                             message_id=message_id) for chat, message_id in request.messages]
-        self.storage.queue(messages, now, request_updates=[
-            ("UPDATE requests SET status='claimed', claimed_at=?, claimed_by=? WHERE id=? "
-             "AND status IN ('sent', 'passed')", (now, by, request.id))])
-        self._tell_person(self.storage.request(request_id) or request, "claimed",
-                          "request_claimed", name=by)
+        edits = [Outgoing("edit", chat, edited, request.id, request.person,
+                          message_id=message_id) for chat, message_id in request.messages]
+        if not self._settle(request, "claimed", "request_claimed", edits, name=by):
+            return self._open_request(token, chat_id)[1]
         return self.adviser_text("claimed_toast")
 
-    def pass_on(self, request_id: int, by: str) -> str:
+    def pass_on(self, token: str, by: str, chat_id: int) -> str:
         """'↪️ Pas pour moi': to the shared advisers' chat when there is one (and the request
         is not already there), else the person is told plainly."""
-        request, answer = self._open_request(request_id)
+        request, answer = self._open_request(token, chat_id)
         if request is None:
-            return answer or ""
+            return answer
+        if chat_id != request.chat_id:  # pressed on a note already passed on
+            return self.adviser_text("passed_already")
         now = self.clock()
         if self.shared_chat is not None and request.chat_id != self.shared_chat:
-            self.storage.queue(
+            moved = self.storage.queue(
                 [Outgoing("note", self.shared_chat, request.note, request.id, request.person,
-                          claim_buttons(request.id))], now,
-                request_updates=[("UPDATE requests SET chat_id=?, code='' WHERE id=?",
-                                  (self.shared_chat, request.id))])
+                          claim_buttons(request.token))], now,
+                guard=("UPDATE requests SET chat_id=?, code='' WHERE id=? AND status='sent' "
+                       "AND chat_id=?", (self.shared_chat, request.id, chat_id)))
+            if not moved:
+                return self._open_request(token, chat_id)[1] or self.adviser_text(
+                    "passed_already")
             self.wake()
             return self.adviser_text("passed_on", name=by)
-        self._tell_person(request, "passed", "request_passed")
+        if not self._settle(request, "passed", "request_passed"):
+            return self._open_request(token, chat_id)[1]
         return self.adviser_text("passed_out", name=by)
 
     def remind(self) -> int:
@@ -259,7 +281,7 @@ class Outbox:
         for request in due:
             text = self.adviser_text("reminder", note=request.note)
             self.storage.queue([Outgoing("reminder", request.chat_id, text, request.id,
-                                         request.person, claim_buttons(request.id))], now,
+                                         request.person, claim_buttons(request.token))], now,
                                request_updates=[("UPDATE requests SET reminded=1 WHERE id=?",
                                                  (request.id,))])
         if due:

@@ -27,7 +27,7 @@ from dialogs.model import Session
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 STAGES = ("start", "fit_done", "recap", "handoff")
 
 # Each migration takes the schema from version i to i + 1.
@@ -124,6 +124,24 @@ MIGRATIONS: list[str] = [
                         data = json_remove(data, '$.d.seen', '$.d.u')
         WHERE json_valid(data);
     """,
+    # v7: a request's buttons carry an unguessable token instead of its sequential id; an
+    # adviser whose chat refused a note (blocked the bot) is marked unreachable until they
+    # open the bot again; a turn's replies are stored with it (the inbox row of its update),
+    # so a crash re-sends exactly those. The notes of requests still open get the new
+    # buttons (their old ones named a guessable id and no longer work).
+    """
+    ALTER TABLE requests ADD COLUMN token TEXT;
+    UPDATE requests SET token = lower(hex(randomblob(16)));
+    CREATE UNIQUE INDEX requests_token ON requests(token);
+    ALTER TABLE adviser_chats ADD COLUMN unreachable INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE inbox ADD COLUMN replies TEXT;
+    INSERT INTO outbox (request_id, person, kind, chat_id, message_id, text, buttons, next_at)
+        SELECT r.id, r.person, 'edit', json_extract(m.value, '$[0]'),
+               json_extract(m.value, '$[1]'), r.note,
+               json_array(json_array(json_array('✋ Je m''en occupe', 'claim:' || r.token),
+                                     json_array('↪️ Pas pour moi', 'pass:' || r.token))), 0
+        FROM requests r, json_each(r.messages) m WHERE r.status = 'sent';
+    """,
 ]
 # A session row written without losing the ids already applied to it.
 UPSERT_SESSION = ("INSERT INTO sessions (user, data, updated) VALUES (?, ?, ?) "
@@ -169,7 +187,7 @@ class OutboxRow:
 
 
 REQUEST_FIELDS = ("id, person, code, organisation, chat_id, created, status, claimed_at, "
-                  "claimed_by, reminded, note, messages")
+                  "claimed_by, reminded, note, token, messages")
 
 
 @dataclass(frozen=True)
@@ -185,12 +203,22 @@ class RequestRow:
     claimed_by: str | None
     reminded: int
     note: str  # the request as the adviser reads it
+    token: str  # what its buttons carry: unguessable, unlike the id
     messages: list  # [[chat id, message id], …] where the note landed
 
+    def chats(self) -> set[int]:
+        """The chats the note was sent to: the only ones where its buttons are obeyed."""
+        return {int(self.chat_id), *(int(chat) for chat, _ in self.messages)}
 
-def claim_buttons(request_id: int) -> list:
-    return [[["✋ Je m'en occupe", f"claim:{request_id}"],
-             ["↪️ Pas pour moi", f"pass:{request_id}"]]]
+
+def new_token() -> str:
+    """A request's token: 128 random bits, 22 characters (callback data holds 64 bytes)."""
+    return secrets.token_urlsafe(16)
+
+
+def claim_buttons(token: str) -> list:
+    return [[["✋ Je m'en occupe", f"claim:{token}"],
+             ["↪️ Pas pour moi", f"pass:{token}"]]]
 
 
 def week_of(timestamp: float) -> str:
@@ -315,13 +343,14 @@ class Storage:
     # --- contact requests and the outbox ---------------------------------------------------
 
     def _add_request(self, r: NewRequest, now: float) -> int:
+        token = new_token()
         cur = self.db.execute(
-            "INSERT INTO requests (person, code, organisation, chat_id, created, status, note) "
-            "VALUES (?, ?, ?, ?, ?, 'sent', ?)",
-            (r.person, r.code, r.organisation, r.chat_id, now, r.text))
+            "INSERT INTO requests (person, code, organisation, chat_id, created, status, note,"
+            " token) VALUES (?, ?, ?, ?, ?, 'sent', ?, ?)",
+            (r.person, r.code, r.organisation, r.chat_id, now, r.text, token))
         rid = int(cur.lastrowid)
         self._queue(Outgoing("note", r.chat_id, r.text, request_id=rid, person=r.person,
-                             buttons=claim_buttons(rid)), now)
+                             buttons=claim_buttons(token)), now)
         return rid
 
     def _queue(self, o: Outgoing, now: float) -> None:
@@ -332,12 +361,19 @@ class Storage:
              json.dumps(o.buttons, ensure_ascii=False), now))
 
     def queue(self, messages: Iterable[Outgoing], now: float | None = None,
-              sessions: Iterable[Session] = (), request_updates: Iterable[tuple] = ()) -> None:
+              sessions: Iterable[Session] = (), request_updates: Iterable[tuple] = (),
+              guard: tuple | None = None) -> bool:
         """Outgoing messages, session changes and request changes in one transaction
-        (a claim edits the note, tells the person, and records who took it, all or none)."""
+        (a claim edits the note, tells the person, and records who took it, all or none).
+        `guard`: a state change (UPDATE … WHERE state=…) run first; when it changes no row
+        (someone else changed the state first) nothing is written and False is returned,
+        so two advisers pressing together give the person one outcome."""
         now = now or time.time()
         with self.db:
-            self.db.execute("BEGIN")
+            self.db.execute("BEGIN IMMEDIATE")
+            if guard is not None and self.db.execute(*guard).rowcount != 1:
+                self.db.execute("ROLLBACK")
+                return False
             for sql, args in request_updates:
                 self.db.execute(sql, args)
             for session in sessions:
@@ -345,6 +381,7 @@ class Storage:
                                 (session.user, session.to_json(), int(session.updated)))
             for o in messages:
                 self._queue(o, now)
+        return True
 
     def outbox_due(self, now: float | None = None, limit: int = 50) -> list[OutboxRow]:
         rows = self.db.execute(
@@ -381,6 +418,11 @@ class Storage:
                               (request_id,)).fetchone()
         return RequestRow(*row[:-1], json.loads(row[-1])) if row else None
 
+    def request_by_token(self, token: str) -> RequestRow | None:
+        row = self.db.execute(f"SELECT {REQUEST_FIELDS} FROM requests WHERE token=?",
+                              (token,)).fetchone()
+        return RequestRow(*row[:-1], json.loads(row[-1])) if row else None
+
     def requests_to_remind(self, created_before: float) -> list[RequestRow]:
         rows = self.db.execute(
             f"SELECT {REQUEST_FIELDS} FROM requests WHERE status='sent' AND reminded=0 "
@@ -405,14 +447,27 @@ class Storage:
 
     def adviser_opened(self, code: str, chat_id: int, now: float | None = None) -> bool:
         """Record that an adviser opened the bot (Telegram lets a bot write to a person only
-        after that). True the first time."""
-        cur = self.db.execute("INSERT OR IGNORE INTO adviser_chats VALUES (?, ?, ?)",
-                              (code, chat_id, now or time.time()))
+        after that). True the first time, and the first time after their chat refused a
+        message (they blocked the bot, then opened it again)."""
+        cur = self.db.execute(
+            "INSERT INTO adviser_chats (code, chat_id, opened) VALUES (?, ?, ?) "
+            "ON CONFLICT(code) DO UPDATE SET chat_id=excluded.chat_id, opened=excluded.opened,"
+            " unreachable=0 WHERE unreachable=1 OR chat_id<>excluded.chat_id",
+            (code, chat_id, now or time.time()))
         return bool(cur.rowcount)
 
+    def adviser_unreachable(self, chat_id: int) -> str | None:
+        """The adviser whose private chat refused a message for good (403: they blocked
+        the bot): not named nor sent requests until they open the bot again. Their code,
+        or None when the chat is no adviser's."""
+        row = self.db.execute("UPDATE adviser_chats SET unreachable=1 WHERE chat_id=? "
+                              "RETURNING code", (chat_id,)).fetchone()
+        return row[0] if row else None
+
     def adviser_chat(self, code: str) -> int | None:
-        row = self.db.execute("SELECT chat_id FROM adviser_chats WHERE code=?",
-                              (code,)).fetchone()
+        """The private chat of an adviser who opened the bot and did not block it since."""
+        row = self.db.execute("SELECT chat_id FROM adviser_chats WHERE code=? AND "
+                              "unreachable=0", (code,)).fetchone()
         return int(row[0]) if row else None
 
     # --- inbox: updates received, not yet handled -------------------------------------------

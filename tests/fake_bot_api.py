@@ -28,6 +28,11 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "CléA", "username": "cl
             "can_join_groups": True, "can_read_all_group_messages": False,
             "supports_inline_queries": False}
 
+# What Telegram says when a chat refuses: a group the bot was removed from (403), a chat
+# id that is wrong or deleted (400).
+CHAT_FAULT_DESCRIPTIONS = {403: "Forbidden: bot was kicked from the group chat",
+                           400: "Bad Request: chat not found"}
+
 
 @dataclass
 class Call:
@@ -66,7 +71,7 @@ class FakeBotApi:
     latency: float = 0.0  # added to every answer except getUpdates (Telegram's round trip)
     max_poll_wait: float = 10.0
     calls: list[Call] = field(default_factory=list)
-    chat_faults: dict = field(default_factory=dict)  # chat id → HTTP status for sendMessage
+    chat_faults: dict = field(default_factory=dict)  # chat id → 400, 403 or 500 for sendMessage
     on_call: Any = None  # called in the server's loop with each successful Call (benchmarks)
     record: bool = True  # False: keep no call history (long benchmarks)
 
@@ -209,11 +214,15 @@ class FakeBotApi:
         return self.push({key: self.message(chat_id, text, user_id, chat_type)})
 
     def push_callback(self, chat_id: int, data: str, message_id: int | None = None,
-                      text: str = "…") -> int:
+                      text: str = "…", user_id: int | None = None,
+                      chat_type: str = "private") -> int:
+        """A button pressed under a message of `chat_id`, by `user_id` (by default the
+        private chat's own user; in a group, a member)."""
         message = {"message_id": message_id or next(self._message_ids), "date": int(time.time()),
-                   "chat": self.chat(chat_id), "from": BOT_USER, "text": text}
+                   "chat": self.chat(chat_id, chat_type), "from": BOT_USER, "text": text}
         return self.push({"callback_query": {
-            "id": f"cq{next(self._message_ids)}", "from": self.user(chat_id),
+            "id": f"cq{next(self._message_ids)}",
+            "from": self.user(user_id if user_id is not None else chat_id),
             "chat_instance": f"ci{chat_id}", "data": data, "message": message}})
 
     def press(self, chat_id: int, label_or_data: str) -> int:
@@ -351,8 +360,8 @@ class FakeBotApi:
             with self._lock:
                 self.calls.append(call)
             return status, {"ok": False, "error_code": status,
-                            "description": "Forbidden: bot was kicked from the group chat"
-                            if status == 403 else "Internal Server Error"}
+                            "description": CHAT_FAULT_DESCRIPTIONS.get(
+                                status, "Internal Server Error")}
         result = self._result(method, params)
         if self.record:
             with self._lock:

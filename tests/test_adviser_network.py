@@ -197,7 +197,8 @@ async def test_pass_goes_to_the_shared_chat_then_without_one_the_person_is_told(
         shared_note = [c for c in api.sent(SHARED) if "Demande" in c.text][0]
         assert shared_note.callback_data() == [f"claim:{rid}", f"pass:{rid}"]
         # In the shared chat, "pas pour moi" has nowhere else to go: the person is told.
-        api.push_callback(SHARED, f"pass:{rid}", shared_note.params["_message_id"])
+        api.push_callback(SHARED, f"pass:{rid}", shared_note.params["_message_id"],
+                          user_id=ML_ID, chat_type="supergroup")
         assert await api.wait_async(lambda: any("ne peut pas vous rappeler" in c.text
                                                 for c in api.sent(PERSON)))
 
@@ -355,7 +356,7 @@ def test_migration_from_schema_2_keeps_sessions(tmp_path):
     raw.execute("INSERT INTO sessions VALUES ('tg:1', '{\"s\": \"menu\"}', 1)")
     raw.close()
     storage = Storage(db)
-    assert storage.schema_version() == SCHEMA_VERSION == 6
+    assert storage.schema_version() == SCHEMA_VERSION == 7
     assert storage.load("tg:1").state == "menu" and storage.outbox_count() == 0
 
 

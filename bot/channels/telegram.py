@@ -344,24 +344,28 @@ class TelegramChannel:
 
     async def on_request_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                                 data: str) -> None:
-        """'✋ Je m'en occupe' / '↪️ Pas pour moi' under a contact request, in an adviser's
-        chat or the shared one. The answer is a short notice on the button."""
-        action, _, raw_id = data.partition(":")
+        """'✋ Je m'en occupe' / '↪️ Pas pour moi' under a contact request. Obeyed only from
+        an adviser of the advisers file, in a chat the note was sent to; anyone else reads
+        the same short notice whatever the token, so nothing tells which requests exist.
+        Telegram checks callback data against the message's buttons, but a local Bot API
+        server or a forged update does not: the bot checks for itself."""
+        query = update.callback_query
+        action, _, token = data.partition(":")
         user = update.effective_user
-        by = (user.first_name if user and user.first_name else "un conseiller")[:40]
         adviser = self.advisers.get(user.id) if user else None
-        if adviser is not None:
-            by = adviser.name
+        chat_id = query.message.chat.id if query.message is not None else None
+        if adviser is None or chat_id is None:
+            text = self.outbox.adviser_text("advisers_only")
+        else:
+            try:
+                act = self.outbox.claim if action == "claim" else self.outbox.pass_on
+                text = await self.db.call(act, token[:64], adviser.name, chat_id)
+            except sqlite3.Error as exc:
+                log.error("request button of update %s failed: %s", update.update_id,
+                          type(exc).__name__)
+                text = self.engine.notice("not_saved")[0].text
         try:
-            request_id = int(raw_id)
-            act = self.outbox.claim if action == "claim" else self.outbox.pass_on
-            text = await self.db.call(act, request_id, by)
-        except (ValueError, sqlite3.Error) as exc:
-            log.error("request button of update %s failed: %s", update.update_id,
-                      type(exc).__name__)
-            text = "Oups, réessayez dans une minute."
-        try:
-            await update.callback_query.answer(text[:190], show_alert=False)
+            await query.answer(text[:190], show_alert=False)
         except TelegramError as exc:
             log.info("request button of update %s not answered: %s", update.update_id,
                      type(exc).__name__)
