@@ -21,11 +21,11 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import RetryAfter, TelegramError
 
 from bot.database import inline
 from bot.storage import OutboxRow, Outgoing, RequestRow, Storage, claim_buttons
-from bot.transport.aiohttp_request import NotSent
+from bot.transport.retries import MAYBE_SENT, RETRY, classify
 from dialogs import render
 from dialogs.engine import Engine
 from dialogs.model import Session
@@ -146,44 +146,58 @@ class Outbox:
                                              disable_web_page_preview=True)
             await self.run_db(self.storage.outbox_sent, row, message.message_id)
             return True
-        except RetryAfter as exc:
-            await self.run_db(self.storage.outbox_retry, row, float(exc.retry_after),
-                              self.clock())
-        except (TimedOut, NetworkError) as exc:
-            if isinstance(exc, NotSent) or (type(exc) is NetworkError):
-                # Telegram cannot have it (never reached, or answered 5xx): send again later.
+        except TelegramError as exc:
+            outcome = classify(exc)
+            if isinstance(exc, RetryAfter):
+                await self.run_db(self.storage.outbox_retry, row, float(exc.retry_after),
+                                  self.clock())
+            elif outcome == RETRY:  # Telegram cannot have it: send again later
                 if row.attempts + 1 >= MAX_ATTEMPTS:
                     await self.run_db(self._failed, row, type(exc).__name__)
                 else:
                     delay = min(2 ** row.attempts, 300) * (0.5 + random.random())
                     await self.run_db(self.storage.outbox_retry, row, delay, self.clock())
-            else:
-                # It may have arrived (read timeout, connection dropped after sending):
-                # sending again could make a duplicate. The reminder covers a loss.
+            elif outcome == MAYBE_SENT:
+                # Sending again could make a duplicate. The reminder covers a loss.
                 log.warning("outbox row %s may have been delivered (%s): not resent", row.id,
                             type(exc).__name__)
                 await self.run_db(self.storage.outbox_sent, row, None)
-        except BadRequest as exc:
-            if row.kind == "edit" and "not modified" in str(exc).lower():
+            elif row.kind == "edit" and "not modified" in str(exc).lower():
                 await self.run_db(self.storage.outbox_sent, row, row.message_id)
                 return True
-            await self.run_db(self._failed, row, type(exc).__name__)
-        except (Forbidden, TelegramError) as exc:
-            await self.run_db(self._failed, row, type(exc).__name__)
+            else:
+                await self.run_db(self._failed, row, type(exc).__name__)
         return False
 
     def _failed(self, row: OutboxRow, reason: str) -> None:
-        """A message that will never go: drop it; a request note that failed is reported to
-        the person plainly, never left as "sent"."""
+        """A message that will never go (refused for good, or never accepted after every
+        try). A note or reminder refused by an adviser's own chat (they blocked the bot):
+        the adviser is marked unreachable, the request goes to the shared advisers' chat.
+        A note nobody can receive: the person is told plainly, never left with "sent"."""
         # The row and its kind, never the chat: a chat id is a person's Telegram id.
         log.error("outbox row %s (%s) given up: %s", row.id, row.kind, reason)
-        self.storage.outbox_drop(row)
-        if row.kind != "note" or not row.request_id or not row.person:
+        drop = ("DELETE FROM outbox WHERE id=?", (row.id,))
+        request = self.storage.request(row.request_id) if row.request_id else None
+        if row.kind not in ("note", "reminder") or request is None \
+                or request.status != "sent" or row.chat_id != request.chat_id:
+            self.storage.outbox_drop(row)
             return
-        request = self.storage.request(row.request_id)
-        if request is None or request.status != "sent":
-            return
-        self._settle(request, "failed", "request_failed")
+        if reason == "Forbidden" and self.storage.adviser_unreachable(row.chat_id):
+            log.error("an adviser's chat refused a contact request: that adviser is not "
+                      "named any more until they open the bot again")
+        if self.shared_chat is not None and row.chat_id != self.shared_chat:
+            moved = self.storage.queue(
+                [Outgoing("note", self.shared_chat, request.note, request.id, request.person,
+                          claim_buttons(request.token))], self.clock(),
+                request_updates=[drop],
+                guard=("UPDATE requests SET chat_id=?, code='' WHERE id=? AND status='sent' "
+                       "AND chat_id=?", (self.shared_chat, request.id, row.chat_id)))
+            if moved:
+                self.wake()
+                return
+        if row.kind == "reminder" or not self._settle(request, "failed", "request_failed",
+                                                      updates=[drop]):
+            self.storage.outbox_drop(row)
 
     def _tell_person(self, request: RequestRow, status: str, notice: str,
                      **context: Any) -> tuple[list[Outgoing], list[Session]]:
@@ -205,7 +219,7 @@ class Outbox:
         return messages, [session]
 
     def _settle(self, request: RequestRow, status: str, notice: str,
-                extra: list[Outgoing] = (), **context: Any) -> bool:
+                extra: list[Outgoing] = (), updates: list[tuple] = (), **context: Any) -> bool:
         """One state change of an open request (sent → claimed, passed or failed), the
         person's notice and `extra` messages, all in one transaction, or nothing when the
         request was no longer open."""
@@ -214,7 +228,7 @@ class Outbox:
         fields = ", claimed_at=?, claimed_by=?" if status == "claimed" else ""
         args = (now, context.get("name", "")) if status == "claimed" else ()
         done = self.storage.queue(
-            [*extra, *messages], now, sessions=sessions,
+            [*extra, *messages], now, sessions=sessions, request_updates=updates,
             guard=(f"UPDATE requests SET status=?{fields} WHERE id=? AND status='sent'",
                    (status, *args, request.id)))
         if done:

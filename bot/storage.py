@@ -464,6 +464,10 @@ class Storage:
                               "RETURNING code", (chat_id,)).fetchone()
         return row[0] if row else None
 
+    def unreachable_advisers(self) -> frozenset[str]:
+        return frozenset(r[0] for r in self.db.execute(
+            "SELECT code FROM adviser_chats WHERE unreachable=1"))
+
     def adviser_chat(self, code: str) -> int | None:
         """The private chat of an adviser who opened the bot and did not block it since."""
         row = self.db.execute("SELECT chat_id FROM adviser_chats WHERE code=? AND "

@@ -106,6 +106,9 @@ class Engine:
         self.handoff_enabled = handoff_enabled
         self.advisers = advisers
         self.adviser_reachable = adviser_reachable
+        # The codes of advisers who blocked the bot: not named until they open it again.
+        # The Telegram channel points it at its storage.
+        self.advisers_blocked: Callable[[], frozenset[str]] = frozenset
         self.retention_days = retention_days
         self.local_directory = local_directory
         self.machine = ConversationMachine(knowledge, handoff_enabled)
@@ -541,8 +544,12 @@ class Engine:
         return self.screen(s)
 
     def _named(self, s: Session, place: geography.Place | None) -> NamedAdviser | None:
-        """The adviser named on this person's recap (link, commune, département)."""
-        return select_adviser(self.advisers, s.referral, place, s.user)
+        """The adviser named on this person's recap (link, commune, département), among
+        those whose chat did not refuse the bot (`advisers_blocked`)."""
+        blocked = self.advisers_blocked()
+        advisers = tuple(a for a in self.advisers if a.code not in blocked) if blocked \
+            else self.advisers
+        return select_adviser(advisers, s.referral, place, s.user)
 
     def _recap_target(self, s: Session, named: NamedAdviser | None) -> None:
         """Who would receive a contact request: the named adviser when they opened the bot

@@ -222,10 +222,13 @@ async def test_request_without_a_reachable_adviser_goes_to_the_shared_chat(
         assert not api.sent(ML_ID)
 
 
-async def test_delivery_refused_is_never_reported_as_sent(api, knowledge, tmp_path):
-    """The shared chat refuses the bot (403, e.g. it was removed): the person is told plainly
-    and offered their other contacts; /demande says so too."""
-    api.chat_faults[SHARED] = 403
+@pytest.mark.parametrize("refusal", [400, 403])
+async def test_delivery_refused_is_never_reported_as_sent(api, knowledge, tmp_path, refusal):
+    """The shared chat refuses the bot (400: a wrong CLEA_ADVISER_CHAT_ID or a deleted
+    group; 403: the bot was removed): the person is told plainly and offered their other
+    contacts; /demande says so too. (In python-telegram-bot 22 a 400 is a NetworkError:
+    it was taken for "may have been delivered".)"""
+    api.chat_faults[SHARED] = refusal
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=SHARED):
         await walk_to_recap(api)
         await ask_to_be_called(api)
@@ -383,3 +386,36 @@ async def test_reachable_advisers_chats_log_nothing(api, knowledge, tmp_path, ca
         channel.storage.adviser_opened(ML.code, ML_ID)
         assert await channel.check_recipients(channel.app.bot) == []
     assert not [r for r in caplog.records if "cannot reach" in r.getMessage()]
+
+
+async def test_an_adviser_who_blocked_the_bot_is_not_named_until_they_open_it_again(
+        api, knowledge, tmp_path):
+    """The named adviser's chat refuses the note (403, they blocked the bot): the request
+    goes to the shared chat, and recaps stop naming them until they open the bot again."""
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=SHARED,
+                           advisers={ML_ID: ML}):
+        api.push_text(ML_ID, "/start")
+        assert await api.wait_async(lambda: any("arriveront ici" in c.text
+                                                for c in api.sent(ML_ID)))
+        api.chat_faults[ML_ID] = 403  # then they block the bot
+        recap = await walk_to_recap(api)
+        assert "Votre conseiller : Mission locale Exemple" in recap.text
+        await ask_to_be_called(api)
+        assert await api.wait_async(lambda: any("Demande" in c.text for c in api.sent(SHARED)))
+        assert not [c for c in api.sent(ML_ID) if "Demande" in c.text]
+        assert not any("pas pu transmettre" in c.text for c in api.sent(PERSON))
+
+        async def recap_text() -> str:
+            n = len(api.sent(PERSON))
+            api.push_text(PERSON, "/menu")
+            assert await api.wait_async(lambda: len(api.sent(PERSON)) > n)
+            api.press(PERSON, "recap")
+            assert await api.wait_async(lambda: _offers(api, "menu"))
+            return api.sent(PERSON)[-1].text
+
+        assert "Mission locale Exemple" not in await recap_text()
+        del api.chat_faults[ML_ID]
+        api.push_text(ML_ID, "/start")  # opened again
+        assert await api.wait_async(lambda: sum("arriveront ici" in c.text
+                                                for c in api.sent(ML_ID)) == 2)
+        assert "Votre conseiller : Mission locale Exemple" in await recap_text()

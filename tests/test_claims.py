@@ -171,3 +171,18 @@ def test_open_requests_of_schema_6_get_unguessable_buttons(tmp_path):
         ("edit", SHARED, 42, "la note")]
     assert [b[1] for b in edits[0].buttons[0]] == [f"claim:{open_request.token}",
                                                    f"pass:{open_request.token}"]
+
+
+def test_one_rule_classifies_every_failed_send():
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+    from bot.transport.aiohttp_request import MaybeSent, NotSent
+    from bot.transport.retries import MAYBE_SENT, REFUSED, RETRY, classify
+
+    assert classify(BadRequest("Chat not found")) == REFUSED  # a NetworkError in PTB 22
+    assert classify(Forbidden("bot was blocked by the user")) == REFUSED
+    assert classify(RetryAfter(3)) == RETRY
+    assert classify(NotSent("connect")) == RETRY
+    assert classify(NetworkError("Internal Server Error (500)")) == RETRY
+    assert classify(TimedOut()) == MAYBE_SENT
+    assert classify(MaybeSent("dropped")) == MAYBE_SENT

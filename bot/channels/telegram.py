@@ -129,6 +129,8 @@ class TelegramChannel:
         self.voice = (VoiceService(config.db_path.parent / "voice")
                       if config.voice and engine.voice_enabled else None)
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
+        # An adviser who blocked the bot is not named on recaps until they open it again.
+        engine.advisers_blocked = storage.unreachable_advisers
         self.bot_username: str | None = None
         self._unsaved: set[int] = set()
         self._purge_task: asyncio.Task | None = None

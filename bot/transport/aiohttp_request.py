@@ -98,4 +98,6 @@ class AiohttpRequest(BaseRequest):
                 aiohttp.ClientPayloadError) as err:
             raise MaybeSent(f"aiohttp.{err.__class__.__name__}") from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}") from err
+            # Anything else went wrong somewhere between sending and reading: it may have
+            # arrived (a plain NetworkError would mean a 5xx answer, safe to send again).
+            raise MaybeSent(f"aiohttp.{err.__class__.__name__}") from err
