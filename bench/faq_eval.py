@@ -2,6 +2,8 @@
 sets live in the repository, not in the installed package).
 
     make eval        (python -m bench.faq_eval)
+    python -m bench.faq_eval --set PATH [--set PATH…]   (a set kept outside the project,
+                     measured through the dialogue: see bench/dialogue_eval.py)
 
 Prints top-1 accuracy on in-scope messages, the share of out-of-scope messages sent to
 the "not understood" path, the mistakes, and the time per message.
@@ -165,8 +167,23 @@ def evaluate_control(path: Path = CONTROL_FILE, matcher: FaqMatcher | None = Non
                          mistakes)
 
 
-def main() -> int:
-    """Every set; exit 1 when the evaluation set falls under 90 % (accuracy or rejection)."""
+def main(argv: list[str] | None = None) -> int:
+    """Every set; exit 1 when the evaluation set falls under 90 % (accuracy or rejection).
+    With `--set PATH`: only those sets, through the dialogue (bench/dialogue_eval.py)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.faq_eval")
+    parser.add_argument("--set", dest="sets", action="append", type=Path, default=[],
+                        help="a set file (e.g. questions-dev.yaml), measured through the "
+                             "dialogue; may be repeated")
+    args = parser.parse_args(argv)
+    if args.sets:
+        from bench.dialogue_eval import Reader, evaluate_set
+
+        reader = Reader()
+        for path in args.sets:
+            print(evaluate_set(path, reader).text() + "\n")
+        return 0
     code = 0
     for name, path in SETS:
         report = evaluate(path)
