@@ -18,9 +18,10 @@ from functools import cached_property
 from typing import Any
 
 from dialogs import render as rendering
-from dialogs.machine import ConversationMachine
+from dialogs.machine import ASIDE_STATES, ConversationMachine
 from dialogs.model import AdviserNote, Button, Event, Reply, Session, Turn
-from knowledge import directory, geography, typed
+from dialogs.reading import PLACE_SCREENS, Reader, Reading, Readings, Screen, choose
+from knowledge import directory, geography
 from knowledge.advisers import Adviser, NamedAdviser, select_adviser
 from knowledge.faq import FaqMatcher
 from knowledge.local import select_local
@@ -118,14 +119,7 @@ class Engine:
         self.env.globals["voice_enabled"] = voice_enabled
         self.said = load_said()
         self.matcher = FaqMatcher(knowledge)
-        t = knowledge.typed
-        self.words = typed.TypedWords(
-            frozenset(map(typed.key, t.yes)), frozenset(map(typed.key, t.no)),
-            frozenset(map(typed.key, t.politeness)),
-            {typed.key(w): action for action, ws in t.navigation.items() for w in ws})
-        # Typed phrases of each question's options, normalised once.
-        self.phrases = {q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label))
-                               for o in q.options} for q in knowledge.questions}
+        self.reader = Reader(knowledge, self.matcher)
 
     @cached_property
     def _macros(self) -> Any:
@@ -147,6 +141,8 @@ class Engine:
             replies, fx = self.notice("error"), _Effects()
         if not replies:
             replies = self.notice("error")
+        if session.state not in PLACE_SCREENS:  # the place is confirmed or given up
+            session.data.pop("place_from", None)
         native = any(r.request for r in replies)
         remove_keyboard = bool(session.data.pop("native", False)) and not native and (
             session.state != before)
@@ -219,6 +215,7 @@ class Engine:
             "handoff_consent": lambda: place_ok(d.get("place")),
             "handoff_contact": lambda: place_ok(d.get("place")),
             "handoff_done": lambda: place_ok(d.get("place")),
+            "fact_confirm": lambda: self._confirmed_question(s) is not None,
         }
         check = needs.get(s.state)
         try:
@@ -245,6 +242,9 @@ class Engine:
         if state == "where_disability":
             return self._render("fit_question.j2", ctx, q=self.k.question("disability"),
                                 index=None, total=None, back=False)
+        if state == "fact_confirm":
+            return self._render("fit_question.j2", ctx, q=self._confirmed_question(session),
+                                index=None, total=None, back=False, aside=True)
         if state == "recap":
             self._recap_target(session, ctx["named"])
         replies = self._render(f"{state}.j2", ctx)
@@ -340,6 +340,16 @@ class Engine:
             s.data.pop("miss", None)
             return self._render("faq_answer.j2", self._context(s), entry=entry,
                                 in_ask=s.state == "ask")
+        if name == "unsay":  # "Non" to "Vous m'avez dit… C'est bien ça ?"
+            qid = self._question_id(s.state, s)
+            if qid is None or not s.data.get("said", {}).get(qid):
+                return self.notice("stale")
+            s.data["said"].pop(qid)
+            if s.state == "fact_confirm":
+                return self._resume(s)
+            return self.screen(s)
+        if name == "answer" and s.state == "fact_confirm":
+            return self._confirm_fact(s, arg)
         if name == "forget_yes" and s.state == "forget_confirm":
             fx.erase = True
             s.state, s.answers, s.data, s.referral = "menu", {}, {}, None
@@ -352,9 +362,32 @@ class Engine:
         return self.notice("stale")
 
     def _resume(self, s: Session) -> list[Reply]:
-        if s.state in {"ask", "help", "privacy", "forget_confirm"}:
+        if s.state in ASIDE_STATES:
             self.machine.machine.set_state(s.data.pop("return", "menu"), s)
+        elif s.state in PLACE_SCREENS and s.data.get("place_from"):
+            # A place typed on another screen: back to that screen.
+            s.data.pop("candidates", None)
+            self.machine.machine.set_state(s.data.pop("place_from"), s)
         return self.screen(s)
+
+    def _confirmed_question(self, s: Session):
+        """At "C'est bien ça ?" for a heard fact: the question, when the fact is still there."""
+        q = self.k.question(str(s.data.get("confirm", "")))
+        said = s.data.get("said", {})
+        if q is None or not isinstance(said, dict) or q.option(str(said.get(q.id))) is None:
+            return None
+        return q
+
+    def _confirm_fact(self, s: Session, option: str | None) -> list[Reply]:
+        """The person confirmed (or corrected) a fact heard in free text: from now on it is
+        an answer, used for routing, the recap and an adviser's note."""
+        q = self.k.question(str(s.data.get("confirm", "")))
+        if q is None or q.option(option or "") is None:
+            return self.notice("stale")
+        s.answers[q.id] = str(option)
+        s.data.get("said", {}).pop(q.id, None)
+        s.data.pop("confirm", None)
+        return self.notice("noted") + self._resume(s)
 
     def _text(self, s: Session, text: str, fx: _Effects,
               event_name: str | None = None) -> list[Reply]:
@@ -368,61 +401,126 @@ class Engine:
             return self._command(s, command, fx)
         if not has_letters_or_digits(text):
             return self.notice("emoji_only")
-        if s.state == "where_ask":
-            return self._place(s, text)
-        if s.state in ("where_pick", "where_confirm"):
-            picked = self._typed_candidate(s, text)
-            if picked is not None:
-                return self._choice(s, picked, fx)
-            found = geography.lookup(text)
-            if self._typed_button(s, text, self._choices(s)) is None and found.places:
-                # The right name typed at "C'est bien là ?": a new search, not a question.
-                self.machine.fire(s, "retry")
-                return self._place(s, text, found)
         if s.state == "handoff_contact":
             phone = normalise_phone(text)
             if phone is None:
                 return self.notice("bad_phone")
             return self._handoff(s, phone, event_name, fx)
-        if s.state != "ask":
-            choices = self._choices(s)  # the screen is rendered once per typed message
-            pressed = (self._typed_button(s, text, choices)
-                       or self._typed_answer(s, text, choices))
-            if pressed is not None:
-                return self._choice(s, pressed, fx)
-        action = typed.navigation(self.words, text)
-        if action is not None:
-            return self._navigate(s, action, fx)
-        self._remember(s, text)
-        return self._question(s, text)
+        picked = self._typed_candidate(s, text)
+        if picked is not None:
+            return self._choice(s, picked, fx)
+        screen = self._reading_screen(s)
+        readings = self.reader.read(text, screen)
+        chosen = choose(readings, screen)
+        log.debug("reading in %s: %s %s (%s); candidates: %s", s.state, chosen.kind,
+                  chosen.value or "-", chosen.evidence, readings.summary())
+        self._keep_facts(s, readings, screen)
+        return self._act(s, text, chosen, readings, fx)
 
     # Questions whose answer can be typed, by state.
-    def _question_id(self, state: str) -> str | None:
+    def _question_id(self, state: str, s: Session | None = None) -> str | None:
         if state.startswith("fit_") and state != "fit_result":
             return state.removeprefix("fit_")
+        if state == "fact_confirm" and s is not None:
+            return str(s.data.get("confirm", "")) or None
         return {"where_situation": "situation", "where_disability": "disability"}.get(state)
 
     def _choices(self, s: Session) -> list[Button]:
         """The buttons of the current screen, in the order shown."""
         return [b for reply in self.screen(s) for b in reply.choices()]
 
-    def _typed_answer(self, s: Session, text: str, buttons: list[Button]) -> str | None:
-        """The choice a typed answer means on this screen: an option of the question asked
-        ("je suis au chômage"), or yes/no where the screen asks yes or no."""
-        qid = self._question_id(s.state)
-        choices = {b.choice for b in buttons}
-        answer = typed.yes_no(self.words, text)
-        if answer == "yes" and s.data.get("said", {}).get(qid):  # "Vous m'avez dit… ?"
-            return f"answer:{s.data['said'][qid]}"
-        if answer and answer in choices:
-            return answer
-        if answer and f"answer:{answer}" in choices:  # the disability question
-            return f"answer:{answer}"
-        if qid is not None:
-            option = typed.option_for(self.k.question(qid), self.phrases[qid], text)
-            if option is not None and f"answer:{option}" in choices:
-                return f"answer:{option}"
-        return None
+    def _reading_screen(self, s: Session) -> Screen:
+        """What the person sees, for reading what they type against it."""
+        qid = self._question_id(s.state, s)
+        q = self.k.question(qid) if qid else None
+        said = s.data.get("said", {}).get(qid) if q is not None else None
+        return Screen(s.state, tuple(self._choices(s)), q,
+                      said if q is not None and q.option(str(said)) else None)
+
+    def _keep_facts(self, s: Session, readings: Readings, screen: Screen) -> None:
+        """Facts a person states about themself ("je suis au chômage") are kept aside,
+        unconfirmed: they are asked back with their question before anything uses them."""
+        said = dict(s.data.get("said", {}))
+        for r in readings.facts():
+            asked = screen.question is not None and screen.question.id == r.question
+            if r.question and r.question not in s.answers and not asked:
+                said[r.question] = r.value
+        if said:
+            s.data["said"] = said
+
+    def _act(self, s: Session, text: str, chosen: Reading, readings: Readings,
+             fx: _Effects) -> list[Reply]:
+        """Do what the chosen reading means (see dialogs.reading.choose for the policy)."""
+        kind = chosen.kind
+        if kind in ("option", "answer", "unsay"):
+            return self._choice(s, chosen.value, fx)
+        if kind == "dont_know" and chosen.value == "skip":
+            return self._choice(s, "skip", fx)
+        if kind in ("dont_know", "repeat"):
+            return self._repeat_question(s)
+        if kind == "navigation":
+            return self._navigate(s, chosen.value, fx)
+        if kind == "place" and chosen.place is not None:
+            return self._place_anywhere(s, text, chosen.place)
+        if kind == "handoff":
+            self._leave_for_place(s)
+            self.machine.fire(s, "recap")
+            return self.screen(s)
+        if s.state == "where_ask" and kind not in ("faq", "subject"):
+            return self._place(s, text)  # says what was wrong with the place typed
+        if kind == "subject":
+            subject = next((x for x in self.k.subjects if x.id == chosen.value), None)
+            return self._render("small_talk.j2", self._context(s), kind="subject",
+                                subject=subject, in_ask=s.state == "ask")
+        if kind == "fact":
+            return self._ask_fact(s, chosen)
+        if kind == "offer" and not chosen.topics:
+            suggestions = self.matcher.ranked(text)
+            return self._render("not_understood.j2", self._context(s),
+                                suggestions=suggestions, misses=0, in_ask=s.state == "ask")
+        return self._question(s, text)
+
+    def _repeat_question(self, s: Session) -> list[Reply]:
+        """The question again, with its line of help: a typed answer that is none of its
+        options is never read as another question's answer or as a FAQ question."""
+        qid = self._question_id(s.state, s)
+        q = self.k.question(qid) if qid else None
+        replies = self.screen(s)
+        if q is None or not q.help:
+            return replies
+        return [Reply(f"💡 {q.help}"), *replies]
+
+    def _ask_fact(self, s: Session, fact: Reading) -> list[Reply]:
+        """A fact stated alone ("je cherche un emploi"): asked back with its question and
+        its options before it is used."""
+        if fact.question in s.answers or self.k.question(str(fact.question)) is None:
+            return self._question_text_fallback(s)
+        s.data.setdefault("said", {})[str(fact.question)] = fact.value
+        s.data["confirm"] = fact.question
+        self.machine.fire(s, "fact")
+        return self.screen(s)
+
+    def _question_text_fallback(self, s: Session) -> list[Reply]:
+        s.data["miss"] = s.data.get("miss", 0) + 1
+        return self._render("not_understood.j2", self._context(s), suggestions=(),
+                            misses=s.data["miss"], in_ask=s.state == "ask")
+
+    def _leave_for_place(self, s: Session) -> None:
+        """Remember the screen a place was typed on, for "Reprendre où j'en étais"."""
+        if s.state not in PLACE_SCREENS and s.state not in ASIDE_STATES:
+            s.data["place_from"] = s.state
+        elif s.state in ASIDE_STATES and s.data.get("return"):
+            s.data["place_from"] = s.data["return"]
+
+    def _place_anywhere(self, s: Session, text: str,
+                        found: geography.LookupResult) -> list[Reply]:
+        """A place typed on any screen: confirmed, then on into the hand-off."""
+        if s.state in ("where_pick", "where_confirm"):
+            self.machine.fire(s, "retry")
+        elif s.state != "where_ask":
+            self._leave_for_place(s)
+            self.machine.fire(s, "where")
+        return self._place(s, text, found)
 
     def _navigate(self, s: Session, action: str, fx: _Effects) -> list[Reply]:
         """Typed navigation words: menu, retour, reprendre, recommencer, aide."""
@@ -435,34 +533,6 @@ class Engine:
         if action == "back":
             return self._resume(s)
         return self._choice(s, action, fx)
-
-    def _remember(self, s: Session, text: str) -> None:
-        """Facts stated in free text ("j'ai 19 ans", "je suis au chômage", "RQTH") are kept,
-        so the fit check and the hand-off confirm them instead of asking again."""
-        said = dict(s.data.get("said", {}))
-        for qid in ("situation", "diploma", "reading", "disability"):
-            if qid in s.answers or self.k.question(qid) is None:
-                continue
-            option = typed.option_for(self.k.question(qid), self.phrases[qid], text)
-            if option is not None:
-                said[qid] = option
-        years = typed.age(text)
-        if years is not None and 16 <= years <= 25 and "situation" not in said:
-            said["situation"] = "young"
-        if said:
-            s.data["said"] = said
-
-    @staticmethod
-    def _typed_button(s: Session, text: str, choices: list[Button]) -> str | None:
-        """A person who types a button's words ("oui", "je cherche un emploi") pressed it;
-        so does one who types its rank ("2"), as people used to numbered menus do."""
-        wanted = fold(text)
-        if not wanted:
-            return None
-        if wanted.isdigit() and len(wanted) == 1:
-            rank = int(wanted)
-            return choices[rank - 1].choice if 1 <= rank <= len(choices) else None
-        return next((b.choice for b in choices if fold(b.label) == wanted), None)
 
     def _question(self, s: Session, text: str) -> list[Reply]:
         match = self.matcher.match(text)

@@ -29,9 +29,12 @@ NAVIGATION = {
     "help": "help",
     "privacy": "privacy",
     "forget": "forget_confirm",
+    "fact": "fact_confirm",
 }
 WHERE_STATES = ["where_ask", "where_pick", "where_confirm", "where_situation",
                 "where_disability", "recap"]
+# Screens opened aside: "Reprendre où j'en étais" goes back to the screen before them.
+ASIDE_STATES = frozenset({"ask", "help", "privacy", "forget_confirm", "fact_confirm"})
 PAGE_SIZE = 8  # communes per screen at "Lequel est le vôtre ?"
 HANDOFF_STATES = ["handoff_consent", "handoff_contact", "handoff_done"]
 
@@ -53,7 +56,7 @@ class ConversationMachine:
         self.handoff_enabled = handoff_enabled
         self.fit_states = [fit_state(q.id) for q in knowledge.questions]
         states = (["menu", "discover", "about", "domains", "domain", "step", "modules",
-                   "module", "ask", "help", "privacy", "forget_confirm"]
+                   "module", "ask", "help", "privacy", "forget_confirm", "fact_confirm"]
                   + self.fit_states + ["fit_result"] + WHERE_STATES + HANDOFF_STATES)
         self.machine = machine_cls(model=None, states=states, initial="menu",
                                    auto_transitions=False, send_event=True, **machine_kwargs)
@@ -72,6 +75,7 @@ class ConversationMachine:
             before = {"about": self._set_about, "domain": self._set_domain,
                       "step": self._set_step, "module": self._set_module,
                       "ask": self._remember_return, "forget": self._remember_return,
+                      "fact": self._remember_return,
                       "help": self._remember_return, "privacy": self._remember_return}.get(trigger)
             conditions = {"about": self._valid_about, "domain": self._valid_domain,
                           "step": self._valid_step, "module": self._valid_module}.get(trigger)
@@ -168,7 +172,7 @@ class ConversationMachine:
     def _remember_return(self, e: EventData) -> None:
         """Keep where the person was, so "Reprendre où j'en étais" brings them back."""
         current = e.model.state
-        if current not in {"ask", "help", "privacy", "forget_confirm"}:
+        if current not in ASIDE_STATES:
             e.model.data["return"] = current
 
     def _reset_fit(self, e: EventData) -> None:

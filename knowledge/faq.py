@@ -119,9 +119,15 @@ class Match:
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # letters repeated for emphasis: "merciii"
 
 
-def normalise(text: str) -> str:
+def sms_fold(text: str) -> str:
+    """Folded text with SMS spellings expanded, and nothing else (no synonyms): what
+    phrase lists written by people (typed.yaml, subjects.yaml) are compared with."""
     folded = _REPEATS.sub(r"\1", fold(text[:MAX_CHARS]))
-    folded = " ".join(SMS.get(w, w) for w in folded.split())
+    return " ".join(w for w in " ".join(SMS.get(w, w) for w in folded.split()).split())
+
+
+def normalise(text: str) -> str:
+    folded = sms_fold(text)
     for pattern, canon in _PHRASES:
         folded = pattern.sub(canon, folded)
     return " ".join(_SYNONYM.get(w, w) for w in folded.split())
@@ -160,6 +166,13 @@ class FaqMatcher:
         self.by_id = {e.id: e for e in self.entries}
         self.labels = self.model.labels
         self.small_talk = set(knowledge.small_talk)
+
+    def ranked(self, text: str, n: int = 3) -> tuple[FaqEntry, ...]:
+        """The `n` FAQ entries closest to the message, most likely first."""
+        p = self.model.probabilities(text)
+        order = np.argsort(-p)
+        return tuple(self.by_id[self.labels[i]] for i in order
+                     if self.labels[i] in self.by_id)[:n]
 
     def match(self, text: str) -> Match:
         norm = normalise(text)

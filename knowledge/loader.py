@@ -29,6 +29,7 @@ from knowledge.model import (
     Question,
     Source,
     Step,
+    Subject,
     Typed,
 )
 
@@ -292,6 +293,7 @@ def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
         qid = r.field(item, "id", str, entry)
         text = r.field(item, "text", str, entry)
         optional = r.field(item, "optional", bool, entry, required=False, default=False)
+        help_line = r.field(item, "help", str, entry, required=False, default="")
         options, seen_opt = [], set()
         for j, opt in enumerate(r.field(item, "options", list, entry, default=[])):
             oentry = f"{entry}.options[{j}]"
@@ -305,7 +307,7 @@ def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
                 options.append(Option(oid, label, typed))
         r.unique(seen, qid, entry)
         if qid is not None and text is not None and options:
-            questions.append(Question(qid, text, tuple(options), optional))
+            questions.append(Question(qid, text, tuple(options), optional, help_line or ""))
     by_id = {q.id: q for q in questions}
 
     rules, seen = [], set()
@@ -476,8 +478,36 @@ def _load_typed(path: Path, r: _Reader) -> Typed:
                       f"{', '.join(sorted(NAVIGATION_ACTIONS))})")
         navigation[str(action)] = r.strings(nav, action, f"navigation.{action}")
     # "oui"/"non" as keys: YAML reads a bare yes/no as true/false.
+    optional = {key: r.strings(data, key, key, required=False)
+                for key in ("dont_know", "place_cues", "handoff", "clea_names",
+                            "comparison")}
     return Typed(r.strings(data, "oui", "oui"), r.strings(data, "non", "non"),
-                 r.strings(data, "politeness", "politeness"), navigation)
+                 r.strings(data, "politeness", "politeness"), navigation, **optional)
+
+
+SUBJECT_KINDS = {"certificate", "exam", "training", "benefit", "service", "other"}
+
+
+def _load_subjects(path: Path, r: _Reader) -> tuple[Subject, ...]:
+    data = _read_yaml(path, r)
+    out, seen = [], set()
+    for entry, item in _entries(r, data, "subjects"):
+        sid = r.field(item, "id", str, entry)
+        kind = r.field(item, "kind", str, entry)
+        name = r.field(item, "name", str, entry)
+        words = r.strings(item, "words", entry)
+        line = r.field(item, "line", str, entry, required=False, default="")
+        diploma = r.field(item, "diploma", bool, entry, required=False, default=False)
+        if kind is not None and kind not in SUBJECT_KINDS:
+            r.problem(entry, f"kind « {kind} » inconnu (attendu : "
+                      f"{', '.join(sorted(SUBJECT_KINDS))})")
+        for w in words:
+            if "clea" in w.lower().replace("é", "e").split():
+                r.problem(entry, f"« {w} » nomme CléA : un sujet est autre chose que CléA")
+        r.unique(seen, sid, entry)
+        if sid and kind and name and words:
+            out.append(Subject(sid, kind, name, words, line or "", bool(diploma)))
+    return tuple(out)
 
 
 def load(content_dir: Path | None = None, extra_directory: Path | None = None,
@@ -487,7 +517,7 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
     content_dir = content_dir or CONTENT_DIR
     readers = {name: _Reader(name, today) for name in
                ("sources.yaml", "clea.yaml", "fit.yaml", "directory.yaml", "faq.yaml",
-                "typed.yaml")}
+                "typed.yaml", "subjects.yaml")}
     sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
     clea = _load_clea(content_dir / "clea.yaml", readers["clea.yaml"], sources)
     questions, rules, costs = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"], sources)
@@ -502,6 +532,8 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
         orgs = local + orgs
     faq, small_talk = _load_faq(content_dir / "faq.yaml", readers["faq.yaml"], sources)
     typed = _load_typed(content_dir / "typed.yaml", readers["typed.yaml"])
+    subjects = (_load_subjects(content_dir / "subjects.yaml", readers["subjects.yaml"])
+                if (content_dir / "subjects.yaml").exists() else ())
 
     problems = [p for rd in readers.values() for p in rd.problems]
     knowledge = None
@@ -509,7 +541,8 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
         expired = tuple(str(p) for rd in readers.values() for p in rd.expired)
         knowledge = Knowledge(sources=sources, questions=questions, fit_rules=rules,
                               organisations=orgs, faq=faq, small_talk=small_talk,
-                              costs=costs, expired=expired, typed=typed, **clea)
+                              costs=costs, expired=expired, typed=typed, subjects=subjects,
+                              **clea)
         problems = _check_cross_references(knowledge)
     if problems:
         raise ContentError(problems)

@@ -69,12 +69,34 @@ class Option:
 
 @dataclass(frozen=True)
 class Typed:
-    """typed.yaml: yes/no words, politeness fillers, navigation words by action."""
+    """typed.yaml: yes/no words, politeness fillers, navigation words by action, and the
+    phrases that read a message in context: "je ne sais pas", a place cue ("j'habite à"),
+    a request for someone to contact, and the words that name CléA."""
 
     yes: tuple[str, ...] = ()
     no: tuple[str, ...] = ()
     politeness: tuple[str, ...] = ()
     navigation: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dont_know: tuple[str, ...] = ()
+    place_cues: tuple[str, ...] = ()
+    handoff: tuple[str, ...] = ()
+    clea_names: tuple[str, ...] = ()
+    comparison: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """subjects.yaml: something else than CléA people ask about (another certificate, an
+    exam, a benefit, a service). `line`: what the bot says (it is not CléA); `kind`
+    groups them; `diploma`: a diploma people may state they hold ("j'ai le bac"), which
+    is then a fact about them, not a question about it."""
+
+    id: str
+    kind: str
+    name: str
+    words: tuple[str, ...]
+    line: str = ""
+    diploma: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,7 @@ class Question:
     text: str
     options: tuple[Option, ...]
     optional: bool = False
+    help: str = ""  # one line said when a typed answer is not one of the options
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
@@ -169,6 +192,7 @@ class Knowledge:
     discover_tour: tuple[str, ...] = ()
     costs: dict[str, Block] = field(default_factory=dict)  # by situation option id
     typed: Typed = field(default_factory=Typed)
+    subjects: tuple[Subject, ...] = ()
     expired: tuple[str, ...] = ()  # dated facts past their day, dropped from the content
 
     def domain(self, domain_id: int) -> Domain | None:

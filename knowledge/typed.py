@@ -61,6 +61,47 @@ def _negated(tokens: list[str], start: int) -> bool:
     return any(t in NEGATIONS for t in tokens[max(0, start - 2):start])
 
 
+def _close(window: list[str], words: list[str]) -> bool:
+    """A typo of the phrase: every word equal, or a long word a letter or two away
+    ("chomagee"). Short words must be exact: "je travaille a" is not "je travaille pas",
+    "mon diplome" is not "non diplome"."""
+    if len(window) != len(words):
+        return False
+    for a, b in zip(window, words, strict=True):
+        if a == b:
+            continue
+        if len(a) < 5 or len(b) < 5 or a in NEGATIONS or b in NEGATIONS:
+            return False
+        if fuzz.ratio(a, b) < 80:
+            return False
+    return True
+
+
+def find_options(phrases: dict[str, tuple[str, ...]], tokens: list[str]
+                 ) -> list[tuple[int, int, str]]:
+    """(start, length in words, option id) of every phrase found in `tokens` (normalised
+    words), longest first; a shorter phrase inside a longer one does not count
+    ("je travaille pas" hides "je travaille"); a phrase after a negation does not count
+    unless it is itself negative ("pas de diplome")."""
+    found: list[tuple[int, int, str]] = []
+    for option_id, option_phrases in phrases.items():
+        for phrase in option_phrases:
+            words = phrase.split()
+            n = len(words)
+            for i in range(len(tokens) - n + 1):
+                window = tokens[i:i + n]
+                if (window == words or _close(window, words)) and (
+                        phrase.startswith(("pas ", "sans ", "aucun"))
+                        or not _negated(tokens, i)):
+                    found.append((i, n, option_id))
+    found.sort(key=lambda f: -f[1])
+    kept: list[tuple[int, int, str]] = []
+    for start, n, option_id in found:
+        if all(start + n <= s or start >= s + m for s, m, _ in kept):
+            kept.append((start, n, option_id))
+    return kept
+
+
 def option_for(question: Question, phrases: dict[str, tuple[str, ...]], text: str
                ) -> str | None:
     """The option of `question` this message gives, or None (none, or two disagree).
@@ -68,28 +109,13 @@ def option_for(question: Question, phrases: dict[str, tuple[str, ...]], text: st
     tokens = key(text).split()
     if not tokens:
         return None
-    found: list[tuple[int, int, str]] = []  # (start, length in words, option id)
-    for option_id, option_phrases in phrases.items():
-        for phrase in option_phrases:
-            words = phrase.split()
-            n = len(words)
-            for i in range(len(tokens) - n + 1):
-                window = tokens[i:i + n]
-                exact = window == words
-                close = (not exact and len(phrase) >= 6
-                         and fuzz.ratio(" ".join(window), phrase) >= 88)
-                if (exact or close) and (phrase.startswith(("pas ", "sans ", "aucun"))
-                                         or not _negated(tokens, i)):
-                    found.append((i, n, option_id))
-    if not found:
+    return decide(find_options(phrases, tokens))
+
+
+def decide(kept: list[tuple[int, int, str]]) -> str | None:
+    """One option from the phrases found: the only one, or the one of the longest phrase."""
+    if not kept:
         return None
-    # Longest phrases first; a shorter one inside a longer one does not count
-    # ("je travaille pas" hides "je travaille").
-    found.sort(key=lambda f: -f[1])
-    kept: list[tuple[int, int, str]] = []
-    for start, n, option_id in found:
-        if all(start + n <= s or start >= s + m for s, m, _ in kept):
-            kept.append((start, n, option_id))
     options = {option_id for _, _, option_id in kept}
     if len(options) == 1:
         return options.pop()

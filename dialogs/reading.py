@@ -1,0 +1,334 @@
+"""One reading per message: every way a typed message can be understood on the screen it
+was typed on, each with its evidence and confidence. The engine then chooses one with a
+single policy (`choose`, current screen first).
+
+Before, each part of the engine folded the text again and the first that fired won, so a
+bare "oui" typed to confirm a town became "has a disability recognition". Here, a message
+is read once, against what the screen shows and asks:
+
+- `option`: a button of the screen, by its words or its rank ("2");
+- `answer`: an answer to the question the screen asks ("je suis au chômage" at the
+  situation question; "oui" where the screen asks yes or no); `dont_know`: "je sais pas";
+  `unsay`: "non" to "Vous m'avez dit… C'est bien ça ?";
+- `navigation`: a whole-message navigation word (menu, retour…);
+- `place`: a postal code anywhere, or a commune where the screen asks for a place or after
+  a cue ("j'habite à"); `handoff`: "qui je peux appeler";
+- `fact`: an explicit self-statement ("je suis au chômage", "j'ai 19 ans", "je n'ai pas de
+  diplôme"); never a bare option label ("oui", "un peu", "autre");
+- `subject`: another certificate, exam, benefit or service, when CléA is not named;
+- `faq`, `offer`, `small_talk`, `off_topic`: what the free-text model says.
+
+Pure: no session is changed here, and nothing here knows about an `Engine`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dialogs.model import Button
+from knowledge import geography, typed
+from knowledge.faq import FaqMatcher, sms_fold
+from knowledge.model import Knowledge, Question, Subject
+from knowledge.text import fold, name_key
+
+POSTAL_CODE = re.compile(r"(?<![\d.,])\b\d{5}\b(?![\d.,])")
+ARITHMETIC = re.compile(r"\d+\s*(?:fois|x|\*|\+|plus|moins|divise par|multiplie par)\s*\d+")
+FIRST_PERSON = {"je", "j", "moi"}
+QUESTION_WORDS = {"quoi", "comment", "combien", "pourquoi", "quand", "quel", "quelle",
+                  "quels", "quelles", "kel", "kelle", "koi", "ou", "qui", "est ce"}
+FACT_QUESTIONS = ("situation", "diploma", "reading", "disability")
+# Screens whose free text is a place; a cue ("j'habite à") is needed elsewhere.
+PLACE_SCREENS = {"where_ask", "where_pick", "where_confirm"}
+# Cues after which only an exact commune name counts (they also start ordinary phrases).
+WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur"}
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What the person sees when they type: the state, its buttons, the question it asks
+    (if any) and the heard fact it asks to confirm ("Vous m'avez dit… ?")."""
+
+    state: str
+    choices: tuple[Button, ...] = ()
+    question: Question | None = None
+    said: str | None = None
+
+    @property
+    def choice_ids(self) -> frozenset[str]:
+        return frozenset(b.choice for b in self.choices)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to understand the message. `value`: the choice to press (option, answer),
+    the action (navigation), the option id (fact), the subject or FAQ id; `question`: the
+    question a fact answers; `topics`: FAQ ids offered; `evidence`: which rule fired (a
+    name, never the text: readings are logged)."""
+
+    kind: str
+    value: str = ""
+    confidence: float = 1.0
+    evidence: str = ""
+    question: str | None = None
+    topics: tuple[str, ...] = ()
+    place: geography.LookupResult | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Every reading of one message, plus what the policy needs to know about it."""
+
+    all: tuple[Reading, ...]
+    names_clea: bool
+    is_question: bool
+    words: int
+
+    def first(self, *kinds: str) -> Reading | None:
+        return next((r for r in self.all if r.kind in kinds), None)
+
+    def facts(self) -> tuple[Reading, ...]:
+        return tuple(r for r in self.all if r.kind == "fact")
+
+    def summary(self) -> str:
+        """Kinds and values only (never the text), for the DEBUG log."""
+        return " ".join(f"{r.kind}:{r.value or '-'}@{r.confidence:.2f}" for r in self.all)
+
+
+def _phrase_in(phrase: str, text: str) -> bool:
+    return re.search(rf"(?:^| ){re.escape(phrase)}(?= |$)", text) is not None
+
+
+class Reader:
+    """Built once per engine from the content; `read` is pure."""
+
+    def __init__(self, knowledge: Knowledge, matcher: FaqMatcher):
+        self.k = knowledge
+        self.matcher = matcher
+        t = knowledge.typed
+        self.words = typed.TypedWords(
+            frozenset(map(typed.key, t.yes)), frozenset(map(typed.key, t.no)),
+            frozenset(map(typed.key, t.politeness)),
+            {typed.key(w): action for action, ws in t.navigation.items() for w in ws})
+        # Each question's phrases: the answers (typed phrases and labels) and the facts a
+        # person states about themself (typed phrases only: a bare label is no statement).
+        self.answers = {q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label))
+                               for o in q.options} for q in knowledge.questions}
+        self.fact_phrases = {q.id: {o.id: tuple(typed.key(p) for p in o.typed)
+                                    for o in q.options}
+                             for q in knowledge.questions if q.id in FACT_QUESTIONS}
+        self.dont_know = frozenset(sms_fold(p) for p in t.dont_know)
+        self.cues = sorted({sms_fold(p) for p in t.place_cues}, key=len, reverse=True)
+        self.handoff = tuple(sms_fold(p) for p in t.handoff)
+        self.clea_names = tuple(sms_fold(p) for p in t.clea_names)
+        self.comparison = tuple(sms_fold(p) for p in t.comparison)
+        self.subjects: tuple[tuple[Subject, tuple[str, ...]], ...] = tuple(
+            (s, tuple(sorted({sms_fold(w) for w in s.words}, key=len, reverse=True)))
+            for s in knowledge.subjects)
+
+    # --- the readings ----------------------------------------------------------------------
+
+    def read(self, text: str, screen: Screen) -> Readings:
+        plain = sms_fold(text)
+        norm = typed.key(text)
+        found: list[Reading] = []
+        found += self._screen_readings(text, plain, screen)
+        action = typed.navigation(self.words, text)
+        if action is not None:
+            found.append(Reading("navigation", action, 1.0, "whole message"))
+        found += self._place_readings(text, plain, screen)
+        if any(_phrase_in(p, plain) for p in self.handoff):
+            found.append(Reading("handoff", "where", 0.9, "handoff phrase"))
+        found += self._fact_readings(text, norm)
+        names_clea = any(_phrase_in(p, plain) for p in self.clea_names)
+        subject = self._subject(plain, names_clea)
+        if subject is not None:
+            found.append(subject)
+        found += self._faq_readings(text)
+        tokens = plain.split()
+        is_question = "?" in text or any(w in QUESTION_WORDS for w in tokens) or (
+            "est ce" in plain)
+        return Readings(tuple(found), names_clea, is_question, len(tokens))
+
+    def _screen_readings(self, text: str, plain: str, screen: Screen) -> list[Reading]:
+        out: list[Reading] = []
+        choices = list(screen.choices)
+        wanted = fold(text)
+        if wanted.isdigit() and len(wanted) == 1 and 1 <= int(wanted) <= len(choices):
+            out.append(Reading("option", choices[int(wanted) - 1].choice, 1.0, "rank"))
+        label = next((b.choice for b in choices if fold(b.label) == wanted and wanted), None)
+        if label is not None:
+            out.append(Reading("option", label, 1.0, "label"))
+        ids = screen.choice_ids
+        q = screen.question
+        core = typed._strip_politeness(self.words, text)
+        answer = typed.yes_no(self.words, text)
+        if q is not None and plain in self.dont_know:
+            out.append(Reading("dont_know", "skip" if "skip" in ids else "help", 1.0,
+                               "dont know"))
+        if q is not None and screen.said:
+            if answer == "yes":
+                out.append(Reading("answer", f"answer:{screen.said}", 1.0, "yes to said",
+                                   question=q.id))
+            elif answer == "no":
+                out.append(Reading("unsay", "unsay", 1.0, "no to said", question=q.id))
+        if q is not None:
+            # "non je travaille": a correction, read against the question asked.
+            words = core.split()
+            corrected = " ".join(words[1:]) if len(words) > 1 and (
+                words[0] in self.words.no or words[0] in {"non", "nan", "si"}) else core
+            kept = typed.find_options(self.answers[q.id], corrected.split())
+            option = typed.decide(kept)
+            if option is not None and f"answer:{option}" in ids:
+                out.append(Reading("answer", f"answer:{option}", 0.9,
+                                   "correction" if corrected != core else "option phrase",
+                                   question=q.id))
+        if answer is not None:
+            for choice in (answer, f"answer:{answer}",
+                           "retry" if answer == "no" else ""):
+                if choice and choice in ids:
+                    out.append(Reading("answer", choice, 0.95, "yes/no", question=(
+                        q.id if q else None)))
+                    break
+        return out
+
+    def _place_readings(self, text: str, plain: str, screen: Screen) -> list[Reading]:
+        out: list[Reading] = []
+        code = POSTAL_CODE.search(plain)
+        if screen.state in PLACE_SCREENS:
+            result = geography.lookup(text)
+            if result.places:
+                out.append(Reading("place", "screen", 0.95, "place screen", place=result))
+                return out
+        if code:
+            result = geography.lookup(code.group())
+            if result.places:
+                out.append(Reading("place", "postal code", 0.95, "postal code", place=result))
+                return out
+        for cue in self.cues:
+            m = re.search(rf"(?:^| ){re.escape(cue)} (.+)$", plain)
+            if not m:
+                continue
+            rest = m.group(1).split()
+            for n in (3, 2, 1):  # "lyon 8", "saint etienne", "lyon"
+                if len(rest) < n:
+                    continue
+                candidate = " ".join(rest[:n])
+                result = geography.lookup(candidate)
+                exact = [p for p in result.places
+                         if p.commune and name_key(p.commune) == name_key(candidate)]
+                if cue in WEAK_CUES:
+                    if exact:
+                        out.append(Reading("place", "cue", 0.8, f"weak cue {cue}",
+                                           place=geography.LookupResult(tuple(exact))))
+                        return out
+                elif result.places and (exact or n == 1 and len(candidate) >= 3 and
+                                        name_key(result.places[0].commune or "").startswith(
+                                            name_key(candidate))):
+                    out.append(Reading("place", "cue", 0.9, f"cue {cue}", place=result))
+                    return out
+        return out
+
+    def _fact_readings(self, text: str, norm: str) -> list[Reading]:
+        out: list[Reading] = []
+        tokens = norm.split()
+        for qid, phrases in self.fact_phrases.items():
+            kept = [(start, n, option) for start, n, option in
+                    typed.find_options(phrases, tokens)
+                    if tokens[start] in FIRST_PERSON
+                    or FIRST_PERSON & set(tokens[max(0, start - 4):start])]
+            option = typed.decide(kept)
+            if option is not None:
+                out.append(Reading("fact", option, 0.8, "self-statement", question=qid))
+        years = typed.age(text)
+        if years is not None and 16 <= years <= 25 and not any(
+                r.question == "situation" for r in out):
+            out.append(Reading("fact", "young", 0.8, "age", question="situation"))
+        return out
+
+    def _subject(self, plain: str, names_clea: bool) -> Reading | None:
+        if names_clea:
+            return None
+        if ARITHMETIC.search(plain):
+            return Reading("subject", "calculation", 0.9, "arithmetic")
+        if any(_phrase_in(c, plain) for c in self.comparison):
+            return None  # "ça remplace le brevet ?": a question about CléA
+        tokens = plain.split()
+        for subject, words in self.subjects:
+            for w in words:
+                m = re.search(rf"(?:^| ){re.escape(w)}(?= |$)", plain)
+                if not m:
+                    continue
+                before = tokens[:len(plain[:m.start()].split())][-3:]
+                if subject.diploma and ({"j", "ai"} <= set(before) or "mon" in before):
+                    continue  # "j'ai le bac": a fact about the person
+                return Reading("subject", subject.id, 0.9, f"subject {subject.kind}")
+        return None
+
+    def _faq_readings(self, text: str) -> list[Reading]:
+        match = self.matcher.match(text)
+        if match.kind == "faq" and match.entry is not None:
+            return [Reading("faq", match.entry.id, match.score, "model")]
+        if match.kind == "unsure":
+            return [Reading("offer", "", match.score, "model",
+                            topics=tuple(e.id for e in match.suggestions))]
+        if match.kind == "none":
+            return [Reading("off_topic", "", match.score, "model")]
+        return [Reading("small_talk", match.kind, match.score, "model")]
+
+
+# --- the policy ---------------------------------------------------------------------------
+
+# Readings the screen itself gives, strongest first: they win over everything else.
+SCREEN_FIRST = ("option", "dont_know", "unsay", "answer")
+
+
+def choose(readings: Readings, screen: Screen) -> Reading:
+    """The one reading the dialogue acts on. Current screen first:
+
+    1. what the screen shows or asks: a button's words or rank, "je sais pas", "non" to a
+       heard fact, an answer to its question (or yes/no where it asks yes or no);
+    2. a whole-message navigation word (menu, retour…);
+    3. a place: the place screens take any commune; elsewhere a postal code or a commune
+       after a cue ("j'habite à") starts the hand-off;
+    4. a request for someone to contact ("qui je peux appeler");
+    5. on a question screen, another question's fact or a short answer that is none of the
+       options: the same question again, with one line of help (never a FAQ answer);
+    6. another certificate, exam, benefit or service, CléA not named: said plainly;
+    7. a fact stated alone (no question): asked back with its question before it is used;
+    8. a confident FAQ answer;
+    9. small talk (greeting, thanks…);
+    10. close topics offered; a message naming CléA is never declined: its closest topics
+        are offered;
+    11. not understood.
+    """
+    for kind in SCREEN_FIRST:
+        found = readings.first(kind)
+        if found is not None:
+            return found
+    for kind in ("navigation", "place", "handoff"):
+        found = readings.first(kind)
+        if found is not None:
+            return found
+    if screen.question is not None:
+        other_fact = any(r.question != screen.question.id for r in readings.facts())
+        if other_fact or (readings.words <= 3 and not readings.is_question):
+            return Reading("repeat", screen.question.id, 1.0, "not an option")
+    subject = readings.first("subject")
+    if subject is not None:
+        return subject
+    facts = readings.facts()
+    if facts and not readings.is_question:
+        return facts[0]
+    faq = readings.first("faq")
+    if faq is not None:
+        return faq
+    small = readings.first("small_talk")
+    if small is not None:
+        return small
+    offer = readings.first("offer")
+    if offer is not None:
+        return offer
+    if readings.names_clea:
+        return Reading("offer", "", 0.0, "names CléA")
+    return Reading("off_topic", "", 0.0, "no reading")
