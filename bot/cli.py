@@ -8,6 +8,8 @@
     clea-bot stats      anonymous figures of every adviser link (--csv to export)
     clea-bot directory update [--from DIR] [--out FILE] [--force]
                         download and install the open-data directory of local offices
+    clea-bot directory explain PLACE [--situation S] [--disability] [--directory FILE]
+                        what "Ma fiche" names for that place and situation, and why
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def cmd_directory(args: argparse.Namespace, config: Config) -> int:
     from bot.directory_update import UpdateRefused, update
     from knowledge.opendata import MalformedInput, load_settings
 
+    if args.action == "explain":
+        return cmd_directory_explain(args, config)
     out = args.out or config.local_directory
     try:
         text = update(load_settings(), out, args.source, args.force)
@@ -113,6 +117,23 @@ def cmd_directory(args: argparse.Namespace, config: Config) -> int:
     print(text)
     print(f"Installé : {out}")
     return 0
+
+
+def cmd_directory_explain(args: argparse.Namespace, config: Config) -> int:
+    import sqlite3
+
+    from bot.directory_explain import run
+    from knowledge.loader import load
+    from knowledge.opendata import load_settings
+
+    try:
+        code, text = run(" ".join(args.place), args.situation, args.disability,
+                         args.directory or config.local_directory,
+                         load(extra_directory=config.directory_extra), load_settings())
+    except (ValueError, sqlite3.DatabaseError) as exc:  # an unreadable or older file
+        code, text = 1, f"Annuaire illisible : {exc}"
+    print(text, file=sys.stdout if code == 0 else sys.stderr)
+    return code
 
 
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
@@ -173,7 +194,19 @@ def main(argv: list[str] | None = None) -> int:
     update.add_argument("--out", type=Path, default=None,
                         help="fichier installé (défaut : CLEA_LOCAL_DIRECTORY)")
     update.add_argument("--force", action="store_true",
-                        help="installer malgré une forte baisse d'un réseau")
+                        help="installer malgré une forte baisse d'un réseau ou trop de "
+                             "lignes écartées")
+    explain = directory_sub.add_parser(
+        "explain", help="ce que la fiche nommera pour un lieu et une situation, et pourquoi")
+    explain.add_argument("place", nargs="+", help="code postal ou commune (ex. 42000)")
+    explain.add_argument("--situation", default="job_seeker",
+                         choices=["job_seeker", "young", "employee", "self_employed",
+                                  "public_agent", "other"],
+                         help="situation de la personne (défaut : job_seeker)")
+    explain.add_argument("--disability", action="store_true",
+                         help="la personne a une reconnaissance de handicap")
+    explain.add_argument("--directory", type=Path, default=None,
+                         help="fichier installé (défaut : CLEA_LOCAL_DIRECTORY)")
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()

@@ -39,6 +39,9 @@ DEPARTEMENT_NAME: dict[str, str] = {code: v[0] for code, v in _RAW["departements
 # sources we have, so the bot says so instead of guessing.
 OVERSEAS_COLLECTIVITIES = {code for code, v in _RAW["departements"].items() if v[2] == "com"}
 OVERSEAS_DEPARTEMENTS = {code for code, v in _RAW["departements"].items() if v[2] == "drom"}
+# New Caledonia, French Polynesia, Wallis-et-Futuna have their own labour codes: no France
+# Travail, no national CPF (clea-facts.md §11-12, H/M, checked 2026-12-01).
+OWN_LABOUR_CODE = {"986", "987", "988"}
 # Paris, Lyon, Marseille: postal code → INSEE code of the arrondissement municipal.
 ARRONDISSEMENTS: dict[str, str] = _RAW.get("arrondissements_by_postal_code", {})
 # Régions and collectivities that do not take "en".
@@ -82,6 +85,11 @@ class Place:
         if self.departement in OVERSEAS_DEPARTEMENTS | OVERSEAS_COLLECTIVITIES:
             return self.region_phrase
         return f"dans votre département ({self.departement_name})"
+
+    @property
+    def own_labour_code(self) -> bool:
+        """True where local labour law rules (no France Travail, no CPF cost line)."""
+        return self.departement in OWN_LABOUR_CODE
 
     @property
     def covered(self) -> bool:
@@ -170,6 +178,14 @@ def coordinates(place: Place) -> tuple[float, float] | None:
         return None
     c = idx.communes[i]
     return (c.lat, c.lon) if c.lat is not None and c.lon is not None else None
+
+
+def commune_points() -> dict[str, tuple[float, float] | None]:
+    """Every current commune's INSEE code and its point in the postal-code table (its own,
+    or a neighbour's sharing its postal code), None when it has none."""
+    idx = _index()
+    return {insee: ((c.lat, c.lon) if c.lat is not None and c.lon is not None else None)
+            for insee, i in idx.by_insee.items() for c in (idx.communes[i],)}
 
 
 def lookup(text: str) -> LookupResult:

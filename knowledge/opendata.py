@@ -16,7 +16,8 @@ import datetime as dt
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +25,28 @@ from knowledge.loader import CONTENT_DIR, ContentError, Problem, _read_yaml, _Re
 from knowledge.text import fold
 
 SETTINGS_FILE = "opendata.yaml"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: town halls, offices' modification date
 
 
 # --- settings -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class SourceSettings:
+    """One export. `hosts` are tried in order; `select` keeps only the fields used."""
+
     id: str
-    url: str
+    hosts: tuple[str, ...]
+    path: str
     where: str
+    select: tuple[str, ...]
     file: str
     attribution: str
     optional: bool = False
+
+    @property
+    def url(self) -> str:
+        """The export's address on the first host (for attribution and messages)."""
+        return self.hosts[0] + self.path
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,15 @@ class Network:
     name: str
     codes: tuple[str, ...]
     required: bool = True
+    finder: str = ""  # the network's official search page, when one is verified
+
+
+@dataclass(frozen=True)
+class TownHalls:
+    """The annuaire's town-hall records, one geolocated record per commune."""
+
+    codes: tuple[str, ...]
+    select: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -56,9 +75,15 @@ class OpenDataSettings:
     max_drop: float
     max_age_days: int
     checked: dt.date
+    town_halls: TownHalls = TownHalls(("mairie",), ())
+    clea_exclude: tuple[str, ...] = ()
+    max_skipped: float = 0.05
 
     def network_of_code(self, code: str) -> Network | None:
         return next((n for n in self.networks if code in n.codes), None)
+
+    def network(self, network_id: str) -> Network | None:
+        return next((n for n in self.networks if n.id == network_id), None)
 
 
 SOURCE_IDS = ("annuaire", "competence", "catalogue")
@@ -73,6 +98,13 @@ def load_settings(content_dir: Path | None = None) -> OpenDataSettings:
     return settings
 
 
+def _share(r: _Reader, data: dict, key: str, default: float, example: str) -> float:
+    value = r.field(data, key, (float, int), key, required=False, default=default)
+    if value is not None and not 0 < value < 1:
+        r.problem(key, f"doit être entre 0 et 1 (ex. {example})")
+    return float(value or default)
+
+
 def read_settings(path: Path, r: _Reader) -> OpenDataSettings | None:
     data = _read_yaml(path, r)
     if data is None:
@@ -84,17 +116,24 @@ def read_settings(path: Path, r: _Reader) -> OpenDataSettings | None:
         item = r.field(raw_sources, sid, dict, entry, default=None)
         if item is None:
             continue
-        url = r.field(item, "url", str, entry)
+        hosts = r.strings(item, "hosts", entry)
+        url_path = r.field(item, "path", str, entry)
         where = r.field(item, "where", str, entry)
+        select = r.strings(item, "select", entry, required=False)
         file = r.field(item, "file", str, entry)
         attribution = r.field(item, "attribution", str, entry)
         optional = r.field(item, "optional", bool, entry, required=False, default=False)
-        if url and not url.startswith("https://"):
-            r.problem(entry, f"« url » doit commencer par https:// (reçu « {url} »)")
+        for host in hosts:
+            if not re.fullmatch(r"https://[a-z0-9.-]+", host):
+                r.problem(entry, f"« hosts » : une adresse https:// sans chemin est attendue "
+                                 f"(reçu « {host} »)")
+        if url_path and not url_path.startswith("/"):
+            r.problem(entry, f"« path » doit commencer par / (reçu « {url_path} »)")
         if file and ("/" in file or not file.endswith(".json")):
             r.problem(entry, f"« file » doit être un nom de fichier .json (reçu « {file} »)")
-        if None not in (url, where, file, attribution):
-            sources[sid] = SourceSettings(sid, url, where, file, attribution, optional)
+        if hosts and None not in (url_path, where, file, attribution):
+            sources[sid] = SourceSettings(sid, hosts, url_path, where, select, file,
+                                          attribution, optional)
     networks, seen_ids, seen_codes = [], set(), set()
     for i, item in enumerate(r.field(data, "networks", list, "networks", default=[])):
         entry = f"networks[{i}]"
@@ -102,25 +141,35 @@ def read_settings(path: Path, r: _Reader) -> OpenDataSettings | None:
         name = r.field(item, "name", str, entry)
         codes = r.strings(item, "codes", entry)
         required = r.field(item, "required", bool, entry, required=False, default=True)
+        finder = r.field(item, "finder", str, entry, required=False, default="")
+        if finder and not finder.startswith("https://"):
+            r.problem(entry, f"« finder » doit commencer par https:// (reçu « {finder} »)")
         r.unique(seen_ids, nid, entry)
         for code in codes:
             if code in seen_codes:
                 r.problem(entry, f"code « {code} » déjà donné à un autre réseau")
             seen_codes.add(code)
         if nid and name and codes:
-            networks.append(Network(nid, name, codes, required))
+            networks.append(Network(nid, name, codes, required, finder))
+    raw_halls = r.field(data, "town_halls", dict, "town_halls", default={})
+    hall_codes = r.strings(raw_halls, "codes", "town_halls")
+    for code in hall_codes:
+        if code in seen_codes:
+            r.problem("town_halls", f"code « {code} » déjà donné à un réseau")
+    halls = TownHalls(hall_codes, r.strings(raw_halls, "select", "town_halls",
+                                            required=False))
     clea = r.field(data, "clea", dict, "clea", default={})
     include = tuple(fold(x) for x in r.strings(clea, "include", "clea"))
     digital = tuple(fold(x) for x in r.strings(clea, "digital", "clea"))
-    max_drop = r.field(data, "max_drop", float, "max_drop", default=0.2)
-    if not 0 < max_drop < 1:
-        r.problem("max_drop", "doit être entre 0 et 1 (ex. 0.2 pour un cinquième)")
+    exclude = tuple(fold(x) for x in r.strings(clea, "exclude", "clea", required=False))
+    max_drop = _share(r, data, "max_drop", 0.2, "0.2 pour un cinquième")
+    max_skipped = _share(r, data, "max_skipped", 0.05, "0.05 pour 5 %")
     max_age = r.field(data, "max_age_days", int, "max_age_days", default=30)
     checked = r.field(data, "checked", dt.date, "checked", default=dt.date.today())
     if r.problems:
         return None
     return OpenDataSettings(sources, tuple(networks), include, digital, max_drop, max_age,
-                            checked)
+                            checked, halls, exclude, max_skipped)
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -149,8 +198,40 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if value not in (None, "") else ""
 
 
+INSEE_CODE = re.compile(r"[0-9][0-9AB][0-9]{3}")
+
+
 def departement_of_insee(code: str) -> str:
     return code[:3] if code.startswith("97") else code[:2]
+
+
+def departement_of_postal_code(code: str) -> str:
+    """The département of a French postal code, '' when it cannot be told. The commune
+    table decides (20200 → 2B, 97133 → Saint-Barthélemy 977); for a code it lacks, overseas
+    codes carry it in their first three digits (97400 → 974)."""
+    if not re.fullmatch(r"\d{5}", code) or code == "00000":
+        return ""
+    from knowledge.geography import lookup
+
+    places = lookup(code).places
+    if places:
+        return places[0].departement
+    if code.startswith(("97", "98")):
+        return code[:3]
+    return "" if code.startswith("20") else code[:2]
+
+
+def modified_date(value: Any) -> str:
+    """`date_modification` as an ISO date: the real form is '22/12/2023 10:38:56';
+    ISO text is accepted too. '' when unreadable."""
+    text = _text(value)
+    m = re.match(r"^(\d{2})/(\d{2})/(\d{4})", text)
+    try:
+        if m:
+            return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+        return dt.date.fromisoformat(text[:10]).isoformat() if text else ""
+    except ValueError:
+        return ""
 
 
 _DAYS = {"lundi": "lun", "mardi": "mar", "mercredi": "mer", "jeudi": "jeu",
@@ -224,7 +305,7 @@ class Office:
     address: str  # one line: street, extra lines, postal code and commune
     postal_code: str
     commune: str
-    insee: str
+    insee: str  # '' when the record has none (seen overseas)
     departement: str
     phone: str
     website: str
@@ -232,6 +313,7 @@ class Office:
     hours: str
     lat: float | None
     lon: float | None
+    modified: str = ""  # ISO date of the record's last change in the annuaire
 
     @property
     def map_url(self) -> str | None:
@@ -241,45 +323,104 @@ class Office:
                 f"#map=17/{self.lat:.5f}/{self.lon:.5f}")
 
 
-def _float(value: Any) -> float | None:
+def _coordinates(address: dict) -> tuple[float, float] | None:
     try:
-        number = float(str(value).replace(",", "."))
+        lat = float(str(address.get("latitude")).replace(",", "."))
+        lon = float(str(address.get("longitude")).replace(",", "."))
     except (TypeError, ValueError):
         return None
-    return number if -180 <= number <= 180 else None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat, lon) == (0, 0):
+        return None
+    return lat, lon
 
 
-def parse_records(rows: Any, settings: OpenDataSettings, file: str
-                  ) -> tuple[list[Office], list[tuple[str, str, str]]]:
-    """Offices of the networks we know, and the competence rows their `pivot` declares
-    as (insee, network, office id). Records of other types are skipped."""
+@dataclass
+class Parsed:
+    """What one export gave: the rows `considered` (of the kinds we use) and, among them,
+    those skipped, counted by reason (French, for the update's summary)."""
+
+    considered: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
+
+    @property
+    def share_skipped(self) -> float:
+        return sum(self.skipped.values()) / self.considered if self.considered else 0.0
+
+
+@dataclass
+class ParsedRecords(Parsed):
+    offices: list[Office] = field(default_factory=list)
+    town_halls: dict[str, tuple[float, float]] = field(default_factory=dict)
+    town_halls_without_point: int = 0
+    per_code: Counter = field(default_factory=Counter)
+    modified: str = ""  # the most recent date_modification among the offices
+
+
+SKIP_NO_ID = "sans identifiant ou nom"
+SKIP_NO_COMMUNE = "sans commune utilisable (ni code INSEE ni code postal)"
+SKIP_TOWN_HALL_NO_INSEE = "mairie sans code INSEE"
+
+
+def _address(row: dict, where: str) -> dict:
+    addresses = [a for a in json_field(row.get("adresse"), f"{where} › adresse")
+                 if isinstance(a, dict)]
+    return next((a for a in addresses if fold(_text(a.get("type_adresse"))) == "adresse"),
+                addresses[0] if addresses else {})
+
+
+def parse_records(rows: Any, settings: OpenDataSettings, file: str) -> ParsedRecords:
+    """Offices of the networks we know and the town halls' points. The `pivot`'s communes
+    are the office's own, not the ones it serves: only competence rows say that.
+    Records without an id, a name or a usable commune are skipped and counted; a record
+    whose JSON text is broken stops everything (the export itself is damaged)."""
     if not isinstance(rows, list):
         raise MalformedInput(f"{file} : un tableau JSON d'enregistrements est attendu")
-    offices, served = [], []
+    out = ParsedRecords()
+    hall_codes = set(settings.town_halls.codes)
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise MalformedInput(f"{file} › enregistrement {i} : objet attendu")
-        rid, name = _text(row.get("id")), _text(row.get("nom"))
+        rid = _text(row.get("id"))
         where = f"{file} › {rid or f'enregistrement {i}'}"
-        if not rid or not name:
-            raise MalformedInput(f"{where} : champ « id » ou « nom » manquant")
-        network = None
+        network, code, town_hall = None, "", False
         for pivot in json_field(row.get("pivot"), f"{where} › pivot"):
             if not isinstance(pivot, dict):
                 continue
-            found = settings.network_of_code(_text(pivot.get("type_service_local")))
-            if found is None:
-                continue
-            network = network or found
-            for code in json_field(pivot.get("code_insee_commune"), f"{where} › pivot"):
-                served.append((_text(code), found.id, rid))
-        if network is None:
+            kind = _text(pivot.get("type_service_local"))
+            found = settings.network_of_code(kind)
+            if found is not None and network is None:
+                network, code = found, kind
+            town_hall = town_hall or kind in hall_codes
+        if network is None and not town_hall:
             continue
-        addresses = [a for a in json_field(row.get("adresse"), f"{where} › adresse")
-                     if isinstance(a, dict)]
-        address = next((a for a in addresses if fold(_text(a.get("type_adresse"))) == "adresse"),
-                       addresses[0] if addresses else {})
+        out.considered += 1
+        address = _address(row, where)
+        insee = _text(row.get("code_insee_commune")).upper()
+        if not INSEE_CODE.fullmatch(insee):
+            insee = ""
+        point = _coordinates(address)
+        if network is None:  # a town hall: one point for its commune
+            if not insee:
+                out.skip(SKIP_TOWN_HALL_NO_INSEE)
+            elif point is None:
+                out.town_halls_without_point += 1
+            else:
+                out.town_halls.setdefault(insee, point)
+            continue
+        name = _text(row.get("nom"))
+        if not rid or not name:
+            out.skip(SKIP_NO_ID)
+            continue
         postal_code, commune = _text(address.get("code_postal")), _text(address.get("nom_commune"))
+        departement = (departement_of_insee(insee) if insee
+                       else departement_of_postal_code(postal_code))
+        if not departement:
+            out.skip(SKIP_NO_COMMUNE)
+            continue
+        out.per_code[code] += 1
         street = [_text(address.get(k)) for k in ("numero_voie", "complement1", "complement2",
                                                    "service_distribution")]
         lines = [s for s in street if s] + ([f"{postal_code} {commune}".strip()]
@@ -290,9 +431,9 @@ def parse_records(rows: Any, settings: OpenDataSettings, file: str
         sites = [_text(s.get("valeur"))
                  for s in json_field(row.get("site_internet"), f"{where} › site_internet")
                  if isinstance(s, dict)]
-        insee = _text(row.get("code_insee_commune"))
-        departement = departement_of_insee(insee) if insee else postal_code[:2]
-        offices.append(Office(
+        modified = modified_date(row.get("date_modification"))
+        out.modified = max(out.modified, modified)
+        out.offices.append(Office(
             id=rid, network=network.id, name=name, address=", ".join(lines),
             postal_code=postal_code, commune=commune, insee=insee, departement=departement,
             phone=next((p for p in phones if p), ""),
@@ -300,29 +441,40 @@ def parse_records(rows: Any, settings: OpenDataSettings, file: str
             service_public_url=_text(row.get("url_service_public")),
             hours=opening_hours(json_field(row.get("plage_ouverture"),
                                            f"{where} › plage_ouverture")),
-            lat=_float(address.get("latitude")), lon=_float(address.get("longitude"))))
-    return offices, served
+            lat=point[0] if point else None, lon=point[1] if point else None,
+            modified=modified))
+    return out
 
 
-def parse_competence(rows: Any, settings: OpenDataSettings, file: str
-                     ) -> list[tuple[str, str, str]]:
-    """(insee, network, office id) for each commune a local office serves."""
+@dataclass
+class ParsedCompetence(Parsed):
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # insee, network, office
+
+
+def parse_competence(rows: Any, settings: OpenDataSettings, file: str) -> ParsedCompetence:
+    """(insee, network, office id) for each commune a local office serves. Rows with an
+    invalid INSEE code or no office are skipped and counted."""
     if not isinstance(rows, list):
         raise MalformedInput(f"{file} : un tableau JSON est attendu")
-    out = []
+    out = ParsedCompetence()
     for i, row in enumerate(rows):
         where = f"{file} › ligne {i}"
         if not isinstance(row, dict):
             raise MalformedInput(f"{where} : objet attendu")
-        insee = _text(row.get("code_insee_commune"))
-        if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", insee):
-            raise MalformedInput(f"{where} : code INSEE « {insee[:10]} » invalide")
         network = settings.network_of_code(_text(row.get("code_type_service_local")))
         if network is None:
             continue
-        for office in json_field(row.get("id_service_local"), f"{where} › id_service_local"):
-            if _text(office):
-                out.append((insee, network.id, _text(office)))
+        out.considered += 1
+        insee = _text(row.get("code_insee_commune")).upper()
+        if not INSEE_CODE.fullmatch(insee):
+            out.skip("code INSEE invalide")
+            continue
+        offices = [_text(o) for o in json_field(row.get("id_service_local"),
+                                                f"{where} › id_service_local") if _text(o)]
+        if not offices:
+            out.skip("sans bureau")
+            continue
+        out.rows.extend((insee, network.id, office) for office in offices)
     return out
 
 
@@ -343,61 +495,103 @@ class Offer:
     extracted: str
 
 
+def _has_any(title: str, phrases: tuple[str, ...]) -> bool:
+    return any(f" {p} " in title for p in phrases)
+
+
 def clea_kind(row: dict, settings: OpenDataSettings) -> str | None:
-    """'clea', 'clea_numerique' or None, from the certification title (whole words)."""
-    title = f" {fold(_text(row.get('intitule_certification')))} "
-    if any(f" {d} " in title for d in settings.clea_digital):
+    """'clea', 'clea_numerique', 'excluded' (CléA Management: another certificate) or
+    None, from the certification title (whole words, without accents or case)."""
+    title = f" {' '.join(fold(_text(row.get('intitule_certification'))).split())} "
+    if _has_any(title, settings.clea_exclude):
+        return "excluded"
+    if _has_any(title, settings.clea_digital):
         return "clea_numerique"
-    if any(f" {w} " in title for w in settings.clea_include):
+    if _has_any(title, settings.clea_include):
         return "clea"
     return None
 
 
-def _number(value: Any, where: str, field: str) -> float | None:
+def _number(value: Any) -> float | None:
+    """A number, None when empty; raises ValueError when unreadable."""
     if value in (None, ""):
         return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise MalformedInput(f"{where} : « {field} » n'est pas un nombre") from None
+    return float(value)
 
 
-def parse_offers(rows: Any, settings: OpenDataSettings, file: str) -> list[Offer]:
+@dataclass
+class ParsedOffers(Parsed):
+    offers: list[Offer] = field(default_factory=list)
+    excluded: int = 0  # CléA Management rows
+    code_inventaire: dict[str, list[str]] = field(default_factory=dict)  # by kind
+
+
+SKIP_NO_DEPARTEMENT = "sans département utilisable (vide ou -1)"
+SKIP_NO_ORGANISATION = "sans organisme (nom_of vide)"
+SKIP_NO_TITLE = "sans intitulé de certification"
+SKIP_BAD_NUMBER = "nombre illisible"
+
+
+def parse_offers(rows: Any, settings: OpenDataSettings, file: str) -> ParsedOffers:
     """CléA offers grouped by organisation, département and kind (sessions added up,
-    hours and prices as ranges)."""
+    hours and prices as ranges). Rows without a usable département, organisation or
+    title are skipped and counted; CléA Management is left out and counted apart."""
     if not isinstance(rows, list):
         raise MalformedInput(f"{file} : un tableau JSON est attendu")
+    out = ParsedOffers()
     grouped: dict[tuple[str, str, str], dict] = {}
+    codes: dict[str, set[str]] = {}
     for i, row in enumerate(rows):
-        where = f"{file} › ligne {i}"
         if not isinstance(row, dict):
-            raise MalformedInput(f"{where} : objet attendu")
+            raise MalformedInput(f"{file} › ligne {i} : objet attendu")
+        if not _text(row.get("intitule_certification")):
+            out.considered += 1
+            out.skip(SKIP_NO_TITLE)
+            continue
         kind = clea_kind(row, settings)
         if kind is None:
             continue
+        if kind == "excluded":
+            out.excluded += 1
+            continue
+        out.considered += 1
         name, dep = _text(row.get("nom_of")), _text(row.get("code_departement")).upper()
-        if not name or not re.fullmatch(r"\d{2}|2[AB]|97\d", dep):
-            raise MalformedInput(f"{where} : « nom_of » ou « code_departement » manquant")
+        if not re.fullmatch(r"\d{2}|2[AB]|97\d", dep) or dep in ("00", "20", "96", "97"):
+            out.skip(SKIP_NO_DEPARTEMENT)
+            continue
+        if not name:
+            out.skip(SKIP_NO_ORGANISATION)
+            continue
+        try:
+            numbers = {key: _number(row.get(key)) for key in (
+                "nb_session_active", "nb_session_a_distance", "nombre_heures_total_min",
+                "nombre_heures_total_max", "frais_ttc_tot_min", "frais_ttc_tot_max")}
+        except (TypeError, ValueError):
+            out.skip(SKIP_BAD_NUMBER)
+            continue
         siret = _text(row.get("siret")) or name
         g = grouped.setdefault((siret, dep, kind), {
             "name": name, "sessions": 0, "distance": 0, "hours": [], "prices": [],
             "extracted": ""})
-        g["sessions"] += int(_number(row.get("nb_session_active"), where,
-                                     "nb_session_active") or 0)
-        g["distance"] += int(_number(row.get("nb_session_a_distance"), where,
-                                     "nb_session_a_distance") or 0)
+        g["sessions"] += int(numbers["nb_session_active"] or 0)
+        g["distance"] += int(numbers["nb_session_a_distance"] or 0)
         for key, bucket in (("nombre_heures_total_min", "hours"),
                             ("nombre_heures_total_max", "hours"),
                             ("frais_ttc_tot_min", "prices"), ("frais_ttc_tot_max", "prices")):
-            value = _number(row.get(key), where, key)
+            value = numbers[key]
             if value is not None and value >= 0:
                 g[bucket].append(value)
         g["extracted"] = max(g["extracted"], _text(row.get("date_extract")))
-    return [Offer(siret, g["name"], dep, kind, g["sessions"], g["distance"],
-                  min(g["hours"], default=None), max(g["hours"], default=None),
-                  min(g["prices"], default=None), max(g["prices"], default=None),
-                  g["extracted"])
-            for (siret, dep, kind), g in sorted(grouped.items())]
+        code = _text(row.get("code_inventaire"))
+        if code:
+            codes.setdefault(kind, set()).add(code)
+    out.offers = [Offer(siret, g["name"], dep, kind, g["sessions"], g["distance"],
+                        min(g["hours"], default=None), max(g["hours"], default=None),
+                        min(g["prices"], default=None), max(g["prices"], default=None),
+                        g["extracted"])
+                  for (siret, dep, kind), g in sorted(grouped.items())]
+    out.code_inventaire = {kind: sorted(values) for kind, values in sorted(codes.items())}
+    return out
 
 
 # --- the installed directory ----------------------------------------------------------------
@@ -408,10 +602,13 @@ CREATE TABLE offices (
     id TEXT PRIMARY KEY, network TEXT NOT NULL, name TEXT NOT NULL, address TEXT NOT NULL,
     postal_code TEXT NOT NULL, commune TEXT NOT NULL, insee TEXT NOT NULL,
     departement TEXT NOT NULL, phone TEXT NOT NULL, website TEXT NOT NULL,
-    service_public_url TEXT NOT NULL, hours TEXT NOT NULL, lat REAL, lon REAL);
+    service_public_url TEXT NOT NULL, hours TEXT NOT NULL, lat REAL, lon REAL,
+    modified TEXT NOT NULL);
 CREATE INDEX offices_by_departement ON offices (network, departement);
 CREATE TABLE competence (insee TEXT NOT NULL, network TEXT NOT NULL, office TEXT NOT NULL,
     PRIMARY KEY (insee, network, office)) WITHOUT ROWID;
+CREATE TABLE town_halls (insee TEXT PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL)
+    WITHOUT ROWID;
 CREATE TABLE offers (
     siret TEXT NOT NULL, name TEXT NOT NULL, departement TEXT NOT NULL, kind TEXT NOT NULL,
     sessions INTEGER NOT NULL, distance_sessions INTEGER NOT NULL,
@@ -419,8 +616,9 @@ CREATE TABLE offers (
     PRIMARY KEY (siret, departement, kind));
 """
 
-_OFFICE_FIELDS = ("id", "network", "name", "address", "postal_code", "commune", "insee",
-                  "departement", "phone", "website", "service_public_url", "hours", "lat", "lon")
+OFFICE_FIELDS = ("id", "network", "name", "address", "postal_code", "commune", "insee",
+                 "departement", "phone", "website", "service_public_url", "hours", "lat", "lon",
+                 "modified")
 
 
 class LocalDirectory:
@@ -431,11 +629,15 @@ class LocalDirectory:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         if int(meta.get("schema", 0)) != SCHEMA_VERSION:
-            raise ValueError(f"{path}: schéma {meta.get('schema')} inattendu")
+            raise ValueError(f"{path}: schéma {meta.get('schema')} inattendu "
+                             f"(attendu {SCHEMA_VERSION} : relancez clea-bot directory update)")
         self.meta = meta
         self.counts: dict[str, Any] = json.loads(meta.get("counts", "{}"))
         self.extracted = meta.get("extracted", "")
+        self.annuaire_modified = meta.get("annuaire_modified", "")
         self.attribution: list[str] = json.loads(meta.get("attribution", "[]"))
+        # Each network's official search page (opendata.yaml at install time).
+        self.finders: dict[str, str] = json.loads(meta.get("finders", "{}"))
 
     def close(self) -> None:
         self.db.close()
@@ -445,21 +647,28 @@ class LocalDirectory:
         return dt.datetime.fromisoformat(self.meta["installed"])
 
     def _office(self, row: tuple) -> Office:
-        return Office(**dict(zip(_OFFICE_FIELDS, row, strict=True)))
+        return Office(**dict(zip(OFFICE_FIELDS, row, strict=True)))
 
     def competent(self, network: str, insee: str) -> list[Office]:
-        """The offices the competence data names for this commune."""
+        """The offices the competence rows name for this commune (by name: callers choose
+        among several by distance)."""
         rows = self.db.execute(
-            f"SELECT {', '.join('o.' + f for f in _OFFICE_FIELDS)} FROM competence c "
+            f"SELECT {', '.join('o.' + f for f in OFFICE_FIELDS)} FROM competence c "
             "JOIN offices o ON o.id = c.office WHERE c.insee = ? AND c.network = ? "
             "ORDER BY o.name", (insee, network))
         return [self._office(r) for r in rows]
 
     def in_departement(self, network: str, departement: str) -> list[Office]:
         rows = self.db.execute(
-            f"SELECT {', '.join(_OFFICE_FIELDS)} FROM offices WHERE network = ? AND "
+            f"SELECT {', '.join(OFFICE_FIELDS)} FROM offices WHERE network = ? AND "
             "departement = ? ORDER BY name", (network, departement))
         return [self._office(r) for r in rows]
+
+    def town_hall(self, insee: str) -> tuple[float, float] | None:
+        """The commune's town hall (lat, lon), when the annuaire gave one."""
+        row = self.db.execute("SELECT lat, lon FROM town_halls WHERE insee = ?",
+                              (insee,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def offers(self, departement: str, kind: str = "clea", limit: int = 3) -> list[Offer]:
         rows = self.db.execute(

@@ -382,7 +382,8 @@ def test_overseas_collectivity_is_told_plainly(engine):
     turn(engine, s, choice("yes"))
     recap = joined(turn(engine, s, choice("answer:employee")) + turn(engine, s, choice("skip")))
     assert "Nouméa (988)" in recap
-    assert "pas d'adresse vérifiée" in recap
+    assert "je n'ai pas de contact vérifié" in recap
+    assert "Être recontacté" in recap  # the human hand-off is offered by name
 
 
 def test_shared_location(engine):

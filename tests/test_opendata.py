@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -100,13 +101,57 @@ def test_update_from_the_exports_installs_and_summarises(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0, printed
     directory = LocalDirectory(out)
-    assert directory.counts["offices"]["france_travail"] == 12
-    assert directory.counts["offices"]["cap_emploi"] == 1
-    assert directory.counts["offers"]["clea_numerique"] == 1
+    counts = directory.counts
+    # pole_emploi and france_travail are one network; msap is France services.
+    assert counts["offices"] == {"france_travail": 11, "mission_locale": 5, "cap_emploi": 1,
+                                 "france_services": 6}
+    assert counts["codes"]["msap"] == 4 and counts["codes"]["pole_emploi"] == 7
+    assert counts["offers"] == {"clea": 7, "clea_numerique": 1}  # Management left out
+    assert counts["clea_management_excluded"] == 1
+    assert counts["code_inventaire"] == {"clea": ["99901"], "clea_numerique": ["99902"]}
+    assert counts["skipped"]["catalogue"] == {"sans département utilisable (vide ou -1)": 2,
+                                              "sans organisme (nom_of vide)": 1}
+    assert counts["skipped"]["annuaire"] == {
+        "sans commune utilisable (ni code INSEE ni code postal)": 1}
+    assert counts["town_halls"] == 8
     assert directory.extracted == "2026-11-20"
+    assert directory.annuaire_modified == "2026-11-14"  # read from "14/11/2026 16:02:11"
     assert any("DILA" in a for a in directory.attribution)
-    assert "France Travail : 12 bureaux" in printed and "Cap emploi : 1 bureaux" in printed
+    assert "France Travail : 11 bureaux (pole_emploi 7, france_travail 4)" in printed
+    assert "France services : 6 bureaux (france_services 2, msap 4)" in printed
     assert "départements sans bureau" in printed
+    assert ("Lignes écartées (cpf-catalogue.json) : 3 sur 66 (4.5%) : 2 sans département "
+            "utilisable (vide ou -1), 1 sans organisme (nom_of vide)") in printed
+    assert "CléA Management écarté : 1 lignes" in printed
+    assert "code_inventaire vus : clea : 99901; clea_numerique : 99902" in printed
+    # Every commune of the table is counted once: by its town hall, by postal code, or not.
+    assert "Communes situées : 7 par leur mairie, 28765 par la table des codes postaux, " \
+           "6197 sans position" in printed
+
+
+def test_a_97x_record_without_insee_code_gets_its_departement_from_the_postal_code(
+        tmp_path):
+    out = tmp_path / "dir"
+    assert main(["directory", "update", "--from", str(copy_exports(tmp_path / "s")),
+                 "--out", str(out)]) == 0
+    offices = {o.id: o for o in LocalDirectory(out).in_departement("france_travail", "974")}
+    assert set(offices) == {"ft-st-denis-re", "ft-st-pierre-re"}
+    assert offices["ft-st-pierre-re"].insee == ""
+
+
+def test_more_than_5_percent_of_a_source_skipped_is_refused_unless_forced(tmp_path,
+                                                                           capsys):
+    out = install(tmp_path)
+    folder = copy_exports(tmp_path / "s")
+    rows = json.loads((folder / "cpf-catalogue.json").read_text())
+    for row in rows[:3]:  # 6 of 66 CléA rows without a département: 9.1%
+        row["code_departement"] = "-1"
+    (folder / "cpf-catalogue.json").write_text(json.dumps(rows))
+    err = refused(tmp_path, capsys, folder, out)
+    assert "cpf-catalogue.json : 6 lignes écartées sur 66 (9.1%, plus de 5%" in err
+    assert "5 sans département utilisable (vide ou -1), 1 sans organisme" in err
+    assert main(["directory", "update", "--from", str(folder), "--out", str(out),
+                 "--force"]) == 0
 
 
 def refused(tmp_path: Path, capsys, folder: Path, out: Path, *extra: str) -> str:
@@ -131,13 +176,15 @@ def test_guard_records_not_an_array(tmp_path, capsys):
     assert "tableau JSON" in refused(tmp_path, capsys, folder, out)
 
 
-def test_guard_record_without_name(tmp_path, capsys):
+def test_a_record_without_name_is_skipped_and_counted(tmp_path, capsys):
     out = install(tmp_path)
     records, competence, offers = france()
     del records[0]["nom"]
     folder = write_exports(tmp_path / "bad", records, competence, offers)
-    assert "ft-lyon3 : champ « id » ou « nom » manquant" in refused(tmp_path, capsys, folder,
-                                                                   out)
+    # One record of 13 in this small France: above 5%, so refused, reason named.
+    err = refused(tmp_path, capsys, folder, out)
+    assert "annuaire-records.json : 1 lignes écartées sur 13" in err
+    assert "1 sans identifiant ou nom" in err
 
 
 def test_guard_broken_json_text_inside_a_record(tmp_path, capsys):
@@ -155,13 +202,15 @@ def test_guard_catalogue_missing(tmp_path, capsys):
     assert "cpf-catalogue.json : fichier introuvable" in refused(tmp_path, capsys, folder, out)
 
 
-def test_guard_bad_competence_row(tmp_path, capsys):
+def test_a_competence_row_with_a_bad_insee_code_is_skipped_and_counted(tmp_path, capsys):
     out = install(tmp_path)
     records, competence, offers = france()
     competence.append({"code_insee_commune": "Lyon", "code_type_service_local": "pole_emploi",
                        "id_service_local": ["x"]})
     folder = write_exports(tmp_path / "bad", records, competence, offers)
-    assert "annuaire-competence.json › ligne 5" in refused(tmp_path, capsys, folder, out)
+    err = refused(tmp_path, capsys, folder, out)
+    assert "annuaire-competence.json : 1 lignes écartées sur 6" in err
+    assert "1 code INSEE invalide" in err
 
 
 def test_guard_required_network_with_no_office(tmp_path, capsys):
@@ -222,8 +271,10 @@ class _Exports(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlparse(self.path)
-        where = parse_qs(url.query).get("where", [""])[0]
-        type(self).requests.append(url.path + "?" + where)
+        query = parse_qs(url.query)
+        where = query.get("where", [""])[0]
+        type(self).requests.append(url.path + "?" + where + "&select="
+                                   + query.get("select", [""])[0])
         if type(self).failures.get(url.path, 0) > 0:
             type(self).failures[url.path] -= 1
             self.send_response(503)
@@ -246,16 +297,24 @@ class _Exports(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def test_download_retries_keeps_raw_exports_and_replays(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Exports)
+def _served(handler=_Exports):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def _settings_on(hosts: tuple[str, ...], only: str | None = None):
+    """The real settings with every source (or `only` one) served by `hosts`."""
+    sources = {sid: replace(s, hosts=hosts) if only in (None, sid) else s
+               for sid, s in SETTINGS.sources.items()}
+    return replace(SETTINGS, sources=sources)
+
+
+def test_download_retries_keeps_raw_exports_and_replays(tmp_path):
+    server, base = _served()
     try:
-        sources = {sid: s.__class__(**{**s.__dict__, "url": s.url.replace(
-            "https://api-lannuaire.service-public.fr", base).replace(
-            "https://opendata.caissedesdepots.fr", base)}) for sid, s in SETTINGS.sources.items()}
-        settings = SETTINGS.__class__(**{**SETTINGS.__dict__, "sources": sources})
-        catalogue_path = urlparse(sources["catalogue"].url).path
+        settings = _settings_on((base,))
+        catalogue_path = settings.sources["catalogue"].path
         _Exports.failures = {catalogue_path: 1}
         _Exports.requests = []
         err = io.StringIO()
@@ -267,8 +326,15 @@ def test_download_retries_keeps_raw_exports_and_replays(tmp_path):
     progress = err.getvalue()
     assert "annuaire (pole_emploi) : 5 lignes" in progress
     assert "annuaire (france_travail) : 1 lignes" in progress
+    assert "annuaire (mairie) : 1 lignes" in progress  # town halls come with the records
     assert "nouvel essai" in progress  # the 503 was retried
     assert sum(1 for r in _Exports.requests if r.startswith(catalogue_path)) == 2
+    # Only the fields used travel: select= on every export, a shorter one for town halls.
+    selects = {r.split("?")[1].split("&select=")[0]: r.split("&select=")[1]
+               for r in _Exports.requests}
+    assert selects['pivot LIKE "pole_emploi"'].startswith("id,nom,pivot,adresse,telephone")
+    assert selects['pivot LIKE "mairie"'] == "id,pivot,adresse,code_insee_commune"
+    assert all(selects.values())
     raw = next((tmp_path / "data").glob("opendata-*"))
     assert {p.name for p in raw.iterdir()} >= {"annuaire-records.json", "cpf-catalogue.json",
                                                "annuaire-competence.json", "sources.json"}
@@ -279,17 +345,45 @@ def test_download_retries_keeps_raw_exports_and_replays(tmp_path):
     assert json.loads(LocalDirectory(out).meta["sources"])  # URLs kept for attribution
 
 
-def test_download_gives_up_after_bounded_retries(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Exports)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+def test_download_falls_back_to_the_second_host_and_keeps_it(tmp_path):
+    """The .gouv.fr host first; when it does not answer (here: 404 for everything), the
+    other one, which is then asked first for the rest of the run."""
+    dead, dead_base = _served(_NotFound)
+    server, base = _served()
     try:
-        annuaire = SETTINGS.sources["annuaire"]
-        broken = annuaire.__class__(**{**annuaire.__dict__, "url": annuaire.url.replace(
-            "https://api-lannuaire.service-public.fr", base)})
-        settings = SETTINGS.__class__(**{**SETTINGS.__dict__,
-                                         "sources": {**SETTINGS.sources, "annuaire": broken}})
-        _Exports.failures = {urlparse(broken.url).path: 99}
+        _Exports.failures, _Exports.requests, _NotFound.requests = {}, [], []
+        settings = _settings_on((dead_base, base), only="annuaire")
+        settings = replace(settings, sources={
+            **settings.sources,
+            "competence": replace(settings.sources["competence"], hosts=(base,)),
+            "catalogue": replace(settings.sources["catalogue"], hosts=(base,))})
+        err = io.StringIO()
+        update(settings, tmp_path / "d.sqlite3", None, force=False, err=err, pause_s=0.01)
+    finally:
+        server.shutdown()
+        dead.shutdown()
+    assert len(_NotFound.requests) == 1  # asked once, then the good host is kept
+    assert "HTTP 404 ; on essaie l'hôte suivant" in err.getvalue()
+    assert LocalDirectory(tmp_path / "d.sqlite3").counts["offices"]["france_travail"] == 6
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).requests.append(self.path)
+        self.send_response(404)
+        self.end_headers()
+
+
+def test_download_gives_up_after_bounded_retries(tmp_path):
+    server, base = _served()
+    try:
+        settings = _settings_on((base,), only="annuaire")
+        _Exports.failures = {settings.sources["annuaire"].path: 99}
         with pytest.raises(UpdateRefused, match="injoignable après 4 essais"):
             update(settings, tmp_path / "d.sqlite3", None, force=False, err=io.StringIO(),
                    pause_s=0.01)
@@ -310,7 +404,8 @@ SELECTION = [
     ("69003", "job_seeker", False, "ft-lyon3", "competence", None),  # arrondissement row
     ("lyon 3e", "job_seeker", False, "ft-lyon3", "competence", None),
     ("69100", "job_seeker", False, "ft-villeurbanne", "competence", None),  # code as text
-    ("69003", "young", False, "ml-lyon", "competence", None),  # from the record's pivot
+    # The record's pivot lists 69383, but that is its own commune, not a competence row.
+    ("69003", "young", False, "ml-lyon", "nearest", None),
     ("69003", "job_seeker", True, "ce-rhone", "competence", None),  # Cap emploi listed
     ("69100", "young", True, "ce-rhone", "nearest", None),  # no row: nearest Cap emploi
     ("42000", "job_seeker", False, "ft-st-etienne", "nearest", None),  # no competence rows
@@ -460,11 +555,12 @@ def test_check_fails_on_bad_open_data_settings(tmp_path, capsys):
     shutil.copytree(CONTENT_DIR, content)
     path = content / "opendata.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "url: \"https://opendata.caissedesdepots.fr", "url: \"http://opendata.caissedesdepots.fr"
+        '["https://opendata.caissedesdepots.fr"]', '["http://opendata.caissedesdepots.fr"]'
     ).replace("codes: [mission_locale]", "codes: [pole_emploi]"), encoding="utf-8")
     assert main(["check", "--content", str(content)]) == 1
     err = capsys.readouterr().err
-    assert "opendata.yaml › sources.catalogue : « url » doit commencer par https://" in err
+    assert ("opendata.yaml › sources.catalogue : « hosts » : une adresse https:// sans chemin "
+            "est attendue (reçu « http://opendata.caissedesdepots.fr »)") in err
     assert "opendata.yaml › networks[1] : code « pole_emploi » déjà donné" in err
 
 

@@ -114,6 +114,8 @@ RECORDS = [
            "Mamoudzou", -12.78, 45.23),
     record("ml-mayotte", "mission_locale", "Mission locale Mayotte", "97611", "97600",
            "Mamoudzou", -12.7810, 45.2275),
+    record("fs-mamoudzou", "msap", "France services Mamoudzou", "97611", "97600",
+           "Mamoudzou", -12.7790, 45.2290, partner="france_service"),
     # A record nobody can place: no INSEE code, no postal code. Skipped and counted.
     record("ft-nowhere", "pole_emploi", "France Travail sans adresse", "", "", "",
            None, None),
@@ -192,7 +194,10 @@ def catalogue() -> list[dict]:
                       certification="CléA Management", code=99903))
     rows.append(offer(len(rows), "Auto-école", "10000000000010", "69", 40,
                       certification="Permis de conduire B", code=None))
-    # STEP3-DIRTY
+    # Dirty rows seen in the real catalogue: département "-1" or "", no organisation name.
+    rows.append(offer(len(rows), "Organisme sans département", "10000000000011", "-1"))
+    rows.append(offer(len(rows), "Organisme département vide", "10000000000012", ""))
+    rows.append(offer(len(rows), "", "10000000000013", "42"))
     return rows
 
 
