@@ -272,6 +272,14 @@ def check_guards(built: Built, old: dict[str, Any] | None, settings: OpenDataSet
             problems.append(f"réseau {network.name} : {count} bureaux contre {before} "
                             f"installés (baisse de plus de {settings.max_drop:.0%} ; "
                             "--force pour passer outre)")
+    communes = sum(new["communes"].values())
+    communes_before = sum((old or {}).get("communes", {}).values())
+    if communes == 0 and not settings.sources["competence"].optional:
+        problems.append("compétence géographique : aucune ligne pour nos réseaux (sans elle, "
+                        "aucun bureau ne serait « prévu pour la commune »)")
+    elif communes_before and communes < communes_before * (1 - settings.max_drop) and not force:
+        problems.append(f"compétence géographique : {communes} communes rattachées contre "
+                        f"{communes_before} installées (--force pour passer outre)")
     offers = new["offers"].get("clea", 0)
     before = (old or {}).get("offers", {}).get("clea", 0)
     if offers == 0:

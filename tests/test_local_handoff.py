@@ -213,3 +213,26 @@ def test_explain_without_a_directory_says_how_to_install_one(tmp_path, capsys):
     assert main(["directory", "explain", "42000", "--directory",
                  str(tmp_path / "none.sqlite3")]) == 1
     assert "clea-bot directory update" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("typed, applies", [
+    ("42000", True), ("97400", True), ("mamoudzou", True), ("98800", False),
+    ("98714", False), ("98600", False), ("97500", None), ("97133", None), ("97150", None),
+])
+def test_where_the_cpf_applies(typed, applies):
+    assert lookup(typed).places[0].cpf_applies is applies
+
+
+@pytest.mark.parametrize("typed", ["97500", "97133", "97150"])
+def test_other_overseas_collectivities_show_no_unsourced_cost_line(engine, typed):
+    text = recap(engine, typed, "employee")[0].text
+    assert "€" not in text and "compte formation" not in text.lower()
+
+
+def test_an_export_without_competence_rows_is_refused(tmp_path, capsys):
+    folder = copy_exports(tmp_path / "raw")
+    (folder / "annuaire-competence.json").write_text("[]")
+    assert main(["directory", "update", "--from", str(folder), "--out",
+                 str(tmp_path / "d.sqlite3")]) == 1
+    assert "compétence géographique : aucune ligne" in capsys.readouterr().err
+    assert not (tmp_path / "d.sqlite3").exists()
