@@ -5,7 +5,8 @@ of a fresh session, through `Engine.handle`, and the reply read back.
 
 The set stays outside the project (a user's clone has none). Its shape:
 `in_scope`: {id, style, accept: [faq ids] (or [none]: no entry covers it), text};
-`out_of_scope`: {id, style, trap (near-topic), text}; `greetings`: {id, text}.
+`out_of_scope`: {id, style, trap (near-topic), text} (or {near_topic: [texts], far:
+[texts]}); `greetings`: {id, text, expect (optional small-talk kind)}.
 Control sets with `expect` (an id or a list) and `kind` instead are read the same way.
 
 What a reply counts as (read from its buttons and the small-talk texts, so the figure does
@@ -163,7 +164,11 @@ def evaluate_set(path: Path, reader: Reader | None = None) -> SetReport:
         if verdict != "right":
             report.mistakes.append(f"[{style}] {item['text'][:90]!r}: expected "
                                    f"{'/'.join(accept)}, {verdict} {','.join(got.topics)}")
-    for item in data.get("out_of_scope", []):
+    out = data.get("out_of_scope", [])
+    if isinstance(out, dict):  # {near_topic: [...], far: [...]}
+        out = [{"text": t, "trap": group == "near_topic"} for group, texts in out.items()
+               for t in texts]
+    for item in out:
         text = item["text"] if isinstance(item, dict) else item
         trap = isinstance(item, dict) and item.get("trap")
         got = reader.outcome(text)
@@ -173,7 +178,8 @@ def evaluate_set(path: Path, reader: Reader | None = None) -> SetReport:
                                    f"{got.kind} {','.join(got.topics)}")
     for item in data.get("greetings", []):
         got = reader.outcome(item["text"])
-        ok = got.kind == "small_talk" and got.topics[0] in POLITE
+        wanted = {item["expect"]} if item.get("expect") else set(POLITE)
+        ok = got.kind == "small_talk" and got.topics[0] in wanted
         report.greetings["ok" if ok else "ko"] += 1
         if not ok:
             report.mistakes.append(f"[greeting] {item['text']!r}: {got.kind} "

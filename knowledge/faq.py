@@ -122,8 +122,11 @@ _REPEATS = re.compile(r"([a-z])\1{2,}")  # letters repeated for emphasis: "merci
 def sms_fold(text: str) -> str:
     """Folded text with SMS spellings expanded, and nothing else (no synonyms): what
     phrase lists written by people (typed.yaml, subjects.yaml) are compared with."""
-    folded = _REPEATS.sub(r"\1", fold(text[:MAX_CHARS]))
-    return " ".join(w for w in " ".join(SMS.get(w, w) for w in folded.split()).split())
+    words = _REPEATS.sub(r"\1", fold(text[:MAX_CHARS])).split()
+    # "c est" is already spelled out: only a bare "c" stands for "c'est".
+    expanded = (w if w == "c" and nxt == "est" else SMS.get(w, w)
+                for w, nxt in zip(words, [*words[1:], ""][:len(words)], strict=True))
+    return " ".join(" ".join(expanded).split())
 
 
 def normalise(text: str) -> str:

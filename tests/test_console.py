@@ -138,3 +138,24 @@ def test_typed_answers_move_the_console_conversation_on(tmp_path):
     assert "Qu'est-ce que vous voulez d'abord ?" in after.split("> menu")[0]
     assert "Que voulez-vous faire ?" in after.split("> menu")[1].split("> /contact")[0]
     assert "prix dépend de l'organisme" in out.split("> c'est combien ?")[1]
+
+
+def test_typed_contact_request_then_postal_code_reaches_the_situation_question(tmp_path):
+    out = console("/start\nje dois contacter qui\n69008\noui\n", tmp_path / "c.sqlite3")
+    after = out.split("> 69008", 1)[1]
+    assert "C'est bien là ?" in after and "Lyon" in after
+    assert "Quelle est votre situation aujourd'hui ?" in after.split("> oui", 1)[1]
+
+
+def test_postal_code_typed_after_ask_goes_to_the_place_confirm(tmp_path):
+    out = console("/start\n5\n42000\n", tmp_path / "c.sqlite3")
+    after = out.split("> 42000", 1)[1]
+    assert "Saint-Étienne" in after and "C'est bien là ?" in after
+    assert "Je n'ai pas bien compris" not in after
+
+
+def test_oui_c_ca_confirms_the_town_and_stores_no_disability(tmp_path):
+    out = console("/start\n6\n42000\noui c ca\n1\n", tmp_path / "c.sqlite3")
+    after = out.split("> oui c ca", 1)[1]
+    assert "Quelle est votre situation aujourd'hui ?" in after
+    assert "Vous m'avez dit" not in after and "handicap" in after.split("> 1", 1)[1]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from dialogs.engine import Engine
 from dialogs.model import Event, Session
 from knowledge.loader import load
+from knowledge.text import fold
 
 ENGINE = Engine(load(), handoff_enabled=True)
 STATES = ENGINE.machine.states
@@ -72,3 +73,50 @@ def test_random_events_never_raise_and_always_reply(state, sequence):
         # Every screen must be renderable after any event: nobody gets stuck.
         assert ENGINE.screen(session)
         Session.from_json("prop", session.to_json())
+
+
+# --- Never invent: typed messages change a stored fact only where it was asked ------------
+
+FACTS = ("situation", "diploma", "reading", "disability")
+# Screens that ask for each fact (the state *before* the message), and for the place.
+ASKS = {"situation": {"fit_situation", "where_situation"}, "diploma": {"fit_diploma"},
+        "reading": {"fit_reading"}, "disability": {"fit_disability", "where_disability"},
+        "place": {"where_confirm"}}
+# Messages that state nothing about the person: bare labels, yes/no, hesitations, words of
+# another question, questions. A person typing these never told us a fact.
+NOT_STATEMENTS = sorted({o.label for q in ENGINE.k.questions for o in q.options
+                         if not fold(o.label).startswith(("je ", "j "))} | {
+    "oui", "ouais", "nan", "non", "oui c ca", "un peu", "bof", "autre", "je sais pas", "jsp",
+    "cap cuisine", "facile", "handicap", "rqth", "chomage", "pas de diplome", "rien",
+    "c'est payant ?", "faire reconnaitre mon diplome", "mon fils est au chomage",
+    "pole emploi paye ?", "aucun", "diplome", "retraite", "cdi", "le bac c'est quoi",
+    "1", "2", "3", "4", "5", "6", "7"})
+
+
+def _stored(s: Session) -> dict[str, object]:
+    said = s.data.get("said", {}) if isinstance(s.data.get("said"), dict) else {}
+    facts: dict[str, object] = {f: s.answers.get(f) or said.get(f) for f in FACTS}
+    facts["place"] = s.data.get("place")
+    return facts
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(state=st.sampled_from(STATES), texts=st.lists(
+    st.one_of(st.sampled_from(NOT_STATEMENTS), st.text(max_size=40)), min_size=1,
+    max_size=6))
+def test_typed_messages_never_invent_a_fact(state, texts):
+    """Random messages that state nothing on random screens: the stored situation,
+    diploma, reading, disability (answered or heard) and place change only on the screen
+    that asked for them."""
+    session = Session("never-invent", state=state,
+                      data={"about": "what", "domain": 3, "step": 2, "module": "numerique",
+                            "candidates": [{"c": "Lyon", "d": "69", "p": "69008"}]})
+    ENGINE.screen(session)  # a state that cannot be shown is repaired first
+    for text in texts:
+        before_state, before = session.state, _stored(session)
+        ENGINE.handle(session, Event("text", text))
+        after = _stored(session)
+        for name, value in after.items():
+            if value is not None and value != before[name]:
+                assert before_state in ASKS[name], (name, value, before_state, text)

@@ -1,0 +1,161 @@
+"""One reading per message: the readings of a typed message on a screen (no Engine), the
+policy that chooses, and the 45 typed answers at the fit questions (through the Engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.model import Button, Event, Session
+from dialogs.reading import Reader, Screen, choose
+from knowledge.faq import FaqMatcher
+
+MENU = Screen("menu", (Button("🔎 Qu'est-ce que CléA ?", "discover"),
+                       Button("✅ Est-ce pour moi ?", "fit")))
+
+
+@pytest.fixture(scope="module")
+def reader(knowledge) -> Reader:
+    return Reader(knowledge, FaqMatcher(knowledge))
+
+
+def question_screen(knowledge, qid: str, said: str | None = None) -> Screen:
+    q = knowledge.question(qid)
+    buttons = tuple(Button(o.label, f"answer:{o.id}") for o in q.options)
+    if q.optional:
+        buttons += (Button("Je préfère ne pas répondre", "skip"),)
+    return Screen(f"fit_{qid}", buttons, q, said)
+
+
+def kinds(readings) -> set[str]:
+    return {r.kind for r in readings.all}
+
+
+@pytest.mark.parametrize("text", ["oui", "ouais", "un peu", "bof", "autre", "oui c ca",
+                                  "non", "facile", "handicap", "cap", "rien"])
+def test_a_bare_label_is_no_fact(reader, text):
+    assert not reader.read(text, MENU).facts()
+
+
+@pytest.mark.parametrize(("text", "question", "option"), [
+    ("je suis au chomage", "situation", "job_seeker"),
+    ("jsuis au chomdu", "situation", "job_seeker"),
+    ("je travaille a lusine", "situation", "employee"),
+    ("j'ai 19 ans", "situation", "young"),
+    ("je n'ai pas de diplôme", "diploma", "none"),
+    ("jai pas de diplome", "diploma", "none"),
+    ("j'ai la RQTH", "disability", "yes"),
+])
+def test_explicit_self_statements_are_facts(reader, text, question, option):
+    facts = {(r.question, r.value) for r in reader.read(text, MENU).facts()}
+    assert (question, option) in facts
+
+
+def test_a_diploma_to_have_recognised_is_no_statement_of_having_none(reader):
+    text = "j'ai une licence, comment faire reconnaître mon diplôme ?"
+    assert ("diploma", "none") not in {(r.question, r.value)
+                                       for r in reader.read(text, MENU).facts()}
+
+
+@pytest.mark.parametrize("text", ["69008", "je suis a 42000 stp", "j'habite à Lyon",
+                                  "jhabite a lyon 8", "j'habite a st etienne"])
+def test_a_place_anywhere(reader, text):
+    chosen = choose(reader.read(text, MENU), MENU)
+    assert chosen.kind == "place" and chosen.place and chosen.place.places
+
+
+@pytest.mark.parametrize("text", ["des infos sur clea", "c'est quoi clea", "j'ai 12 ans"])
+def test_no_place_without_a_code_or_a_cue(reader, text):
+    assert "place" not in kinds(reader.read(text, MENU))
+
+
+@pytest.mark.parametrize("text", ["qui je peux appeler", "je m'inscris où ?",
+                                  "je dois contacter qui pour passer le test"])
+def test_handoff_phrases(reader, text):
+    assert choose(reader.read(text, MENU), MENU).kind == "handoff"
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("le TOEIC coûte combien ?", "toeic"), ("jpeu payer mon permis avec le cpf ?", "permis"),
+    ("combien font 12 fois 7 ?", "calculation"), ("comment faire un CV ?", "cv"),
+    ("c'est quoi un bilan de compétences ?", "bilan"), ("formation excel gratuite ?", "excel"),
+    ("combien je touche au chômage ?", "unemployment_benefit"),
+])
+def test_another_subject_is_said_plainly(reader, text, subject):
+    chosen = choose(reader.read(text, MENU), MENU)
+    assert (chosen.kind, chosen.value) == ("subject", subject)
+
+
+@pytest.mark.parametrize("text", ["le permis et CléA, c'est pareil ?",
+                                  "jai le bac jpeu qd meme faire clea?",
+                                  "ça remplace le brevet ?", "j'ai le bac, c'est pour moi ?"])
+def test_clea_named_or_compared_is_not_another_subject(reader, text):
+    assert choose(reader.read(text, MENU), MENU).kind != "subject"
+
+
+def test_a_message_naming_clea_is_never_declined(reader):
+    text = "Madame, Monsieur, je vous prie de m'éclairer au sujet du dispositif CléA."
+    assert choose(reader.read(text, MENU), MENU).kind in ("faq", "offer")
+
+
+def test_screen_first(reader, knowledge):
+    screen = question_screen(knowledge, "reading")
+    assert choose(reader.read("un peu", screen), screen).value == "answer:some"
+    assert choose(reader.read("menu", screen), screen).kind == "navigation"
+    said = question_screen(knowledge, "situation", said="job_seeker")
+    assert choose(reader.read("oui", said), said).value == "answer:job_seeker"
+    assert choose(reader.read("non", said), said).kind == "unsay"
+    assert choose(reader.read("non je travaille", said), said).value == "answer:employee"
+    assert choose(reader.read("non jai un emploi", said), said).value == "answer:employee"
+
+
+def test_summary_never_holds_the_text(reader):
+    text = "j'habite a Lyon et je suis au chomage"
+    summary = reader.read(text, MENU).summary()
+    assert "lyon" not in summary.lower() and "chomage" not in summary
+
+
+# --- the 45 typed answers at the fit questions ---------------------------------------------
+
+ANSWERS = ["oui", "ouais", "nan", "je suis au chomage", "jai pas de diplome", "un peu", "bof",
+           "cap cuisine", "je sais pas"]
+# Where a typed answer moves to an option; every other one repeats the question with help.
+EXPECTED = {
+    ("situation", "je suis au chomage"): "job_seeker",
+    ("diploma", "jai pas de diplome"): "none",
+    ("diploma", "cap cuisine"): "cap_bep",
+    ("reading", "un peu"): "some",
+    ("reading", "bof"): "some",
+    ("disability", "oui"): "yes",
+    ("disability", "ouais"): "yes",
+    ("disability", "nan"): "no",
+    ("disability", "je sais pas"): "skip",
+}
+
+
+@pytest.mark.parametrize("qid", ["situation", "diploma", "goal", "reading", "disability"])
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_typed_answers_at_the_fit_questions(engine, qid, answer):
+    s = Session("table")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "fit"))
+    while s.state != f"fit_{qid}":
+        engine.handle(s, Event("choice", "skip") if engine.k.question(
+            s.state.removeprefix("fit_")).optional else Event(
+            "choice", f"answer:{engine.k.question(s.state.removeprefix('fit_')).options[0].id}"))
+    before = dict(s.answers)
+    replies = engine.handle(s, Event("text", answer)).replies
+    choices = [b.choice for r in replies for b in r.choices()]
+    assert not any(c.startswith("listen:faq:") for c in choices), "a FAQ answer"
+    expected = EXPECTED.get((qid, answer))
+    others = {k: v for k, v in s.answers.items() if k != qid}
+    assert others == {k: v for k, v in before.items() if k != qid}, "another question's fact"
+    if expected == "skip":
+        assert qid not in s.answers and qid in s.data.get("skipped", [])
+        assert s.state != f"fit_{qid}"
+    elif expected:
+        assert s.answers.get(qid) == expected and s.state != f"fit_{qid}"
+    else:
+        q = engine.k.question(qid)
+        text = "\n".join(r.text for r in replies)
+        assert s.state == f"fit_{qid}" and qid not in s.answers
+        assert q.text in text and q.help in text
