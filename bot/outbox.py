@@ -71,6 +71,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
+        self._forgotten: set[str] = set()
+        self._sending: tuple[str | None, asyncio.Future] | None = None
+        self._cancelled_by_forget = False
 
     # --- texts ------------------------------------------------------------------------------
 
@@ -127,10 +130,32 @@ class Outbox:
     async def flush(self, bot: Bot) -> int:
         """Send every due row once; returns how many were accepted."""
         sent = 0
+        self._forgotten.clear()  # rows read from now on no longer hold them
         for row in await self.run_db(self.storage.outbox_due, self.clock()):
-            if await self._send(bot, row):
-                sent += 1
+            if row.person is not None and row.person in self._forgotten:
+                continue  # erased after this round read its rows
+            send = asyncio.ensure_future(self._send(bot, row))
+            self._sending = (row.person, send)
+            try:
+                if await send:
+                    sent += 1
+            except asyncio.CancelledError:
+                if not send.cancelled() or not self._cancelled_by_forget:
+                    raise  # the worker itself is stopping
+            finally:
+                self._sending, self._cancelled_by_forget = None, False
         return sent
+
+    def forget(self, person: str) -> None:
+        """The person's data was just erased (their rows are gone): a message about them
+        already read by the worker is not sent, and one in flight (waiting between two
+        tries of the rate limiter) is cancelled. Called on the loop after the erasure,
+        before the person reads "vos données sont effacées"."""
+        self._forgotten.add(person)
+        if self._sending is not None and self._sending[0] == person \
+                and not self._sending[1].done():
+            self._cancelled_by_forget = True
+            self._sending[1].cancel()
 
     async def _send(self, bot: Bot, row: OutboxRow) -> bool:
         try:

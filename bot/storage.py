@@ -311,13 +311,16 @@ class Storage:
 
     def save(self, session: Session, requests: Iterable[NewRequest] = (),
              reached: Iterable[str] = (), erase: bool = False,
-             applied: list[tuple[int, float]] | None = None) -> list[int]:
+             applied: list[tuple[int, float]] | None = None, update_id: int | None = None,
+             replies: str | None = None) -> list[int]:
         """Persist one turn in one transaction: the session, the update ids applied to it,
         its counters (`reached`), and the contact requests it made with the outbox messages
         that carry them. `erase`: the person asked to forget everything about them. Returns
-        the new request ids."""
+        the new request ids. `replies`: the turn's replies (bot.turn.encode_replies), kept
+        with the inbox row of `update_id` until they are all sent, so a crash re-sends
+        exactly them."""
         if erase:
-            self.erase(session.user)
+            self.erase(session.user, update_id)
             return []
         ids: list[int] = []
         requests = list(requests)
@@ -335,6 +338,9 @@ class Storage:
                 self.db.execute("UPDATE sessions SET applied=? WHERE user=?",
                                 (json.dumps([[i, round(t)] for i, t in applied]),
                                  session.user))
+            if update_id is not None and replies is not None:
+                self.db.execute("UPDATE inbox SET replies=? WHERE update_id=?",
+                                (replies, update_id))
             reached = set(reached)
             if reached and session.referral:
                 self._count(session.user, session.referral, reached, session.updated)
@@ -490,6 +496,12 @@ class Storage:
                               (update_id,)).fetchone()
         return int(row[0]) if row else 0
 
+    def inbox_replies(self, update_id: int) -> str | None:
+        """The replies stored with the turn of this update (bot.turn.encode_replies)."""
+        row = self.db.execute("SELECT replies FROM inbox WHERE update_id=?",
+                              (update_id,)).fetchone()
+        return row[0] if row else None
+
     def inbox_done(self, update_id: int) -> None:
         self.db.execute("DELETE FROM inbox WHERE update_id=?", (update_id,))
 
@@ -504,10 +516,13 @@ class Storage:
     def dead_letter_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
 
-    def erase(self, user: str) -> None:
+    def erase(self, user: str, update_id: int | None = None) -> None:
         """Everything the bot keeps about the person: session, marks, their requests and
-        the messages about them not yet sent. What an adviser already received stays with
-        the adviser (the privacy notice says so)."""
+        the messages about them not yet sent, and the update asking for it (`update_id`:
+        its inbox row holds their chat id and name). What an adviser already received
+        stays with the adviser (the privacy notice says so). Then the bytes: deleted rows
+        are zeroed (secure_delete), but the -wal file keeps every page as it was before,
+        until a checkpoint copies the pages back and empties it."""
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("DELETE FROM sessions WHERE user=?", (user,))
@@ -515,6 +530,21 @@ class Storage:
             self.db.execute("DELETE FROM outbox WHERE person=?", (user,))
             self.db.execute("DELETE FROM requests WHERE person=?", (user,))
             self.db.execute("DELETE FROM dead_letters WHERE person=?", (user,))
+            if update_id is not None:
+                self.db.execute("DELETE FROM inbox WHERE update_id=?", (update_id,))
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Copy the -wal file into the database and empty it (TRUNCATE). Another reader
+        (a `clea-bot stats` in progress) can hold it up: tried a few times; False (and a
+        WARNING) when it could not finish, the next erasure or checkpoint finishes it."""
+        for pause in (0.0, 0.05, 0.2, 0.5):
+            time.sleep(pause)
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return True
+        log.warning("the write-ahead log could not be emptied (another reader)")
+        return False
 
     def purge(self, retention_days: int, now: float | None = None) -> int:
         """Delete sessions untouched for `retention_days`, and their marks. Returns count.

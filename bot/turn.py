@@ -9,6 +9,8 @@ is told "Votre demande est enregistrée" only once it is.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import sqlite3
 import time
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 from bot.storage import NewRequest, Storage, is_busy
 from dialogs.engine import Engine
-from dialogs.model import AdviserNote, Event, Reply, Session
+from dialogs.model import AdviserNote, Button, Event, LinkButton, Reply, Session
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,28 @@ class TurnResult:
     remove_keyboard: bool = False
     saved: bool = True
     requests: list[int] = field(default_factory=list)
-    replayed: bool = False  # the turn was applied before a crash: its screen, again
+    replayed: bool = False  # the turn was applied before a crash: its own replies, again
+    erased: bool = False  # the person's data was erased: cancel what is still on its way
+
+
+def encode_replies(replies: list[Reply], remove_keyboard: bool) -> str:
+    """A turn's replies as stored with the turn (the inbox row of its update)."""
+    return json.dumps({"k": remove_keyboard, "r": [
+        {"t": r.text, "q": r.request, "v": r.voice,
+         "i": base64.b64encode(r.image).decode() if r.image is not None else None,
+         "b": [[["u", b.label, b.url] if isinstance(b, LinkButton) else ["c", b.label, b.choice]
+                for b in row] for row in r.buttons]} for r in replies]}, ensure_ascii=False)
+
+
+def decode_replies(data: str) -> tuple[list[Reply], bool]:
+    """(replies, remove_keyboard) stored by encode_replies."""
+    stored = json.loads(data)
+    replies = [Reply(r["t"], tuple(tuple(LinkButton(label, value) if kind == "u"
+                                         else Button(label, value)
+                                         for kind, label, value in row) for row in r["b"]),
+                     base64.b64decode(r["i"]) if r["i"] is not None else None,
+                     r["q"], r["v"]) for r in stored["r"]]
+    return replies, bool(stored["k"])
 
 
 LOG_EVERY_SECONDS = 60.0
@@ -81,15 +104,16 @@ class TurnRunner:
             session, applied = Session(user), []
         previous = session.state
         if update_id is not None and already_applied(applied, update_id):
-            # Delivered again after a restart: the turn was already applied; show the screen.
-            return TurnResult(self.engine.screen(session), session, replayed=True)
+            return self._replayed(session, update_id)
         turn = self.engine.handle(session, event)
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
-        result = TurnResult(turn.replies, session, turn.remove_keyboard)
+        result = TurnResult(turn.replies, session, turn.remove_keyboard, erased=turn.erase)
         try:
             result.requests = self._save(
                 session, requests, turn.reached, turn.erase,
                 with_applied(applied, update_id, self.clock()) if update_id is not None
+                else None, update_id,
+                encode_replies(turn.replies, turn.remove_keyboard) if update_id is not None
                 else None)
         except sqlite3.Error as exc:
             # SQLite's message ("database is locked") says what is wrong, nothing personal.
@@ -99,6 +123,7 @@ class TurnRunner:
                 self._last_save_error[str(exc)] = now
                 log.error("could not save a turn: %s: %s", type(exc).__name__, exc)
             result.saved = False
+            result.erased = False
             # Not "Votre demande est enregistrée" when it is not: say it plainly.
             result.replies = self.engine.notice("not_saved")
         if result.requests:
@@ -107,8 +132,24 @@ class TurnRunner:
                   len(result.replies))
         return result
 
+    def _replayed(self, session: Session, update_id: int) -> TurnResult:
+        """Delivered again after a crash: the turn was applied, and its replies stored
+        with it. Exactly those are sent again (the channel skips the ones that went out),
+        never the current screen in their place: a FAQ answer or a /demande status is not
+        a screen. An update applied before replies were stored gets its screen."""
+        try:
+            stored = self.storage.inbox_replies(update_id)
+        except sqlite3.Error as exc:
+            log.error("could not read a turn's replies: %s: %s", type(exc).__name__, exc)
+            stored = None
+        if stored is None:
+            return TurnResult(self.engine.screen(session), session, replayed=True)
+        replies, remove_keyboard = decode_replies(stored)
+        return TurnResult(replies, session, remove_keyboard, replayed=True)
+
     def _save(self, session: Session, requests: list[NewRequest], reached: frozenset[str],
-              erase: bool, applied: list[tuple[int, float]] | None) -> list[int]:
+              erase: bool, applied: list[tuple[int, float]] | None,
+              update_id: int | None = None, replies: str | None = None) -> list[int]:
         """Storage.save, tried again while the database is busy (a lock held by a backup
         or another process); a full disk or a read-only file fails at once. Each try is
         one transaction, rolled back whole when it fails."""
@@ -118,7 +159,8 @@ class TurnRunner:
         pauses = iter(() if recently_locked else SAVE_RETRY_PAUSES)
         while True:
             try:
-                return self.storage.save(session, requests, reached, erase, applied)
+                return self.storage.save(session, requests, reached, erase, applied,
+                                         update_id, replies)
             except sqlite3.OperationalError as exc:
                 busy = is_busy(exc)
                 pause = next(pauses, None) if busy else None

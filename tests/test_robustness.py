@@ -426,3 +426,34 @@ def test_a_long_lock_costs_each_waiting_person_one_short_wait(knowledge, tmp_pat
     assert [r.saved for r in results] == [False] * 10
     assert len(calls) == 3 + 9  # three tries for the first, one for each after it
     assert runner.run("tg:99", Event("start"), 99).saved  # the lock is gone: saved
+
+
+@pytest.mark.parametrize("typed", ["/demande", "c'est payant ?", "merci beaucoup"])
+async def test_a_turn_saved_but_not_answered_sends_its_own_replies(api, knowledge, tmp_path,
+                                                                   typed):
+    """Killed after the turn was saved, before any reply went out: at restart the turn is
+    not applied again, and exactly its own replies are sent (a FAQ answer, a /demande
+    status), not the person's current screen instead."""
+    import json
+
+    from telegram import Update
+
+    from bot.channels.telegram import update_to_event
+    from bot.storage import Storage
+    from bot.turn import TurnRunner
+
+    db = tmp_path / "db.sqlite3"
+    store = Storage(db)
+    update = {"update_id": 5002, "message": api.message(63_002, typed)}
+    store.inbox_add([(5002, json.dumps(update))])
+    engine = Engine(knowledge)
+    event = update_to_event(Update.de_json(update, None))
+    applied = TurnRunner(engine, store).run("tg:63002", event, 5002)  # then the crash
+    screen = [r.text for r in engine.screen(store.load("tg:63002"))]
+    store.close()
+    expected = [r.text for r in applied.replies if r.voice is None]
+    assert expected != screen
+    async with running_bot(api, knowledge, db) as channel:
+        assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
+        assert await settled(api, channel)
+        assert [c.text for c in api.sent(63_002)] == expected

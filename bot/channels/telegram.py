@@ -395,6 +395,8 @@ class TelegramChannel:
         result = await self.db.call(self.turns.run, f"tg:{chat_id}", event, update.update_id)
         if not result.saved:  # the person was told; the update is tried again next start
             self._unsaved.add(update.update_id)
+        if result.erased:  # before they read "effacées": nothing about them goes out after
+            self.outbox.forget(f"tg:{chat_id}")
         replies = result.replies
         if result.replayed:
             # Part of this screen went out before the crash: send only the rest.
