@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import jinja2
@@ -11,6 +12,7 @@ from jinja2 import nodes
 from dialogs import render
 from dialogs.engine import Engine
 from dialogs.model import Session
+from knowledge.amounts import amounts_in
 from knowledge.loader import ContentError, Problem, load
 from knowledge.speech import load_said
 
@@ -74,10 +76,15 @@ def check_model(content_dir: Path | None = None) -> list[Problem]:
 
 
 def check_templates(templates_dir: Path) -> list[Problem]:
-    """Every template must parse."""
+    """Every template must parse, and write no amount of money (they live in money.yaml,
+    dated and sourced)."""
     env = render.make_environment(templates_dir)
     problems = []
     for path in sorted(templates_dir.glob("*.j2")):
+        source = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.S)
+        for amount in amounts_in(source):
+            problems.append(Problem(f"templates/{path.name}", "", f"montant « {amount} » "
+                                    "écrit dans le modèle : mettez-le dans money.yaml"))
         try:
             env.get_template(path.name)
         except jinja2.TemplateSyntaxError as exc:

@@ -665,9 +665,17 @@ class Engine:
             "local": self._local(s, place) if s.state == "recap" else None,
             "named": (self._named(s, place) if s.state.startswith(("recap", "handoff"))
                       else None),
+            "cost": self._cost(s, place),
             "topic_label": self.topic_label,
             "option_label": self._option_label,
         }
+
+    def _cost(self, s: Session, place: geography.Place | None):
+        """The person's cost line (knowledge/costs.py), once the bot knows their situation
+        or where they live; None before (a FAQ answer then stays general)."""
+        if not s.answers.get("situation") and place is None:
+            return None
+        return self.k.cost_for(s.answers, place.departement if place else None)
 
     def _option_label(self, question_id: str, option_id: str | None) -> str | None:
         q = self.k.question(question_id)

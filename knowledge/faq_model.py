@@ -48,7 +48,18 @@ def features(text: str) -> dict[str, float]:
 
 
 def faq_hash(faq_file: Path) -> str:
-    return hashlib.sha256(faq_file.read_bytes()).hexdigest()
+    """Hash of what the model learns from: each entry's id and examples, and the small
+    talk. Answers, titles and sources are edited without training again."""
+    import json
+
+    import yaml
+
+    data = yaml.safe_load(faq_file.read_text(encoding="utf-8")) or {}
+    view = {"entries": [[e.get("id"), e.get("examples")] for e in data.get("entries") or []
+                        if isinstance(e, dict)],
+            "small_talk": data.get("small_talk")}
+    return hashlib.sha256(json.dumps(view, ensure_ascii=False, sort_keys=True,
+                                     default=str).encode()).hexdigest()
 
 
 @dataclass

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.amounts import MONEY_FILE, NOT_SAID, amounts_in, strings_in
+from knowledge.costs import COST_KEYS
 from knowledge.model import (
     Block,
     Contact,
@@ -24,6 +26,7 @@ from knowledge.model import (
     Knowledge,
     Link,
     Module,
+    MoneyFact,
     Option,
     Organisation,
     Question,
@@ -40,6 +43,7 @@ AUDIENCES = {"employee", "job_seeker", "young", "disability", "self_employed", "
              "all"}
 MAX_BUTTON_LABEL = 28  # characters, emoji included: longer labels are cut on phones
 ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
+FACT_RE = re.compile(r"\{([a-z_]+)\}")
 # Places in the conversation a content file may point to (buttons in fit rules, FAQ answers).
 STATIC_TOPICS = {"menu", "discover", "domains", "steps", "modules", "fit", "where", "ask"}
 
@@ -74,6 +78,10 @@ class _Reader:
         self.today = today or dt.date.today()
         self.problems: list[Problem] = []
         self.expired: list[Problem] = []
+        # Filled from money.yaml before the other files are read: "{participation}" in a
+        # text says that fact; an item {cost: <key>} stands for that cost line's messages.
+        self.money: dict[str, MoneyFact] = {}
+        self.costs: dict[str, Block] = {}
 
     def problem(self, entry: str, message: str) -> None:
         self.problems.append(Problem(self.file, entry, message))
@@ -110,28 +118,68 @@ class _Reader:
         return tuple(out)
 
     def texts(self, data: Any, key: str, entry: str, required: bool = True) -> tuple[str, ...]:
-        """Messages: plain texts, or dated facts {text, valid_until} kept until that day."""
+        """Messages: plain texts, dated facts {text, valid_until} kept until that day, and
+        {cost: <key>} for a cost line of money.yaml. "{fact}" says a fact of money.yaml."""
         values = self.field(data, key, list, entry, required, default=[])
-        out = []
+        out: list[str] = []
+        hidden = False  # a message dropped because a fact it says has expired
         for i, v in enumerate(values):
+            where = f"{entry}.{key}[{i}]"
+            if isinstance(v, dict) and "cost" in v:
+                line = self.costs.get(str(v["cost"]))
+                if line is None:
+                    self.problem(entry, f"ligne de coût inconnue « {v['cost']} » "
+                                        "(à déclarer dans money.yaml, « costs »)")
+                else:
+                    out.extend(line.messages)
+                continue
             if isinstance(v, dict):
-                text = self.field(v, "text", str, f"{entry}.{key}[{i}]")
-                until = self.field(v, "valid_until", dt.date, f"{entry}.{key}[{i}]")
+                text = self.field(v, "text", str, where)
+                until = self.field(v, "valid_until", dt.date, where)
                 if text is None or until is None:
                     continue
                 if until < self.today:
                     self.expired.append(Problem(self.file, entry, (
                         f"fait daté expiré le {until:%d/%m/%Y} : « {text[:60]} » "
                         "(vérifiez-le et mettez à jour le texte et la date)")))
+                    hidden = True
                     continue
-                out.append(text.strip())
             elif not isinstance(v, str) or not v.strip():
                 self.problem(entry, f"« {key} »[{i}] doit être un texte non vide")
+                continue
             else:
-                out.append(v.strip())
-        if required and values and not out and not self.expired:
+                text = v
+            said = self.say_facts(text.strip(), entry)
+            if said is None:
+                hidden = True
+            else:
+                out.append(said)
+        if required and values and not out and not hidden:
             self.problem(entry, f"« {key} » est vide")
         return tuple(out)
+
+    def say_facts(self, text: str, entry: str) -> str | None:
+        """`text` with each "{fact}" replaced by how money.yaml says it; None (and the
+        message hidden) when a fact it needs is past its `valid_until`."""
+        if self.file not in NOT_SAID:
+            for amount in amounts_in(text):
+                self.problem(entry, f"montant « {amount} » écrit dans le texte : mettez-le "
+                                    "dans money.yaml, avec sa source et ses dates")
+        missing = False
+
+        def say(m: re.Match) -> str:
+            nonlocal missing
+            fact = self.money.get(m.group(1))
+            if fact is None:
+                self.problem(entry, f"fait inconnu « {{{m.group(1)}}} » (à déclarer dans "
+                                    "money.yaml, « facts »)")
+                return m.group(0)
+            if fact.valid_until < self.today:
+                missing = True
+            return fact.said
+
+        said = FACT_RE.sub(say, text)
+        return None if missing else said
 
     def unique(self, seen: set, value: Any, entry: str) -> None:
         if value in seen:
@@ -171,6 +219,60 @@ def _load_sources(path: Path, r: _Reader) -> dict[str, Source]:
         if None not in (url, title, checked, confidence):
             sources[sid] = Source(sid, url, title, checked, confidence)
     return sources
+
+
+def _load_money(path: Path, r: _Reader, sources: dict[str, Source]
+                ) -> tuple[dict[str, MoneyFact], dict[str, Block]]:
+    """money.yaml: dated, sourced facts first, then the cost lines that use them."""
+    data = _read_yaml(path, r)
+    facts: dict[str, MoneyFact] = {}
+    raw = r.field(data, "facts", dict, "facts", default={}) if data is not None else {}
+    for fid, item in raw.items():
+        entry = f"facts.{fid}"
+        said = r.field(item, "said", str, entry)
+        start = r.field(item, "valid_from", dt.date, entry)
+        until = r.field(item, "valid_until", dt.date, entry)
+        refs = _source_refs(r, item, entry, sources)
+        if not ID_RE.match(str(fid)):
+            r.problem(entry, "identifiant : lettres minuscules, chiffres et _ seulement")
+        if start and until and until < start:
+            r.problem(entry, "« valid_until » avant « valid_from »")
+        if said is None or start is None or until is None or not refs:
+            continue
+        if until < r.today:
+            r.expired.append(Problem(r.file, entry, (
+                f"fait daté expiré le {until:%d/%m/%Y} : « {said[:60]} » (vérifiez-le, "
+                "puis mettez à jour le texte, la source et les dates)")))
+        facts[str(fid)] = MoneyFact(str(fid), said.strip(), refs, start, until)
+    r.money = facts
+    costs: dict[str, Block] = {}
+    raw = r.field(data, "costs", dict, "costs", default={}) if data is not None else {}
+    for key, item in raw.items():
+        entry = f"costs.{key}"
+        if key not in COST_KEYS:
+            r.problem(entry, f"situation inconnue « {key} » (attendu : {', '.join(COST_KEYS)})")
+        messages = r.texts(item, "messages", entry)
+        refs = _source_refs(r, item, entry, sources)
+        if messages:
+            costs[str(key)] = Block(str(key), str(key), messages, refs)
+    if data is not None:
+        for key in COST_KEYS:
+            if key not in raw:
+                r.problem("costs", f"pas de ligne de coût pour « {key} »")
+    return facts, costs
+
+
+def _amounts_outside_money(content_dir: Path, readers: dict[str, _Reader]) -> None:
+    """Texts read field by field (titles, steps, domains) are checked here, whole file."""
+    for name, r in readers.items():
+        path = content_dir / name
+        if name in NOT_SAID or not path.exists() or r.problems:
+            continue
+        data = _read_yaml(path, r)
+        for where, text in strings_in(data):
+            for amount in amounts_in(text):
+                r.problem(where, f"montant « {amount} » écrit dans le texte : mettez-le "
+                                 "dans money.yaml, avec sa source et ses dates")
 
 
 def _source_refs(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) -> tuple:
@@ -286,7 +388,7 @@ def _links(r: _Reader, item: Any, entry: str) -> tuple[Link, ...]:
 
 
 def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
-              ) -> tuple[tuple[Question, ...], tuple[FitRule, ...], dict[str, Block]]:
+              ) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:
     data = _read_yaml(path, r)
     questions, seen = [], set()
     for entry, item in _entries(r, data, "questions"):
@@ -338,21 +440,9 @@ def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
         if rid is not None and messages:
             rules.append(FitRule(rid, when, messages, headline, buttons, first,
                                  _links(r, item, entry), refs))
-    costs = {}
-    raw_costs = r.field(data, "costs", dict, "costs", default={}) if data is not None else {}
-    situation = by_id.get("situation")
-    for sid, item in raw_costs.items():
-        entry = f"costs.{sid}"
-        if situation is not None and situation.option(str(sid)) is None:
-            r.problem(entry, f"situation inconnue « {sid} »")
-        messages = r.texts(item, "messages", entry)
-        refs = _source_refs(r, item, entry, sources)
-        if messages:
-            costs[str(sid)] = Block(str(sid), str(sid), messages, refs)
-    for option in situation.options if situation else ():
-        if option.id not in raw_costs:
-            r.problem("costs", f"pas de coût pour la situation « {option.id} »")
-    return tuple(questions), tuple(rules), costs
+    if data is not None and "costs" in data:
+        r.problem("costs", "les lignes de coût sont dans money.yaml (« costs »)")
+    return tuple(questions), tuple(rules)
 
 
 def _check_topic(r: _Reader, entry: str, topic: str) -> None:
@@ -448,6 +538,7 @@ def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
         if answer and answer[0].split()[0].rstrip(".,!") in ("Oui", "Non"):
             r.problem(entry, "la réponse commence par « Oui » ou « Non » : dites le fait "
                              "d'abord (la question peut être posée à l'envers)")
+        personal = r.field(item, "personal_cost", bool, entry, required=False, default=False)
         goto = r.field(item, "goto", str, entry, required=False)
         goto_label = r.field(item, "goto_label", str, entry, required=goto is not None)
         if goto:
@@ -455,7 +546,7 @@ def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
         r.unique(seen, fid, entry)
         if fid is not None and answer and examples:
             entries.append(FaqEntry(fid, answer, examples, goto, goto_label, refs,
-                                    title or fid))
+                                    title or fid, personal))
     small_talk = {}
     raw = r.field(data, "small_talk", dict, "small_talk", default={}) if data is not None else {}
     for key in raw:
@@ -516,11 +607,14 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
     `today` decides which dated facts are still shown (see _Reader.texts)."""
     content_dir = content_dir or CONTENT_DIR
     readers = {name: _Reader(name, today) for name in
-               ("sources.yaml", "clea.yaml", "fit.yaml", "directory.yaml", "faq.yaml",
-                "typed.yaml", "subjects.yaml")}
+               ("sources.yaml", MONEY_FILE, "clea.yaml", "fit.yaml", "directory.yaml",
+                "faq.yaml", "typed.yaml", "subjects.yaml")}
     sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
+    money, costs = _load_money(content_dir / MONEY_FILE, readers[MONEY_FILE], sources)
+    for rd in readers.values():
+        rd.money, rd.costs = money, costs
     clea = _load_clea(content_dir / "clea.yaml", readers["clea.yaml"], sources)
-    questions, rules, costs = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"], sources)
+    questions, rules = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"], sources)
     orgs = _load_directory(content_dir / "directory.yaml", readers["directory.yaml"], sources)
     if extra_directory is not None:
         extra = _Reader(str(extra_directory), today)
@@ -534,6 +628,7 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
     typed = _load_typed(content_dir / "typed.yaml", readers["typed.yaml"])
     subjects = (_load_subjects(content_dir / "subjects.yaml", readers["subjects.yaml"])
                 if (content_dir / "subjects.yaml").exists() else ())
+    _amounts_outside_money(content_dir, readers)
 
     problems = [p for rd in readers.values() for p in rd.problems]
     knowledge = None
@@ -541,7 +636,8 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
         expired = tuple(str(p) for rd in readers.values() for p in rd.expired)
         knowledge = Knowledge(sources=sources, questions=questions, fit_rules=rules,
                               organisations=orgs, faq=faq, small_talk=small_talk,
-                              costs=costs, expired=expired, typed=typed, subjects=subjects,
+                              costs=costs, money=money, expired=expired, typed=typed,
+                              subjects=subjects,
                               **clea)
         problems = _check_cross_references(knowledge)
     if problems:

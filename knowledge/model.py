@@ -30,6 +30,18 @@ class Block:
 
 
 @dataclass(frozen=True)
+class MoneyFact:
+    """An amount or a rule about money that changes (money.yaml): how the bot says it,
+    where it comes from, and the days it is known to be true."""
+
+    id: str
+    said: str
+    sources: tuple[Source, ...]
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+@dataclass(frozen=True)
 class Domain:
     id: int
     official_title: str
@@ -173,6 +185,7 @@ class FaqEntry:
     goto_label: str | None = None
     sources: tuple[Source, ...] = ()
     title: str = ""  # short button label, for "Vouliez-vous parler de…"
+    personal_cost: bool = False  # also say the person's own cost line when it is known
 
 
 @dataclass(frozen=True)
@@ -190,10 +203,18 @@ class Knowledge:
     faq: tuple[FaqEntry, ...]
     small_talk: dict[str, tuple[str, ...]] = field(default_factory=dict)
     discover_tour: tuple[str, ...] = ()
-    costs: dict[str, Block] = field(default_factory=dict)  # by situation option id
+    costs: dict[str, Block] = field(default_factory=dict)  # by cost key (knowledge.costs)
+    money: dict[str, MoneyFact] = field(default_factory=dict)  # dated amounts and rules
     typed: Typed = field(default_factory=Typed)
     subjects: tuple[Subject, ...] = ()
     expired: tuple[str, ...] = ()  # dated facts past their day, dropped from the content
+
+    def cost_for(self, answers: dict[str, str], departement: str | None = None
+                 ) -> Block | None:
+        """The one cost line for this person (fit answers, and the place when known)."""
+        from knowledge.costs import cost_key
+
+        return self.costs.get(cost_key(answers, departement)) or self.costs.get("other")
 
     def domain(self, domain_id: int) -> Domain | None:
         return next((d for d in self.domains if d.id == domain_id), None)

@@ -245,15 +245,16 @@ def test_an_expired_dated_fact_is_hidden_and_fails_the_check():
     from dialogs.checks import check_all
 
     assert check_all() == []
-    later = dt.date(2027, 1, 1)
+    later = dt.date(2027, 7, 1)
     problems = [str(p) for p in check_all(today=later)]
-    assert problems and all("fait daté expiré le 31/12/2026" in p for p in problems)
-    assert any("103,20" in p for p in problems)
+    assert problems and all("expiré le 30/06/2027" in p for p in problems)
+    assert any("facts.participation" in p for p in problems)
     hidden = load(today=later)
     texts = [m for b in hidden.costs.values() for m in b.messages]
     texts += [m for e in hidden.faq for m in e.answer]
-    assert not any("103,20" in t for t in texts)
-    assert any("103,20" in m for b in load().costs.values() for m in b.messages)
+    assert not any("une somme fixe, affichée" in t for t in texts)
+    assert any("une somme fixe, affichée" in m for b in load().costs.values()
+               for m in b.messages)
 
 
 def test_every_notice_the_code_asks_for_is_in_its_template():

@@ -469,7 +469,7 @@ def test_fit_result_for_a_weak_reader_puts_reading_help_first_and_stays_short(en
     assert "fait pour vous" in replies[1].text
     urls = [b.url for r in replies for row in r.buttons for b in row if hasattr(b, "url")]
     assert "https://eva.anlci.gouv.fr/rechercher-une-solution-de-remediation" in urls
-    assert "103,20 € à payer en 2026" in replies[-1].text
+    assert "800 € par an" in replies[-1].text  # employee without CAP/BEP
 
 
 def test_a_stored_hand_off_without_its_place_is_repaired_not_an_error(engine):

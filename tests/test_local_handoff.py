@@ -159,7 +159,8 @@ def test_noumea_no_france_travail_no_cpf_line_and_a_human_to_call(engine, situat
     reply = recap(engine, "98800", situation)[0]
     text = reply.text
     assert "France Travail" not in text
-    assert "compte formation" not in text.lower() and "€" not in text and "CPF" not in text
+    assert "somme fixe" not in text and "€" not in text and "CPF" not in text
+    assert "Le compte formation national ne s'applique pas dans votre territoire" in text
     assert "je n'ai pas de contact vérifié" in text
     assert "Être recontacté" in text  # the human hand-off, named
     labels = [b.label for row in reply.buttons for b in row]

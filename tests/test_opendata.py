@@ -565,8 +565,8 @@ def test_check_fails_on_bad_open_data_settings(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("situation, expected", [
-    ("job_seeker", "ne payez pas la participation"),
-    ("employee", "103,20 € à payer en 2026"),
+    ("job_seeker", "pas de somme fixe à payer"),
+    ("employee", "affichée sur Mon Compte Formation"),
     ("public_agent", "votre employeur"),
 ])
 def test_recap_says_what_it_costs_for_the_situation(knowledge, directory, situation, expected):
