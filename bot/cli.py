@@ -129,7 +129,8 @@ def cmd_directory_explain(args: argparse.Namespace, config: Config) -> int:
     try:
         code, text = run(" ".join(args.place), args.situation, args.disability,
                          args.directory or config.local_directory,
-                         load(extra_directory=config.directory_extra), load_settings())
+                         load(extra_directory=config.directory_extra), load_settings(),
+                         handoff=config.adviser_chat_id is not None)
     except (ValueError, sqlite3.DatabaseError) as exc:  # an unreadable or older file
         code, text = 1, f"Annuaire illisible : {exc}"
     print(text, file=sys.stdout if code == 0 else sys.stderr)

@@ -93,13 +93,17 @@ def _contact_lines(label: str, contact: LocalContact, directory: LocalDirectory,
 
 
 def recap_text(knowledge: Knowledge, directory: LocalDirectory, place: Place,
-               situation: str, disability: bool) -> str:
-    """"Ma fiche" as the person would get it, from the same engine and templates."""
-    engine = Engine(knowledge, handoff_enabled=False, local_directory=directory)
+               situation: str, disability: bool, handoff: bool = False) -> str:
+    """"Ma fiche" as the person would get it, from the same engine and templates.
+    `handoff`: this install takes contact requests (CLEA_ADVISER_CHAT_ID is set)."""
+    engine = Engine(knowledge, handoff_enabled=handoff, local_directory=directory)
+    data: dict = {"place": {"c": place.commune, "d": place.departement,
+                            "p": place.postal_code, "i": place.insee}}
+    if handoff:
+        data["handoff_to"] = ""  # the advisers' shared chat, as for a person without a link
     s = Session("explain", state="recap",
                 answers={"situation": situation, "disability": "yes" if disability else "no"},
-                data={"place": {"c": place.commune, "d": place.departement,
-                                "p": place.postal_code, "i": place.insee}})
+                data=data)
     lines = []
     for reply in engine.screen(s):
         lines.append(re.sub(r"</?b>", "", reply.text))
@@ -110,7 +114,7 @@ def recap_text(knowledge: Knowledge, directory: LocalDirectory, place: Place,
 
 
 def explain(knowledge: Knowledge, settings: OpenDataSettings, directory: LocalDirectory,
-            place: Place, situation: str, disability: bool) -> str:
+            place: Place, situation: str, disability: bool, handoff: bool = False) -> str:
     names = {n.id: n.name for n in settings.networks}
     here, origin = locate(directory, place)
     where = {"town_hall": "sa mairie (annuaire)",
@@ -153,7 +157,7 @@ def explain(knowledge: Knowledge, settings: OpenDataSettings, directory: LocalDi
                  f"catalogue Mon Compte Formation du {_date(directory.extracted)} "
                  f"({directory.path})")
     lines += ["", "--- Ma fiche, telle que la personne la reçoit ---",
-              recap_text(knowledge, directory, place, situation, disability)]
+              recap_text(knowledge, directory, place, situation, disability, handoff)]
     return "\n".join(lines)
 
 
@@ -171,7 +175,8 @@ def find_place(text: str) -> tuple[Place | None, str]:
 
 
 def run(place_text: str, situation: str, disability: bool, path: Path,
-        knowledge: Knowledge, settings: OpenDataSettings) -> tuple[int, str]:
+        knowledge: Knowledge, settings: OpenDataSettings, handoff: bool = False
+        ) -> tuple[int, str]:
     place, problem = find_place(place_text)
     if place is None:
         return 1, problem
@@ -180,6 +185,7 @@ def run(place_text: str, situation: str, disability: bool, path: Path,
                    "nationaux. Lancez clea-bot directory update.")
     directory = LocalDirectory(path)
     try:
-        return 0, explain(knowledge, settings, directory, place, situation, disability)
+        return 0, explain(knowledge, settings, directory, place, situation, disability,
+                          handoff)
     finally:
         directory.close()

@@ -237,3 +237,14 @@ def test_an_export_without_competence_rows_is_refused(tmp_path, capsys):
                  str(tmp_path / "d.sqlite3")]) == 1
     assert "compétence géographique : aucune ligne" in capsys.readouterr().err
     assert not (tmp_path / "d.sqlite3").exists()
+
+
+def test_explain_shows_the_hand_off_when_the_install_takes_requests(installed, capsys,
+                                                                     monkeypatch):
+    monkeypatch.setenv("CLEA_ADVISER_CHAT_ID", "-100123")
+    assert main(["directory", "explain", "98800", "--directory", str(installed)]) == 0
+    out = capsys.readouterr().out
+    assert "France Travail n'opère pas ici" in out
+    fiche = out.split("--- Ma fiche, telle que la personne la reçoit ---")[1]
+    assert "je n'ai pas de contact vérifié" in fiche and "[📞 Être recontacté]" in fiche
+    assert "€" not in fiche and "France Travail" not in fiche
