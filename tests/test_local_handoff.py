@@ -248,3 +248,28 @@ def test_explain_shows_the_hand_off_when_the_install_takes_requests(installed, c
     fiche = out.split("--- Ma fiche, telle que la personne la reçoit ---")[1]
     assert "je n'ai pas de contact vérifié" in fiche and "[📞 Être recontacté]" in fiche
     assert "€" not in fiche and "France Travail" not in fiche
+
+
+def test_a_village_without_any_point_in_the_table_is_located_by_its_town_hall(
+        directory, engine, tmp_path):
+    """Banon has no coordinates in the postal-code table (like 90 of the 04's communes):
+    its town hall gives the distance; without it, only the département fallback is left."""
+    first = choose(directory, "banon", "job_seeker").first
+    assert (first.office.id, first.how, first.origin) == ("ft-forcalquier", "nearest",
+                                                          "town_hall")
+    assert 14 < first.km < 16
+    assert choose(directory, "banon", "employee").help_place.office.id == "fs-banon"
+    folder = copy_exports(tmp_path / "raw")
+    records = [r for r in json.loads((folder / "annuaire-records.json").read_text())
+               if r["id"] != "mairie-04018"]
+    (folder / "annuaire-records.json").write_text(json.dumps(records))
+    update(SETTINGS, tmp_path / "d.sqlite3", folder, force=False, err=io.StringIO())
+    without = choose(LocalDirectory(tmp_path / "d.sqlite3"), "banon", "job_seeker").first
+    assert (without.how, without.origin, without.km) == ("departement", "", None)
+
+
+def test_saint_pierre_et_miquelon_uses_what_the_annuaire_lists(directory, engine):
+    assert choose(directory, "97500", "job_seeker").first.office.id == "ft-spm"
+    text = recap(engine, "97500", "job_seeker")[0].text
+    assert "France Travail Saint-Pierre-et-Miquelon (test)" in text
+    assert "€" not in text and "compte formation" not in text.lower()  # no cited source

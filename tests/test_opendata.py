@@ -103,9 +103,9 @@ def test_update_from_the_exports_installs_and_summarises(tmp_path, capsys):
     directory = LocalDirectory(out)
     counts = directory.counts
     # pole_emploi and france_travail are one network; msap is France services.
-    assert counts["offices"] == {"france_travail": 11, "mission_locale": 5, "cap_emploi": 1,
+    assert counts["offices"] == {"france_travail": 12, "mission_locale": 5, "cap_emploi": 1,
                                  "france_services": 6}
-    assert counts["codes"]["msap"] == 4 and counts["codes"]["pole_emploi"] == 7
+    assert counts["codes"]["msap"] == 4 and counts["codes"]["pole_emploi"] == 8
     assert counts["offers"] == {"clea": 7, "clea_numerique": 1}  # Management left out
     assert counts["clea_management_excluded"] == 1
     assert counts["code_inventaire"] == {"clea": ["99901"], "clea_numerique": ["99902"]}
@@ -113,11 +113,11 @@ def test_update_from_the_exports_installs_and_summarises(tmp_path, capsys):
                                               "sans organisme (nom_of vide)": 1}
     assert counts["skipped"]["annuaire"] == {
         "sans commune utilisable (ni code INSEE ni code postal)": 1}
-    assert counts["town_halls"] == 8
+    assert counts["town_halls"] == 9
     assert directory.extracted == "2026-11-20"
     assert directory.annuaire_modified == "2026-11-14"  # read from "14/11/2026 16:02:11"
     assert any("DILA" in a for a in directory.attribution)
-    assert "France Travail : 11 bureaux (pole_emploi 7, france_travail 4)" in printed
+    assert "France Travail : 12 bureaux (pole_emploi 8, france_travail 4)" in printed
     assert "France services : 6 bureaux (france_services 2, msap 4)" in printed
     assert "départements sans bureau" in printed
     assert ("Lignes écartées (cpf-catalogue.json) : 3 sur 66 (4.5%) : 2 sans département "
@@ -125,8 +125,8 @@ def test_update_from_the_exports_installs_and_summarises(tmp_path, capsys):
     assert "CléA Management écarté : 1 lignes" in printed
     assert "code_inventaire vus : clea : 99901; clea_numerique : 99902" in printed
     # Every commune of the table is counted once: by its town hall, by postal code, or not.
-    assert "Communes situées : 7 par leur mairie, 28765 par la table des codes postaux, " \
-           "6197 sans position" in printed
+    assert "Communes situées : 8 par leur mairie, 28765 par la table des codes postaux, " \
+           "6196 sans position" in printed
 
 
 def test_a_97x_record_without_insee_code_gets_its_departement_from_the_postal_code(

@@ -116,6 +116,9 @@ RECORDS = [
            "Mamoudzou", -12.7810, 45.2275),
     record("fs-mamoudzou", "msap", "France services Mamoudzou", "97611", "97600",
            "Mamoudzou", -12.7790, 45.2290, partner="france_service"),
+    # Saint-Pierre-et-Miquelon: what the annuaire lists there is used like anywhere else.
+    record("ft-spm", "pole_emploi", "France Travail Saint-Pierre-et-Miquelon", "97502",
+           "97500", "Saint-Pierre", 46.7791, -56.1773),
     # A record nobody can place: no INSEE code, no postal code. Skipped and counted.
     record("ft-nowhere", "pole_emploi", "France Travail sans adresse", "", "", "",
            None, None),
@@ -125,6 +128,8 @@ RECORDS = [
     town_hall("04140", "04200", "Les Omergues", 44.1597, 5.6022),
     town_hall("04209", "04200", "Sisteron", 44.1953, 5.9436),
     town_hall("04229", "04200", "Valbelle", None, None),  # a town hall without coordinates
+    # Banon has no point at all in the postal-code table: only its town hall locates it.
+    town_hall("04018", "04150", "Banon", 44.0389, 5.6298),
     town_hall("69383", "69003", "Lyon 3e Arrondissement", 45.7597, 4.8497),
     town_hall("97411", "97400", "Saint-Denis", -20.8789, 55.4481),
     town_hall("97611", "97600", "Mamoudzou", -12.7806, 45.2278),
