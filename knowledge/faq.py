@@ -68,6 +68,30 @@ SYNONYMS = {
     "inscription": "inscrit inscrite inscrire inscris inscrits",
 }
 _SYNONYM = {w: canon for canon, words in SYNONYMS.items() for w in words.split()}
+# The formal register (letters, e-mails): greetings, closing formulas and polite framings
+# carry no topic; they are removed so that the question itself decides ("Madame, Monsieur,
+# je souhaiterais connaître les modalités d'inscription…" reads as "inscription").
+_FORMULAS = [
+    re.compile(r"\b(?:veuillez|je vous prie d) agreer\b.*$"),
+    re.compile(r"\b(?:bien |tres )?(?:cordialement|respectueusement|sinceres salutations)\b"),
+    re.compile(r"\b(?:bonjour )?madame(?: monsieur)?\b|\bmonsieur\b|\bbien a vous\b"),
+    re.compile(r"\bje me permets de vous (?:solliciter|contacter|ecrire)"
+               r"(?: afin d obtenir| pour obtenir| afin de| pour)?"),
+    re.compile(r"\bje vous (?:en )?remercie(?: par avance| d avance)?"
+               r"(?: de| pour)?(?: votre reponse| votre aide)?"),
+    re.compile(r"\b(?:merci|remerciements) (?:d avance|par avance)\b"),
+    re.compile(r"\bdans l attente de votre reponse\b"),
+    re.compile(r"\bje vous saurais gre de bien vouloir(?: me)?\b"),
+    re.compile(r"\b(?:je souhaiterais|je souhaite|je voudrais|j aimerais) "
+               r"(?:savoir|connaitre|obtenir|recevoir|avoir)\b"),
+    re.compile(r"\b(?:pourriez|pouvez) vous (?:m indiquer|me dire|me preciser|"
+               r"m informer sur|m expliquer)\b"),
+    re.compile(r"\bje vous ecris (?:afin de|pour) (?:connaitre|savoir|obtenir)\b"),
+    re.compile(r"\b(?:des|les) (?:informations|precisions|renseignements) "
+               r"(?:relatives? (?:a|aux|au)|sur|concernant)\b"),
+    re.compile(r"\b(?:(?:la|les|aux|des) )?modalites (?:d |de |du |des )?"),
+    re.compile(r"\b(?:du|le) dispositif(?= clea\b)"),
+]
 _PHRASES = [(re.compile(r"\bcle\s+a\b"), "clea"),
             (re.compile(r"\bpole emploi\b"), "chomage"),
             (re.compile(r"\bfrance travail\b"), "chomage"),
@@ -86,7 +110,9 @@ _PHRASES = [(re.compile(r"\bcle\s+a\b"), "clea"),
             # "depuis 10 ans" tells how long, not how old.
             (re.compile(r"\bdepuis (?:\d+|un|une|deux|trois|quelques|plusieurs|des) ?"
                         r"(?:ans?|annees?|mois|semaines?)\b"), "depuis"),
-            (re.compile(r"\bcompte (?:personnel )?(?:de )?formation\b"), "cpf")]
+            (re.compile(r"\bcompte (?:personnel )?(?:de )?formation\b"), "cpf"),
+            (re.compile(r"\bmobiliser\b"), "utiliser"),
+            (re.compile(r"\bcertification clea\b"), "clea")]
 
 STOP_WORDS = set("""
 a au aux avec ce ces cet cette d de des du elle en et eux il ils j je l la le les leur lui
@@ -116,7 +142,24 @@ class Match:
     suggestions: tuple[FaqEntry, ...] = ()
 
 
-_REPEATS = re.compile(r"([a-z])\1{2,}")  # letters repeated for emphasis: "merciii"
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+LONG_WORDS = 18  # normalised words: above, the end of the message counts as much as all of it
+_CLAUSES = re.compile(r"[.!?;,\n]+")
+
+
+def _question_tail(text: str) -> str | None:
+    """The last clauses of a long message, from the last one that asks something (or the
+    last 12 words when none does)."""
+    clauses = [c.strip() for c in _CLAUSES.split(text[:MAX_CHARS]) if c.strip()]
+    if len(clauses) < 2:
+        words = text[:MAX_CHARS].split()
+        return " ".join(words[-12:]) if len(words) > 12 else None
+    tail = clauses[-1]
+    for clause in reversed(clauses[:-1]):
+        if len(tail.split()) >= 8:
+            break
+        tail = f"{clause}, {tail}"
+    return tail  # letters repeated for emphasis: "merciii"
 
 
 def sms_fold(text: str) -> str:
@@ -131,6 +174,9 @@ def sms_fold(text: str) -> str:
 
 def normalise(text: str) -> str:
     folded = sms_fold(text)
+    for formula in _FORMULAS:
+        folded = formula.sub(" ", folded)
+    folded = " ".join(folded.split())
     for pattern, canon in _PHRASES:
         folded = pattern.sub(canon, folded)
     return " ".join(_SYNONYM.get(w, w) for w in folded.split())
@@ -170,9 +216,22 @@ class FaqMatcher:
         self.labels = self.model.labels
         self.small_talk = set(knowledge.small_talk)
 
+    def probabilities(self, text: str) -> np.ndarray:
+        """The model's probabilities; for a long message, averaged with those of its end.
+        People who tell their story ("j'ai 47 ans, je travaille en cuisine depuis…") ask
+        their question last: the context alone must not outweigh it."""
+        p = self.model.probabilities(text)
+        words = normalise(text).split()
+        if len(words) <= LONG_WORDS:
+            return p
+        tail = _question_tail(text)
+        if tail is None:
+            return p
+        return (p + self.model.probabilities(tail)) / 2
+
     def ranked(self, text: str, n: int = 3) -> tuple[FaqEntry, ...]:
         """The `n` FAQ entries closest to the message, most likely first."""
-        p = self.model.probabilities(text)
+        p = self.probabilities(text)
         order = np.argsort(-p)
         return tuple(self.by_id[self.labels[i]] for i in order
                      if self.labels[i] in self.by_id)[:n]
@@ -181,7 +240,7 @@ class FaqMatcher:
         norm = normalise(text)
         if not norm or not any(c.isalpha() for c in norm):
             return Match("none", None, 0.0)
-        p = self.model.probabilities(text)
+        p = self.probabilities(text)
         order = np.argsort(-p)
         top, p_top = self.labels[order[0]], float(p[order[0]])
         faq_ranked = [(self.labels[i], float(p[i])) for i in order
