@@ -339,7 +339,8 @@ def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, 
             r.problem(entry, f"identifiant « {mid} » : lettres minuscules, chiffres et _ seulement")
         r.unique(seen, mid, entry)
         if None not in (mid, title, emoji) and messages:
-            modules.append(Module(mid, title, emoji, messages, refs))
+            button = r.field(item, "button", bool, entry, required=False, default=True)
+            modules.append(Module(mid, title, emoji, messages, refs, button))
 
     steps, seen = [], set()
     for entry, item in _entries(r, data, "procedure"):

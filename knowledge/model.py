@@ -59,6 +59,7 @@ class Module:
     emoji: str
     messages: tuple[str, ...]
     sources: tuple[Source, ...]
+    button: bool = True  # offered as a choice on the modules screen
 
 
 @dataclass(frozen=True)

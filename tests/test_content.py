@@ -73,8 +73,8 @@ def test_procedure_has_two_branches_after_the_first_evaluation(knowledge: Knowle
     branches = dict((target, label) for label, target in steps["deux_cas"].choices)
     assert set(branches) == {"jury", "formation"}  # all mastered → jury; else training
     text = {s.id: s.text.lower() for s in knowledge.procedure}
-    assert "conseiller gratuit" in text["conseil"]
-    assert "certif'pro" in text["organisme"] and "ouvre votre dossier" in text["organisme"]
+    assert "conseiller gratuit" in text["conseil"] and "pas obligatoire" in text["conseil"]
+    assert "certif'pro" in text["organisme"] and "ne vous engage à rien" in text["organisme"]
     assert "seulement sur les domaines qui manquent" in text["formation"]
     assert "évaluation finale" in text["evaluation_finale"] and "5 ans" in text["evaluation_finale"]
     assert "employeurs" in text["jury"] and "salariés" in text["jury"]
