@@ -15,8 +15,7 @@ from knowledge.geography import OVERSEAS_COLLECTIVITIES, OWN_LABOUR_CODE
 # Own labour codes, no national compte personnel de formation (clea-facts.md §12, H/M):
 # Wallis-et-Futuna, French Polynesia, New Caledonia.
 NO_CPF_TERRITORIES = frozenset(OWN_LABOUR_CODE)
-# Overseas collectivities where no source we read says how training is paid for (the same
-# rule as geography.Place.cpf_applies, which works on a place rather than a code).
+# Overseas collectivities where no source we read says how training is paid for.
 UNVERIFIED_TERRITORIES = frozenset(OVERSEAS_COLLECTIVITIES) - NO_CPF_TERRITORIES
 # Employees credited 800 € a year (L6323-11-1): no CAP/BEP level, or a disability
 # recognition (bénéficiaires de l'obligation d'emploi).

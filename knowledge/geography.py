@@ -87,21 +87,6 @@ class Place:
         return f"dans votre département ({self.departement_name})"
 
     @property
-    def own_labour_code(self) -> bool:
-        """True where local labour law rules (no France Travail, no CPF cost line)."""
-        return self.departement in OWN_LABOUR_CODE
-
-    @property
-    def cpf_applies(self) -> bool | None:
-        """Whether the CPF applies here: True in metropolitan France and the overseas
-        départements (Mayotte since 2019, clea-facts.md §12), False where local labour
-        law rules, None in the other overseas collectivities (Saint-Pierre-et-Miquelon,
-        Saint-Barthélemy, Saint-Martin…), where no cited source says: no cost line."""
-        if self.own_labour_code:
-            return False
-        return None if self.departement in OVERSEAS_COLLECTIVITIES else True
-
-    @property
     def covered(self) -> bool:
         return self.departement not in OVERSEAS_COLLECTIVITIES
 

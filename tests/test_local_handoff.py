@@ -216,14 +216,6 @@ def test_explain_without_a_directory_says_how_to_install_one(tmp_path, capsys):
     assert "clea-bot directory update" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("typed, applies", [
-    ("42000", True), ("97400", True), ("mamoudzou", True), ("98800", False),
-    ("98714", False), ("98600", False), ("97500", None), ("97133", None), ("97150", None),
-])
-def test_where_the_cpf_applies(typed, applies):
-    assert lookup(typed).places[0].cpf_applies is applies
-
-
 @pytest.mark.parametrize("typed", ["97500", "97133", "97150"])
 def test_other_overseas_collectivities_show_no_unsourced_cost_line(engine, typed):
     text = recap(engine, typed, "employee")[0].text
