@@ -398,11 +398,16 @@ class TelegramChannel:
         if result.erased:  # before they read "effacées": nothing about them goes out after
             self.outbox.forget(f"tg:{chat_id}")
         replies = result.replies
+        remove_keyboard = result.remove_keyboard
         if result.replayed:
-            # Part of this screen went out before the crash: send only the rest.
+            # Part of this turn's replies went out before the crash: send only the rest.
             done = await self.db.call(self.storage.inbox_sent_count, update.update_id)
+            if done and remove_keyboard:  # unless its first plain message is still to go,
+                # the keyboard's removal went out with what was sent (or before it)
+                plain = [i for i, r in enumerate(replies) if not (r.buttons or r.request)]
+                remove_keyboard = bool(plain) and plain[0] >= done
             replies = replies[done:] if done < len(replies) else []
-        await self.deliver(context, update, chat_id, replies, result.remove_keyboard)
+        await self.deliver(context, update, chat_id, replies, remove_keyboard)
 
     # --- sending --------------------------------------------------------------------------
 

@@ -1,0 +1,148 @@
+"""A crash campaign: many people walk whole journeys (buttons, typed questions answered
+from the FAQ, /demande) while the bot process is killed with SIGKILL at random moments and
+Telegram answers some sends with 500. Each person's transcript must equal the crash-free
+one computed in-process from the same updates, except at most one repeated message per
+chat per crash (a message Telegram accepted just before the kill); nothing lost.
+
+Used by tests/test_crash.py (a moderate run) and bench/crash.py (the large one)."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.fake_bot_api import FakeBotApi, Fault
+from tests.telegram_helpers import kill_hard, start_bot_process
+
+JOURNEYS = [
+    [("text", "/start"), ("text", "c'est quoi clea"), ("cb", "fit"),
+     ("cb", "answer:employee"), ("cb", "answer:cap_bep"), ("text", "combien ca coute"),
+     ("cb", "resume"), ("text", "/demande"), ("cb", "menu")],
+    [("text", "/start mlyon-diag"), ("cb", "answer:job_seeker"), ("cb", "answer:none"),
+     ("text", "faut payer ?"), ("cb", "resume"), ("cb", "answer:digital"),
+     ("cb", "answer:hard"), ("cb", "skip"), ("cb", "where"), ("text", "42000"), ("cb", "yes"),
+     ("text", "/demande")],
+    [("text", "/start"), ("cb", "steps"), ("cb", "step:1"), ("cb", "step:2"),
+     ("text", "et si je rate"), ("cb", "resume"), ("cb", "domains"), ("cb", "domain:5"),
+     ("text", "/aide"), ("text", "/demande")],
+    [("text", "/start"), ("cb", "where"), ("text", "marseile"), ("cb", "yes"),
+     ("cb", "answer:young"), ("cb", "answer:no"), ("text", "c koi le cpf"),
+     ("text", "/demande"), ("cb", "menu")],
+]
+
+
+def update_body(api: FakeBotApi, chat: int, kind: str, value: str) -> dict:
+    if kind == "text":
+        return {"message": api.message(chat, value)}
+    return {"callback_query": {"id": f"q{chat}-{time.monotonic_ns()}", "from": api.user(chat),
+                               "chat_instance": "c", "data": value,
+                               "message": {"message_id": 1, "date": int(time.time()),
+                                           "chat": api.chat(chat), "text": "…"}}}
+
+
+def expected_transcripts(knowledge, pushed: list[tuple[int, int, dict]], db: Path) -> dict:
+    """What each chat must receive, from the same updates, in-process, with no crash."""
+    from telegram import Update
+
+    from bot.channels.telegram import update_to_event
+    from bot.storage import Storage
+    from bot.turn import TurnRunner
+    from dialogs.engine import Engine
+
+    engine = Engine(knowledge)
+    runner = TurnRunner(engine, Storage(db))
+    ok_hand = engine.channel_text("keyboard_removed").text
+    out: dict[int, list[str]] = {}
+    for chat, update_id, body in pushed:
+        event = update_to_event(Update.de_json({"update_id": update_id, **body}, None))
+        result = runner.run(f"tg:{chat}", event, update_id)
+        replies = [r for r in result.replies if r.voice is None]
+        texts = out.setdefault(chat, [])
+        if result.remove_keyboard and all(r.buttons or r.request for r in replies):
+            texts.append(ok_hand)
+        texts.extend(r.text for r in replies)
+    return out
+
+
+def compare(expected: list[str], got: list[str]) -> tuple[int, int]:
+    """(lost, repeated): `got` must be `expected` with, here and there, a message sent again
+    right after itself."""
+    i = j = repeated = 0
+    while i < len(expected) and j < len(got):
+        if got[j] == expected[i]:
+            i, j = i + 1, j + 1
+        elif j and got[j] == got[j - 1]:
+            repeated, j = repeated + 1, j + 1
+        else:
+            break
+    while j < len(got) and j and got[j] == got[j - 1]:
+        repeated, j = repeated + 1, j + 1
+    lost = len(expected) - i
+    return lost + (len(got) - j), repeated  # anything else out of place counts as lost
+
+
+@dataclass
+class Campaign:
+    people: int
+    kills: int = 0
+    faults: int = 0
+    updates: int = 0
+    lost: int = 0  # messages missing or out of place, all chats
+    repeated: int = 0
+    worst_repeats_per_chat: int = 0
+    chats_over_limit: list[int] = field(default_factory=list)  # more repeats than kills
+    chats_with_loss: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: int,
+                 seed: int = 25, first_chat: int = 400_000) -> Campaign:
+    rng = random.Random(seed)
+    started = time.monotonic()
+    db = workdir / "crash.sqlite3"
+    chats = [first_chat + i for i in range(people)]
+    scripts = {chat: list(JOURNEYS[i % len(JOURNEYS)]) for i, chat in enumerate(chats)}
+    waves = max(len(s) for s in scripts.values())
+    kill_waves = sorted(rng.sample(range(waves * 2), min(kills, waves * 2)))
+    campaign = Campaign(people)
+    pushed: list[tuple[int, int, dict]] = []
+    proc = start_bot_process(api, db)
+    try:
+        for half_wave in range(waves * 2):
+            if half_wave % 2 == 0:  # one step for everyone still walking
+                for chat in chats:
+                    if scripts[chat]:
+                        kind, value = scripts[chat].pop(0)
+                        body = update_body(api, chat, kind, value)
+                        pushed.append((chat, api.push(body), body))
+                n = rng.randrange(1, 4)
+                api.inject("sendMessage", *[Fault("500")] * n)
+                campaign.faults += n
+            if half_wave in kill_waves:
+                time.sleep(rng.uniform(0.0, 0.6))
+                kill_hard(proc)
+                campaign.kills += 1
+                proc = start_bot_process(api, db)
+            else:
+                time.sleep(rng.uniform(0.1, 0.4))
+        expected = expected_transcripts(knowledge, pushed, workdir / "expected.sqlite3")
+        api.wait_until(lambda: all(len(api.sent(c)) >= len(expected[c]) for c in chats),
+                       60 + people)
+        time.sleep(1.0)  # anything sent twice arrives now
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    campaign.updates = len(pushed)
+    for chat in chats:
+        lost, repeated = compare(expected[chat], [c.text for c in api.sent(chat)])
+        campaign.lost += lost
+        campaign.repeated += repeated
+        campaign.worst_repeats_per_chat = max(campaign.worst_repeats_per_chat, repeated)
+        if lost:
+            campaign.chats_with_loss.append(chat)
+        if repeated > campaign.kills:
+            campaign.chats_over_limit.append(chat)
+    campaign.seconds = round(time.monotonic() - started, 1)
+    return campaign
