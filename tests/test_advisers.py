@@ -86,7 +86,8 @@ async def test_link_arrivals_counted_once_per_stage(api, knowledge, tmp_path, ad
             await run_turn(api, USER, "/recommencer", min_new=2)
         await run_turn(api, USER + 1, "/start mlyon", min_new=2)
         sent = await run_turn(api, ADVISER_ID, "/stats", min_new=2)
-        assert "Total : 2 ont commencé, 1 ont fini « Est-ce pour moi ? »" in sent[0].text
+        assert ("Total : 2 personnes ont commencé, 1 personne a fini « Est-ce pour moi ? »"
+                in sent[0].text)
         assert api.calls_of("sendPhoto")[-1].params["photo"]["png"]
     rows = sqlite3.connect(db).execute("SELECT code, stage, n FROM counters").fetchall()
     assert sorted((s, n) for c, s, n in rows) == [("fit_done", 1), ("start", 2)]
@@ -158,10 +159,10 @@ def test_figures_show_requests_received_claimed_and_median_time(tmp_path):
                              "claimed_by='C' WHERE id=?", (1_000_000.0 + delay, rid))
     assert store.request_figures() == [("mlyon", 3, 2, 5400.0)]
     text, _ = stats_text(Adviser(1, "mlyon", "C"), store, render.make_environment())
-    assert ("📞 Demandes de contact : 3 reçues, 2 prises, délai médian avant prise : 1.5 h."
+    assert ("📞 Demandes de contact : 3 reçues, 2 prises. Délai médian avant prise : 1 h 30."
             in text)
     table = all_figures_table(store)
-    assert "mlyon" in table and "1.5 h" in table
+    assert "mlyon" in table and "1 h 30" in table
 
 
 async def test_a_slow_chart_does_not_hold_other_people(api, knowledge, tmp_path, advisers,

@@ -19,6 +19,13 @@ STAGE_LABELS = {
     "recap": "ont reçu leur fiche",
     "handoff": "ont demandé un conseiller",
 }
+# The same, for one person (or none): "1 personne a commencé", never "1 ont commencé".
+STAGE_LABELS_ONE = {
+    "start": "a commencé",
+    "fit_done": "a fini « Est-ce pour moi ? »",
+    "recap": "a reçu sa fiche",
+    "handoff": "a demandé un conseiller",
+}
 WEEKS = 4
 
 
@@ -51,7 +58,8 @@ def stats_text(adviser: Adviser, storage: Storage, env: jinja2.Environment,
                      for code, r, k, m in storage.request_figures() if code == adviser.code),
                     None)
     text = render(env, "adviser_stats.j2", code=adviser.code, weeks=weeks, stages=STAGES,
-                  labels=STAGE_LABELS, totals=totals, requests=requests)[0].text
+                  labels=STAGE_LABELS, labels_one=STAGE_LABELS_ONE, totals=totals,
+                  requests=requests)[0].text
     return text, table
 
 
@@ -61,10 +69,19 @@ def chart_reply(adviser: Adviser, table: dict[str, dict[str, int]]) -> Reply:
 
 
 def _duration(seconds: float | None) -> str:
+    """Plain French: '12 min' under an hour, '3 h 05' under two days, then '2,5 jours'."""
     if seconds is None:
         return "—"
-    hours = seconds / 3600
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} j"
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "moins d'une minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+    days = seconds / 86400
+    return f"{days:.1f} jours".replace(".", ",")
 
 
 def all_figures_table(storage: Storage, csv: bool = False) -> str:
