@@ -385,7 +385,7 @@ def parse_records(rows: Any, settings: OpenDataSettings, file: str) -> ParsedRec
             raise MalformedInput(f"{file} › enregistrement {i} : objet attendu")
         rid = _text(row.get("id"))
         where = f"{file} › {rid or f'enregistrement {i}'}"
-        network, code, town_hall = None, "", False
+        network, code, town_hall, own_communes = None, "", False, []
         for pivot in json_field(row.get("pivot"), f"{where} › pivot"):
             if not isinstance(pivot, dict):
                 continue
@@ -394,13 +394,15 @@ def parse_records(rows: Any, settings: OpenDataSettings, file: str) -> ParsedRec
             if found is not None and network is None:
                 network, code = found, kind
             town_hall = town_hall or kind in hall_codes
+            own_communes += [_text(c).upper() for c in json_field(
+                pivot.get("code_insee_commune"), f"{where} › pivot")]
         if network is None and not town_hall:
             continue
         out.considered += 1
         address = _address(row, where)
-        insee = _text(row.get("code_insee_commune")).upper()
-        if not INSEE_CODE.fullmatch(insee):
-            insee = ""
+        # The record's own commune; when the field is empty, the pivot's (its own too).
+        insee = next((c for c in [_text(row.get("code_insee_commune")).upper(), *own_communes]
+                      if INSEE_CODE.fullmatch(c)), "")
         point = _coordinates(address)
         if network is None:  # a town hall: one point for its commune
             if not insee:

@@ -600,3 +600,27 @@ def test_the_deployers_local_evaluators_are_on_the_recap(tmp_path):
     text = recap(engine, "42000", "job_seeker")[0].text
     assert "Centre d'évaluation Test" in text and "+33 4 77 00 00 00" in text
     assert "Centre d'évaluation" not in recap(engine, "69003", "job_seeker")[0].text
+
+
+@pytest.mark.parametrize("insee, pivot, postal_code, expected", [
+    ("97416", [], "97410", ("97416", "974")),
+    ("", ["97416"], "97410", ("97416", "974")),  # the pivot's own commune as fallback
+    ("", [], "97410", ("", "974")),  # overseas: the postal code's first three digits
+    ("", [], "97133", ("", "977")),  # Saint-Barthélemy, though its code starts with 971
+    ("", [], "20200", ("", "2B")),
+    ("", [], "42000", ("", "42")),
+])
+def test_an_office_s_commune_and_departement(insee, pivot, postal_code, expected):
+    from knowledge.opendata import parse_records
+
+    row = record("x", "pole_emploi", "X", insee, postal_code, "Ville", 1.0, 1.0, served=pivot)
+    parsed = parse_records([row], SETTINGS, "f.json")
+    assert [(o.insee, o.departement) for o in parsed.offices] == [expected]
+
+
+def test_a_record_with_neither_insee_nor_postal_code_is_skipped():
+    from knowledge.opendata import parse_records
+
+    row = record("x", "pole_emploi", "X", "", "", "", None, None)
+    parsed = parse_records([row], SETTINGS, "f.json")
+    assert parsed.offices == [] and parsed.share_skipped == 1.0
