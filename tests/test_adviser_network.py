@@ -304,6 +304,70 @@ async def test_outbox_survives_500s_and_kill_9_then_delivers_exactly_once(api, t
         kill_hard(proc)
 
 
+@pytest.mark.parametrize("kind", ["note", "notice"])
+def test_killed_right_after_telegram_accepted_a_message_repeats_it_at_most_once(
+        api, tmp_path, kind):
+    """The process dies the moment Telegram applied the adviser's note (or the claim
+    notice to the person), before it read the answer: after the restart the message is
+    there, at most twice, and everything after it still happens once (the claim notice
+    after the note; /demande's status)."""
+    import os
+    import signal
+
+    db = tmp_path / "db.sqlite3"
+    advisers = tmp_path / "advisers.yaml"
+    advisers.write_text(f"- {{telegram_id: {ML_ID}, code: mlexemple, name: Camille}}\n",
+                        encoding="utf-8")
+    env = {"CLEA_ADVISER_CHAT_ID": str(SHARED), "CLEA_ADVISERS": str(advisers)}
+    proc = start_bot_process(api, db, **env)
+    target = SHARED if kind == "note" else PERSON
+    marker = "Demande" if kind == "note" else "va vous appeler"
+    killed = []
+
+    def kill_on_accept(call):  # in the server, before the bot gets the answer
+        if call.method == "sendMessage" and call.chat_id == target and marker in call.text \
+                and not killed:
+            killed.append(call)
+            os.kill(proc.pid, signal.SIGKILL)
+
+    api.on_call = kill_on_accept
+    try:
+        store = Storage(db)
+        store.save(Session(f"tg:{PERSON}", state="recap",
+                           data={"place": {"c": "Lyon", "d": "69", "p": "69003",
+                                           "i": "69383"}, "handoff_to": ""}))
+        store.close()
+        for step in ("handoff", "yes"):
+            api.push_callback(PERSON, step)
+        api.push_text(PERSON, "06 12 34 56 78")
+        notes = lambda: [c for c in api.sent(SHARED, ("sendMessage",))  # noqa: E731
+                         if "Demande" in c.text]
+        assert api.wait_until(lambda: notes() or killed, 20)
+        if kind == "notice":
+            note = notes()[0]
+            api.push_callback(SHARED, note.callback_data()[0], note.params["_message_id"],
+                              user_id=ML_ID, chat_type="supergroup")
+        assert api.wait_until(lambda: bool(killed), 20)
+        proc.wait(10)
+        proc = start_bot_process(api, db, **env)
+        assert api.wait_until(lambda: Storage(db).outbox_count() == 0, 30)
+        told = lambda: [c for c in api.sent(PERSON)  # noqa: E731
+                        if "a bien reçu votre demande" in c.text]
+        if kind == "note":  # the claim still works, once
+            note = notes()[-1]
+            api.push_callback(SHARED, note.callback_data()[0], note.params["_message_id"],
+                              user_id=ML_ID, chat_type="supergroup")
+        assert api.wait_until(lambda: told() and Storage(db).outbox_count() == 0, 20)
+        n = len(api.sent(PERSON))
+        api.push_text(PERSON, "/demande")
+        assert api.wait_until(lambda: len(api.sent(PERSON)) > n, 20)
+        assert "Camille va vous appeler" in api.sent(PERSON)[-1].text
+    finally:
+        kill_hard(proc)
+    assert 1 <= len(notes()) <= (2 if kind == "note" else 1)
+    assert 1 <= len(told()) <= (2 if kind == "notice" else 1)
+
+
 def _request_count(db) -> int:
     return sqlite3.connect(db).execute("SELECT COUNT(*) FROM requests").fetchone()[0]
 
