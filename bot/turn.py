@@ -66,11 +66,12 @@ SEEN_KEEP = 30  # update ids remembered per person
 SEEN_SECONDS = 48 * 3600  # Telegram restarts ids lower only after a week without updates
 
 
-def already_applied(applied: list[tuple[int, float]], update_id: int) -> bool:
+def already_applied(applied: list[tuple[int, float]], update_id: int, now: float) -> bool:
     """This update's turn was applied already (an inbox row replayed after a crash). Not
     "id <= last id": Telegram restarts update ids at a lower value after a quiet week, and
-    a returning person must not be taken for a replay."""
-    return any(seen == update_id for seen, _ in applied)
+    a returning person must not be taken for a replay. Only ids of the last SEEN_SECONDS
+    count, whenever they were stored: a person quiet since keeps old ids in their row."""
+    return any(seen == update_id and now - at < SEEN_SECONDS for seen, at in applied)
 
 
 def with_applied(applied: list[tuple[int, float]], update_id: int,
@@ -103,7 +104,7 @@ class TurnRunner:
             log.error("could not read a session: %s: %s", type(exc).__name__, exc)
             session, applied = Session(user), []
         previous = session.state
-        if update_id is not None and already_applied(applied, update_id):
+        if update_id is not None and already_applied(applied, update_id, self.clock()):
             return self._replayed(session, update_id)
         turn = self.engine.handle(session, event)
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]

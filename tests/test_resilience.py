@@ -160,3 +160,59 @@ async def test_one_persons_burst_does_not_starve_another(api, knowledge, tmp_pat
         assert len(api.sent(9300)) < 300 * 2  # the burst is still being answered
         api.latency = 0.0  # the rest of the burst may go quickly now
     assert waited < 2.0, waited
+
+
+def test_an_update_id_used_more_than_48_hours_ago_is_a_new_update(knowledge, tmp_path):
+    """The age limit applies when the ids are read, not only when a turn stores them: a
+    person quiet for days keeps their old ids, and Telegram may hand out one of them
+    again once update ids restarted."""
+    now = [1_000_000.0]
+    storage = Storage(tmp_path / "db.sqlite3")
+    runner = TurnRunner(Engine(knowledge), storage, clock=lambda: now[0])
+    runner.run("tg:1", Event("start"), update_id=77)
+    now[0] += 3600
+    assert runner.run("tg:1", Event("choice", "fit"), update_id=77).replayed  # a replay
+    now[0] += 49 * 3600
+    again = runner.run("tg:1", Event("choice", "fit"), update_id=77)
+    assert not again.replayed and again.session.state == "fit_situation"
+
+
+async def test_inbox_entries_are_cleared_under_a_flapping_lock(tmp_path):
+    """Another process takes the write lock again and again: clearing a handled update
+    from the inbox waits and tries again like the other writes, instead of leaving it to
+    be answered a second time at the next start."""
+    import asyncio
+    import sqlite3
+    import threading
+
+    from bot.transport.inbox import InboxQueue
+
+    db = tmp_path / "db.sqlite3"
+    storage = Storage(db)
+    storage.inbox_add([(i, "{}") for i in range(1, 41)])
+    queue = InboxQueue(storage)
+    stop = threading.Event()
+
+    def flap() -> None:
+        other = sqlite3.connect(db, isolation_level=None, timeout=5)
+        while not stop.is_set():
+            other.execute("BEGIN EXCLUSIVE")
+            stop.wait(0.3)  # longer than one try's busy timeout (0.25 s)
+            other.execute("COMMIT")
+            stop.wait(0.05)
+        other.close()
+
+    flapper = threading.Thread(target=flap)
+    flapper.start()
+    try:
+        failed = 0
+        for update_id in range(1, 41):
+            try:
+                await queue.done(update_id)
+            except sqlite3.OperationalError:
+                failed += 1
+            await asyncio.sleep(0)
+    finally:
+        stop.set()
+        flapper.join(5)
+    assert failed == 0 and storage.inbox_pending() == []

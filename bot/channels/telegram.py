@@ -261,11 +261,14 @@ class TelegramChannel:
                                    json.dumps(update.to_dict()))
         finally:
             # Handled and answered: the update may leave the inbox (bot/transport/inbox.py).
-            if isinstance(context.application.update_queue, InboxQueue):
-                context.application.update_queue.finished(update)
+            queue = context.application.update_queue
+            if isinstance(queue, InboxQueue):
+                queue.finished(update)
             try:
                 if update.update_id in self._unsaved:
                     self._unsaved.discard(update.update_id)  # stays in the inbox
+                elif isinstance(queue, InboxQueue):
+                    await queue.done(update.update_id)
                 else:
                     await self.db.call(self.storage.inbox_done, update.update_id)
             except sqlite3.Error as exc:

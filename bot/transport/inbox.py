@@ -117,17 +117,31 @@ class InboxQueue(asyncio.Queue):
         rows = list(zip((u.update_id for u in updates),
                         raw if raw is not None else (json.dumps(u.to_dict()) for u in updates),
                         strict=True))
+        try:
+            await self._retrying(self.storage.inbox_add, rows)
+        except sqlite3.Error as exc:
+            log.error("updates %s… not written to the inbox (%s: %s): not safe from"
+                      " a crash", updates[0].update_id, type(exc).__name__, exc)
+
+    async def done(self, update_id: int) -> None:
+        """Handled and answered: out of the inbox, tried again while another writer holds
+        the lock like every other write (left behind, the update would be answered again
+        at the next start). sqlite3.Error when it could not be done."""
+        await self._retrying(self.storage.inbox_done, update_id)
+
+    async def _retrying(self, fn: Any, *args: Any) -> None:
+        """`fn(*args)` on the database, tried again after short pauses while the database
+        is busy (a lock held by another process); a full disk or a read-only file fails at
+        once."""
         pauses = iter(WRITE_RETRY_PAUSES)
         while True:
             try:
-                await self.run_db(self.storage.inbox_add, rows)
+                await self.run_db(fn, *args)
                 return
             except sqlite3.Error as exc:
                 pause = next(pauses, None) if is_busy(exc) else None
                 if pause is None:
-                    log.error("updates %s… not written to the inbox (%s: %s): not safe from"
-                              " a crash", updates[0].update_id, type(exc).__name__, exc)
-                    return
+                    raise
                 await asyncio.sleep(pause)  # the loop goes on meanwhile
 
     async def set_aside(self, letters: list[DeadLetter]) -> None:
