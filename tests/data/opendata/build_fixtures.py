@@ -2,10 +2,16 @@
 
     python tests/data/opendata/build_fixtures.py
 
-The three files are shaped like the real exports (see the README beside this script),
-quirks included, so the updater is tested on what a real run meets. Every name ends in
-"(test)", every phone is a 01 02 03 04 0x test number: nothing here is data about real
-offices, and nothing here may ship as data. Tests read the JSON files only.
+The three files are shaped like the real exports, quirks included, so the updater is
+tested on what a real run meets: nested fields as JSON text and as real arrays, null and
+empty fields; France Travail under `pole_emploi` and `france_travail`, France services
+under `france_services` and `msap`; `date_modification` as DD/MM/YYYY HH:MM:SS; town halls
+(`mairie`) with and without coordinates; a 97x record without its INSEE code; a record
+nobody can place; competence rows naming two offices for one commune, and a closed one;
+catalogue rows with département "-1" or "", without organisation name, CléA numérique,
+CléA Management and unrelated certifications. Every name ends in "(test)" and every phone
+is a 01 02 03 04 0x test number: nothing here is data about real offices, nothing here
+may ship as data. Tests read the JSON files only.
 """
 
 from __future__ import annotations
