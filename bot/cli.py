@@ -59,7 +59,10 @@ def _warn_directory_age(config: Config) -> None:
 
     try:
         directory = open_directory(config.local_directory)
-    except (sqlite3.DatabaseError, ValueError, KeyError):
+    except ValueError as exc:  # an older format: says which and what to run
+        print(f"Attention : annuaire local ignoré : {exc}", file=sys.stderr)
+        return
+    except (sqlite3.DatabaseError, KeyError):
         print(f"Attention : l'annuaire local {config.local_directory} est illisible.",
               file=sys.stderr)
         return

@@ -624,3 +624,17 @@ def test_a_record_with_neither_insee_nor_postal_code_is_skipped():
     row = record("x", "pole_emploi", "X", "", "", "", None, None)
     parsed = parse_records([row], SETTINGS, "f.json")
     assert parsed.offices == [] and parsed.share_skipped == 1.0
+
+
+def test_check_names_an_old_format_directory_and_what_to_run(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    out = install(tmp_path)
+    db = sqlite3.connect(out)
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    monkeypatch.setenv("CLEA_LOCAL_DIRECTORY", str(out))
+    assert main(["check"]) == 0  # a warning: the bot still runs on national contacts
+    err = capsys.readouterr().err
+    assert "schéma 1 inattendu (attendu 2 : relancez clea-bot directory update)" in err
