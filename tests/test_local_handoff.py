@@ -149,9 +149,15 @@ def test_la_reunion_with_a_disability_names_the_office_not_a_national_site(engin
 
 def test_mamoudzou_employee_gets_a_place_to_go_and_no_vague_adviser(directory, engine):
     assert choose(directory, "mamoudzou", "employee").help_place.office.id == "fs-mamoudzou"
-    text = recap(engine, "mamoudzou", "employee")[0].text
+    reply = recap(engine, "mamoudzou", "employee")[0]
+    text = reply.text
+    assert "je n'ai pas de service de conseil vérifié" in text
+    assert "Commencez par la France services ci-dessous" in text
     assert "France services Mamoudzou (test)" in text
     assert "Votre conseiller vous aidera" not in text
+    assert "Un conseiller gratuit peut vous aider" not in text  # which one?
+    urls = [b.url for row in reply.buttons for b in row if getattr(b, "url", None)]
+    assert not any("mon-cep" in u for u in urls)
 
 
 @pytest.mark.parametrize("situation", ["job_seeker", "employee", "young", "other"])
