@@ -12,6 +12,7 @@ previous directory.
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
 import sqlite3
@@ -46,6 +47,7 @@ from knowledge.opendata import (
 
 TIMEOUT_S = 60
 ATTEMPTS = 4
+HISTORY_KEPT = 5  # installs whose counts the drop guards compare with
 USER_AGENT = "clea-bot directory update (+https://github.com)"
 
 
@@ -68,7 +70,8 @@ def _get_json(url: str, err: TextIO, attempts: int = ATTEMPTS, pause_s: float = 
             if exc.code < 500 and exc.code != 429:
                 raise UpdateRefused(f"{url} : HTTP {exc.code}") from None
             last = exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError,
+                http.client.HTTPException) as exc:  # IncompleteRead: a body cut midway
             last = exc
         except json.JSONDecodeError:
             raise UpdateRefused(f"{url} : la réponse n'est pas du JSON") from None
@@ -302,13 +305,13 @@ def _reasons(skipped: Counter | dict) -> str:
                                                              key=lambda x: -x[1]))
 
 
-def installed_counts(path: Path) -> dict[str, Any] | None:
+def _installed_meta(path: Path, key: str) -> Any:
     if not path.exists():
         return None
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = db.execute("SELECT value FROM meta WHERE key = 'counts'").fetchone()
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         finally:
             db.close()
     except sqlite3.DatabaseError:
@@ -316,8 +319,40 @@ def installed_counts(path: Path) -> dict[str, Any] | None:
     return json.loads(row[0]) if row else None
 
 
-def install(built: Built, settings: OpenDataSettings, out: Path) -> None:
-    """Write a new SQLite file beside `out` and swap it in with one rename."""
+def installed_counts(path: Path) -> dict[str, Any] | None:
+    return _installed_meta(path, "counts")
+
+
+def installed_history(path: Path) -> list[dict[str, Any]]:
+    """The counts of the last installs (HISTORY_KEPT), oldest first."""
+    history = _installed_meta(path, "history")
+    if isinstance(history, list) and history:
+        return history
+    counts = installed_counts(path)  # a file installed before the history was kept
+    return [counts] if counts else []
+
+
+def floor_counts(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the guards compare with: for each network, the largest count of the last
+    installs, not only the last one. Compared with the last only, five updates each a
+    little under the limit took France Travail from 400 offices to 139."""
+    if not history:
+        return None
+    floor: dict[str, dict[str, int]] = {"offices": {}, "communes": {}, "offers": {}}
+    for counts in history:
+        for key, values in floor.items():
+            for name, n in (counts.get(key) or {}).items():
+                values[name] = max(values.get(name, 0), int(n))
+    return floor
+
+
+def install(built: Built, settings: OpenDataSettings, out: Path,
+            forced: bool = False) -> None:
+    """Write a new SQLite file beside `out` and swap it in with one rename. It keeps the
+    counts of the last installs for the guards; a forced install (the deployer accepted
+    the new level) starts that history again."""
+    history = [] if forced else installed_history(out)
+    history = [*history, built.counts()][-HISTORY_KEPT:]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".new")
     tmp.unlink(missing_ok=True)
@@ -331,7 +366,8 @@ def install(built: Built, settings: OpenDataSettings, out: Path) -> None:
             "sources": json.dumps(built.urls, ensure_ascii=False),
             "attribution": json.dumps(attribution, ensure_ascii=False),
             "finders": json.dumps({n.id: n.finder for n in settings.networks if n.finder}),
-            "counts": json.dumps(built.counts(), ensure_ascii=False)}
+            "counts": json.dumps(built.counts(), ensure_ascii=False),
+            "history": json.dumps(history, ensure_ascii=False)}
         db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         db.executemany(f"INSERT OR REPLACE INTO offices VALUES "
                        f"({', '.join('?' * len(OFFICE_FIELDS))})",
@@ -402,8 +438,8 @@ def update(settings: OpenDataSettings, out: Path, source_dir: Path | None, force
         print(f"Téléchargement vers {source_dir}", file=err)
         download(settings, source_dir, err, pause_s=pause_s)
     built = build(source_dir, settings)
-    problems = check_guards(built, installed_counts(out), settings, force)
+    problems = check_guards(built, floor_counts(installed_history(out)), settings, force)
     if problems:
         raise UpdateRefused("\n".join(problems))
-    install(built, settings, out)
+    install(built, settings, out, forced=force)
     return summary(built, settings)

@@ -258,6 +258,28 @@ def test_a_small_drop_is_accepted(tmp_path):
     assert LocalDirectory(out).counts["offices"]["france_travail"] == 5
 
 
+
+def test_small_drops_one_after_another_are_compared_with_the_largest_install(tmp_path,
+                                                                            capsys):
+    """6 → 5 France Travail offices is accepted (a sixth); 5 → 4 is a fifth of the last
+    install but a third of the largest of the last ones: refused. Compared with the last
+    install only, small drops one after another emptied a network."""
+    out = install(tmp_path)
+    records, competence, offers = france()
+    records = [r for r in records if r["id"] != "ft-roanne"]
+    update(SETTINGS, out, write_exports(tmp_path / "ok", records, competence, offers),
+           force=False, err=io.StringIO())
+    records = [r for r in records if r["id"] != "ft-villeurbanne"]
+    folder = write_exports(tmp_path / "again", records, competence, offers)
+    err = refused(tmp_path, capsys, folder, out)
+    assert "réseau France Travail : 4 bureaux contre 6" in err
+    # Forced, the deployer accepts the new level: the next update compares with it.
+    assert main(["directory", "update", "--from", str(folder), "--out", str(out),
+                 "--force"]) == 0
+    update(SETTINGS, out, folder, force=False, err=io.StringIO())
+    assert LocalDirectory(out).counts["offices"]["france_travail"] == 4
+
+
 # --- download ------------------------------------------------------------------------------
 
 class _Exports(BaseHTTPRequestHandler):
@@ -638,3 +660,34 @@ def test_check_names_an_old_format_directory_and_what_to_run(tmp_path, monkeypat
     assert main(["check"]) == 0  # a warning: the bot still runs on national contacts
     err = capsys.readouterr().err
     assert "schéma 1 inattendu (attendu 2 : relancez clea-bot directory update)" in err
+
+
+class _CutBody(_Exports):
+    """The first answer of each export stops in the middle of its body."""
+
+    cut: set[str] = set()
+
+    def do_GET(self):
+        path = urlparse(self.path).path
+        if path in type(self).cut:
+            return super().do_GET()
+        type(self).cut.add(path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "5000")
+        self.end_headers()
+        self.wfile.write(b'[{"id": "x", "nom"')
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_a_download_cut_mid_body_is_retried(tmp_path):
+    server, base = _served(_CutBody)
+    try:
+        _CutBody.cut, _Exports.failures = set(), {}
+        err = io.StringIO()
+        summary = update(_settings_on((base,)), tmp_path / "dir.sqlite3", None, force=False,
+                         err=err, pause_s=0.01)
+    finally:
+        server.shutdown()
+    assert "France Travail : 6 bureaux" in summary and "nouvel essai" in err.getvalue()
