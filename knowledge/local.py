@@ -131,6 +131,8 @@ def select_local(directory: LocalDirectory | None, place: Place, situation: str 
 
     network = network_for(situation, disability, place)
     first = office(network) if network else None
+    if first is None and network == "cap_emploi" and situation == "young":
+        first = office("mission_locale")  # 16-25: the Mission locale, as without disability
     if (first is None and network == "cap_emploi"
             and situation not in ("employee", "self_employed", "public_agent")
             and place.departement not in NO_FRANCE_TRAVAIL):

@@ -130,6 +130,7 @@ def test_a_town_hall_without_coordinates_leaves_the_postal_code_point(directory)
     ("97400", "young", False, "ml-nord-re"),
     ("97400", "job_seeker", True, "ft-st-denis-re"),  # no Cap emploi listed: France Travail
     ("97400", "other", True, "ft-st-denis-re"),
+    ("97400", "young", True, "ml-nord-re"),  # 16-25: the Mission locale first
     ("97410", "job_seeker", False, "ft-st-pierre-re"),  # its record has no INSEE code
     ("mamoudzou", "job_seeker", False, "ft-mamoudzou"),
     ("mamoudzou", "young", False, "ml-mayotte"),
