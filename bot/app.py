@@ -8,31 +8,33 @@ import sqlite3
 from collections.abc import Callable
 
 from bot.config import Config
+from bot.directory_watch import WatchedDirectory
 from bot.storage import Storage
 from bot.voice import VoiceService
 from dialogs.engine import Engine
 from knowledge import geography
 from knowledge.advisers import Adviser
 from knowledge.loader import load
-from knowledge.opendata import LocalDirectory, open_directory
+from knowledge.opendata import open_directory
 
 
-def open_local_directory(config: Config) -> LocalDirectory | None:
-    """The open-data directory when installed; a broken file is logged and ignored, so
-    the bot still answers with national contacts."""
+def open_local_directory(config: Config) -> WatchedDirectory | None:
+    """The open-data directory when installed, watched: reopened when the file is
+    replaced; a broken or missing file is logged once and people get the national
+    contacts meanwhile (bot/directory_watch.py)."""
     log = logging.getLogger(__name__)
     try:
         directory = open_directory(config.local_directory)
     except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
-        log.error("local directory unreadable (%s): national contacts only",
-                  type(exc).__name__)
-        return None
+        log.error("local directory unreadable (%s): national contacts until it is "
+                  "replaced", type(exc).__name__)
+        return WatchedDirectory(config.local_directory, None)
     if directory is None:
         log.info("no local directory installed: national contacts only")
         return None
     log.info("local directory from %s: %s", directory.extracted or "unknown date",
              json.dumps(directory.counts.get("offices", {}), sort_keys=True))
-    return directory
+    return WatchedDirectory(config.local_directory, directory)
 
 
 def build_engine(config: Config, advisers: tuple[Adviser, ...] = (),

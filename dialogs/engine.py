@@ -26,7 +26,7 @@ from knowledge.advisers import Adviser, NamedAdviser, select_adviser
 from knowledge.faq import FaqMatcher
 from knowledge.local import select_local
 from knowledge.model import Knowledge
-from knowledge.opendata import LocalDirectory
+from knowledge.opendata import DirectoryUnavailable, LocalDirectory
 from knowledge.speech import load_said, speech_text
 from knowledge.text import fold, has_letters_or_digits
 
@@ -694,8 +694,11 @@ class Engine:
     def _local(self, s: Session, place: geography.Place | None):
         if place is None:
             return None
-        return select_local(self.local_directory, place, s.answers.get("situation"),
-                            s.answers.get("disability") == "yes")
+        try:
+            return select_local(self.local_directory, place, s.answers.get("situation"),
+                                s.answers.get("disability") == "yes")
+        except DirectoryUnavailable:  # national contacts, never "Oups" (the file is watched)
+            return None
 
     def _contacts(self, s: Session, place: geography.Place | None):
         if place is None:

@@ -680,6 +680,11 @@ class LocalDirectory:
         return [Offer(*r) for r in rows]
 
 
+class DirectoryUnavailable(Exception):
+    """The installed directory cannot answer now (missing, corrupt, being replaced): the
+    caller gives the national contacts instead."""
+
+
 def open_directory(path: Path | None) -> LocalDirectory | None:
     """The installed directory, or None when there is none (a fresh install)."""
     if path is None or not path.exists():
