@@ -40,7 +40,7 @@ class TurnResult:
 def encode_replies(replies: list[Reply], remove_keyboard: bool) -> str:
     """A turn's replies as stored with the turn (the inbox row of its update)."""
     return json.dumps({"k": remove_keyboard, "r": [
-        {"t": r.text, "q": r.request, "v": r.voice,
+        {"t": r.text, "q": r.request, "v": r.voice, "p": r.personal,
          "i": base64.b64encode(r.image).decode() if r.image is not None else None,
          "b": [[["u", b.label, b.url] if isinstance(b, LinkButton) else ["c", b.label, b.choice]
                 for b in row] for row in r.buttons]} for r in replies]}, ensure_ascii=False)
@@ -49,11 +49,13 @@ def encode_replies(replies: list[Reply], remove_keyboard: bool) -> str:
 def decode_replies(data: str) -> tuple[list[Reply], bool]:
     """(replies, remove_keyboard) stored by encode_replies."""
     stored = json.loads(data)
-    replies = [Reply(r["t"], tuple(tuple(LinkButton(label, value) if kind == "u"
+    replies = [Reply(text=r["t"],
+                     buttons=tuple(tuple(LinkButton(label, value) if kind == "u"
                                          else Button(label, value)
                                          for kind, label, value in row) for row in r["b"]),
-                     base64.b64decode(r["i"]) if r["i"] is not None else None,
-                     r["q"], r["v"]) for r in stored["r"]]
+                     image=base64.b64decode(r["i"]) if r["i"] is not None else None,
+                     request=r["q"], voice=r["v"], personal=bool(r.get("p")))
+               for r in stored["r"]]
     return replies, bool(stored["k"])
 
 

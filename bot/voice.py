@@ -104,9 +104,18 @@ class VoiceService:
         with self._lock:
             self.served += 1
             if path.exists() and meta.exists():
-                duration, _, file_id = meta.read_text(encoding="utf-8").partition("\n")
-                os.utime(path)  # recently used: evicted last
-                return VoiceNote(key, path, int(duration), file_id.strip() or None)
+                try:
+                    duration, _, file_id = meta.read_text(encoding="utf-8").partition("\n")
+                    if path.stat().st_size == 0:
+                        raise ValueError("empty note")
+                    os.utime(path)  # recently used: evicted last
+                    return VoiceNote(key, path, int(duration), file_id.strip() or None)
+                except (OSError, ValueError):
+                    # Left broken (a full disk, a crash mid-write): made again, not served
+                    # broken to every later listener.
+                    log.warning("voice cache entry %s unreadable: dropped", key)
+                    path.unlink(missing_ok=True)
+                    meta.unlink(missing_ok=True)
         return None
 
     def store(self, text: str, data: bytes, seconds: float,
@@ -116,11 +125,17 @@ class VoiceService:
         duration = max(1, round(seconds))
         with self._lock:
             self.synthesised += 1
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-            meta.write_text(f"{duration}\n", encoding="utf-8")
+            tmp, meta_tmp = path.with_suffix(".part"), meta.with_suffix(".txt.part")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(data)
+                meta_tmp.write_text(f"{duration}\n", encoding="utf-8")
+                os.replace(tmp, path)
+                os.replace(meta_tmp, meta)  # the note counts once its duration is there
+            except OSError as exc:  # a full disk, a read-only folder: no entry at all
+                for leftover in (tmp, meta_tmp, meta, path):
+                    leftover.unlink(missing_ok=True)
+                raise VoiceUnavailable(f"cache not writable ({type(exc).__name__})") from None
             self._evict(path.parent,
                         self.max_personal_bytes if personal else self.max_bytes)
         return VoiceNote(key, path, duration)
@@ -194,10 +209,17 @@ class VoiceService:
             self._pool = None
 
     def remember_file_id(self, note: VoiceNote, file_id: str) -> None:
+        """Telegram's id of the uploaded note, reused instead of uploading it again; ""
+        forgets it (Telegram refused it: another bot, another Bot API server)."""
         with self._lock:
             meta = note.path.with_suffix(".txt")
             if note.path.exists():
-                meta.write_text(f"{note.duration}\n{file_id}", encoding="utf-8")
+                try:
+                    tmp = meta.with_suffix(".txt.part")
+                    tmp.write_text(f"{note.duration}\n{file_id}", encoding="utf-8")
+                    os.replace(tmp, meta)
+                except OSError as exc:  # the note stays usable without it
+                    log.warning("voice file id not kept: %s", type(exc).__name__)
 
     @staticmethod
     def _evict(folder: Path, max_bytes: int) -> None:

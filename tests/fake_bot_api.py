@@ -84,6 +84,7 @@ class FakeBotApi:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Event | None = None
         self._held: list[dict] | None = None  # pushes held back by together()
+        self._file_ids: set[str] = set()  # the voice file_ids this server gave
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -353,6 +354,15 @@ class FakeBotApi:
                 return None, {}
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
+        voice = params.get("voice") if method == "sendVoice" else None
+        if isinstance(voice, str) and voice not in self._file_ids:
+            # A file_id this server never gave (another bot's, another server's).
+            call.ok = False
+            with self._lock:
+                self.calls.append(call)
+            return 400, {"ok": False, "error_code": 400,
+                         "description": "Bad Request: wrong file identifier/HTTP URL "
+                                        "specified"}
         status = {str(c): code for c, code in self.chat_faults.items()}.get(
             str(params.get("chat_id"))) if method in ("sendMessage", "getChat") else None
         if status is not None:  # this chat refuses (403) or Telegram fails for it (500)
@@ -408,6 +418,7 @@ class FakeBotApi:
             params["_message_id"] = message_id
             voice = params.get("voice")
             file_id = voice if isinstance(voice, str) else f"voice-{message_id}"
+            self._file_ids.add(file_id)
             return {"message_id": message_id, "date": now, "chat": self.chat(chat_id),
                     "from": BOT_USER,
                     "voice": {"file_id": file_id, "file_unique_id": f"u{file_id}",

@@ -138,3 +138,19 @@ def test_purge_goes_in_short_batches_and_keeps_recent_sessions(tmp_path):
     assert batches[:3] == [20, 20, 5]
     assert store.count_sessions() == 1 and store.load("tg:recent").referral == "c1"
     assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 1
+
+
+def test_a_turns_replies_survive_storage_whole():
+    """Every field of a Reply comes back from what is stored with the turn (a field added
+    to Reply and forgotten here would change what a replay after a crash sends)."""
+    import dataclasses
+
+    from bot.turn import decode_replies, encode_replies
+    from dialogs.model import Button, LinkButton, Reply
+
+    reply = Reply("<b>Texte</b> é", ((Button("Oui", "yes"), LinkButton("Site", "https://x")),),
+                  image=b"\x89PNG", request="contact", voice="dit ceci", personal=True)
+    assert {f.name for f in dataclasses.fields(Reply)} == {
+        "text", "buttons", "image", "request", "voice", "personal"}
+    assert decode_replies(encode_replies([reply, Reply("b")], True)) == (
+        [reply, Reply("b")], True)

@@ -192,3 +192,71 @@ async def test_real_synthesis_runs_in_another_process(tmp_path):
         assert workers and all(p.pid != os.getpid() for p in workers)
     finally:
         service.close()
+
+
+async def test_a_file_id_telegram_refuses_is_dropped_and_the_note_uploaded_again(
+        api, knowledge, tmp_path):
+    """The cache came from another bot or another Bot API server: its file_id is refused.
+    The note is uploaded again and the new id kept, instead of failing every listener."""
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", voice=True) as channel:
+        channel.voice.synth = lambda text: (b"OggS" + b"\0" * 2000, 3.0)
+        listeners = iter(range(CHAT + 10, CHAT + 20))
+
+        async def listen() -> None:
+            chat = next(listeners)
+            api.push_text(chat, "/start")
+            assert await api.wait_async(lambda: len(api.sent(chat)) >= 2)
+            api.press(chat, "discover")
+            assert await api.wait_async(lambda: "listen" in api.sent(chat)[-1].callback_data())
+            n = len([c for c in api.calls_of("sendVoice") if c.ok])
+            api.push_callback(chat, "listen")
+            assert await api.wait_async(
+                lambda: len([c for c in api.calls_of("sendVoice") if c.ok]) == n + 1, 20)
+
+        await listen()
+        meta = next((tmp_path / "voice").rglob("*.txt"))
+        assert await api.wait_async(lambda: "voice-" in meta.read_text(encoding="utf-8"))
+        meta.write_text("3\nAwACAgQAAxkBAAIC-from-another-bot", encoding="utf-8")
+        await listen()
+        voices = api.calls_of("sendVoice")
+        assert [c.ok for c in voices] == [True, False, True]
+        assert isinstance(voices[2].params["voice"], dict)  # uploaded again
+        kept = f"voice-{voices[2].params['_message_id']}"
+        assert await api.wait_async(lambda: meta.read_text(encoding="utf-8").endswith(kept))
+        await listen()  # the new id is used
+        assert api.calls_of("sendVoice")[-1].params["voice"] == kept
+        assert channel.voice.synthesised == 1
+
+
+def test_a_cache_that_cannot_be_written_leaves_no_entry(tmp_path, monkeypatch):
+    """A full disk: the listener gets the text notice (VoiceUnavailable), and nothing is
+    left in the cache that would fail the next listener of that screen."""
+    import errno
+
+    import bot.voice
+
+    service = VoiceService(tmp_path, synth=lambda text: (b"OggS" + b"\0" * 100, 1.0))
+    real_replace = bot.voice.os.replace
+
+    def full(src, dst):
+        if str(dst).endswith(".txt"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(bot.voice.os, "replace", full)
+    with pytest.raises(VoiceUnavailable):
+        service.get_sync("texte")
+    assert list(tmp_path.rglob("*")) == []
+    monkeypatch.setattr(bot.voice.os, "replace", real_replace)
+    assert service.get_sync("texte").data().startswith(b"OggS")  # the disk has room again
+
+
+def test_a_broken_cache_entry_is_made_again(tmp_path):
+    """An empty note and an empty duration, as a crash or a full disk left them before."""
+    service = VoiceService(tmp_path, synth=lambda text: (b"OggS" + b"\0" * 100, 2.0))
+    key = service.key("texte")
+    (tmp_path / f"{key}.ogg").write_bytes(b"")
+    (tmp_path / f"{key}.txt").write_text("", encoding="utf-8")
+    note = service.get_sync("texte")
+    assert note.duration == 2 and note.data().startswith(b"OggS")
+    assert service.synthesised == 1

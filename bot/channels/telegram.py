@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -494,11 +495,24 @@ class TelegramChannel:
             await self._send(context, chat_id, notice.text, None, update)
             return
         try:
-            message = await context.bot.send_voice(chat_id, note.file_id or note.data(),
-                                                   duration=note.duration)
+            try:
+                message = await context.bot.send_voice(chat_id, note.file_id or note.data(),
+                                                       duration=note.duration)
+            except BadRequest:
+                if note.file_id is None:
+                    raise
+                # A file_id this bot or this Bot API server does not know (the cache came
+                # from another one): forgotten, and the note uploaded again.
+                log.warning("cached voice file id refused for update %s: uploaded again",
+                            update.update_id)
+                await asyncio.to_thread(self.voice.remember_file_id, note, "")
+                note = replace(note, file_id=None)
+                message = await context.bot.send_voice(chat_id, note.data(),
+                                                       duration=note.duration)
             if note.file_id is None and message.voice is not None:
-                self.voice.remember_file_id(note, message.voice.file_id)
-        except TelegramError as exc:
+                await asyncio.to_thread(self.voice.remember_file_id, note,
+                                        message.voice.file_id)
+        except (TelegramError, OSError) as exc:
             log.error("voice for update %s not delivered: %s", update.update_id,
                       type(exc).__name__)
 
