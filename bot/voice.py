@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 VOICE = "fr-FR"
+# Speech rate (1.0 is the engine's own): 0.65 says about 105-115 words a minute on the key
+# screens, under the 125 these readers can follow (the engine's own rate: about 165).
+# Measured by tests/test_voice_screens.py (words ÷ audio seconds).
+SPEED = 0.65
 MAX_CACHE_BYTES = 50 * 1024 * 1024  # fixed screens: about 440 notes of 20 seconds
 MAX_PERSONAL_BYTES = 20 * 1024 * 1024  # recaps and fit results, apart
 OPUS_LEVEL = 0.8
@@ -61,7 +65,7 @@ def synthesise(text: str) -> tuple[bytes, float]:
         from py_nanotts import NanoTTS
     except ImportError as exc:  # a deployment without the voice packages
         raise VoiceUnavailable(type(exc).__name__) from None
-    pcm = NanoTTS().speak(text, voice=VOICE)
+    pcm = NanoTTS().speak(text, voice=VOICE, speed=SPEED)
     samples = np.frombuffer(pcm, dtype="<i2")
     if not len(samples):
         raise VoiceUnavailable("empty synthesis")
@@ -91,7 +95,7 @@ class VoiceService:
 
     @staticmethod
     def key(text: str) -> str:
-        return hashlib.sha256(f"{VOICE}\n{text}".encode()).hexdigest()[:32]
+        return hashlib.sha256(f"{VOICE}\n{SPEED}\n{text}".encode()).hexdigest()[:32]
 
     def _paths(self, text: str, personal: bool) -> tuple[str, Path, Path]:
         key = self.key(text)

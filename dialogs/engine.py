@@ -52,6 +52,21 @@ STAGE_OF_STATE = {"fit_result": "fit_done", "recap": "recap", "handoff_done": "h
 PERSONAL_SCREENS = frozenset({"recap", "fit_result", "handoff_done"})
 
 
+def shorter(texts: list[str], max_lines: int = 3) -> str:
+    """A screen in fewer words: the first sentence of each message and any question line,
+    at most `max_lines` lines ("je comprends pas" gets this, then a person if needed)."""
+    out: list[str] = []
+    for text in texts:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            continue
+        first = re.split(r"(?<=[.!?])\s+", lines[0])[0]
+        for piece in [first, *(line for line in lines[1:] if line.endswith("?"))]:
+            if piece not in out:
+                out.append(piece)
+    return "\n".join(out[:max_lines])
+
+
 def parse_choice(choice: str) -> tuple[str, str | None]:
     if choice in ALIASES:
         return ALIASES[choice]
@@ -149,9 +164,11 @@ class Engine:
         if native:
             session.data["native"] = True
         if session.data.get("voice") and self.voice_enabled and not any(
-                r.voice for r in replies) and self._listen_choice(replies):
-            replies = [*replies, self._voice_of(  # "always read aloud" is on
-                replies, personal=session.state in PERSONAL_SCREENS)]
+                r.voice for r in replies) and any(r.text.strip() for r in replies):
+            # "Always read aloud" is on: every screen the person reaches is also heard,
+            # the fit questions and "Où habitez-vous ?" included.
+            replies = [*replies, self._voice_of(replies, personal=self._personal(
+                session, replies))]
         return Turn(replies, fx.notes, self._reached(session, before, started), fx.erase,
                     remove_keyboard)
 
@@ -173,6 +190,13 @@ class Engine:
         """The screens meant to be heard carry a "🔊 Écouter" button."""
         return next((b.choice for r in replies for b in r.choices()
                      if b.choice.startswith("listen")), None)
+
+    @staticmethod
+    def _personal(s: Session, replies: list[Reply]) -> bool:
+        """A screen that says something about the person (their town, their answers, the
+        words they typed, their cost line): its note is cached apart."""
+        return (s.state in PERSONAL_SCREENS or s.state.startswith(("where", "handoff"))
+                or any("Pour vous" in r.text for r in replies))
 
     def _voice_of(self, replies: list[Reply], personal: bool = False) -> Reply:
         return Reply("", voice=speech_text([r.text for r in replies if not r.voice],
@@ -283,6 +307,11 @@ class Engine:
             return self._location(s, e.value)
         if e.kind == "edited":
             return self.notice("edited")
+        if e.kind == "voice":  # a voice message: the bot cannot listen yet; say so aloud
+            replies = self.notice("voice_message")
+            if self.voice_enabled:
+                replies = [*replies, self._voice_of(replies)]
+            return replies
         return self.notice("unsupported")
 
     def _start(self, s: Session, payload: str | None) -> list[Reply]:
@@ -304,7 +333,16 @@ class Engine:
             self.machine.fire(s, name, *([arg] if arg else []))
             return replies[:-1] + [Reply(replies[-1].text)] + self.screen(s)
         self.machine.fire(s, "menu")
-        return replies + self.screen(s)
+        return self._offer_voice(s, replies + self.screen(s))
+
+    def _offer_voice(self, s: Session, replies: list[Reply]) -> list[Reply]:
+        """The welcome offers to read every screen aloud (last button, after the menu's):
+        people who find reading hard should not have to find /voix."""
+        if not self.voice_enabled or s.data.get("voice"):
+            return replies
+        last = replies[-1]
+        offer = ((Button("🔊 Tout écouter", "voice_on"),),)
+        return [*replies[:-1], Reply(last.text, last.buttons + offer, last.image, last.request)]
 
     def _command(self, s: Session, name: str, fx: _Effects) -> list[Reply]:
         name = name.split("@", 1)[0]
@@ -332,6 +370,8 @@ class Engine:
             return self._listen(s, arg)
         if name in ("voice_on", "voice_off"):
             s.data["voice"] = name == "voice_on"
+            if name == "voice_on":  # said at once: the notice, then the screen, aloud
+                return self.notice(name) + self.screen(s)
             return self.notice(name)
         if name == "faq":  # a topic chosen from "Vouliez-vous parler de…"
             entry = self.matcher.by_id.get(arg or "")
@@ -532,7 +572,19 @@ class Engine:
             return self._choice(s, "back", fx)
         if action == "back":
             return self._resume(s)
+        if action == "simpler":
+            return self._simpler(s)
         return self._choice(s, action, fx)
+
+    def _simpler(self, s: Session) -> list[Reply]:
+        """"Je comprends pas": the current screen said again, shorter (its first sentences
+        and its question), with its buttons, voice and a person offered. Never "je n'ai pas
+        compris": the person did nothing wrong."""
+        shown = self.screen(s)
+        buttons = [b for r in shown for row in r.buttons for b in row]
+        return self._render("simpler.j2", self._context(s), short=shorter(
+            [r.text for r in shown if not r.voice]), buttons=buttons,
+            person=not s.state.startswith(("where", "recap", "handoff")))
 
     def _question(self, s: Session, text: str) -> list[Reply]:
         match = self.matcher.match(text)

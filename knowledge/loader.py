@@ -555,7 +555,7 @@ def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
     return tuple(entries), small_talk
 
 
-NAVIGATION_ACTIONS = {"menu", "back", "resume", "restart", "help"}
+NAVIGATION_ACTIONS = {"menu", "back", "resume", "restart", "help", "simpler"}
 
 
 def _load_typed(path: Path, r: _Reader) -> Typed:

@@ -114,7 +114,7 @@ def test_no_handoff_button_without_adviser_chat(tmp_path):
 
 def test_wrong_number_gets_a_hint(tmp_path):
     out = console("/start\n9\n", tmp_path / "c.sqlite3")
-    assert "Tapez un numéro entre 1 et 6" in out
+    assert "Tapez un numéro entre 1 et 7" in out  # the menu and "🔊 Tout écouter"
 
 
 def test_messages_are_separated_and_numbers_match_the_options_shown(tmp_path):

@@ -53,7 +53,8 @@ def test_welcome_shows_the_main_menu(engine):
     done = engine.handle(s, Event("start"))
     replies = done.replies
     assert "Bonjour" in replies[0].text
-    assert choices(replies) == ["discover", "fit", "steps", "modules", "ask", "where"]
+    assert choices(replies) == ["discover", "fit", "steps", "modules", "ask", "where",
+                                "voice_on"]  # the welcome offers to read aloud
     assert s.state == "menu" and done.reached == {"start"}
     assert engine.handle(s, Event("start")).reached == frozenset()  # counted once
 

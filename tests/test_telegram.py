@@ -43,7 +43,7 @@ async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_pa
         sent = await wait_texts(api, CHAT, 2)
         assert "Bonjour" in sent[0].text
         assert sent[-1].callback_data() == ["discover", "fit", "steps", "modules", "ask",
-                                            "where"]
+                                            "where", "voice_on"]  # "🔊 Tout écouter"
         menu_id = sent[-1].params["_message_id"]
         # A one-message screen replaces the pressed one instead of piling up.
         api.press(CHAT, "steps")

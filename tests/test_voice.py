@@ -103,11 +103,15 @@ async def test_always_read_aloud_brings_the_fit_result_with_its_voice(api, knowl
                                                 for c in api.sent(CHAT)))
         for choice in ("fit", "answer:employee", "answer:none", "answer:job", "answer:hard",
                        "answer:no"):
-            n = len(api.calls)
+            # Every screen is heard now: wait for the screen offering this choice.
+            assert await api.wait_async(lambda c=choice: any(
+                c in (m.callback_data() or []) for m in api.sent(CHAT)), 20)
             api.press(CHAT, choice) if choice != "fit" else api.push_callback(CHAT, "fit")
-            assert await api.wait_async(lambda n=n: len(api.calls) > n + 1)
             await asyncio.sleep(0.05)
-        assert await api.wait_async(lambda: api.calls_of("sendVoice"), 20)
+        assert await api.wait_async(lambda: any("ANLCI" in c.text for c in api.sent(CHAT)),
+                                    20)
+        # One voice note per screen: /voix (with the menu), 5 questions and the result.
+        assert await api.wait_async(lambda: len(api.calls_of("sendVoice")) >= 7, 30)
         assert any("ANLCI" in c.text for c in api.sent(CHAT))
 
 

@@ -90,6 +90,8 @@ def update_to_event(update: Update) -> Event | None:
                 if own else Event("unsupported"))
     if message.location is not None:
         return Event("location", f"{message.location.latitude},{message.location.longitude}")
+    if message.voice is not None or message.audio is not None or message.video_note is not None:
+        return Event("voice")  # answered aloud: the bot cannot listen yet
     return Event("unsupported")
 
 
