@@ -68,3 +68,41 @@ def test_the_token_is_blanked_even_inside_a_url():
     short = logging.LogRecord("x", logging.INFO, __file__, 1, "url bot1:short/x", None, None)
     PrivacyFilter("1:short").filter(short)
     assert "1:short" not in short.getMessage()
+
+
+async def test_the_privacy_filter_keeps_library_dumps_out_at_debug(api, knowledge, tmp_path):
+    """Every library at DEBUG too (as if the level clamp of bot.logs.setup were undone):
+    python-telegram-bot then dumps each update received and each call's parameters. The
+    privacy filter alone must keep the token, what was typed and the phone number out.
+    (The test above passes with the filter removed: the clamp hides the dumps first.)"""
+    import io
+
+    from bot import logs
+    from tests.telegram_helpers import running_bot, settled
+
+    token = "7012345678:AAH" + "Zx9_q" * 7
+    typed, phone = "ma question tres secrete", "+33699887766"
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in logs.CHATTY}
+    logs.setup("DEBUG", stream, token)
+    for name in logs.CHATTY:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        async with running_bot(api, knowledge, tmp_path / "db.sqlite3", token=token) as bot:
+            api.push_text(4343, "/start")
+            api.push_text(4343, typed)
+            api.push({"message": api.message(4343, None, contact={
+                "phone_number": phone, "first_name": "Prenomsecret", "user_id": 4343})})
+            assert await api.wait_async(lambda: len(api.sent(4343)) >= 4)
+            assert await settled(api, bot)
+    finally:
+        root.handlers[:], level, chatty = saved
+        root.setLevel(level)
+        for name, value in chatty.items():
+            logging.getLogger(name).setLevel(value)
+    log = stream.getvalue()
+    assert " DEBUG telegram." in log  # the libraries really spoke at DEBUG
+    for secret in (token, token.split(":")[1], typed, "tres secrete", phone, "99887766",
+                   "Prenomsecret"):
+        assert secret not in log, secret
