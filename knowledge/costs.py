@@ -22,7 +22,7 @@ UNVERIFIED_TERRITORIES = frozenset(OVERSEAS_COLLECTIVITIES) - NO_CPF_TERRITORIES
 NO_CAP_BEP = frozenset({"none", "brevet_cfg"})
 
 COST_KEYS = ("job_seeker", "employee", "employee_low", "employee_disability",
-             "employee_asked", "employee_own", "self_employed", "public_agent", "young",
+             "employee_own", "self_employed", "public_agent", "young",
              "disability", "no_cpf", "territory_unverified", "other")
 
 

@@ -29,7 +29,7 @@ COST_TABLE = [
      "Sans CAP ni BEP : 800 € par an en plus"),
     ("employee", "brevet_cfg", None, None, "employee_low", "800 € par an"),
     ("employee", "cap_bep", "no", "75", "employee",
-     "Demandé par l'employeur ? Temps de travail, salaire gardé, normalement rien à payer"),
+     "Demandé par l'employeur ? Normalement il paie : temps de travail, salaire gardé"),
     ("employee", "bac", "yes", "13", "employee_disability",
      "Handicap reconnu : 800 € par an en plus"),
     ("self_employed", "cap_bep", "no", "976", "self_employed", "Plus ce qui manque sur le compte"),
@@ -62,7 +62,7 @@ def test_cost_table(knowledge, situation, diploma, disability, dep, key, words):
 def test_the_table_covers_every_line_but_the_faq_only_ones(knowledge):
     assert len(COST_TABLE) >= 10
     covered = {row[4] for row in COST_TABLE}
-    assert set(COST_KEYS) - covered == {"employee_asked", "employee_own"}
+    assert set(COST_KEYS) - covered == {"employee_own"}  # a FAQ answer's line
     assert set(knowledge.costs) == set(COST_KEYS)
 
 
@@ -235,3 +235,12 @@ def test_a_fact_past_its_valid_until_fails_the_check_and_hides_its_sentences():
     texts = [m for b in hidden.costs.values() for m in b.messages]
     assert not any("800 €" in t for t in texts)
     assert any("800 €" in m for b in load().costs.values() for m in b.messages)
+
+
+def test_the_cpf_answer_names_every_exemption_and_the_cap_exclusion(knowledge):
+    answer = " ".join(next(e for e in knowledge.faq if e.id == "cpf").answer)
+    for said in ("si vous cherchez un emploi", "votre employeur ajoute de l'argent",
+                 "points du compte prévention", "incapacité d'au moins 10 %",
+                 "Le plafond de 1 500 € du compte formation ne concerne pas CléA",
+                 "800 € par an", "jusqu'à 8 000 €"):
+        assert said in answer, said

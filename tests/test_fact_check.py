@@ -151,9 +151,10 @@ def test_the_five_years_are_not_the_certificate_validity(engine):
 
 def test_the_employee_whose_employer_asks_is_told_her_case(engine):
     text = _ask(engine, "mon chef veut que je passe clea")
-    assert "Demandé par l'employeur ? Temps de travail, salaire gardé" in text
-    text = _ask(engine, "je dois prevenir mon patron")
-    assert "Votre employeur vous demande CléA" in text and "rien à payer" in text
+    assert "Demandé par l'employeur ? Normalement il paie : temps de travail, salaire gardé" in text
+    text = _ask(engine, "je dois prevenir mon patron")  # on her own initiative
+    assert "ne demande pas l'accord de votre employeur" in text
+    assert "vous payez aussi la différence" in text and "Votre employeur peut ajouter" in text
 
 
 def test_time_off_says_when_to_ask_and_what_silence_means(engine):
