@@ -217,9 +217,10 @@ class FaqMatcher:
         self.small_talk = set(knowledge.small_talk)
 
     def probabilities(self, text: str) -> np.ndarray:
-        """The model's probabilities; for a long message, averaged with those of its end.
-        People who tell their story ("j'ai 47 ans, je travaille en cuisine depuis…") ask
-        their question last: the context alone must not outweigh it."""
+        """The model's probabilities; for a long message, those of the whole or of its
+        end, whichever is more decisive. People who tell their story ("j'ai 47 ans, je
+        travaille en cuisine depuis…") ask their question last: the context alone must
+        not outweigh it."""
         p = self.model.probabilities(text)
         words = normalise(text).split()
         if len(words) <= LONG_WORDS:
@@ -227,7 +228,8 @@ class FaqMatcher:
         tail = _question_tail(text)
         if tail is None:
             return p
-        return (p + self.model.probabilities(tail)) / 2
+        end = self.model.probabilities(tail)
+        return end if self.model.confidence(end) > self.model.confidence(p) else p
 
     def ranked(self, text: str, n: int = 3) -> tuple[FaqEntry, ...]:
         """The `n` FAQ entries closest to the message, most likely first."""

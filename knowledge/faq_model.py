@@ -150,9 +150,32 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i] + word[i:]  # a letter doubled
 
 
-def augment(text: str, rng: random.Random, n: int = 5) -> list[str]:
-    """Variants of an example as people type it: SMS spellings, typos, fillers."""
+# What people say about themselves before their question ("j'ai 47 ans, je travaille en
+# cuisine depuis…"): added to some variants of every topic's examples, so that the story
+# around a question does not outweigh the question itself.
+_CONTEXTS = [
+    "j'ai 47 ans", "je travaille en cuisine depuis 10 ans", "je suis maman de trois enfants",
+    "j'ai arrêté l'école à 16 ans", "je fais du ménage dans des bureaux",
+    "je suis dans le bâtiment depuis longtemps", "j'habite à la campagne",
+    "je suis arrivé en France il y a quelques années", "ma conseillère m'a parlé de ça",
+    "mon patron m'en a parlé hier", "je travaille de nuit dans un entrepôt",
+    "je suis caissière dans un supermarché", "j'ai 52 ans et je veux changer de métier",
+    "je suis aide à domicile", "je fais des petits boulots", "je suis en intérim",
+    "une amie m'a dit de me renseigner", "j'ai vu ça sur internet",
+    "je suis un peu perdu avec tout ça", "je suis agent de sécurité",
+    "j'ai toujours travaillé dans la restauration", "je suis chauffeur livreur",
+    "excusez moi de vous déranger", "voilà ma situation", "je vous explique",
+    "alors voila", "j'ai quitté l'école tôt", "je suis ouvrier dans une usine",
+]
+
+
+def augment(text: str, rng: random.Random, n: int = 5, contexts: int = 2) -> list[str]:
+    """Variants of an example as people type it: SMS spellings, typos, fillers; and
+    `contexts` more with a story before the question."""
     out = [text]
+    for _ in range(contexts):
+        story = ", ".join(rng.sample(_CONTEXTS, rng.choice((1, 2, 3))))
+        out.append(f"{story}, {text[:1].lower()}{text[1:]}")
     base = " ".join(text.lower().split())
     for k in range(n):
         t = base
