@@ -52,6 +52,7 @@ def test_debug_logs_hold_no_token_and_no_typed_text(api, knowledge, tmp_path):
     log = proc.stderr.read()
     log_file.write_text(log)
     assert " DEBUG bot.turn: turn " in log  # the level was really DEBUG
+    assert " DEBUG dialogs.engine: reading in " in log  # the reading chosen, not the text
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     for secret in (typed, "secrete", "+33699887766", "99887766", "Prenomsecret", "69003"):
         assert secret not in log, secret
