@@ -197,7 +197,8 @@ class Outbox:
     def _failed(self, row: OutboxRow, reason: str) -> None:
         """A message that will never go (refused for good, or never accepted after every
         try). A note or reminder refused by an adviser's own chat (they blocked the bot):
-        the adviser is marked unreachable, the request goes to the shared advisers' chat.
+        the adviser is marked unreachable, the request goes to the shared advisers' chat,
+        or without one to another adviser of the person's area.
         A note nobody can receive: the person is told plainly, never left with "sent"."""
         # The row and its kind, never the chat: a chat id is a person's Telegram id.
         log.error("outbox row %s (%s) given up: %s", row.id, row.kind, reason)
@@ -210,13 +211,22 @@ class Outbox:
         if reason == "Forbidden" and self.storage.adviser_unreachable(row.chat_id):
             log.error("an adviser's chat refused a contact request: that adviser is not "
                       "named any more until they open the bot again")
-        if self.shared_chat is not None and row.chat_id != self.shared_chat:
-            moved = self.storage.queue(
-                [Outgoing("note", self.shared_chat, request.note, request.id, request.person,
+        if row.chat_id != self.shared_chat:
+            # To the shared advisers' chat, else to another adviser of the person's area.
+            code, organisation, chat = "", request.organisation, self.shared_chat
+            if chat is None:
+                other = self.engine.another_adviser(self.storage.load(request.person),
+                                                    request.code)
+                chat = self.storage.adviser_chat(other.code) if other else None
+                if other is not None:
+                    code, organisation = other.code, other.shown_name
+            moved = chat is not None and self.storage.queue(
+                [Outgoing("note", chat, request.note, request.id, request.person,
                           claim_buttons(request.token))], self.clock(),
                 request_updates=[drop],
-                guard=("UPDATE requests SET chat_id=?, code='' WHERE id=? AND status='sent' "
-                       "AND chat_id=?", (self.shared_chat, request.id, row.chat_id)))
+                guard=("UPDATE requests SET chat_id=?, code=?, organisation=? WHERE id=? "
+                       "AND status='sent' AND chat_id=?",
+                       (chat, code, organisation, request.id, row.chat_id)))
             if moved:
                 self.wake()
                 return

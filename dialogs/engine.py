@@ -673,6 +673,16 @@ class Engine:
             else self.advisers
         return select_adviser(advisers, s.referral, place, s.user)
 
+    def another_adviser(self, s: Session, instead_of: str) -> Adviser | None:
+        """An adviser of the person's area, other than `instead_of`, who takes requests and
+        can be written to: where a request goes when the named adviser's chat refuses it
+        and there is no shared advisers' chat."""
+        blocked = self.advisers_blocked()
+        others = tuple(a for a in self.advisers if a.code != instead_of and a.handoff
+                       and a.code not in blocked and self.adviser_reachable(a.code))
+        named = select_adviser(others, None, self._place_of(s), s.user)
+        return named.adviser if named else None
+
     def _recap_target(self, s: Session, named: NamedAdviser | None) -> None:
         """Who would receive a contact request: the named adviser when they opened the bot
         and take requests, else the shared advisers' chat, else nobody (no button)."""

@@ -483,3 +483,30 @@ async def test_an_adviser_who_blocked_the_bot_is_not_named_until_they_open_it_ag
         assert await api.wait_async(lambda: sum("arriveront ici" in c.text
                                                 for c in api.sent(ML_ID)) == 2)
         assert "Votre conseiller : Mission locale Exemple" in await recap_text()
+
+
+async def test_without_a_shared_chat_a_refused_request_goes_to_another_adviser_of_the_area(
+        api, knowledge, tmp_path):
+    other = Adviser(ML2_ID, "mlautre", "Alex", "Mission locale Autre", frozenset({"69"}))
+    advisers = {ML_ID: ML, ML2_ID: other}
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", advisers=advisers):
+        for chat in advisers:
+            api.push_text(chat, "/start")
+            assert await api.wait_async(lambda c=chat: any("arriveront ici" in m.text
+                                                           for m in api.sent(c)))
+        recap = await walk_to_recap(api)
+        named, second = ((ML, other) if f"Votre conseiller : {ML.organisation}" in recap.text
+                         else (other, ML))
+        assert f"Votre conseiller : {named.organisation}" in recap.text
+        api.chat_faults[named.telegram_id] = 403  # the named adviser blocked the bot
+        await ask_to_be_called(api)
+        assert await api.wait_async(lambda: any("Demande" in c.text
+                                                for c in api.sent(second.telegram_id)))
+        note = [c for c in api.sent(second.telegram_id) if "Demande" in c.text][0]
+        api.push_callback(second.telegram_id, note.callback_data()[0],
+                          note.params["_message_id"])
+        assert await api.wait_async(lambda: any("va vous appeler" in c.text
+                                                for c in api.sent(PERSON)))
+        told = [c.text for c in api.sent(PERSON) if "va vous appeler" in c.text][0]
+        assert f"{second.organisation} a bien reçu votre demande. {second.name}" in told
+        assert not any("pas pu transmettre" in c.text for c in api.sent(PERSON))
