@@ -386,6 +386,7 @@ class Engine:
                 return self.notice("stale")
             s.data["said"].pop(qid)
             if s.state == "fact_confirm":
+                s.data.pop("confirm_faq", None)
                 return self._resume(s)
             return self.screen(s)
         if name == "answer" and s.state == "fact_confirm":
@@ -425,9 +426,16 @@ class Engine:
         if q is None or q.option(option or "") is None:
             return self.notice("stale")
         s.answers[q.id] = str(option)
-        s.data.get("said", {}).pop(q.id, None)
+        heard = s.data.get("said", {}).pop(q.id, None)
         s.data.pop("confirm", None)
-        return self.notice("noted") + self._resume(s)
+        entry = self.matcher.by_id.get(str(s.data.pop("confirm_faq", "")))
+        if heard != option:
+            entry = None  # corrected: the answer to what was misheard no longer fits
+        resumed = self._resume(s)
+        if entry is not None:  # what the person's message was about, now for their case
+            return self.notice("noted") + self._render(
+                "faq_answer.j2", self._context(s), entry=entry, in_ask=s.state == "ask")
+        return self.notice("noted") + resumed
 
     def _text(self, s: Session, text: str, fx: _Effects,
               event_name: str | None = None) -> list[Reply]:
@@ -513,7 +521,8 @@ class Engine:
             return self._render("small_talk.j2", self._context(s), kind="subject",
                                 subject=subject, in_ask=s.state == "ask")
         if kind == "fact":
-            return self._ask_fact(s, chosen)
+            faq = readings.first("faq")
+            return self._ask_fact(s, chosen, faq.value if faq else None)
         if kind == "offer" and not chosen.topics:
             suggestions = self.matcher.ranked(text)
             return self._render("not_understood.j2", self._context(s),
@@ -530,13 +539,17 @@ class Engine:
             return replies
         return [Reply(f"💡 {q.help}"), *replies]
 
-    def _ask_fact(self, s: Session, fact: Reading) -> list[Reply]:
+    def _ask_fact(self, s: Session, fact: Reading, faq_id: str | None) -> list[Reply]:
         """A fact stated alone ("je cherche un emploi"): asked back with its question and
-        its options before it is used."""
+        its options before it is used; the FAQ answer that fits the message (if any) comes
+        once it is confirmed."""
         if fact.question in s.answers or self.k.question(str(fact.question)) is None:
-            return self._question_text_fallback(s)
+            return self._question_text_fallback(s) if faq_id is None else self._choice(
+                s, f"faq:{faq_id}", _Effects())
         s.data.setdefault("said", {})[str(fact.question)] = fact.value
         s.data["confirm"] = fact.question
+        if faq_id:
+            s.data["confirm_faq"] = faq_id
         self.machine.fire(s, "fact")
         return self.screen(s)
 

@@ -42,6 +42,7 @@ FACT_QUESTIONS = ("situation", "diploma", "reading", "disability")
 PLACE_SCREENS = {"where_ask", "where_pick", "where_confirm"}
 # Cues after which only an exact commune name counts (they also start ordinary phrases).
 WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur"}
+STATEMENT_WORDS = 4  # "je cherche un travail": a statement, not yet a question
 
 
 @dataclass(frozen=True)
@@ -295,8 +296,10 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     5. on a question screen, another question's fact or a short answer that is none of the
        options: the same question again, with one line of help (never a FAQ answer);
     6. another certificate, exam, benefit or service, CléA not named: said plainly;
-    7. a fact stated alone (no question): asked back with its question before it is used;
-    8. a confident FAQ answer;
+    7. a short statement about oneself and nothing else ("je cherche un travail"): asked
+       back with its question (the answer that fits comes once it is confirmed);
+    8. a confident FAQ answer (a fact stated with it is kept aside, unconfirmed, and asked
+       back when its question comes); else a fact stated alone is asked back;
     9. small talk (greeting, thanks…);
     10. close topics offered; a message naming CléA is never declined: its closest topics
         are offered;
@@ -318,11 +321,13 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     if subject is not None:
         return subject
     facts = readings.facts()
-    if facts and not readings.is_question:
+    if facts and not readings.is_question and readings.words <= STATEMENT_WORDS:
         return facts[0]
     faq = readings.first("faq")
     if faq is not None:
         return faq
+    if facts and not readings.is_question:
+        return facts[0]
     small = readings.first("small_talk")
     if small is not None:
         return small

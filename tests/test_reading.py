@@ -159,3 +159,49 @@ def test_typed_answers_at_the_fit_questions(engine, qid, answer):
         text = "\n".join(r.text for r in replies)
         assert s.state == f"fit_{qid}" and qid not in s.answers
         assert q.text in text and q.help in text
+
+
+# --- a fact heard outside its question ------------------------------------------------------
+
+def test_a_statement_alone_is_asked_back_then_used_once_confirmed(engine):
+    s = Session("fact")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", "je suis au chomage")).replies
+    text = "\n".join(r.text for r in replies)
+    shown = [b.choice for r in replies for b in r.choices()]
+    assert s.state == "fact_confirm" and "situation" not in s.answers
+    assert "Quelle est votre situation" in text and "Vous m'avez dit" in text
+    assert {"answer:job_seeker", "answer:employee", "unsay", "resume"} <= set(shown)
+    replies = engine.handle(s, Event("text", "non je travaille")).replies
+    assert s.answers["situation"] == "employee" and s.state == "menu"
+    assert "C'est noté" in replies[0].text
+
+
+def test_no_to_a_heard_fact_forgets_it(engine):
+    s = Session("fact-no")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("text", "je cherche un travail"))
+    engine.handle(s, Event("text", "non"))
+    assert s.state == "menu" and "situation" not in s.answers
+    assert not s.data.get("said", {}).get("situation")
+
+
+def test_a_fact_with_a_question_answers_and_keeps_the_fact_unconfirmed(engine):
+    s = Session("fact-q")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", "je suis au chomage, c'est payant ?")).replies
+    assert any(b.choice.startswith("listen:faq:") for r in replies for b in r.choices())
+    assert "situation" not in s.answers and s.data["said"]["situation"] == "job_seeker"
+    engine.handle(s, Event("choice", "fit"))
+    text = "\n".join(r.text for r in engine.screen(s))
+    assert "Vous m'avez dit : 🔎 Je cherche un emploi. C'est bien ça ?" in text
+
+
+def test_a_confirmed_statement_then_gets_its_answer(engine):
+    s = Session("fact-yes")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("text", "je suis au chomage"))
+    replies = engine.handle(s, Event("text", "oui")).replies
+    assert s.answers["situation"] == "job_seeker" and "C'est noté" in replies[0].text
+    faq = [b.choice for r in replies for b in r.choices() if b.choice.startswith("listen:faq:")]
+    assert faq == ["listen:faq:job_seeker"]
