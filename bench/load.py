@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -46,6 +47,16 @@ PATHS = [
      ("cb", "answer:no"), ("cb", "where"), ("text", "st etienne")],
 ]
 
+
+# A person who only taps the buttons of the screen in front of them, from /start to the
+# recap (the postal code is typed): messages and calls per update on this journey.
+JOURNEY = [("text", "/start"), ("cb", "discover"), ("cb", "about:audience"), ("cb", "domains"),
+           ("cb", "domain:3"), ("cb", "domain:4"), ("cb", "menu"), ("cb", "steps"),
+           ("cb", "step:1"), ("cb", "step:2"), ("cb", "menu"), ("cb", "fit"),
+           ("cb", "answer:job_seeker"), ("cb", "answer:none"), ("cb", "answer:job"),
+           ("cb", "answer:easy"), ("cb", "skip"), ("cb", "where"), ("text", "42000"),
+           ("cb", "yes")]
+MESSAGES = ("sendMessage", "editMessageText", "sendPhoto", "sendVoice")
 
 KINDS = ("echo", "echo_aiohttp", "ours")
 LABELS = {"echo": "écho nu (PTB, httpx)", "echo_aiohttp": "écho nu (PTB, aiohttp)",
@@ -93,9 +104,18 @@ class Driver:
     finished: asyncio.Event | None = None
     updates: int = 0
     closed_loop: bool = True  # push the next step at once (else wait for the pacer)
+    calls: int = 0  # Bot API calls for these users (getUpdates aside)
+    messages: int = 0  # of which messages sent or edited
+    last_message: dict[int, int] = field(default_factory=dict)
 
     def on_call(self, call: Call) -> None:
         chat = call.chat_id
+        if call.method != "getUpdates" and (chat in self.remaining or call.method ==
+                                            "answerCallbackQuery"):
+            self.calls += 1
+            self.messages += call.method in MESSAGES
+        if call.method.startswith("send") and chat is not None and "_message_id" in call.params:
+            self.last_message[chat] = call.params["_message_id"]
         if chat is None or chat not in self.pushed_at or not turn_done(self.kind, call):
             return
         self.latencies.append(time.perf_counter() - self.pushed_at.pop(chat))
@@ -114,23 +134,29 @@ class Driver:
         if kind == "text":
             self.api.push_text(chat, value)
         else:
-            self.api.push_callback(chat, value, message_id=1)
+            # The button of the screen in front of the person: the last message sent.
+            self.api.push_callback(chat, value, message_id=self.last_message.get(chat, 1))
 
 
-async def closed_loop(api: FakeBotApi, kind: str, users: int, first_chat: int) -> dict:
+async def closed_loop(api: FakeBotApi, kind: str, users: int, first_chat: int,
+                      paths: list | None = None) -> dict:
     """Every user sends its next step as soon as its previous turn is answered."""
     driver = Driver(api, kind, finished=asyncio.Event())
+    paths = paths or PATHS
     for i in range(users):
-        driver.remaining[first_chat + i] = list(PATHS[i % len(PATHS)])
+        driver.remaining[first_chat + i] = list(paths[i % len(paths)])
     api.on_call = driver.on_call
     started = time.perf_counter()
     for chat in list(driver.remaining):
         driver.push_next(chat)
     await driver.finished.wait()
     elapsed = time.perf_counter() - started
+    await asyncio.sleep(0.3)  # the last callback answers (sent in the background)
     api.on_call = None
     return {"updates": driver.updates, "seconds": round(elapsed, 2),
             "updates_per_s": round(driver.updates / elapsed, 1),
+            "calls_per_update": round(driver.calls / driver.updates, 3),
+            "messages_per_update": round(driver.messages / driver.updates, 3),
             **latency_summary(driver.latencies)}
 
 
@@ -215,16 +241,18 @@ def populate(db: Path, count: int) -> None:
     con.close()
 
 
-def run_bot(kind: str, api: FakeBotApi, db: Path, concurrency: int) -> tuple[subprocess.Popen,
-                                                                               float]:
+def run_bot(kind: str, api: FakeBotApi, db: Path, concurrency: int,
+            log: Path | None = None) -> tuple[subprocess.Popen, float]:
+    """The bot in its own process; `log`: its stderr (INFO), to read its longest stall."""
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
                TELEGRAM_API_FILE_URL=api.file_url, CLEA_DB_PATH=str(db), CLEA_RATE_LIMIT="0",
-               CLEA_CONCURRENCY=str(concurrency), CLEA_LOG_LEVEL="WARNING",
+               CLEA_CONCURRENCY=str(concurrency),
+               CLEA_LOG_LEVEL="INFO" if log else "WARNING",
                ECHO_BACKEND="aiohttp" if kind == "echo_aiohttp" else "httpx")
     before = api.get_updates_count
     started = time.perf_counter()
     proc = subprocess.Popen(bot_command(kind), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=log.open("w") if log else subprocess.DEVNULL)
     while api.get_updates_count == before:
         if proc.poll() is not None:
             raise RuntimeError(f"{kind} bot exited with {proc.returncode}")
@@ -241,7 +269,8 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
         db = workdir / f"{kind}-{int(latency * 1000)}.sqlite3"
         if kind == "ours":
             populate(db, 20_000 if quick else 100_000)
-        proc, startup = run_bot(kind, api, db, concurrency)
+        log = workdir / f"{kind}-{int(latency * 1000)}.log" if kind == "ours" else None
+        proc, startup = run_bot(kind, api, db, concurrency, log)
         try:
             loop = api._loop
             cpu0 = proc_cpu_seconds(proc.pid)
@@ -250,12 +279,22 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
             cpu1 = proc_cpu_seconds(proc.pid)
             pace = asyncio.run_coroutine_threadsafe(
                 paced(api, kind, 200.0, paced_total, 2_000_000), loop).result(600)
+            cpu2 = proc_cpu_seconds(proc.pid)
+            journey = asyncio.run_coroutine_threadsafe(
+                closed_loop(api, kind, 20, 4_000_000, [JOURNEY]), loop).result(600)
             order = asyncio.run_coroutine_threadsafe(
                 order_burst(api, kind, 200, 3_000_000), loop).result(120)
             out[kind] = {
                 "startup_to_first_getupdates_s": round(startup, 3),
                 "throughput": through, "paced_200": pace, "order": order,
+                "journey": {k: journey[k] for k in ("updates", "calls_per_update",
+                                                    "messages_per_update")},
                 "cpu_ms_per_update": round((cpu1 - cpu0) / through["updates"] * 1000, 3),
+                "cpu_ms_per_update_paced_200": round((cpu2 - cpu1) / pace["updates"] * 1000,
+                                                     3),
+                # Telegram sends about 30 messages a second per bot, edits included.
+                "capacity_turns_per_s_at_30_msg": round(
+                    30 / max(through["messages_per_update"], 1e-9), 1),
                 "peak_rss_mb": round(proc_peak_rss_mb(proc.pid), 1),
             }
         finally:
@@ -266,6 +305,8 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
                 proc.kill()
             api.stop()
         if kind == "ours":
+            stalls = re.findall(r"longest event-loop stall: ([\d.]+) ms", log.read_text())
+            out[kind]["longest_loop_stall_ms"] = float(stalls[-1]) if stalls else None
             con = sqlite3.connect(db)
             out[kind]["stored_sessions"] = con.execute(
                 "SELECT COUNT(*) FROM sessions").fetchone()[0]
@@ -281,25 +322,37 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
                                 / e["throughput"]["updates_per_s"], 3),
             "p99_paced_diff_ms": round(o["paced_200"]["p99_ms"] - e["paced_200"]["p99_ms"], 2),
             "cpu_per_update": round(o["cpu_ms_per_update"] / e["cpu_ms_per_update"], 2),
+            "cpu_per_update_paced_200": round(o["cpu_ms_per_update_paced_200"]
+                                              / e["cpu_ms_per_update_paced_200"], 2),
         }
     return out
 
 
 def table(result: dict) -> str:
     lines = ["| régime | bot | débit (maj/s) | p50 / p99 à 200 maj/s (ms) | CPU/maj (ms) | "
-             "RSS max (Mo) | ordre par conversation | démarrage (s) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "CPU/maj à 200 maj/s (ms) | messages / appels par maj (mélange) | messages / "
+             "appels par maj (parcours en boutons) | capacité à 30 msg/s (tours/s) | "
+             "RSS max (Mo) | ordre par conversation | démarrage (s) | plus long arrêt de "
+             "la boucle (ms) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for regime, data in result["regimes"].items():
         for kind in KINDS:
             d = data[kind]
+            t, j = d["throughput"], d["journey"]
             lines.append(
                 f"| {regime} | {LABELS[kind]} | "
-                f"{d['throughput']['updates_per_s']} | {d['paced_200']['p50_ms']} / "
-                f"{d['paced_200']['p99_ms']} | {d['cpu_ms_per_update']} | {d['peak_rss_mb']} | "
-                f"{d['order']['share']:.0%} | {d['startup_to_first_getupdates_s']} |")
+                f"{t['updates_per_s']} | {d['paced_200']['p50_ms']} / "
+                f"{d['paced_200']['p99_ms']} | {d['cpu_ms_per_update']} | "
+                f"{d['cpu_ms_per_update_paced_200']} | {t['messages_per_update']} / "
+                f"{t['calls_per_update']} | {j['messages_per_update']} / "
+                f"{j['calls_per_update']} | {d['capacity_turns_per_s_at_30_msg']} | "
+                f"{d['peak_rss_mb']} | {d['order']['share']:.0%} | "
+                f"{d['startup_to_first_getupdates_s']} | "
+                f"{d.get('longest_loop_stall_ms') or ''} |")
         for floor, r in data["ratios"].items():
             lines.append(f"| {regime} | **clea-bot / {LABELS[floor]}** | **{r['throughput']}×** "
-                         f"| p99 {r['p99_paced_diff_ms']:+} ms | {r['cpu_per_update']}× | | | |")
+                         f"| p99 {r['p99_paced_diff_ms']:+} ms | {r['cpu_per_update']}× | "
+                         f"{r['cpu_per_update_paced_200']}× | | | | | | | |")
     return "\n".join(lines)
 
 

@@ -35,6 +35,7 @@ class TurnResult:
     requests: list[int] = field(default_factory=list)
     replayed: bool = False  # the turn was applied before a crash: its own replies, again
     erased: bool = False  # the person's data was erased: cancel what is still on its way
+    keep_previous: bool = False  # the screen before is not to be replaced (Turn)
 
 
 def encode_replies(replies: list[Reply], remove_keyboard: bool) -> str:
@@ -110,7 +111,8 @@ class TurnRunner:
             return self._replayed(session, update_id)
         turn = self.engine.handle(session, event)
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
-        result = TurnResult(turn.replies, session, turn.remove_keyboard, erased=turn.erase)
+        result = TurnResult(turn.replies, session, turn.remove_keyboard, erased=turn.erase,
+                            keep_previous=turn.keep_previous)
         try:
             result.requests = self._save(
                 session, requests, turn.reached, turn.erase,
@@ -146,9 +148,11 @@ class TurnRunner:
             log.error("could not read a turn's replies: %s: %s", type(exc).__name__, exc)
             stored = None
         if stored is None:
-            return TurnResult(self.engine.screen(session), session, replayed=True)
+            return TurnResult(self.engine.screen(session), session, replayed=True,
+                              keep_previous=True)
         replies, remove_keyboard = decode_replies(stored)
-        return TurnResult(replies, session, remove_keyboard, replayed=True)
+        return TurnResult(replies, session, remove_keyboard, replayed=True,
+                          keep_previous=True)
 
     def _save(self, session: Session, requests: list[NewRequest], reached: frozenset[str],
               erase: bool, applied: list[tuple[int, float]] | None,

@@ -50,6 +50,9 @@ STAGE_OF_STATE = {"fit_result": "fit_done", "recap": "recap", "handoff_done": "h
 # Screens that say something about the person (their town, their answers): their voice
 # notes are cached apart from the fixed screens everyone hears.
 PERSONAL_SCREENS = frozenset({"recap", "fit_result", "handoff_done"})
+# Screens a person should keep in the chat (with FAQ answers): the next screen comes in a
+# new message below them instead of replacing them.
+KEEP_SCREENS = frozenset({"recap", "handoff_done"})
 
 
 def shorter(texts: list[str], max_lines: int = 3) -> str:
@@ -145,6 +148,7 @@ class Engine:
     def handle(self, session: Session, event: Event) -> Turn:
         session.updated = time.time()
         before = session.state
+        keep_before = bool(session.data.pop("keep", False))
         started = bool(session.data.get("started"))
         if session.state not in self.machine.triggers_by_state:
             session.state = "menu"  # a state removed since this session was stored
@@ -158,6 +162,12 @@ class Engine:
             replies = self.notice("error")
         if session.state not in PLACE_SCREENS:  # the place is confirmed or given up
             session.data.pop("place_from", None)
+        if all(r.voice for r in replies):  # a voice note: the screen shown stays
+            session.data.pop("keep", None)
+            if keep_before:
+                session.data["keep"] = True
+        elif session.state in KEEP_SCREENS:
+            session.data["keep"] = True
         native = any(r.request for r in replies)
         remove_keyboard = bool(session.data.pop("native", False)) and not native and (
             session.state != before)
@@ -170,7 +180,7 @@ class Engine:
             replies = [*replies, self._voice_of(replies, personal=self._personal(
                 session, replies))]
         return Turn(replies, fx.notes, self._reached(session, before, started), fx.erase,
-                    remove_keyboard)
+                    remove_keyboard, keep_previous=keep_before)
 
     @staticmethod
     def _reached(s: Session, before: str, started: bool) -> frozenset[str]:
@@ -331,9 +341,9 @@ class Engine:
         if topic:
             name, arg = parse_choice(topic)
             self.machine.fire(s, name, *([arg] if arg else []))
-            return replies[:-1] + [Reply(replies[-1].text)] + self.screen(s)
+            return rendering.join(replies[:-1] + [Reply(replies[-1].text)], self.screen(s))
         self.machine.fire(s, "menu")
-        return self._offer_voice(s, replies + self.screen(s))
+        return self._offer_voice(s, rendering.join(replies, self.screen(s)))
 
     def _offer_voice(self, s: Session, replies: list[Reply]) -> list[Reply]:
         """The welcome offers to read every screen aloud (last button, after the menu's):
@@ -342,7 +352,8 @@ class Engine:
             return replies
         last = replies[-1]
         offer = ((Button("🔊 Tout écouter", "voice_on"),),)
-        return [*replies[:-1], Reply(last.text, last.buttons + offer, last.image, last.request)]
+        return [*replies[:-1], Reply(last.text, last.buttons + offer, last.image, last.request,
+                                        personal=last.personal)]
 
     def _command(self, s: Session, name: str, fx: _Effects) -> list[Reply]:
         name = name.split("@", 1)[0]
@@ -352,7 +363,7 @@ class Engine:
             s.answers.clear()
             s.data = {k: v for k, v in s.data.items() if k == "started"}
             self.machine.fire(s, "menu")
-            return self.notice("restarted") + self.screen(s)
+            return rendering.join(self.notice("restarted"), self.screen(s))
         if name == "voix":  # "always read aloud", on or off
             return self._choice(s, "voice_off" if s.data.get("voice") else "voice_on", fx)
         if name == "demande":  # where the person's contact request stands
@@ -378,8 +389,7 @@ class Engine:
             if entry is None:
                 return self.notice("stale")
             s.data.pop("miss", None)
-            return self._render("faq_answer.j2", self._context(s), entry=entry,
-                                in_ask=s.state == "ask")
+            return self._faq_answer(s, entry, in_ask=s.state == "ask")
         if name == "unsay":  # "Non" to "Vous m'avez dit… C'est bien ça ?"
             qid = self._question_id(s.state, s)
             if qid is None or not s.data.get("said", {}).get(qid):
@@ -604,8 +614,7 @@ class Engine:
         in_ask = s.state == "ask"
         if match.kind == "faq":
             s.data.pop("miss", None)
-            return self._render("faq_answer.j2", self._context(s), entry=match.entry,
-                                in_ask=in_ask)
+            return self._faq_answer(s, match.entry, in_ask=in_ask)
         if match.kind == "unsure":  # close topics: let the person choose
             return self._render("not_understood.j2", self._context(s),
                                 suggestions=match.suggestions, misses=0, in_ask=in_ask)
@@ -617,6 +626,11 @@ class Engine:
         return self._render("not_understood.j2", self._context(s),
                             suggestions=match.suggestions, misses=s.data["miss"],
                             in_ask=in_ask)
+
+    def _faq_answer(self, s: Session, entry: Any, in_ask: bool) -> list[Reply]:
+        """An answer the person may want to read again: the next screen comes below it."""
+        s.data["keep"] = True
+        return self._render("faq_answer.j2", self._context(s), entry=entry, in_ask=in_ask)
 
     def _typed_candidate(self, s: Session, text: str) -> str | None:
         """At the list of communes, typing one of their names picks it."""
@@ -634,8 +648,7 @@ class Engine:
             if result.problem == "unknown_name":
                 match = self.matcher.match(text)
                 if match.kind == "faq":
-                    return self._render("faq_answer.j2", self._context(s), entry=match.entry,
-                                        in_ask=False)
+                    return self._faq_answer(s, match.entry, in_ask=False)
             words = len(fold(text).split())
             problem = "not_a_place" if result.problem == "unknown_name" and words >= 3 else (
                 result.problem)

@@ -80,13 +80,17 @@ class Turn:
     `reached`: stages of the path reached by this turn, for the anonymous figures.
     `erase`: the person asked to forget everything about them.
     `remove_keyboard`: the screen before showed a native keyboard (share phone / position)
-    that this one does not; the channel removes it."""
+    that this one does not; the channel removes it.
+    `keep_previous`: the screen shown before this turn is worth keeping (the recap, an FAQ
+    answer): a channel that can replace a message in place (Telegram's edit) shows the
+    new screen below it instead."""
 
     replies: list[Reply]
     notes: list[AdviserNote] = field(default_factory=list)
     reached: frozenset[str] = frozenset()
     erase: bool = False
     remove_keyboard: bool = False
+    keep_previous: bool = False
 
 
 SESSION_VERSION = 1

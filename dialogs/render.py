@@ -1,7 +1,10 @@
 """Render a state's jinja2 template into `Reply` messages.
 
-A template is plain text for a non-developer: messages are separated by a line `---`,
-buttons are declared with `{{ ui.button("Label", "choice") }}` or
+A template is plain text for a non-developer. A line `---` separates the parts of one
+screen: they become paragraphs of one message (one screen, one message), as long as the
+message stays short (MAX_MESSAGE_WORDS); a longer screen goes on in a second message. A
+line `===` starts a message of its own whatever its length (the recap sheet, a message to
+forward). Buttons are declared with `{{ ui.button("Label", "choice") }}` or
 `{{ ui.link("Label", "https://…") }}` and attach to the last message.
 """
 
@@ -20,6 +23,11 @@ from knowledge.opendata import tap_to_call
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _SEPARATOR = re.compile(r"^\s*---\s*$", re.MULTILINE)
+_MESSAGE_SEPARATOR = re.compile(r"^\s*===\s*$", re.MULTILINE)
+_TAGS = re.compile(r"<[^>]+>")
+# One message of a screen: at most this many words (each paragraph at most 60, see the
+# readability tests); Telegram shows about that much on a phone without scrolling far.
+MAX_MESSAGE_WORDS = 120
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 
 
@@ -82,9 +90,41 @@ def french_date(value: str) -> str:
     return f"{m.group(3)}/{m.group(2)}/{m.group(1)}" if m else (value or "")
 
 
+def words(text: str) -> int:
+    """Words a person reads (tags left out)."""
+    return len(_TAGS.sub("", text).split())
+
+
 def split_messages(text: str) -> list[str]:
-    parts = (_BLANK_LINES.sub("\n\n", p).strip() for p in _SEPARATOR.split(text))
-    return [p for p in parts if p]
+    """The messages of a rendered template: its `---` parts joined as paragraphs while
+    the message stays within MAX_MESSAGE_WORDS; `===` always starts a new message."""
+    messages: list[str] = []
+    for block in _MESSAGE_SEPARATOR.split(text):
+        current: list[str] = []
+        for part in (_BLANK_LINES.sub("\n\n", p).strip() for p in _SEPARATOR.split(block)):
+            if not part:
+                continue
+            if current and words("\n\n".join([*current, part])) > MAX_MESSAGE_WORDS:
+                messages.append("\n\n".join(current))
+                current = []
+            current.append(part)
+        if current:
+            messages.append("\n\n".join(current))
+    return messages
+
+
+def join(first: list[Reply], then: list[Reply]) -> list[Reply]:
+    """Two renderings shown together (a notice, then the screen): the last message of
+    `first` becomes the first paragraph of `then`'s first message when it is plain text
+    (no buttons, image, native keyboard or voice) and the message stays short."""
+    if not first or not then:
+        return [*first, *then]
+    a, b = first[-1], then[0]
+    plain = not (a.buttons or a.image or a.request or a.voice or b.image or b.voice)
+    if not plain or words(a.text) + words(b.text) > MAX_MESSAGE_WORDS:
+        return [*first, *then]
+    return [*first[:-1], Reply(f"{a.text}\n\n{b.text}", b.buttons, request=b.request,
+                               personal=b.personal), *then[1:]]
 
 
 def render(env: jinja2.Environment, template: str, **context: Any) -> list[Reply]:

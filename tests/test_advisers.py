@@ -79,12 +79,12 @@ async def test_link_arrivals_counted_once_per_stage(api, knowledge, tmp_path, ad
     async with running_bot(api, knowledge, db) as channel:
         channel.advisers = advisers
         for _ in range(2):  # arriving twice, restarting, doing the fit check twice
-            await run_turn(api, USER, "/start mlyon-diag", min_new=2)
+            await run_turn(api, USER, "/start mlyon-diag", min_new=1)
             for answer in ("answer:employee", "answer:none", "answer:job", "answer:easy"):
                 await run_turn(api, USER, press=answer)
-            await run_turn(api, USER, press="skip", min_new=2)
-            await run_turn(api, USER, "/recommencer", min_new=2)
-        await run_turn(api, USER + 1, "/start mlyon", min_new=2)
+            await run_turn(api, USER, press="skip", min_new=1)
+            await run_turn(api, USER, "/recommencer", min_new=1)
+        await run_turn(api, USER + 1, "/start mlyon", min_new=1)
         sent = await run_turn(api, ADVISER_ID, "/stats", min_new=2)
         assert ("Total : 2 personnes ont commencé, 1 personne a fini « Est-ce pour moi ? »"
                 in sent[0].text)
@@ -99,7 +99,7 @@ async def test_link_arrivals_counted_once_per_stage(api, knowledge, tmp_path, ad
 async def test_forget_leaves_no_trace_of_the_person(api, knowledge, tmp_path):
     db = tmp_path / "db.sqlite3"
     async with running_bot(api, knowledge, db, adviser_chat_id=-100) as channel:
-        await run_turn(api, USER, "/start mlyon-diag", min_new=2)
+        await run_turn(api, USER, "/start mlyon-diag", min_new=1)
         await run_turn(api, USER, press="answer:job_seeker")
         # A contact request too: its phone number must go with the rest.
         from bot.storage import NewRequest

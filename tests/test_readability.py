@@ -36,6 +36,15 @@ def is_quote(text: str) -> bool:
     return text.startswith("Le nom officiel")
 
 
+def paragraphs(text: str) -> list[str]:
+    """One screen is one message; its parts are paragraphs separated by a blank line."""
+    return [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def without_quotes(text: str) -> str:
+    return "\n\n".join(p for p in paragraphs(text) if not is_quote(p))
+
+
 def test_mean_reading_ease(messages):
     mean = statistics.mean(textstat.flesch_reading_ease(t) for _, t in messages)
     assert mean >= MEAN_MIN, f"mean Kandel-Moles {mean:.1f} < {MEAN_MIN}"
@@ -44,7 +53,8 @@ def test_mean_reading_ease(messages):
 def test_every_message_is_easy_enough(messages):
     hard = []
     for where, text in messages:
-        if (len(text.split()) < 8 or is_quote(text) or where.startswith(PLACE_SCREENS)
+        text = without_quotes(text)
+        if (len(text.split()) < 8 or where.startswith(PLACE_SCREENS)
                 or where == "channel:commands"):  # a list of command names, not prose
             continue
         score = textstat.flesch_reading_ease(text)
@@ -56,9 +66,7 @@ def test_every_message_is_easy_enough(messages):
 def test_sentences_are_short(messages):
     long = []
     for where, text in messages:
-        if is_quote(text):
-            continue
-        for sentence in re.split(r"(?<=[.!?…])\s+|\n", text):
+        for sentence in re.split(r"(?<=[.!?…])\s+|\n", without_quotes(text)):
             if len(sentence.split()) > SENTENCE_MAX_WORDS:
                 long.append(f"{where}: {sentence}")
     assert not long, "\n".join(long)
@@ -77,8 +85,10 @@ def test_markup_is_valid_telegram_html(engine):
 
 # --- short screens (limits also in the README's content rules) -------------------------------
 
-MAX_WORDS = 60  # per message, everywhere but the recap
-FIT_MAX_MESSAGES, FIT_MAX_WORDS = 3, 90
+MAX_WORDS = 60  # per paragraph, everywhere but the recap
+MESSAGE_MAX_WORDS = 120  # per message: one screen, one message (dialogs/render.py)
+RECAP_MAX_WORDS = 160  # the recap sheet, one message a person can forward
+FIT_MAX_MESSAGES, FIT_MAX_WORDS = 1, 90
 LABEL_MAX = 28
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
 
@@ -95,9 +105,26 @@ def screens(engine):
 
 
 def test_no_message_is_a_wall_of_text(screens):
-    long = [f"{where}: {words(r.text)} words" for where, replies in screens for r in replies
-            if not where.startswith(("recap", "handoff_adviser")) and words(r.text) > MAX_WORDS]
+    long = [f"{where}: {words(p)} words" for where, replies in screens for r in replies
+            for p in paragraphs(r.text)
+            if not where.startswith(("recap", "handoff_adviser")) and words(p) > MAX_WORDS]
+    long += [f"{where}: message of {words(r.text)} words" for where, replies in screens
+             for r in replies if not where.startswith("handoff_adviser")
+             and words(r.text) > (RECAP_MAX_WORDS if where.startswith("recap")
+                                  else MESSAGE_MAX_WORDS)]
     assert not long, "\n".join(long)
+
+
+def test_a_screen_is_one_message(screens):
+    """Every screen that is one step is one message (its parts are paragraphs): what it is,
+    the domains, the steps, the fit result, FAQ answers. Only a screen too long for one
+    message, the recap sheet, a message to forward and a native keyboard (share my
+    position) stand apart."""
+    several = [where for where, replies in screens if len(replies) > 1
+               and sum(words(r.text) for r in replies) <= MESSAGE_MAX_WORDS
+               and not where.startswith("recap")
+               and not any(r.request for r in replies)]  # a native keyboard needs its own
+    assert not several, several
 
 
 def test_every_fit_result_is_short(engine):

@@ -45,13 +45,13 @@ async def test_an_unreadable_update_is_kept_aside_and_the_others_answered(
                                     "from": {"id": 9100, "is_bot": False,
                                              "first_name": "Nom"}}})
         api.push_text(9101, "/start")
-        assert await api.wait_async(lambda: len(api.sent(9101)) >= 2, 10)
+        assert await api.wait_async(lambda: len(api.sent(9101)) >= 1, 10)
         assert channel.storage.dead_letter_count() == 1
         row = channel.storage.db.execute("SELECT update_id, person, error FROM "
                                          "dead_letters").fetchone()
         assert row[0] == bad and row[1] == "tg:9100" and row[2]
         api.push_text(9101, "/aide")  # still running
-        assert await api.wait_async(lambda: len(api.sent(9101)) >= 4, 10)
+        assert await api.wait_async(lambda: len(api.sent(9101)) >= 2, 10)
     logged = production_logs.getvalue()
     assert f"update {bad} unreadable" in logged and " DEBUG " in logged
     assert "texte tres personnel" not in logged and "Nom" not in logged
@@ -86,7 +86,7 @@ def test_update_ids_restarting_lower_through_telegram(api, tmp_path):
     proc = start_bot_process(api, db)
     try:
         api.push_text(9200, "/start")
-        assert api.wait_until(lambda: len(api.sent(9200)) >= 2, 20)
+        assert api.wait_until(lambda: len(api.sent(9200)) >= 1, 20)
     finally:
         kill_hard(proc)
     time.sleep(1.5)

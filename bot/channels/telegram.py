@@ -64,6 +64,7 @@ from dialogs.model import Button, Event, LinkButton, Reply
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 24 * 3600
+LAST_SCREENS_KEPT = 100_000  # chats whose last message id is remembered (a few MB)
 PURGE_PAUSE_SECONDS = 0.01  # between two purge batches: the turns' database calls first
 GROUP_INVITE_EVERY_SECONDS = 600  # at most one invitation per group every 10 minutes
 
@@ -106,6 +107,19 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+def keyboard_removal(replies: list[Reply], acknowledgement: str) -> tuple[str, list[Reply]]:
+    """A native keyboard is removed by a message without an inline keyboard (a message has
+    one keyboard). When every reply has buttons, the first paragraph of the screen goes
+    alone and carries the removal, or else a short acknowledgement does. Returns (the text
+    that carries it, the replies left to send)."""
+    first = replies[0] if replies else None
+    if first is not None and not first.image and not first.voice:
+        lead, _, rest = first.text.partition("\n\n")
+        if rest:
+            return lead, [Reply(rest, first.buttons, request=first.request), *replies[1:]]
+    return acknowledgement, replies
+
+
 def request_keyboard(reply: Reply, share_label: str) -> ReplyKeyboardMarkup:
     """The native "share" button, with the reply's choices as typed buttons."""
     share = (KeyboardButton(share_label, request_contact=True) if reply.request == "contact"
@@ -140,6 +154,7 @@ class TelegramChannel:
         self._check_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
         self.loop_watch = LoopWatch()
+        self._screens: dict[int, int] = {}  # chat → id of the last message sent there
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -413,25 +428,39 @@ class TelegramChannel:
                 plain = [i for i, r in enumerate(replies) if not (r.buttons or r.request)]
                 remove_keyboard = bool(plain) and plain[0] >= done
             replies = replies[done:] if done < len(replies) else []
-        await self.deliver(context, update, chat_id, replies, remove_keyboard)
+        await self.deliver(context, update, chat_id, replies, remove_keyboard,
+                           result.keep_previous)
 
     # --- sending --------------------------------------------------------------------------
 
     async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int,
-                      replies: list[Reply], remove_keyboard: bool = False) -> None:
+                      replies: list[Reply], remove_keyboard: bool = False,
+                      keep_previous: bool = True) -> None:
+        """Send a turn's replies. A tap on the current screen's button replaces that screen
+        (one edit instead of a new message) unless the person should keep what they read
+        (`keep_previous`: the recap, an FAQ answer); a tap on an older screen, a typed
+        message or a voice note comes below."""
         pressed = update.callback_query.message if update.callback_query else None
-        if (isinstance(pressed, Message) and len(replies) == 1 and not replies[0].image
-                and not replies[0].request and not replies[0].voice
-                and not remove_keyboard):
-            if await self._edit(context, pressed, replies[0], update):
-                return
+        first = replies[0] if replies else None
+        if (isinstance(pressed, Message) and first is not None and not keep_previous
+                and not first.image and not first.request and not first.voice
+                and not remove_keyboard and self._screens.get(chat_id) == pressed.message_id
+                and await self._edit(context, pressed, first, update)):
+            replies = replies[1:]
+            if replies:
+                await self._progress(update, 1)
+            start = 1
+        else:
+            start = 0
         if remove_keyboard and all(r.buttons or r.request for r in replies):
-            # No plain message to carry the removal: a short acknowledgement does.
-            await self._send(context, chat_id, self.engine.channel_text("keyboard_removed").text,
-                             ReplyKeyboardRemove(), update)
+            # No plain message to carry the removal (a message has one keyboard): the first
+            # paragraph of the screen goes alone with it, or a short acknowledgement does.
+            lead, replies = keyboard_removal(
+                replies, self.engine.channel_text("keyboard_removed").text)
+            await self._send(context, chat_id, lead, ReplyKeyboardRemove(), update)
             remove_keyboard = False
-        for sent, reply in enumerate(replies):
-            if sent:  # remember what went out, for a replay after a crash
+        for sent, reply in enumerate(replies, start):
+            if sent > start:  # remember what went out, for a replay after a crash
                 await self._progress(update, sent)
             if reply.voice is not None:
                 await self._send_voice(context, chat_id, reply, update)
@@ -470,11 +499,22 @@ class TelegramChannel:
             log.error("edit for update %s failed: %s", update.update_id, type(exc).__name__)
             return False
 
+    def _shown(self, chat_id: int, message: object) -> None:
+        """The last message sent to a chat: the only screen whose buttons edit it."""
+        message_id = getattr(message, "message_id", None)
+        if not isinstance(message_id, int):
+            return
+        self._screens.pop(chat_id, None)
+        self._screens[chat_id] = message_id
+        if len(self._screens) > LAST_SCREENS_KEPT:  # the oldest conversations first
+            del self._screens[next(iter(self._screens))]
+
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                     markup: Any, update: Update) -> None:
         try:
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                           reply_markup=markup, disable_web_page_preview=True)
+            self._shown(chat_id, await context.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                disable_web_page_preview=True))
         except Forbidden:
             log.info("chat of update %s blocked the bot", update.update_id)
         except TelegramError as exc:
@@ -511,6 +551,7 @@ class TelegramChannel:
                 note = replace(note, file_id=None)
                 message = await context.bot.send_voice(chat_id, note.data(),
                                                        duration=note.duration)
+            self._shown(chat_id, message)
             if note.file_id is None and message.voice is not None:
                 await asyncio.to_thread(self.voice.remember_file_id, note,
                                         message.voice.file_id)
@@ -521,8 +562,9 @@ class TelegramChannel:
     async def _send_photo(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply,
                           markup: Any, update: Update) -> None:
         try:
-            await context.bot.send_photo(chat_id, reply.image, caption=reply.text,
-                                         parse_mode=ParseMode.HTML, reply_markup=markup)
+            self._shown(chat_id, await context.bot.send_photo(
+                chat_id, reply.image, caption=reply.text, parse_mode=ParseMode.HTML,
+                reply_markup=markup))
         except TelegramError as exc:
             log.error("photo for update %s not delivered: %s", update.update_id,
                       type(exc).__name__)
