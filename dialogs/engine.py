@@ -173,6 +173,8 @@ class Engine:
             session.state != before)
         if native:
             session.data["native"] = True
+        if remove_keyboard and all(r.buttons or r.request for r in replies):
+            replies = rendering.lead_apart(replies)  # a plain message removes the keyboard
         if session.data.get("voice") and self.voice_enabled and not any(
                 r.voice for r in replies) and any(r.text.strip() for r in replies):
             # "Always read aloud" is on: every screen the person reaches is also heard,

@@ -113,6 +113,20 @@ def split_messages(text: str) -> list[str]:
     return messages
 
 
+def lead_apart(replies: list[Reply]) -> list[Reply]:
+    """The first paragraph of the first message on its own, when it has several: a
+    native keyboard is removed by a message without buttons (a message carries one
+    keyboard), and this one says what the screen is about."""
+    first = replies[0] if replies else None
+    if first is None or first.image or first.voice:
+        return replies
+    lead, _, rest = first.text.partition("\n\n")
+    if not rest:
+        return replies
+    return [Reply(lead), Reply(rest, first.buttons, request=first.request,
+                               personal=first.personal), *replies[1:]]
+
+
 def join(first: list[Reply], then: list[Reply]) -> list[Reply]:
     """Two renderings shown together (a notice, then the screen): the last message of
     `first` becomes the first paragraph of `then`'s first message when it is plain text

@@ -93,7 +93,7 @@ def expected_transcripts(knowledge, updates: list[tuple[int, int, dict]], db) ->
     same event mapping, the same turn runner, on a fresh database."""
     from telegram import Update
 
-    from bot.channels.telegram import keyboard_removal, update_to_event
+    from bot.channels.telegram import update_to_event
     from bot.storage import Storage
     from bot.turn import TurnRunner
     from dialogs.engine import Engine
@@ -112,8 +112,7 @@ def expected_transcripts(knowledge, updates: list[tuple[int, int, dict]], db) ->
         replies = [r for r in result.replies if r.voice is None]
         texts = out.setdefault(chat, [])
         if result.remove_keyboard and all(r.buttons or r.request for r in replies):
-            lead, replies = keyboard_removal(replies, ok_hand)
-            texts.append(lead)
+            texts.append(ok_hand)
         texts.extend(r.text for r in replies)
     return out
 

@@ -107,19 +107,6 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def keyboard_removal(replies: list[Reply], acknowledgement: str) -> tuple[str, list[Reply]]:
-    """A native keyboard is removed by a message without an inline keyboard (a message has
-    one keyboard). When every reply has buttons, the first paragraph of the screen goes
-    alone and carries the removal, or else a short acknowledgement does. Returns (the text
-    that carries it, the replies left to send)."""
-    first = replies[0] if replies else None
-    if first is not None and not first.image and not first.voice:
-        lead, _, rest = first.text.partition("\n\n")
-        if rest:
-            return lead, [Reply(rest, first.buttons, request=first.request), *replies[1:]]
-    return acknowledgement, replies
-
-
 def request_keyboard(reply: Reply, share_label: str) -> ReplyKeyboardMarkup:
     """The native "share" button, with the reply's choices as typed buttons."""
     share = (KeyboardButton(share_label, request_contact=True) if reply.request == "contact"
@@ -453,11 +440,9 @@ class TelegramChannel:
         else:
             start = 0
         if remove_keyboard and all(r.buttons or r.request for r in replies):
-            # No plain message to carry the removal (a message has one keyboard): the first
-            # paragraph of the screen goes alone with it, or a short acknowledgement does.
-            lead, replies = keyboard_removal(
-                replies, self.engine.channel_text("keyboard_removed").text)
-            await self._send(context, chat_id, lead, ReplyKeyboardRemove(), update)
+            # No plain message to carry the removal: a short acknowledgement does.
+            await self._send(context, chat_id, self.engine.channel_text("keyboard_removed").text,
+                             ReplyKeyboardRemove(), update)
             remove_keyboard = False
         for sent, reply in enumerate(replies, start):
             if sent > start:  # remember what went out, for a replay after a crash
