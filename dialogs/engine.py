@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from markupsafe import Markup
+
 from dialogs import render as rendering
 from dialogs.machine import ASIDE_STATES, ConversationMachine
 from dialogs.model import AdviserNote, Button, Event, Reply, Session, Turn
@@ -55,19 +57,23 @@ PERSONAL_SCREENS = frozenset({"recap", "fit_result", "handoff_done"})
 KEEP_SCREENS = frozenset({"recap", "handoff_done"})
 
 
-def shorter(texts: list[str], max_lines: int = 3) -> str:
-    """A screen in fewer words: the first sentence of each message and any question line,
-    at most `max_lines` lines ("je comprends pas" gets this, then a person if needed)."""
+_TITLE = re.compile(r"^\W*<b>[^<]*</b>\W*$")
+
+
+def shorter(texts: list[str], max_lines: int = 3) -> Markup:
+    """A screen in fewer words ("je comprends pas"): for each message, its title, its first
+    sentence and any question line; at most `max_lines` lines. The texts are rendered
+    screens (already escaped), so the result is markup as it is."""
     out: list[str] = []
     for text in texts:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if not lines:
-            continue
-        first = re.split(r"(?<=[.!?])\s+", lines[0])[0]
-        for piece in [first, *(line for line in lines[1:] if line.endswith("?"))]:
-            if piece not in out:
-                out.append(piece)
-    return "\n".join(out[:max_lines])
+        body = [line for line in lines if not _TITLE.match(line)]
+        pieces = [line for line in lines if _TITLE.match(line)]
+        if body:
+            pieces.append(re.split(r"(?<=[.!?])\s+", body[0])[0])
+        pieces += [line for line in body[1:] if line.endswith("?")]
+        out += [p for p in pieces if p not in out]
+    return Markup("\n".join(out[:max_lines]))
 
 
 def parse_choice(choice: str) -> tuple[str, str | None]:

@@ -134,7 +134,7 @@ def test_telegram_voice_messages_become_voice_events(kind):
 
 
 @pytest.mark.parametrize("typed", ["je comprends pas", "j'comprend pas", "J'ai rien compris",
-                                   "c'est trop compliqué"])
+                                   "c'est trop compliqué", "hein ?"])
 def test_je_comprends_pas_says_the_screen_again_more_simply(engine, typed):
     s = Session("lost")
     _turn(engine, s, Event("start"))
@@ -150,3 +150,26 @@ def test_je_comprends_pas_says_the_screen_again_more_simply(engine, typed):
     before_choices = [b.choice for r in before for b in r.choices()]
     assert set(before_choices) <= set(choices)  # the same answers, still one tap away
     assert "voice_on" in choices and "where" in choices
+    assert "&lt;" not in text and "&amp;" not in text  # the screen's markup, escaped once
+
+
+@pytest.mark.parametrize("start, said", [
+    ("about:what", "CléA est un certificat."),
+    ("steps", "Étape 1 sur 7"),
+    ("where", "Où habitez-vous ?"),
+])
+def test_je_comprends_pas_keeps_the_gist_of_each_screen(engine, start, said):
+    s = Session("gist")
+    _turn(engine, s, Event("start"))
+    _turn(engine, s, Event("choice", start))
+    state = s.state
+    text = "\n".join(r.text for r in _turn(engine, s, Event("text", "je comprends pas")))
+    assert said in text and s.state == state
+    assert "compris" not in text
+
+
+def test_rien_is_not_answered_as_a_disappointment(engine):
+    s = Session("rien")
+    _turn(engine, s, Event("start"))
+    text = " ".join(r.text for r in _turn(engine, s, Event("text", "rien")))
+    assert "déçu" not in text and "désolé" not in text.lower()
