@@ -112,6 +112,12 @@ _PHRASES = [(re.compile(r"\bcle\s+a\b"), "clea"),
                         r"(?:ans?|annees?|mois|semaines?)\b"), "depuis"),
             (re.compile(r"\bcompte (?:personnel )?(?:de )?formation\b"), "cpf"),
             (re.compile(r"\bmobiliser\b"), "utiliser"),
+            (re.compile(r"\b(?:en|a la) recherche d (?:un )?emploi\b"), "chomage"),
+            (re.compile(r"\btitulaire d(?:u| un| une)\b"), "j ai un"),
+            (re.compile(r"\bconditions d (?:acces|admission|inscription)\b"), "public"),
+            (re.compile(r"\bpre ?requis\b"), "public"),
+            (re.compile(r"\bechec partiel\b"), "echec"),
+            (re.compile(r"\bpretendre a\b"), "passer"),
             (re.compile(r"\bcertification clea\b"), "clea")]
 
 STOP_WORDS = set("""
