@@ -246,6 +246,7 @@ def run_bot(kind: str, api: FakeBotApi, db: Path, concurrency: int,
     """The bot in its own process; `log`: its stderr (INFO), to read its longest stall."""
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
                TELEGRAM_API_FILE_URL=api.file_url, CLEA_DB_PATH=str(db), CLEA_RATE_LIMIT="0",
+               CLEA_CHAT_RATE="0",  # simulated users tap faster than people: no pacing
                CLEA_CONCURRENCY=str(concurrency),
                CLEA_LOG_LEVEL="INFO" if log else "WARNING",
                ECHO_BACKEND="aiohttp" if kind == "echo_aiohttp" else "httpx")

@@ -21,6 +21,16 @@ def _int(name: str, default: int | None) -> int | None:
         raise ConfigError(f"{name} doit être un nombre entier (reçu « {raw} »)") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip().replace(",", ".")
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} doit être un nombre (reçu « {raw} »)") from exc
+
+
 def _str(name: str, default: str | None = None) -> str | None:
     raw = os.environ.get(name, "").strip()
     return raw or default
@@ -46,6 +56,8 @@ class Config:
     log_level: str
     voice: bool = True
     stop_grace: int = 20  # seconds to finish the updates in hand after SIGTERM
+    chat_rate: float = 1.0  # messages a second per private chat, sustained (0: no pacing)
+    chat_burst: int = 3  # messages a private chat may get at once before the pacing
 
     @classmethod
     def from_env(cls) -> Config:
@@ -71,11 +83,16 @@ class Config:
             log_level=_str("CLEA_LOG_LEVEL", "INFO").upper(),
             voice=_str("CLEA_VOICE", "1") not in ("0", "false", "non", "no", "off"),
             stop_grace=_int("CLEA_STOP_GRACE", 20),
+            chat_rate=_float("CLEA_CHAT_RATE", 1.0),
+            chat_burst=_int("CLEA_CHAT_BURST", 3),
         )
         if cfg.retention_days < 1:
             raise ConfigError("CLEA_RETENTION_DAYS doit être au moins 1")
         if cfg.stop_grace < 0:
             raise ConfigError("CLEA_STOP_GRACE doit être positif ou nul")
+        if cfg.chat_rate < 0 or cfg.chat_burst < 1:
+            raise ConfigError("CLEA_CHAT_RATE doit être positif ou nul, CLEA_CHAT_BURST au "
+                              "moins 1")
         if cfg.concurrency < 1:
             raise ConfigError("CLEA_CONCURRENCY doit être au moins 1")
         if cfg.webhook_url and not cfg.webhook_secret:

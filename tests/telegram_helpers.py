@@ -29,7 +29,8 @@ def make_config(api: FakeBotApi, db: Path, **overrides) -> Config:
                   webhook_listen="127.0.0.1", webhook_port=0, directory_extra=None,
                   local_directory=db.with_suffix(".no-directory"),
                   adviser_chat_id=None, advisers_file=None, retention_days=90,
-                  concurrency=32, overall_rate=0.0, log_level="INFO")
+                  concurrency=32, overall_rate=0.0, log_level="INFO",
+                  chat_rate=0.0)  # no per-chat pacing unless a test asks for it
     values.update(overrides)
     return Config(**values)
 
@@ -65,6 +66,7 @@ async def running_bot(api: FakeBotApi, knowledge: Knowledge, db: Path,
 def bot_env(api: FakeBotApi, db: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
                TELEGRAM_API_FILE_URL=api.file_url, CLEA_DB_PATH=str(db), CLEA_RATE_LIMIT="0",
+               CLEA_CHAT_RATE="0",
                CLEA_LOCAL_DIRECTORY=str(db) + ".none")
     env.update(extra)
     return env

@@ -145,6 +145,28 @@ async def test_429_retry_after_is_waited_out(api, knowledge, tmp_path):
         assert sum("Les commandes" in c.text for c in sent) == 1  # delivered once
 
 
+async def test_a_429_holds_only_its_chat_and_each_chat_is_paced(api, knowledge, tmp_path):
+    """Telegram's 429 for one chat delays that chat only; a chat sent many messages at once
+    gets a short burst, then about one a second (it would earn a 429 otherwise)."""
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", chat_rate=1.0,
+                           chat_burst=2):
+        api.inject("sendMessage", Fault("429", 3))
+        api.push_text(CHAT, "/aide")
+        assert await api.wait_async(lambda: any(not c.ok for c in api.calls_of("sendMessage")))
+        other = CHAT + 1
+        api.push_text(other, "/aide")
+        assert await api.wait_async(lambda: api.sent(other), 10)
+        assert not api.sent(CHAT)  # still waiting out its own 429
+        assert await api.wait_async(lambda: api.sent(CHAT), 10)
+        assert api.sent(CHAT)[0].at > api.sent(other)[0].at
+        busy = CHAT + 2
+        for _ in range(4):
+            api.push_text(busy, "/aide")
+        assert await api.wait_async(lambda: len(api.sent(busy)) == 4, 15)
+        at = [c.at for c in api.sent(busy)]
+        assert at[3] - at[0] >= 1.5  # two at once, then one a second
+
+
 async def test_server_errors_are_retried(api, knowledge, tmp_path):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
         api.inject("sendMessage", Fault("500"), Fault("500"))

@@ -157,7 +157,9 @@ class TelegramChannel:
                                                        read_timeout=40.0))
                    .rate_limiter(RetryingRateLimiter(max_retries=5,
                                                      overall_max_rate=cfg.overall_rate,
-                                                     group_max_rate=20))
+                                                     group_max_rate=20,
+                                                     chat_max_rate=cfg.chat_rate,
+                                                     chat_burst=cfg.chat_burst))
                    .concurrent_updates(ChatOrderedProcessor(cfg.concurrency))
                    .post_init(self._post_init)
                    .post_stop(self._post_stop)
