@@ -180,3 +180,14 @@ def test_the_first_step_is_optional(engine, knowledge):
     first = knowledge.procedure[0].text
     assert "pas obligatoire" in first and "directement" in first
     assert "ne vous engage à rien" in knowledge.procedure[1].text
+
+
+def test_the_regional_modules_are_never_offered_as_a_button(engine):
+    """No Région is known to offer the illiteracy or qualification module: they are
+    explained, never offered as something to pick."""
+    from tests.readability import all_screens
+
+    offered = {b.choice for _, replies in all_screens(engine) for r in replies
+               for b in r.choices()}
+    assert "module:numerique" in offered
+    assert not offered & {"module:illettrisme", "module:qualification"}
