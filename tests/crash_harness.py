@@ -8,8 +8,10 @@ Used by tests/test_crash.py (a moderate run) and bench/crash.py (the large one).
 
 from __future__ import annotations
 
+import bisect
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,21 +68,30 @@ def expected_transcripts(knowledge, pushed: list[tuple[int, int, dict]], db: Pat
     return out
 
 
-def compare(expected: list[str], got: list[str]) -> tuple[int, int]:
-    """(lost, repeated): `got` must be `expected` with, here and there, a message sent again
-    right after itself."""
-    i = j = repeated = 0
+def repeats(expected: list[str], got: list[str]) -> tuple[int, list[int]]:
+    """(lost, positions in `got` of the repeats): `got` must be `expected` with, here and
+    there, a message sent again right after itself. Anything else out of place counts as
+    lost."""
+    i = j = 0
+    again: list[int] = []
     while i < len(expected) and j < len(got):
         if got[j] == expected[i]:
             i, j = i + 1, j + 1
         elif j and got[j] == got[j - 1]:
-            repeated, j = repeated + 1, j + 1
+            again.append(j)
+            j += 1
         else:
             break
     while j < len(got) and j and got[j] == got[j - 1]:
-        repeated, j = repeated + 1, j + 1
-    lost = len(expected) - i
-    return lost + (len(got) - j), repeated  # anything else out of place counts as lost
+        again.append(j)
+        j += 1
+    return len(expected) - i + (len(got) - j), again
+
+
+def compare(expected: list[str], got: list[str]) -> tuple[int, int]:
+    """(lost, repeated)."""
+    lost, again = repeats(expected, got)
+    return lost, len(again)
 
 
 @dataclass
@@ -92,7 +103,8 @@ class Campaign:
     lost: int = 0  # messages missing or out of place, all chats
     repeated: int = 0
     worst_repeats_per_chat: int = 0
-    chats_over_limit: list[int] = field(default_factory=list)  # more repeats than kills
+    worst_repeats_per_chat_per_crash: int = 0  # repeats sent after the same restart
+    chats_over_limit: list[int] = field(default_factory=list)  # more than 1 per crash
     chats_with_loss: list[int] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -108,6 +120,7 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
     kill_waves = sorted(rng.sample(range(waves * 2), min(kills, waves * 2)))
     campaign = Campaign(people)
     pushed: list[tuple[int, int, dict]] = []
+    kill_times: list[float] = []
     proc = start_bot_process(api, db)
     try:
         for half_wave in range(waves * 2):
@@ -123,6 +136,7 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
             if half_wave in kill_waves:
                 time.sleep(rng.uniform(0.0, 0.6))
                 kill_hard(proc)
+                kill_times.append(time.time())
                 campaign.kills += 1
                 proc = start_bot_process(api, db)
             else:
@@ -136,13 +150,19 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
         proc.wait(30)
     campaign.updates = len(pushed)
     for chat in chats:
-        lost, repeated = compare(expected[chat], [c.text for c in api.sent(chat)])
+        calls = api.sent(chat)
+        lost, again = repeats(expected[chat], [c.text for c in calls])
         campaign.lost += lost
-        campaign.repeated += repeated
-        campaign.worst_repeats_per_chat = max(campaign.worst_repeats_per_chat, repeated)
+        campaign.repeated += len(again)
+        campaign.worst_repeats_per_chat = max(campaign.worst_repeats_per_chat, len(again))
+        # Which crash each repeat follows: the restarts before it was sent.
+        per_crash = Counter(bisect.bisect_right(kill_times, calls[j].at) for j in again)
+        worst = max(per_crash.values(), default=0)
+        campaign.worst_repeats_per_chat_per_crash = max(
+            campaign.worst_repeats_per_chat_per_crash, worst)
         if lost:
             campaign.chats_with_loss.append(chat)
-        if repeated > campaign.kills:
+        if worst > 1 or (again and min(per_crash) == 0):  # a repeat with no crash before
             campaign.chats_over_limit.append(chat)
     campaign.seconds = round(time.monotonic() - started, 1)
     return campaign

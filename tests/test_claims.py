@@ -186,3 +186,30 @@ def test_one_rule_classifies_every_failed_send():
     assert classify(NetworkError("Internal Server Error (500)")) == RETRY
     assert classify(TimedOut()) == MAYBE_SENT
     assert classify(MaybeSent("dropped")) == MAYBE_SENT
+
+
+def test_a_claim_cut_before_the_persons_notice_leaves_nothing_half_done(knowledge, tmp_path,
+                                                                         monkeypatch):
+    """The process dies between recording the claim and queueing the person's notice (an
+    exception there stands for it): nothing is written, so the request is still open and
+    the next press does it all. Before, the claim was kept and the person never told."""
+    import pytest
+
+    db = tmp_path / "db.sqlite3"
+    storage = Storage(db)
+    storage.save(Session("tg:5"), [NewRequest("tg:5", "", "", SHARED, "la note")])
+    token = storage.request(1).token
+    storage.outbox_drop(storage.outbox_due(1e12)[0])
+    outbox = Outbox(Engine(knowledge, handoff_enabled=True), storage, SHARED)
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("killed here")
+
+    with monkeypatch.context() as m:
+        m.setattr(outbox, "_person_notice", dies)
+        with pytest.raises(RuntimeError):
+            outbox.claim(token, "Camille", SHARED)
+    assert storage.request(1).status == "sent" and storage.outbox_count() == 0
+    assert outbox.claim(token, "Camille", SHARED).startswith("✋")
+    kinds = sorted(r.kind for r in storage.outbox_due(1e12))
+    assert kinds == ["notice"] and storage.request(1).status == "claimed"

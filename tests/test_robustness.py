@@ -458,3 +458,29 @@ async def test_a_turn_saved_but_not_answered_sends_its_own_replies(api, knowledg
         assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
         assert await settled(api, channel)
         assert [c.text for c in api.sent(63_002)] == expected
+
+
+async def test_a_replay_does_not_repeat_the_keyboard_removal_already_sent(api, knowledge,
+                                                                          tmp_path):
+    """A turn whose replies all carry buttons removes the native keyboard with a short
+    '👌' first. Killed after it went out: the replay sends the rest, not '👌' again."""
+    import json
+    import time as clock
+
+    from bot.storage import Storage
+    from bot.turn import encode_replies
+    from dialogs.model import Button, Reply, Session
+
+    db = tmp_path / "db.sqlite3"
+    store = Storage(db)
+    update = {"update_id": 5003, "message": api.message(63_003, "oui")}
+    store.inbox_add([(5003, json.dumps(update))])
+    screen = Reply("Quelle est votre situation ?", ((Button("Salarié", "answer:employee"),),))
+    store.save(Session("tg:63003", state="fit_situation"), applied=[(5003, clock.time())],
+               update_id=5003, replies=encode_replies([screen], True))
+    store.inbox_sent(5003, 1)  # '👌' went out, then the process died
+    store.close()
+    async with running_bot(api, knowledge, db) as channel:
+        assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
+        assert await settled(api, channel)
+        assert [c.text for c in api.sent(63_003)] == [screen.text]

@@ -409,11 +409,15 @@ class TelegramChannel:
             self.outbox.forget(f"tg:{chat_id}")
         replies = result.replies
         remove_keyboard = result.remove_keyboard
+        if remove_keyboard and replies and all(r.buttons or r.request for r in replies):
+            # No plain message to carry the keyboard's removal: a short acknowledgement
+            # does, counted with the replies (a replay after a crash skips it once sent).
+            replies = [Reply(self.engine.channel_text("keyboard_removed").text), *replies]
         if result.replayed:
             # Part of this turn's replies went out before the crash: send only the rest.
             done = await self.db.call(self.storage.inbox_sent_count, update.update_id)
             if done and remove_keyboard:  # unless its first plain message is still to go,
-                # the keyboard's removal went out with what was sent (or before it)
+                # the keyboard's removal went out with what was sent
                 plain = [i for i, r in enumerate(replies) if not (r.buttons or r.request)]
                 remove_keyboard = bool(plain) and plain[0] >= done
             replies = replies[done:] if done < len(replies) else []
