@@ -96,6 +96,10 @@ class Readings:
         return " ".join(f"{r.kind}:{r.value or '-'}@{r.confidence:.2f}" for r in self.all)
 
 
+def _as_written(name: str) -> str:
+    return " ".join(name.lower().replace("-", " ").split())
+
+
 def _phrase_in(phrase: str, text: str) -> bool:
     return re.search(rf"(?:^| ){re.escape(phrase)}(?= |$)", text) is not None
 
@@ -123,6 +127,7 @@ class Reader:
         self.handoff = tuple(sms_fold(p) for p in t.handoff)
         self.clea_names = tuple(sms_fold(p) for p in t.clea_names)
         self.comparison = tuple(sms_fold(p) for p in t.comparison)
+        self.not_places = frozenset(sms_fold(p) for p in t.not_places)
         self.subjects: tuple[tuple[Subject, tuple[str, ...]], ...] = tuple(
             (s, tuple(sorted({sms_fold(w) for w in s.words}, key=len, reverse=True)))
             for s in knowledge.subjects)
@@ -219,6 +224,11 @@ class Reader:
                 exact = [p for p in result.places
                          if p.commune and name_key(p.commune) == name_key(candidate)]
                 if cue in WEAK_CUES:
+                    # "sur place" is not Placé: after a weak cue, the name as written,
+                    # accents included, and never a common word of typed.yaml.
+                    exact = [p for p in exact if _as_written(p.commune or "") == " ".join(
+                        text.lower().replace("-", " ").split()[-n:]).strip(" ?!.,")
+                             and candidate not in self.not_places]
                     if exact:
                         out.append(Reading("place", "cue", 0.8, f"weak cue {cue}",
                                            place=geography.LookupResult(tuple(exact))))

@@ -572,7 +572,7 @@ def _load_typed(path: Path, r: _Reader) -> Typed:
     # "oui"/"non" as keys: YAML reads a bare yes/no as true/false.
     optional = {key: r.strings(data, key, key, required=False)
                 for key in ("dont_know", "place_cues", "handoff", "clea_names",
-                            "comparison")}
+                            "comparison", "not_places")}
     return Typed(r.strings(data, "oui", "oui"), r.strings(data, "non", "non"),
                  r.strings(data, "politeness", "politeness"), navigation, **optional)
 

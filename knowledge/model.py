@@ -95,6 +95,7 @@ class Typed:
     handoff: tuple[str, ...] = ()
     clea_names: tuple[str, ...] = ()
     comparison: tuple[str, ...] = ()
+    not_places: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

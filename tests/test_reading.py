@@ -63,7 +63,8 @@ def test_a_place_anywhere(reader, text):
     assert chosen.kind == "place" and chosen.place and chosen.place.places
 
 
-@pytest.mark.parametrize("text", ["des infos sur clea", "c'est quoi clea", "j'ai 12 ans"])
+@pytest.mark.parametrize("text", ["des infos sur clea", "c'est quoi clea", "j'ai 12 ans",
+                                  "je peux faire clea sur place ?", "formation sur mesure"])
 def test_no_place_without_a_code_or_a_cue(reader, text):
     assert "place" not in kinds(reader.read(text, MENU))
 
