@@ -83,3 +83,37 @@ def test_after_forget_and_kill_9_no_byte_of_the_person_is_left(api, tmp_path):
     finally:
         kill_hard(proc)
     assert not [c for c in api.sent(SHARED) if "Demande" in c.text]
+
+
+async def test_forgetting_cancels_the_note_in_flight(knowledge, tmp_path):
+    """The worker is waiting on Telegram (or between two tries) with a note about the
+    person when they erase their data: that send is cancelled, the worker goes on with the
+    next row, and a row read before the erasure is skipped."""
+    import asyncio
+
+    from bot.outbox import Outbox
+    from bot.storage import NewRequest
+    from dialogs.engine import Engine
+    from dialogs.model import Session
+
+    storage = Storage(tmp_path / "db.sqlite3")
+    for user in ("tg:1", "tg:2", "tg:1"):
+        storage.save(Session(user), [NewRequest(user, "", "", SHARED, f"note de {user}")])
+    outbox = Outbox(Engine(knowledge, handoff_enabled=True), storage, SHARED)
+    started, delivered = asyncio.Event(), []
+
+    class SlowBot:
+        async def send_message(self, chat_id, text, **kwargs):
+            started.set()
+            if text == "note de tg:1":
+                await asyncio.sleep(30)  # Telegram slow, or a retry's pause
+            delivered.append(text)
+            return type("Message", (), {"message_id": len(delivered)})()
+
+    flush = asyncio.create_task(outbox.flush(SlowBot()))
+    await asyncio.wait_for(started.wait(), 5)
+    storage.erase("tg:1")
+    outbox.forget("tg:1")
+    assert await asyncio.wait_for(flush, 5) == 1
+    assert delivered == ["note de tg:2"]  # the second note of tg:1 was skipped too
+    assert storage.outbox_count() == 0
