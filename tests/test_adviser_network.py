@@ -441,6 +441,18 @@ async def test_start_up_names_an_advisers_chat_the_bot_cannot_reach(api, knowled
     assert any("cannot reach the advisers' shared chat (Forbidden)" in e for e in errors)
 
 
+async def test_a_shared_chat_without_declared_advisers_is_reported(api, knowledge, tmp_path,
+                                                                   caplog):
+    """Only advisers of the advisers file may take a request: a shared chat with nobody
+    declared could never see one taken. Said once, at start-up."""
+    import logging
+
+    caplog.set_level(logging.ERROR)
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=SHARED):
+        assert await api.wait_async(lambda: any("no adviser is declared" in r.getMessage()
+                                                for r in caplog.records))
+
+
 async def test_reachable_advisers_chats_log_nothing(api, knowledge, tmp_path, caplog):
     import logging
 

@@ -200,6 +200,9 @@ class TelegramChannel:
         targets = []
         if self.config.adviser_chat_id is not None:
             targets.append(("the advisers' shared chat", self.config.adviser_chat_id))
+            if not self.advisers:  # only advisers of the file may take a request
+                log.error("the advisers' shared chat is set but no adviser is declared "
+                          "(CLEA_ADVISERS): nobody can take its contact requests")
         for adviser in self.advisers.values():
             chat = await self.db.call(self.storage.adviser_chat, adviser.code)
             if chat is not None and adviser.handoff:
