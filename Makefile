@@ -1,39 +1,57 @@
 # Two commands do all the set-up: `make run` and `make test`.
-# Each creates .venv when it is missing or older than pyproject.toml.
+# `make run` installs the run-time packages only (requirements.lock); `make test` adds the test,
+# lint, type-checking and training tools (requirements-dev.lock) to the same .venv.
+# Each re-installs when pyproject.toml or a lock file is newer than the venv's stamp.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
 
-.PHONY: run test lint check bench graph train eval lock clean
+.PHONY: run test lint typecheck check bench graph train eval lock clean
 
-# The exact versions of requirements.lock, then the project itself without resolving again.
-$(VENV)/.installed: pyproject.toml requirements.lock
+# Run time: the exact versions of requirements.lock, then the project itself without resolving again.
+$(VENV)/.run-installed: pyproject.toml $(RUN_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e '.[test,train]'
+	$(BIN)/python -m pip install --quiet -r $(RUN_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-# Resolve pyproject.toml again in a throw-away venv and write the exact versions.
+# Everything: run time plus the `test` and `train` extras, at the versions of requirements-dev.lock.
+$(VENV)/.installed: $(VENV)/.run-installed $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet -r $(RUN_LOCK) -r $(DEV_LOCK)
+	touch $@
+
+# Resolve pyproject.toml again in a throw-away venv: the run-time packages first, then the extras
+# constrained to them, so both locks agree on every shared package.
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/python -m pip install --quiet '.[test,train]'
-	{ echo "# Exact versions 'make' installs (runtime, test and train extras), from a fresh venv."; \
+	.lockvenv/bin/python -m pip install --quiet .
+	{ echo "# Run-time packages at the exact versions 'make run' installs, from a fresh venv."; \
 	  echo "# Regenerate after changing pyproject.toml: make lock"; \
-	  .lockvenv/bin/python -m pip freeze --exclude clea-bot; } > requirements.lock
+	  .lockvenv/bin/python -m pip freeze --exclude clea-bot; } > $(RUN_LOCK)
+	.lockvenv/bin/python -m pip install --quiet -c $(RUN_LOCK) '.[test,train]'
+	{ echo "# Test, lint, type-checking and training tools 'make test' adds to $(RUN_LOCK)."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  .lockvenv/bin/python -m pip freeze --exclude clea-bot | grep -vxF -f $(RUN_LOCK); } > $(DEV_LOCK)
 	rm -rf .lockvenv
 
-run: $(VENV)/.installed
+run: $(VENV)/.run-installed
 	$(BIN)/clea-bot run
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-check: $(VENV)/.installed
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+check: $(VENV)/.run-installed
 	$(BIN)/clea-bot check
 
 train: $(VENV)/.installed
@@ -42,7 +60,7 @@ train: $(VENV)/.installed
 eval: $(VENV)/.installed
 	$(BIN)/python -m bench.faq_eval
 
-graph: $(VENV)/.installed
+graph: $(VENV)/.run-installed
 	$(BIN)/clea-bot graph -o docs/conversation.mmd
 
 bench: $(VENV)/.installed

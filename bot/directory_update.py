@@ -64,7 +64,7 @@ def _get_json(url: str, err: TextIO, attempts: int = ATTEMPTS, pause_s: float = 
         try:
             request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
                                                            "Accept": "application/json"})
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
             if exc.code < 500 and exc.code != 429:

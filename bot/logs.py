@@ -44,7 +44,7 @@ class PrivacyFilter(logging.Filter):
 
 
 class NoMessageFormatter(logging.Formatter):
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's own name
+    def formatException(self, ei) -> str:
         exc_type, exc, tb = ei
         lines = traceback.format_tb(tb)
         lines.append(f"{exc_type.__name__} (message not logged)\n")

@@ -194,7 +194,7 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _read_yaml(path: Path, reader: _Reader) -> Any:
     try:
         with path.open(encoding="utf-8") as f:
-            return yaml.load(f, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+            return yaml.load(f, Loader=_SafeLoader)
     except FileNotFoundError:
         reader.problem("", "fichier introuvable")
     except yaml.YAMLError as exc:

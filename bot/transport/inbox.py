@@ -163,7 +163,7 @@ class InboxQueue(asyncio.Queue):
         for update_id, data in pending:
             try:
                 update = Update.de_json(json.loads(data), bot)
-            except Exception as exc:  # noqa: BLE001 - any unreadable row is set aside
+            except Exception as exc:
                 log.error("update %s in the inbox is unreadable (%s); kept aside", update_id,
                           type(exc).__name__)
                 await self.set_aside([DeadLetter(update_id, type(exc).__name__, None, data)])

@@ -56,7 +56,7 @@ def parse_updates(raw: list, bot: object,
             updates.append(Update.de_json(item, bot))
             if kept is not None:
                 kept.append(json.dumps(item))
-        except Exception as exc:  # noqa: BLE001 - a poison update must not stop the bot
+        except Exception as exc:
             update_id = item.get("update_id") if isinstance(item, dict) else None
             log.error("update %s unreadable (%s); kept aside", update_id, type(exc).__name__)
             try:
