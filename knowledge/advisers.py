@@ -20,11 +20,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from knowledge.geography import ARRONDISSEMENTS, DEPARTEMENT_NAME, Place
-from knowledge.loader import ContentError, Problem
+from knowledge.loader import ContentError, Problem, Reader, read_yaml
 
 CODE_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
 INSEE_RE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
@@ -54,89 +53,105 @@ class Adviser:
 
 
 def load_advisers(path: Path | None) -> dict[int, Adviser]:
-    """Advisers by Telegram id; ContentError naming the file and entry on any problem."""
+    """Advisers by Telegram id; ContentError naming the file and entry on any problem.
+
+    Read like the content files (knowledge.loader.Reader): every problem is collected
+    before failing, so a deployer fixes the whole file in one go."""
     if path is None:
         return {}
-    where = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContentError([Problem(where, "", "fichier introuvable")]) from None
-    except yaml.YAMLError as exc:
-        raise ContentError([Problem(where, "", f"YAML illisible : {exc}")]) from None
+    r = Reader(str(path))
+    data = read_yaml(path, r)
+    if r.problems:
+        raise ContentError(r.problems)
     items = data.get("advisers") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise ContentError([Problem(where, "advisers", "une liste « advisers: » est attendue")])
-    problems: list[Problem] = []
+        raise ContentError([Problem(r.file, "advisers", "une liste « advisers: » est attendue")])
     advisers: dict[int, Adviser] = {}
     codes: set[str] = set()
     for i, item in enumerate(items):
         entry = f"advisers[{i}]"
-        before = len(problems)
-
-        def bad(message: str, entry: str = entry) -> None:
-            problems.append(Problem(where, entry, message))
-
-        if not isinstance(item, dict):
-            bad("doit être {telegram_id, code, name, …}")
+        before = len(r.problems)
+        adviser = _adviser(r, item, entry)
+        if adviser is None:
             continue
-        tid, code, name = item.get("telegram_id"), item.get("code"), item.get("name")
-        if not isinstance(tid, int) or isinstance(tid, bool) or tid <= 0:
-            bad("« telegram_id » doit être un nombre entier")
-        elif tid in advisers:
-            bad(f"telegram_id {tid} en double")
-        if not isinstance(code, str) or not CODE_RE.match(code):
-            bad("« code » : 3 à 32 caractères parmi a-z 0-9 _ -")
-        elif code in codes:
-            bad(f"code « {code} » en double")
-        elif code in RESERVED_SUFFIXES or code.rsplit("-", 1)[-1] in RESERVED_SUFFIXES:
-            bad(f"code « {code} » : ne doit pas finir par un sujet "
-                f"({', '.join(sorted(RESERVED_SUFFIXES))})")
-        if not isinstance(name, str) or not name.strip():
-            bad("« name » manquant")
-        organisation = item.get("organisation", "")
-        if not isinstance(organisation, str):
-            bad("« organisation » doit être un texte")
-            organisation = ""
-        departements, communes = set(), set()
-        coverage = item.get("coverage", [])
-        if not isinstance(coverage, list):
-            bad("« coverage » : une liste de départements (\"42\", \"2A\", \"974\") "
-                "ou de codes INSEE de communes (\"69123\")")
-            coverage = []
-        for value in coverage:
-            text = str(value).upper().zfill(2) if isinstance(value, int | str) else ""
-            if text in DEPARTEMENT_NAME:
-                departements.add(text)
-            elif INSEE_RE.match(text):
-                communes.add(text)
-            else:
-                bad(f"« coverage » : « {value} » n'est ni un département ni un code "
-                    "INSEE de commune")
-        contact = item.get("contact") or {}
-        if not isinstance(contact, dict):
-            bad("« contact » : {address, phone, url, hours}")
-            contact = {}
-        for key_ in contact:
-            if key_ not in CONTACT_FIELDS:
-                bad(f"« contact.{key_} » inconnu (attendu : {', '.join(CONTACT_FIELDS)})")
-        url = contact.get("url")
-        if url is not None and not (isinstance(url, str) and url.startswith("https://")):
-            bad("« contact.url » doit commencer par https://")
-        handoff = item.get("handoff", True)
-        if not isinstance(handoff, bool):
-            bad("« handoff » : true ou false")
-        if (departements or communes) and not organisation:
-            bad("« organisation » est obligatoire avec « coverage » (c'est le nom affiché)")
-        if len(problems) == before:
-            advisers[tid] = Adviser(tid, code, name.strip(), organisation.strip(),
-                                    frozenset(departements), frozenset(communes),
-                                    {k: str(v) for k, v in contact.items()
-                                     if k in CONTACT_FIELDS and v}, handoff)
-            codes.add(code)
-    if problems:
-        raise ContentError(problems)
+        if adviser.telegram_id in advisers:
+            r.problem(entry, f"telegram_id {adviser.telegram_id} en double")
+        if adviser.code in codes:
+            r.problem(entry, f"code « {adviser.code} » en double")
+        if len(r.problems) == before:
+            advisers[adviser.telegram_id] = adviser
+            codes.add(adviser.code)
+    if r.problems:
+        raise ContentError(r.problems)
     return advisers
+
+
+def _adviser(r: Reader, item: Any, entry: str) -> Adviser | None:
+    """One entry of the file, or None (and its problems recorded) when it is not valid."""
+    if not isinstance(item, dict):
+        r.problem(entry, "doit être {telegram_id, code, name, …}")
+        return None
+    before = len(r.problems)
+    tid, code, name = item.get("telegram_id"), item.get("code"), item.get("name")
+    if not isinstance(tid, int) or isinstance(tid, bool) or tid <= 0:
+        r.problem(entry, "« telegram_id » doit être un nombre entier")
+    if not isinstance(code, str) or not CODE_RE.match(code):
+        r.problem(entry, "« code » : 3 à 32 caractères parmi a-z 0-9 _ -")
+    elif code in RESERVED_SUFFIXES or code.rsplit("-", 1)[-1] in RESERVED_SUFFIXES:
+        r.problem(entry, f"code « {code} » : ne doit pas finir par un sujet "
+                         f"({', '.join(sorted(RESERVED_SUFFIXES))})")
+    if not isinstance(name, str) or not name.strip():
+        r.problem(entry, "« name » manquant")
+    organisation = item.get("organisation", "")
+    if not isinstance(organisation, str):
+        r.problem(entry, "« organisation » doit être un texte")
+        organisation = ""
+    departements, communes = _coverage(r, item.get("coverage", []), entry)
+    contact = _contact(r, item.get("contact") or {}, entry)
+    handoff = item.get("handoff", True)
+    if not isinstance(handoff, bool):
+        r.problem(entry, "« handoff » : true ou false")
+    if (departements or communes) and not organisation:
+        r.problem(entry, "« organisation » est obligatoire avec « coverage » "
+                         "(c'est le nom affiché)")
+    if len(r.problems) > before:
+        return None
+    assert isinstance(tid, int) and isinstance(code, str) and isinstance(name, str)
+    return Adviser(tid, code, name.strip(), organisation.strip(), departements, communes,
+                   contact, handoff)
+
+
+def _coverage(r: Reader, coverage: Any, entry: str) -> tuple[frozenset[str], frozenset[str]]:
+    """« coverage »: (départements, INSEE commune codes)."""
+    if not isinstance(coverage, list):
+        r.problem(entry, "« coverage » : une liste de départements (\"42\", \"2A\", \"974\") "
+                         "ou de codes INSEE de communes (\"69123\")")
+        return frozenset(), frozenset()
+    departements, communes = set(), set()
+    for value in coverage:
+        text = str(value).upper().zfill(2) if isinstance(value, int | str) else ""
+        if text in DEPARTEMENT_NAME:
+            departements.add(text)
+        elif INSEE_RE.match(text):
+            communes.add(text)
+        else:
+            r.problem(entry, f"« coverage » : « {value} » n'est ni un département ni un code "
+                             "INSEE de commune")
+    return frozenset(departements), frozenset(communes)
+
+
+def _contact(r: Reader, contact: Any, entry: str) -> dict[str, str]:
+    """« contact »: the fields shown to people, https links only."""
+    if not isinstance(contact, dict):
+        r.problem(entry, "« contact » : {address, phone, url, hours}")
+        return {}
+    for key in contact:
+        if key not in CONTACT_FIELDS:
+            r.problem(entry, f"« contact.{key} » inconnu (attendu : {', '.join(CONTACT_FIELDS)})")
+    url = contact.get("url")
+    if url is not None and not (isinstance(url, str) and url.startswith("https://")):
+        r.problem(entry, "« contact.url » doit commencer par https://")
+    return {k: str(v) for k, v in contact.items() if k in CONTACT_FIELDS and v}
 
 
 @dataclass(frozen=True)

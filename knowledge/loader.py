@@ -67,7 +67,7 @@ class ContentError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class _Reader:
+class Reader:
     """Field access that records problems instead of raising at the first one.
 
     `today` dates the facts: a message written `{text: …, valid_until: 2026-12-31}` is
@@ -167,13 +167,13 @@ class _Reader:
                                     "dans money.yaml, avec sa source et ses dates")
         missing = False
 
-        def say(m: re.Match) -> str:
+        def say(m: re.Match[str]) -> str:
             nonlocal missing
             fact = self.money.get(m.group(1))
             if fact is None:
                 self.problem(entry, f"fait inconnu « {{{m.group(1)}}} » (à déclarer dans "
                                     "money.yaml, « facts »)")
-                return m.group(0)
+                return str(m.group(0))
             if fact.valid_until < self.today:
                 missing = True
             return fact.said
@@ -181,7 +181,7 @@ class _Reader:
         said = FACT_RE.sub(say, text)
         return None if missing else said
 
-    def unique(self, seen: set, value: Any, entry: str) -> None:
+    def unique(self, seen: set[Any], value: Any, entry: str) -> None:
         if value in seen:
             self.problem(entry, f"identifiant « {value} » en double")
         seen.add(value)
@@ -191,7 +191,7 @@ class _Reader:
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read_yaml(path: Path, reader: _Reader) -> Any:
+def read_yaml(path: Path, reader: Reader) -> Any:
     try:
         with path.open(encoding="utf-8") as f:
             return yaml.load(f, Loader=_SafeLoader)
@@ -204,8 +204,8 @@ def _read_yaml(path: Path, reader: _Reader) -> Any:
     return None
 
 
-def _load_sources(path: Path, r: _Reader) -> dict[str, Source]:
-    data = _read_yaml(path, r)
+def _load_sources(path: Path, r: Reader) -> dict[str, Source]:
+    data = read_yaml(path, r)
     raw = r.field(data, "sources", dict, "sources", default={}) if data is not None else {}
     sources = {}
     for sid, s in raw.items():
@@ -221,10 +221,10 @@ def _load_sources(path: Path, r: _Reader) -> dict[str, Source]:
     return sources
 
 
-def _load_money(path: Path, r: _Reader, sources: dict[str, Source]
+def _load_money(path: Path, r: Reader, sources: dict[str, Source]
                 ) -> tuple[dict[str, MoneyFact], dict[str, Block]]:
     """money.yaml: dated, sourced facts first, then the cost lines that use them."""
-    data = _read_yaml(path, r)
+    data = read_yaml(path, r)
     facts: dict[str, MoneyFact] = {}
     raw = r.field(data, "facts", dict, "facts", default={}) if data is not None else {}
     for fid, item in raw.items():
@@ -262,20 +262,21 @@ def _load_money(path: Path, r: _Reader, sources: dict[str, Source]
     return facts, costs
 
 
-def _amounts_outside_money(content_dir: Path, readers: dict[str, _Reader]) -> None:
+def _amounts_outside_money(content_dir: Path, readers: dict[str, Reader]) -> None:
     """Texts read field by field (titles, steps, domains) are checked here, whole file."""
     for name, r in readers.items():
         path = content_dir / name
         if name in NOT_SAID or not path.exists() or r.problems:
             continue
-        data = _read_yaml(path, r)
+        data = read_yaml(path, r)
         for where, text in strings_in(data):
             for amount in amounts_in(text):
                 r.problem(where, f"montant « {amount} » écrit dans le texte : mettez-le "
                                  "dans money.yaml, avec sa source et ses dates")
 
 
-def _source_refs(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) -> tuple:
+def _source_refs(r: Reader, data: Any, entry: str, sources: dict[str, Source]
+                 ) -> tuple[Source, ...]:
     ids = r.strings(data, "sources", entry)
     out = []
     for sid in ids:
@@ -286,7 +287,7 @@ def _source_refs(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) 
     return tuple(out)
 
 
-def _block(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) -> Block | None:
+def _block(r: Reader, data: Any, entry: str, sources: dict[str, Source]) -> Block | None:
     bid = r.field(data, "id", str, entry)
     title = r.field(data, "title", str, entry)
     messages = r.texts(data, "messages", entry)
@@ -296,7 +297,7 @@ def _block(r: _Reader, data: Any, entry: str, sources: dict[str, Source]) -> Blo
     return Block(bid, title, messages, refs)
 
 
-def _entries(r: _Reader, data: Any, key: str) -> list[tuple[str, Any]]:
+def _entries(r: Reader, data: Any, key: str) -> list[tuple[str, Any]]:
     items = r.field(data, key, list, key, default=[]) if data is not None else []
     out = []
     for i, item in enumerate(items):
@@ -305,8 +306,9 @@ def _entries(r: _Reader, data: Any, key: str) -> list[tuple[str, Any]]:
     return out
 
 
-def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, Any]:
-    data = _read_yaml(path, r)
+def _load_clea(path: Path, r: Reader, sources: dict[str, Source]) -> dict[str, Any]:
+    """clea.yaml: what CléA is (blocks), its 7 domains, its modules and its procedure."""
+    data = read_yaml(path, r)
     about: dict[str, Block] = {}
     for entry, item in _entries(r, data, "about"):
         block = _block(r, item, entry, sources)
@@ -315,20 +317,38 @@ def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, 
             about[block.id] = block
     intro = _block(r, (data or {}).get("domains_intro"), "domains_intro", sources)
     mod_intro = _block(r, (data or {}).get("modules_intro"), "modules_intro", sources)
+    domains = _domains(r, data, sources)
+    modules = _modules(r, data, sources)
+    steps = _procedure(r, data, sources)
+    tour = r.strings(data, "discover_tour", "discover_tour") if data is not None else ()
+    for block_id in tour:
+        if block_id not in about:
+            r.problem("discover_tour", f"bloc inconnu « {block_id} » (à déclarer dans « about »)")
+    return {"about": about, "domains_intro": intro, "domains": domains,
+            "modules_intro": mod_intro, "modules": modules, "procedure": steps,
+            "discover_tour": tour}
 
-    domains, seen = [], set()
+
+def _domains(r: Reader, data: Any, sources: dict[str, Source]) -> tuple[Domain, ...]:
+    domains: list[Domain] = []
+    seen: set[Any] = set()
     for entry, item in _entries(r, data, "domains"):
         did = r.field(item, "id", int, entry)
-        fields = [r.field(item, k, str, entry)
-                  for k in ("official_title", "label", "emoji", "plain", "example")]
+        official, label, emoji, plain, example = (
+            r.field(item, k, str, entry)
+            for k in ("official_title", "label", "emoji", "plain", "example"))
         refs = _source_refs(r, item, entry, sources)
         r.unique(seen, did, entry)
-        if did is not None and None not in fields:
-            domains.append(Domain(did, *fields, refs))
+        if None not in (did, official, label, emoji, plain, example):
+            domains.append(Domain(did, official, label, emoji, plain, example, refs))
     if data is not None and len(domains) != 7:
         r.problem("domains", f"{len(domains)} domaines valides, il en faut 7")
+    return tuple(domains)
 
-    modules, seen = [], set()
+
+def _modules(r: Reader, data: Any, sources: dict[str, Source]) -> tuple[Module, ...]:
+    modules: list[Module] = []
+    seen: set[Any] = set()
     for entry, item in _entries(r, data, "modules"):
         mid = r.field(item, "id", str, entry)
         title = r.field(item, "title", str, entry)
@@ -341,40 +361,45 @@ def _load_clea(path: Path, r: _Reader, sources: dict[str, Source]) -> dict[str, 
         if None not in (mid, title, emoji) and messages:
             button = r.field(item, "button", bool, entry, required=False, default=True)
             modules.append(Module(mid, title, emoji, messages, refs, button))
+    return tuple(modules)
 
-    steps, seen = [], set()
+
+def _procedure(r: Reader, data: Any, sources: dict[str, Source]) -> tuple[Step, ...]:
+    """The steps, each branch (choices) and "Retour" pointing at a step that exists."""
+    steps: list[Step] = []
+    seen: set[Any] = set()
     for entry, item in _entries(r, data, "procedure"):
-        fields = [r.field(item, k, str, entry) for k in ("id", "title", "emoji", "text")]
+        sid, title, emoji, text = (r.field(item, k, str, entry)
+                                   for k in ("id", "title", "emoji", "text"))
         refs = _source_refs(r, item, entry, sources)
-        choices = []
-        for j, c in enumerate(r.field(item, "choices", list, entry, required=False,
-                                      default=[])):
-            label = r.field(c, "label", str, f"{entry}.choices[{j}]")
-            target = r.field(c, "step", str, f"{entry}.choices[{j}]")
-            if label and len(label) > MAX_BUTTON_LABEL:
-                r.problem(entry, f"bouton « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
-            if label and target:
-                choices.append((label, target))
+        choices = _choices(r, item, entry)
         back = r.field(item, "back", str, entry, required=False)
-        r.unique(seen, fields[0], entry)
-        if None not in fields:
-            steps.append(Step(*fields, refs, tuple(choices), back))
+        r.unique(seen, sid, entry)
+        if None not in (sid, title, emoji, text):
+            steps.append(Step(sid, title, emoji, text, refs, choices, back))
     if data is not None and not steps:
         r.problem("procedure", "aucune étape")
     for step in steps:
         for target in [t for _, t in step.choices] + ([step.back] if step.back else []):
             if target not in seen:
                 r.problem(f"procedure (id {step.id})", f"étape inconnue « {target} »")
-    tour = r.strings(data, "discover_tour", "discover_tour") if data is not None else ()
-    for block_id in tour:
-        if block_id not in about:
-            r.problem("discover_tour", f"bloc inconnu « {block_id} » (à déclarer dans « about »)")
-    return {"about": about, "domains_intro": intro, "domains": tuple(domains),
-            "modules_intro": mod_intro, "modules": tuple(modules), "procedure": tuple(steps),
-            "discover_tour": tour}
+    return tuple(steps)
 
 
-def _links(r: _Reader, item: Any, entry: str) -> tuple[Link, ...]:
+def _choices(r: Reader, item: Any, entry: str) -> tuple[tuple[str, str], ...]:
+    """A step's branch buttons: (label, step id)."""
+    choices = []
+    for j, c in enumerate(r.field(item, "choices", list, entry, required=False, default=[])):
+        label = r.field(c, "label", str, f"{entry}.choices[{j}]")
+        target = r.field(c, "step", str, f"{entry}.choices[{j}]")
+        if label and len(label) > MAX_BUTTON_LABEL:
+            r.problem(entry, f"bouton « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
+        if label and target:
+            choices.append((label, target))
+    return tuple(choices)
+
+
+def _links(r: Reader, item: Any, entry: str) -> tuple[Link, ...]:
     out = []
     for i, raw in enumerate(r.field(item, "links", list, entry, required=False, default=[])):
         label = r.field(raw, "label", str, f"{entry}.links[{i}]")
@@ -388,16 +413,18 @@ def _links(r: _Reader, item: Any, entry: str) -> tuple[Link, ...]:
     return tuple(out)
 
 
-def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
+def _load_fit(path: Path, r: Reader, sources: dict[str, Source]
               ) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:
-    data = _read_yaml(path, r)
-    questions, seen = [], set()
+    data = read_yaml(path, r)
+    questions: list[Question] = []
+    seen: set[Any] = set()
     for entry, item in _entries(r, data, "questions"):
         qid = r.field(item, "id", str, entry)
         text = r.field(item, "text", str, entry)
         optional = r.field(item, "optional", bool, entry, required=False, default=False)
         help_line = r.field(item, "help", str, entry, required=False, default="")
-        options, seen_opt = [], set()
+        options: list[Option] = []
+        seen_opt: set[Any] = set()
         for j, opt in enumerate(r.field(item, "options", list, entry, default=[])):
             oentry = f"{entry}.options[{j}]"
             oid = r.field(opt, "id", str, oentry)
@@ -446,17 +473,18 @@ def _load_fit(path: Path, r: _Reader, sources: dict[str, Source]
     return tuple(questions), tuple(rules)
 
 
-def _check_topic(r: _Reader, entry: str, topic: str) -> None:
+def _check_topic(r: Reader, entry: str, topic: str) -> None:
     """The form of a topic here; whether it exists is checked in _check_cross_references."""
     if not re.match(r"^[a-z_]+(:[a-z0-9_]+)?$", topic):
         r.problem(entry,
                   f"destination « {topic} » mal écrite (ex. « steps », « module:numerique »)")
 
 
-def _load_directory(path: Path, r: _Reader, sources: dict[str, Source],
+def _load_directory(path: Path, r: Reader, sources: dict[str, Source],
                     local: bool = False) -> tuple[Organisation, ...]:
-    data = _read_yaml(path, r)
-    orgs, seen = [], set()
+    data = read_yaml(path, r)
+    orgs: list[Organisation] = []
+    seen: set[Any] = set()
     for entry, item in _entries(r, data, "organisations"):
         oid = r.field(item, "id", str, entry)
         name = r.field(item, "name", str, entry)
@@ -491,7 +519,7 @@ def _load_directory(path: Path, r: _Reader, sources: dict[str, Source],
     return tuple(orgs)
 
 
-def _local_sources(r: _Reader, item: Any, entry: str) -> tuple[Source, ...]:
+def _local_sources(r: Reader, item: Any, entry: str) -> tuple[Source, ...]:
     """A deployer's entries name their source inline: {url, checked}."""
     raw = r.field(item, "sources", list, entry, default=[])
     out = []
@@ -505,7 +533,7 @@ def _local_sources(r: _Reader, item: Any, entry: str) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _coverage(r: _Reader, item: Any, entry: str) -> tuple[frozenset[str], frozenset[str]]:
+def _coverage(r: Reader, item: Any, entry: str) -> tuple[frozenset[str], frozenset[str]]:
     from knowledge.geography import DEPARTEMENT_REGION, REGIONS
 
     cov = item.get("coverage") if isinstance(item, dict) else None
@@ -524,10 +552,11 @@ def _coverage(r: _Reader, item: Any, entry: str) -> tuple[frozenset[str], frozen
     return regions, deps
 
 
-def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
+def _load_faq(path: Path, r: Reader, sources: dict[str, Source]
               ) -> tuple[tuple[FaqEntry, ...], dict[str, tuple[str, ...]]]:
-    data = _read_yaml(path, r)
-    entries, seen = [], set()
+    data = read_yaml(path, r)
+    entries: list[FaqEntry] = []
+    seen: set[Any] = set()
     for entry, item in _entries(r, data, "entries"):
         fid = r.field(item, "id", str, entry)
         title = r.field(item, "title", str, entry)
@@ -558,8 +587,8 @@ def _load_faq(path: Path, r: _Reader, sources: dict[str, Source]
 NAVIGATION_ACTIONS = {"menu", "back", "resume", "restart", "help", "simpler"}
 
 
-def _load_typed(path: Path, r: _Reader) -> Typed:
-    data = _read_yaml(path, r)
+def _load_typed(path: Path, r: Reader) -> Typed:
+    data = read_yaml(path, r)
     if data is None:
         return Typed()
     nav = r.field(data, "navigation", dict, "navigation", default={})
@@ -580,9 +609,10 @@ def _load_typed(path: Path, r: _Reader) -> Typed:
 SUBJECT_KINDS = {"certificate", "exam", "training", "benefit", "service", "other"}
 
 
-def _load_subjects(path: Path, r: _Reader) -> tuple[Subject, ...]:
-    data = _read_yaml(path, r)
-    out, seen = [], set()
+def _load_subjects(path: Path, r: Reader) -> tuple[Subject, ...]:
+    data = read_yaml(path, r)
+    out: list[Subject] = []
+    seen: set[Any] = set()
     for entry, item in _entries(r, data, "subjects"):
         sid = r.field(item, "id", str, entry)
         kind = r.field(item, "kind", str, entry)
@@ -605,9 +635,9 @@ def _load_subjects(path: Path, r: _Reader) -> tuple[Subject, ...]:
 def load(content_dir: Path | None = None, extra_directory: Path | None = None,
          today: dt.date | None = None) -> Knowledge:
     """Read every content file; raise ContentError listing all problems at once.
-    `today` decides which dated facts are still shown (see _Reader.texts)."""
+    `today` decides which dated facts are still shown (see Reader.texts)."""
     content_dir = content_dir or CONTENT_DIR
-    readers = {name: _Reader(name, today) for name in
+    readers = {name: Reader(name, today) for name in
                ("sources.yaml", MONEY_FILE, "clea.yaml", "fit.yaml", "directory.yaml",
                 "faq.yaml", "typed.yaml", "subjects.yaml")}
     sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
@@ -618,7 +648,7 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
     questions, rules = _load_fit(content_dir / "fit.yaml", readers["fit.yaml"], sources)
     orgs = _load_directory(content_dir / "directory.yaml", readers["directory.yaml"], sources)
     if extra_directory is not None:
-        extra = _Reader(str(extra_directory), today)
+        extra = Reader(str(extra_directory), today)
         readers[str(extra_directory)] = extra
         local = _load_directory(extra_directory, extra, sources, local=True)
         clash = {o.id for o in orgs} & {o.id for o in local}
@@ -668,7 +698,7 @@ def _check_cross_references(k: Knowledge) -> list[Problem]:
             problems.append(Problem("faq.yaml", f"entries (id {e.id})",
                                     f"destination inconnue « {e.goto} »"))
     # Every possible set of answers must give exactly one headline.
-    combos: list[dict[str, str]] = [{}]
+    combos: list[dict[str, str | None]] = [{}]
     for q in k.questions:
         values = [o.id for o in q.options] + ([None] if q.optional else [])
         combos = [{**c, q.id: v} for c in combos for v in values]

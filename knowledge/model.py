@@ -7,6 +7,7 @@ so there is no I/O and no parsing on the per-message path.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -142,7 +143,7 @@ class FitRule:
     links: tuple[Link, ...] = ()
     sources: tuple[Source, ...] = ()
 
-    def matches(self, answers: dict[str, str]) -> bool:
+    def matches(self, answers: Mapping[str, str | None]) -> bool:
         return all(answers.get(q) in values for q, values in self.when.items())
 
 

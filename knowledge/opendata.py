@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.loader import CONTENT_DIR, ContentError, Problem, _read_yaml, _Reader
+from knowledge.loader import CONTENT_DIR, ContentError, Problem, Reader, read_yaml
 from knowledge.text import fold
 
 SETTINGS_FILE = "opendata.yaml"
@@ -91,22 +91,22 @@ SOURCE_IDS = ("annuaire", "competence", "catalogue")
 
 def load_settings(content_dir: Path | None = None) -> OpenDataSettings:
     """Read and validate opendata.yaml; raise ContentError listing every problem."""
-    r = _Reader(SETTINGS_FILE)
+    r = Reader(SETTINGS_FILE)
     settings = read_settings((content_dir or CONTENT_DIR) / SETTINGS_FILE, r)
     if r.problems or settings is None:
         raise ContentError(r.problems)
     return settings
 
 
-def _share(r: _Reader, data: dict, key: str, default: float, example: str) -> float:
+def _share(r: Reader, data: dict, key: str, default: float, example: str) -> float:
     value = r.field(data, key, (float, int), key, required=False, default=default)
     if value is not None and not 0 < value < 1:
         r.problem(key, f"doit être entre 0 et 1 (ex. {example})")
     return float(value or default)
 
 
-def read_settings(path: Path, r: _Reader) -> OpenDataSettings | None:
-    data = _read_yaml(path, r)
+def read_settings(path: Path, r: Reader) -> OpenDataSettings | None:
+    data = read_yaml(path, r)
     if data is None:
         return None
     sources = {}
