@@ -61,7 +61,7 @@ eval: $(VENV)/.installed
 	$(BIN)/python -m bench.faq_eval
 
 graph: $(VENV)/.run-installed
-	$(BIN)/clea-bot graph -o docs/conversation.mmd
+	$(BIN)/clea-bot graph -o docs/conversation.md
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench

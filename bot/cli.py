@@ -81,14 +81,17 @@ def _warn_directory_age(config: Config) -> None:
 
 
 def cmd_graph(args: argparse.Namespace, config: Config) -> int:
-    from dialogs.graph import mermaid
+    from dialogs.graph import mermaid, page
     from knowledge.loader import load
 
-    text = mermaid(load(extra_directory=config.directory_extra))
+    knowledge = load(extra_directory=config.directory_extra)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        # A .md file gets the documentation page (docs/conversation.md), else bare Mermaid.
+        output = Path(args.output)
+        text = page(knowledge) if output.suffix == ".md" else mermaid(knowledge)
+        output.write_text(text, encoding="utf-8")
     else:
-        print(text)
+        print(mermaid(knowledge))
     return 0
 
 
