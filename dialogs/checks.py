@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -22,6 +23,7 @@ def template_kinds(name: str, templates_dir: Path = render.TEMPLATES_DIR) -> tup
     compares `kind` with (`kind == "stale"`, `kind in ("a", "b")`). A notice added to
     notice.j2 is checked without being listed a second time here."""
     env = render.make_environment(templates_dir)
+    assert env.loader is not None  # make_environment always gives one
     source = env.loader.get_source(env, name)[0]
     kinds: list[str] = []
     for compare in env.parse(source).find_all(nodes.Compare):
@@ -38,7 +40,7 @@ def template_kinds(name: str, templates_dir: Path = render.TEMPLATES_DIR) -> tup
 
 def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,
               templates_dir: Path = render.TEMPLATES_DIR,
-              today: dt.date | None = None) -> list[Problem | str]:
+              today: dt.date | None = None) -> Sequence[Problem | str]:
     try:
         knowledge = load(content_dir, extra_directory, today=today)
     except ContentError as exc:

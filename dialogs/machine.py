@@ -9,10 +9,21 @@ how stale or forged buttons are told apart.
 
 from __future__ import annotations
 
-from transitions import EventData, Machine
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from transitions import EventData as _EventData
+from transitions import Machine
 
 from dialogs.model import Session
-from knowledge.model import Knowledge
+from knowledge.model import Knowledge, Question
+
+if TYPE_CHECKING:
+    class EventData(_EventData):
+        """For the type checker only: this machine drives Sessions, so `model` is one."""
+        model: Session
+else:
+    EventData = _EventData
 
 # Screens reachable from anywhere, with the event that leads there.
 NAVIGATION = {
@@ -48,7 +59,7 @@ class ConversationMachine:
 
     def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
                  machine_cls: type[Machine] = Machine, navigation_from: str = "*",
-                 **machine_kwargs: object):
+                 **machine_kwargs: Any):
         """`navigation_from`: source of the "go to" events; "*" (everywhere) for the real
         machine, "menu" to draw a readable map."""
         self.k = knowledge
@@ -141,7 +152,8 @@ class ConversationMachine:
 
     @staticmethod
     def _arg(e: EventData) -> str:
-        return str(e.args[0]) if e.args else ""
+        args = tuple(e.args)
+        return str(args[0]) if args else ""
 
     def _valid_about(self, e: EventData) -> bool:
         return self._arg(e) in self.k.about
@@ -178,32 +190,38 @@ class ConversationMachine:
     def _reset_fit(self, e: EventData) -> None:
         e.model.answers.clear()
 
-    def _question_of(self, state: str):
+    def _question_of(self, state: str) -> Question | None:
         return self.k.question(state.removeprefix("fit_"))
+
+    def _asked(self, e: EventData) -> Question:
+        """The question of the fit state being left: fit states are made from the questions."""
+        q = self._question_of(e.model.state)
+        assert q is not None, e.model.state
+        return q
 
     def _valid_answer(self, e: EventData) -> bool:
         q = self._question_of(e.model.state)
         return q is not None and q.option(self._arg(e)) is not None
 
     def _store_answer(self, e: EventData) -> None:
-        q = self._question_of(e.model.state)
+        q = self._asked(e)
         e.model.answers[q.id] = self._arg(e)
         e.model.data.get("said", {}).pop(q.id, None)
 
     def _store_skip(self, e: EventData) -> None:
-        q = self._question_of(e.model.state)
+        q = self._asked(e)
         e.model.answers.pop(q.id, None)
         e.model.data.setdefault("skipped", [])
         if q.id not in e.model.data["skipped"]:
             e.model.data["skipped"].append(q.id)
 
-    def _store_answer_for(self, question_id: str):
+    def _store_answer_for(self, question_id: str) -> Callable[[EventData], None]:
         def store(e: EventData) -> None:
             e.model.answers[question_id] = self._arg(e)
             e.model.data.get("said", {}).pop(question_id, None)
         return store
 
-    def _store_skip_for(self, question_id: str):
+    def _store_skip_for(self, question_id: str) -> Callable[[EventData], None]:
         def store(e: EventData) -> None:
             e.model.answers.pop(question_id, None)
             skipped = e.model.data.setdefault("skipped", [])
@@ -238,7 +256,7 @@ class ConversationMachine:
         return arg.isdigit() and int(arg) < len(e.model.data.get("candidates", []))
 
     def _has_more(self, e: EventData) -> bool:
-        page = e.model.data.get("page", 0)
+        page: int = e.model.data.get("page", 0)
         return (page + 1) * PAGE_SIZE < len(e.model.data.get("candidates", []))
 
     def _next_page(self, e: EventData) -> None:

@@ -50,7 +50,7 @@ def audiences_for(situation: str | None, disability: bool) -> list[str]:
     return tags
 
 
-def _rank(org: Organisation, tags: list[str]) -> tuple:
+def _rank(org: Organisation, tags: list[str]) -> tuple[int, int, str]:
     audience_rank = min((tags.index(a) for a in org.audience if a in tags), default=len(tags))
     local_rank = 0 if org.local and not org.national else 1
     return (audience_rank, local_rank, org.id)

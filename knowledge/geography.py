@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -26,9 +26,10 @@ PLACES_FILE = Path(__file__).parent / "geo" / "places.json"  # GeoNames, CC BY 4
 MAX_CHOICES = 40  # a postal code can hold many communes (04200: 19); the screen pages them
 
 
-def _read() -> dict:
+def _read() -> dict[str, Any]:
     with GEO_FILE.open(encoding="utf-8") as f:
-        return json.load(f)
+        data: dict[str, Any] = json.load(f)
+    return data
 
 
 _RAW = _read()
@@ -123,7 +124,7 @@ class _Commune(NamedTuple):
 
 
 class _Index:
-    def __init__(self, rows: list[list]):
+    def __init__(self, rows: list[list[Any]]):
         self.communes = [_Commune(*r) for r in rows]
         self.by_code: dict[str, list[int]] = {}
         self.by_name: dict[str, list[int]] = {}

@@ -31,7 +31,7 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 
 @dataclass(frozen=True)
 class Said:
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     spoken: str
 
 
@@ -69,10 +69,10 @@ def _words(n: int) -> str:
     # Imported on the first voice note, not at start-up: most turns have none.
     from num2words import num2words
 
-    return num2words(n, lang="fr")
+    return str(num2words(n, lang="fr"))
 
 
-def _amount(m: re.Match) -> str:
+def _amount(m: re.Match[str]) -> str:
     euros = int(re.sub(r"\D", "", m.group(1)))
     said = f"{_words(euros)} euro{'s' if euros > 1 else ''}"
     if m.group(2):
@@ -80,14 +80,14 @@ def _amount(m: re.Match) -> str:
     return said
 
 
-def _date(m: re.Match) -> str:
+def _date(m: re.Match[str]) -> str:
     day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if not 1 <= month <= 12:
-        return m.group(0)
+        return str(m.group(0))
     return f"{'premier' if day == 1 else _words(day)} {MONTHS[month - 1]} {_words(year)}"
 
 
-def _phone(m: re.Match) -> str:
+def _phone(m: re.Match[str]) -> str:
     digits = "0" + re.sub(r"\D", "", m.group(1))
     pairs = [digits[i:i + 2] for i in range(0, 10, 2)]
     return ", ".join(("zéro " + _words(int(p[1]))) if p[0] == "0" else _words(int(p))
