@@ -32,12 +32,24 @@ JOURNEYS = [
     [("text", "/start"), ("cb", "where"), ("text", "marseile"), ("cb", "yes"),
      ("cb", "answer:young"), ("cb", "answer:no"), ("text", "c koi le cpf"),
      ("text", "/demande"), ("cb", "menu")],
+    # A contact request: the note goes to the advisers' shared chat through the outbox.
+    [("text", "/start contact"), ("text", "69003"), ("cb", "yes"), ("cb", "answer:job_seeker"),
+     ("cb", "answer:no"), ("text", "combien de temps ca dure"), ("cb", "handoff"),
+     ("cb", "yes"), ("text", "{phone}"), ("text", "/demande"), ("cb", "menu")],
 ]
+PHONE = "{phone}"  # in a script: this person's own phone number
+SHARED_CHAT = -100_555
+
+
+def phone_of(chat: int) -> tuple[str, str]:
+    """(as typed, as the note shows it): one number per person, to count their notes."""
+    d = f"{chat % 10_000:04d}"
+    return f"06 {d[:2]} {d[2:]} 56 78", f"+33 6 {d[:2]} {d[2:]} 56 78"
 
 
 def update_body(api: FakeBotApi, chat: int, kind: str, value: str) -> dict:
     if kind == "text":
-        return {"message": api.message(chat, value)}
+        return {"message": api.message(chat, phone_of(chat)[0] if value == PHONE else value)}
     return {"callback_query": {"id": f"q{chat}-{time.monotonic_ns()}", "from": api.user(chat),
                                "chat_instance": "c", "data": value,
                                "message": {"message_id": 1, "date": int(time.time()),
@@ -53,8 +65,8 @@ def expected_transcripts(knowledge, pushed: list[tuple[int, int, dict]], db: Pat
     from bot.turn import TurnRunner
     from dialogs.engine import Engine
 
-    engine = Engine(knowledge)
-    runner = TurnRunner(engine, Storage(db))
+    engine = Engine(knowledge, handoff_enabled=True)
+    runner = TurnRunner(engine, Storage(db), SHARED_CHAT)
     ok_hand = engine.channel_text("keyboard_removed").text
     out: dict[int, list[str]] = {}
     for chat, update_id, body in pushed:
@@ -101,6 +113,9 @@ class Campaign:
     faults: int = 0
     updates: int = 0
     lost: int = 0  # messages missing or out of place, all chats
+    requests: int = 0  # contact requests made
+    notes_lost: int = 0  # requests whose note never reached the shared chat
+    notes_repeated: int = 0
     repeated: int = 0
     worst_repeats_per_chat: int = 0
     worst_repeats_per_chat_per_crash: int = 0  # repeats sent after the same restart
@@ -121,7 +136,8 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
     campaign = Campaign(people)
     pushed: list[tuple[int, int, dict]] = []
     kill_times: list[float] = []
-    proc = start_bot_process(api, db)
+    env = {"CLEA_ADVISER_CHAT_ID": str(SHARED_CHAT)}
+    proc = start_bot_process(api, db, **env)
     try:
         for half_wave in range(waves * 2):
             if half_wave % 2 == 0:  # one step for everyone still walking
@@ -138,17 +154,28 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
                 kill_hard(proc)
                 kill_times.append(time.time())
                 campaign.kills += 1
-                proc = start_bot_process(api, db)
+                proc = start_bot_process(api, db, **env)
             else:
                 time.sleep(rng.uniform(0.1, 0.4))
         expected = expected_transcripts(knowledge, pushed, workdir / "expected.sqlite3")
-        api.wait_until(lambda: all(len(api.sent(c)) >= len(expected[c]) for c in chats),
-                       60 + people)
+        requesting = [c for i, c in enumerate(chats)
+                      if ("text", PHONE) in JOURNEYS[i % len(JOURNEYS)]]
+
+        def notes() -> dict[int, int]:
+            texts = [c.text for c in api.sent(SHARED_CHAT, ("sendMessage",))]
+            return {c: sum(phone_of(c)[1] in t for t in texts) for c in requesting}
+
+        api.wait_until(lambda: all(len(api.sent(c)) >= len(expected[c]) for c in chats)
+                       and all(notes().values()), 60 + people)
         time.sleep(1.0)  # anything sent twice arrives now
     finally:
         proc.terminate()
         proc.wait(30)
     campaign.updates = len(pushed)
+    campaign.requests = len(requesting)
+    counts = notes()
+    campaign.notes_lost = sum(1 for n in counts.values() if n == 0)
+    campaign.notes_repeated = sum(n - 1 for n in counts.values() if n > 1)
     for chat in chats:
         calls = api.sent(chat)
         lost, again = repeats(expected[chat], [c.text for c in calls])
