@@ -484,3 +484,63 @@ async def test_a_replay_does_not_repeat_the_keyboard_removal_already_sent(api, k
         assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
         assert await settled(api, channel)
         assert [c.text for c in api.sent(63_003)] == [screen.text]
+
+
+async def test_a_backlog_never_blinds_the_bot(api, knowledge, tmp_path):
+    """600 people's updates left in the inbox by a stop (more conversations than the bot
+    takes in hand at once): polling starts at once, a new person is answered before most
+    of the backlog, and a person of the backlog who writes again gets that answer after
+    the ones of their backlog. (The old start queued the whole backlog first.)"""
+    import itertools
+    import json
+
+    from bot.storage import Storage
+
+    api.latency = 0.05
+    api._update_ids = itertools.count(100_000)  # Telegram's next ids, above the backlog's
+    db = tmp_path / "db.sqlite3"
+    backlog = list(range(70_000, 70_600))
+    store = Storage(db)
+    rows = [(i, json.dumps({"update_id": i, "message": api.message(chat, "/start")}))
+            for i, chat in enumerate(backlog, 1)]
+    for text in ("/aide", "/menu"):  # the last person had written three times
+        rows.append((len(rows) + 1, json.dumps({"update_id": len(rows) + 1, "message":
+                                                api.message(backlog[-1], text)})))
+    store.inbox_add(rows)
+    store.close()
+    async with running_bot(api, knowledge, db) as channel:
+        api.push_text(71_000, "/start")
+        api.push_text(backlog[-1], "/privacy")
+        assert await api.wait_async(lambda: api.sent(71_000), 30)
+        answered = sum(len(api.sent(chat)) for chat in backlog)
+        assert answered < len(rows) // 2, answered  # not behind the whole backlog
+        assert await api.wait_async(lambda: all(api.sent(c) for c in backlog), 60)
+        assert await settled(api, channel)
+        last = [c.text for c in api.sent(backlog[-1])]
+        assert len(last) == 4 and "Bonjour" in last[0] and "Vos données" in last[3]
+        assert "Les commandes" in last[1]
+
+
+def test_the_backlog_is_sorted_by_the_same_chats_as_new_updates():
+    """A backlog row's chat is read from its JSON (before it is parsed); it must be the
+    chat a new update of the same person is held under."""
+    from telegram import Update
+
+    from bot.transport.inbox import chat_of, raw_chat_key
+    from tests.fake_bot_api import FakeBotApi
+
+    api = FakeBotApi()
+    bodies = [
+        {"message": api.message(5, "bonjour")},
+        {"edited_message": api.message(6, "bonjour")},
+        {"message": api.message(-100123, "/start", 7, "supergroup")},
+        {"channel_post": api.message(-100999, "annonce", None, "channel")},
+        {"callback_query": {"id": "q", "from": api.user(8), "chat_instance": "c", "data": "x",
+                            "message": api.message(8, "…")}},
+        {"callback_query": {"id": "q", "from": api.user(9), "chat_instance": "c",
+                            "data": "x", "inline_message_id": "i"}},
+        {"inline_query": {"id": "i", "from": api.user(10), "query": "", "offset": ""}},
+    ]
+    for i, body in enumerate(bodies, 1):
+        raw = {"update_id": i, **body}
+        assert raw_chat_key(raw) == chat_of(Update.de_json(raw, None)), body

@@ -35,6 +35,27 @@ from bot.storage import Storage, is_busy
 log = logging.getLogger(__name__)
 
 WRITE_RETRY_PAUSES = (0.1, 0.3)
+# Backlog updates being handled at once during a replay: a new person's update queues
+# behind at most these (the processor's concurrency), not behind the whole backlog.
+REPLAY_IN_FLIGHT = 32
+PARSE_CHUNK = 200  # backlog rows read between two yields to the event loop
+
+
+def raw_chat_key(item: object) -> object:
+    """chat_of for an update still in JSON (the backlog is sorted by chat before it is
+    parsed): the chat of its payload, of the message a button is under, else its sender."""
+    if not isinstance(item, dict):
+        return ("update", None)
+    for name, value in item.items():
+        if name == "update_id" or not isinstance(value, dict):
+            continue
+        chat = value.get("chat") or (value.get("message") or {}).get("chat")
+        if isinstance(chat, dict) and "id" in chat:
+            return chat["id"]
+        user = value.get("from") or value.get("user")
+        if isinstance(user, dict) and "id" in user:
+            return ("user", user["id"])
+    return ("update", item.get("update_id"))
 
 
 def chat_of(update: Update) -> object:
@@ -67,6 +88,14 @@ class InboxQueue(asyncio.Queue):
         self.max_in_flight = max_in_flight
         self._pending: dict[object, int] = {}  # conversation → updates not yet finished
         self._room = asyncio.Condition()
+        # During a replay: backlog updates not yet queued, per chat, and the new updates of
+        # those chats, held until their backlog is queued (one chat's order is kept).
+        self._backlog: dict[object, int] = {}
+        self._held: dict[object, list[Update]] = {}
+        self._backlog_known = asyncio.Event()
+        self._backlog_known.set()
+        self._replaying: set[int] = set()  # backlog update ids in flight
+        self._replay_room = asyncio.Condition()
 
     @property
     def in_flight(self) -> int:
@@ -80,7 +109,9 @@ class InboxQueue(asyncio.Queue):
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             await self._write([item])
-            self._started(item)
+            await self._backlog_known.wait()
+            await self._enqueue(item)
+            return
         await super().put(item)
 
     async def put_batch(self, updates: list[Update], raw: list[str] | None = None) -> None:
@@ -88,12 +119,24 @@ class InboxQueue(asyncio.Queue):
         as received, stored as it is (rebuilding it from the parsed Update with to_dict
         cost about 7% of the bot's CPU per update)."""
         await self._write(updates, raw)
+        await self._backlog_known.wait()  # the backlog's chats are known (a few ms)
         for update in updates:
-            self._started(update)
+            await self._enqueue(update)
+
+    async def _enqueue(self, update: Update) -> None:
+        """A new update to handle now, or after its chat's backlog when it has one."""
+        self._started(update)
+        key = chat_of(update)
+        if self._backlog.get(key):
+            self._held.setdefault(key, []).append(update)
+        else:
             await super().put(update)
 
     def finished(self, update: Update) -> None:
         """One update handled and answered (or kept aside): room for another."""
+        if update.update_id in self._replaying:
+            self._replaying.discard(update.update_id)
+            asyncio.get_running_loop().create_task(self._notify_replay())
         key = chat_of(update)
         left = self._pending.get(key, 0) - 1
         if left > 0:
@@ -102,6 +145,10 @@ class InboxQueue(asyncio.Queue):
             self._pending.pop(key, None)
         if self.in_flight <= self.max_in_flight:
             asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify_replay(self) -> None:
+        async with self._replay_room:
+            self._replay_room.notify_all()
 
     async def _notify(self) -> None:
         async with self._room:
@@ -156,20 +203,59 @@ class InboxQueue(asyncio.Queue):
 
     async def replay(self, bot: Bot) -> int:
         """Queue every update a previous run received but did not finish, oldest first,
-        waiting for room as it goes (a backlog of any size is replayed whole)."""
-        pending = await self.run_db(self.storage.inbox_pending)
-        if pending:
-            log.info("replaying %d updates received before a restart", len(pending))
-        for update_id, data in pending:
-            try:
-                update = Update.de_json(json.loads(data), bot)
-            except Exception as exc:
-                log.error("update %s in the inbox is unreadable (%s); kept aside", update_id,
-                          type(exc).__name__)
-                await self.set_aside([DeadLetter(update_id, type(exc).__name__, None, data)])
-                await self.run_db(self.storage.inbox_done, update_id)
-                continue
-            await self.wait_for_room()
-            self._started(update)
+        alongside the new ones: polling starts at once (with 10k updates left, the first
+        getUpdates came 27.5 s after start when the backlog was queued first). At most
+        REPLAY_IN_FLIGHT backlog updates are in hand at a time, so a new person waits
+        behind a few turns, not the backlog; a chat's new updates wait for its backlog."""
+        self._backlog_known.clear()
+        try:
+            pending = await self.run_db(self.storage.inbox_pending)
+            rows = []
+            for n, (update_id, data) in enumerate(pending):
+                try:
+                    raw = json.loads(data)
+                except ValueError:
+                    raw = None
+                key = raw_chat_key(raw) if raw is not None else ("update", update_id)
+                self._backlog[key] = self._backlog.get(key, 0) + 1
+                rows.append((update_id, data, raw, key))
+                if n % PARSE_CHUNK == PARSE_CHUNK - 1:
+                    await asyncio.sleep(0)
+        finally:
+            self._backlog_known.set()
+        if rows:
+            log.info("replaying %d updates received before a restart", len(rows))
+        try:
+            for n, (update_id, data, raw, key) in enumerate(rows):
+                if n % PARSE_CHUNK == PARSE_CHUNK - 1:
+                    await asyncio.sleep(0)
+                try:
+                    update = Update.de_json(raw, bot)
+                except Exception as exc:
+                    log.error("update %s in the inbox is unreadable (%s); kept aside",
+                              update_id, type(exc).__name__)
+                    await self.set_aside([DeadLetter(update_id, type(exc).__name__, None,
+                                                     data)])
+                    await self.run_db(self.storage.inbox_done, update_id)
+                    await self._replayed(key)
+                    continue
+                async with self._replay_room:
+                    await self._replay_room.wait_for(
+                        lambda: len(self._replaying) < REPLAY_IN_FLIGHT)
+                self._replaying.add(update.update_id)
+                self._started(update)
+                await super().put(update)
+                await self._replayed(key)
+        finally:  # stopped midway: what is left waits in the inbox for the next start
+            self._backlog.clear()
+        return len(rows)
+
+    async def _replayed(self, key: object) -> None:
+        """One backlog update of this chat queued; after its last, the chat's new ones."""
+        left = self._backlog.get(key, 0) - 1
+        if left > 0:
+            self._backlog[key] = left
+            return
+        self._backlog.pop(key, None)
+        for update in self._held.pop(key, []):
             await super().put(update)
-        return len(pending)

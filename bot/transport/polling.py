@@ -80,7 +80,16 @@ class Poller:
         backoff = 1.0
         with contextlib.suppress(TelegramError):
             await self.app.bot.delete_webhook(drop_pending_updates=False)
-        await self.queue.replay(self.app.bot)  # the backlog first, whole, in order
+        # The backlog alongside the new updates (each chat's in order): never blind.
+        replay = asyncio.create_task(self.queue.replay(self.app.bot))
+        try:
+            await self._poll(backoff)
+        finally:
+            replay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replay
+
+    async def _poll(self, backoff: float) -> None:
         while True:
             await self.queue.wait_for_room()  # backpressure: no fetching while far behind
             try:

@@ -64,7 +64,8 @@ async def serve_webhook(app: Application, stop: asyncio.Event, url: str, secret:
         if app.post_init:
             await app.post_init(app)
         await app.start()
-        await queue.replay(app.bot)  # what a previous run received but did not finish
+        # What a previous run received but did not finish, alongside the new updates.
+        replay = asyncio.create_task(queue.replay(app.bot))
         runner = web.AppRunner(webhook_app(queue, app, secret, path), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, listen, port)
@@ -75,6 +76,9 @@ async def serve_webhook(app: Application, stop: asyncio.Event, url: str, secret:
         try:
             await stop.wait()
         finally:
+            replay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replay
             await runner.cleanup()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(queue.join(), grace)
