@@ -41,6 +41,10 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     except ContentError as exc:
         problems = [*problems, *exc.problems]
     _warn_directory_age(config)
+    from dialogs.checks import money_due
+
+    for line in money_due(args.content):  # a warning: still true, to check again soon
+        print(line, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problème(s) dans le contenu :", file=sys.stderr)
         for p in problems:

@@ -60,6 +60,24 @@ def check_all(content_dir: Path | None = None, extra_directory: Path | None = No
     return check_screens(Engine(knowledge, handoff_enabled=True))
 
 
+MONEY_WARNING_DAYS = 60
+
+
+def money_due(content_dir: Path | None = None, today: dt.date | None = None,
+              within: int = MONEY_WARNING_DAYS) -> list[str]:
+    """Amounts and rules of money.yaml that stop being shown within `within` days: the
+    check warns before the bot goes quiet on them (it fails once the day has passed)."""
+    today = today or dt.date.today()
+    try:
+        knowledge = load(content_dir, today=today)
+    except ContentError:
+        return []  # the problems are reported by check_all
+    due = sorted((f.valid_until, f.id) for f in knowledge.money.values()
+                 if today <= f.valid_until <= today + dt.timedelta(days=within))
+    return [f"À revérifier avant le {until:%d/%m/%Y} : money.yaml › facts.{fid} "
+            "(source, montant, dates)" for until, fid in due]
+
+
 def check_model(content_dir: Path | None = None) -> list[Problem]:
     """The shipped weights must come from the current faq.yaml."""
     from knowledge.faq_model import MODEL_FILE, FaqModel, faq_hash

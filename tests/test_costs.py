@@ -244,3 +244,13 @@ def test_the_cpf_answer_names_every_exemption_and_the_cap_exclusion(knowledge):
                  "Le plafond de 1 500 € du compte formation ne concerne pas CléA",
                  "800 € par an", "jusqu'à 8 000 €"):
         assert said in answer, said
+
+
+def test_check_warns_before_a_money_fact_expires():
+    from dialogs.checks import money_due
+
+    assert money_due(today=dt.date(2026, 12, 1)) == []
+    soon = money_due(today=dt.date(2027, 5, 15))
+    assert "À revérifier avant le 30/06/2027 : money.yaml › facts.participation " \
+           "(source, montant, dates)" in soon
+    assert not any("low_qualified_credit" in line for line in soon)  # 31/12/2027
