@@ -608,7 +608,7 @@ class Engine:
         return self._choice(s, action, fx)
 
     def _simpler(self, s: Session) -> list[Reply]:
-        """"Je comprends pas": the current screen said again, shorter (its first sentences
+        """«Je comprends pas»: the current screen said again, shorter (its first sentences
         and its question), with its buttons, voice and a person offered. Never "je n'ai pas
         compris": the person did nothing wrong."""
         shown = self.screen(s)
