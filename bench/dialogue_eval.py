@@ -134,7 +134,7 @@ class SetReport:
 
 def _accepted(item: dict[str, Any]) -> list[str]:
     raw = item.get("accept", item.get("expect"))
-    return list(raw) if isinstance(raw, list) else [raw]
+    return [str(x) for x in raw] if isinstance(raw, list) else [str(raw)]
 
 
 def evaluate_set(path: Path, reader: Reader | None = None) -> SetReport:

@@ -12,11 +12,14 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, update.callback_query.data)
+        await context.bot.send_message(chat.id, update.callback_query.data or "")
     elif update.effective_message is not None and update.effective_message.text:
-        await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
+        await context.bot.send_message(chat.id, update.effective_message.text)
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ def purge_stall(sessions: int) -> dict:
     from bench.load import populate
     from bot.storage import Storage
 
-    out = {"sessions": sessions}
+    out: dict[str, float] = {"sessions": sessions}
     with tempfile.TemporaryDirectory() as tmp:
         for name, limit in (("one_transaction_ms", 10**9), ("longest_batch_ms", None)):
             db = Path(tmp) / f"{name}.sqlite3"

@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 
 class ConfigError(ValueError):
     pass
+
+
+@overload
+def _int(name: str, default: int) -> int: ...
+@overload
+def _int(name: str, default: None) -> int | None: ...
 
 
 def _int(name: str, default: int | None) -> int | None:
@@ -29,6 +36,12 @@ def _float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} doit être un nombre (reçu « {raw} »)") from exc
+
+
+@overload
+def _str(name: str, default: str) -> str: ...
+@overload
+def _str(name: str, default: None = None) -> str | None: ...
 
 
 def _str(name: str, default: str | None = None) -> str | None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from dialogs import render as rendering
 from dialogs.engine import Engine
-from dialogs.model import Session
+from dialogs.model import LinkButton, Session
 from knowledge import geography
 from knowledge.geography import Place
 from knowledge.local import (
@@ -87,7 +88,8 @@ def _contact_lines(label: str, contact: LocalContact, directory: LocalDirectory,
         lines.append("  Parmi :")
         lines += [f"    - {name} : {_km(km)}" + ("  ← choisi" if name == o.name else "")
                   for name, km in candidates]
-    why = rendering.make_environment().get_template("_local.j2").module.why(contact)
+    macros: Any = rendering.make_environment().get_template("_local.j2").module
+    why = macros.why(contact)
     lines.append(f"  La fiche dit : « {str(why).strip()} »")
     return lines
 
@@ -108,7 +110,7 @@ def recap_text(knowledge: Knowledge, directory: LocalDirectory, place: Place,
     for reply in engine.screen(s):
         lines.append(re.sub(r"</?b>", "", reply.text))
         for row in reply.buttons:
-            lines += [f"[{b.label}]" + (f" {b.url}" if getattr(b, "url", None) else "")
+            lines += [f"[{b.label}]" + (f" {b.url}" if isinstance(b, LinkButton) and b.url else "")
                       for b in row]
     return "\n".join(lines)
 

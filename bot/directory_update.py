@@ -129,7 +129,8 @@ def download(settings: OpenDataSettings, folder: Path, err: TextIO,
     urls: dict[str, str] = {}
     for sid in ("annuaire", "competence"):
         source = settings.sources[sid]
-        requests = [(code, None) for network in settings.networks for code in network.codes]
+        requests: list[tuple[str, tuple[str, ...] | None]] = [
+            (code, None) for network in settings.networks for code in network.codes]
         if sid == "annuaire":
             requests += [(code, settings.town_halls.select or None)
                          for code in settings.town_halls.codes]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 
 from knowledge.text import strip_accents
 
@@ -36,9 +37,11 @@ def chart_png(table: dict[str, dict[str, int]], title: str, labels: dict[str, st
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     try:  # DejaVu, when the system has it, draws "é" and "ç"
-        font = ImageFont.truetype("DejaVuSans.ttf", 14)
-        small = ImageFont.truetype("DejaVuSans.ttf", 12)
-        label = str
+        font: ImageFont.FreeTypeFont | ImageFont.ImageFont = ImageFont.truetype(
+            "DejaVuSans.ttf", 14)
+        small: ImageFont.FreeTypeFont | ImageFont.ImageFont = ImageFont.truetype(
+            "DejaVuSans.ttf", 12)
+        label: Callable[[str], str] = str
     except OSError:  # Pillow's own font has no accented letters: write them without
         font, small = ImageFont.load_default(size=14), ImageFont.load_default(size=12)
         label = strip_accents
