@@ -193,10 +193,6 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def tokens(text: str, keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    return tokens_of(normalise(text), keep)
-
-
 def tokens_of(normalised: str, keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Stems of a text already passed through `normalise`."""
     return [_stem(w) for w in normalised.split()
