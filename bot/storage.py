@@ -505,6 +505,13 @@ class Storage:
     def inbox_done(self, update_id: int) -> None:
         self.db.execute("DELETE FROM inbox WHERE update_id=?", (update_id,))
 
+    def inbox_done_many(self, update_ids: list[int]) -> None:
+        """Several finished updates out of the inbox in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM inbox WHERE update_id=?",
+                                [(i,) for i in update_ids])
+
     def inbox_pending(self) -> list[tuple[int, str]]:
         return list(self.db.execute("SELECT update_id, data FROM inbox ORDER BY update_id"))
 

@@ -95,6 +95,9 @@ class InboxQueue(asyncio.Queue):
         self._backlog_known = asyncio.Event()
         self._backlog_known.set()
         self._replaying: set[int] = set()  # backlog update ids in flight
+        self._done_ids: list[int] = []  # finished, waiting for the next deletion
+        self._done_batch: asyncio.Future | None = None
+        self._done_lock = asyncio.Lock()
         self._replay_room = asyncio.Condition()
 
     @property
@@ -173,8 +176,28 @@ class InboxQueue(asyncio.Queue):
     async def done(self, update_id: int) -> None:
         """Handled and answered: out of the inbox, tried again while another writer holds
         the lock like every other write (left behind, the update would be answered again
-        at the next start). sqlite3.Error when it could not be done."""
-        await self._retrying(self.storage.inbox_done, update_id)
+        at the next start). sqlite3.Error when it could not be done.
+
+        The updates finished while one deletion is on the database thread leave together
+        in the next one (one trip for many, the same guarantee: each caller returns once
+        its row is gone)."""
+        self._done_ids.append(update_id)
+        if self._done_batch is None:
+            self._done_batch = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().create_task(self._flush_done())
+        await asyncio.shield(self._done_batch)
+
+    async def _flush_done(self) -> None:
+        async with self._done_lock:  # one deletion at a time; the next batch fills meanwhile
+            batch, ids = self._done_batch, self._done_ids
+            self._done_batch, self._done_ids = None, []
+            try:
+                await self._retrying(self.storage.inbox_done_many, ids)
+            except Exception as exc:  # every caller of this batch hears it
+                batch.set_exception(exc)
+                batch.exception()  # retrieved: the callers may be gone
+            else:
+                batch.set_result(None)
 
     async def _retrying(self, fn: Any, *args: Any) -> None:
         """`fn(*args)` on the database, tried again after short pauses while the database
