@@ -86,6 +86,7 @@ def test_shipped_weights_come_from_the_current_faq():
     assert check_model() == []
 
 
+@pytest.mark.slow
 def test_training_is_reproducible_and_matches_the_shipped_weights(knowledge, tmp_path):
     """`make train` on this faq.yaml gives the shipped model back (same topics, same
     features, same answers): the weights in the repository are not hand-edited."""
