@@ -21,7 +21,8 @@ def main() -> int:
     except ImportError:
         print("make train demande scikit-learn : pip install -e '.[train]'", file=sys.stderr)
         return 2
-    from knowledge.faq_model import MODEL_FILE, train_from_content
+    from bench.faq_training import train_from_content
+    from knowledge.faq_model import MODEL_FILE
     from knowledge.loader import load
 
     model = train_from_content(load(), TUNING_FILES)

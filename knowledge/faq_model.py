@@ -6,19 +6,17 @@ one probability per topic. No model is downloaded; nothing is trained at start-u
 
 Topics are the FAQ entries plus the small-talk kinds (greeting, thanks, bye, insult,
 human) and `off_topic`, trained on faq.yaml's examples augmented with SMS spellings,
-typos and fillers (see `augment`). The weights record the hash of faq.yaml they were
-trained on: `clea-bot check` fails when faq.yaml changed since.
+typos and fillers (bench/faq_training.py, a build-time tool outside the installed
+package). The weights record the hash of faq.yaml they were trained on: `clea-bot check`
+fails when faq.yaml changed since.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -125,175 +123,5 @@ class FaqModel:
         logits = self.bias + (values @ self.weights[ids] if len(ids) else 0.0)
         logits = logits - logits.max()
         p = np.exp(logits)
-        return p / p.sum()
-
-
-# --- training (build time: needs scikit-learn, the `train` extra) ----------------------------
-
-_SMS_BACK = {"quoi": "koi", "c est": "c", "pour": "pr", "combien": "cb", "je suis": "chui",
-             "j ai": "g", "pourquoi": "pk", "qui": "ki", "que": "ke", "beaucoup": "bcp",
-             "est ce que": "eske", "je ne sais pas": "jsp", "il y a": "ya", "travail": "taf",
-             "quand": "qd", "dans": "ds", "vous": "vs", "tout": "tt", "bonjour": "bjr"}
-_FILLERS = ["bonjour ", "svp ", "euh ", "alors ", "bonjour, ", "excusez moi ", "dites moi "]
-_ENDINGS = [" svp", " merci", " ?", " stp", " merci beaucoup", " s'il vous plait"]
-
-
-def _typo(word: str, rng: random.Random) -> str:
-    if len(word) < 4:
-        return word
-    i = rng.randrange(1, len(word) - 1)
-    kind = rng.randrange(3)
-    if kind == 0:
-        return word[:i] + word[i + 1:]  # a letter dropped
-    if kind == 1:
-        return word[:i - 1] + word[i] + word[i - 1] + word[i + 1:]  # two letters swapped
-    return word[:i] + word[i] + word[i:]  # a letter doubled
-
-
-# What people say about themselves before their question ("j'ai 47 ans, je travaille en
-# cuisine depuis…"): added to some variants of every topic's examples, so that the story
-# around a question does not outweigh the question itself.
-_CONTEXTS = [
-    "j'ai 47 ans", "je travaille en cuisine depuis 10 ans", "je suis maman de trois enfants",
-    "j'ai arrêté l'école à 16 ans", "je fais du ménage dans des bureaux",
-    "je suis dans le bâtiment depuis longtemps", "j'habite à la campagne",
-    "je suis arrivé en France il y a quelques années", "ma conseillère m'a parlé de ça",
-    "mon patron m'en a parlé hier", "je travaille de nuit dans un entrepôt",
-    "je suis caissière dans un supermarché", "j'ai 52 ans et je veux changer de métier",
-    "je suis aide à domicile", "je fais des petits boulots", "je suis en intérim",
-    "une amie m'a dit de me renseigner", "j'ai vu ça sur internet",
-    "je suis un peu perdu avec tout ça", "je suis agent de sécurité",
-    "j'ai toujours travaillé dans la restauration", "je suis chauffeur livreur",
-    "excusez moi de vous déranger", "voilà ma situation", "je vous explique",
-    "alors voila", "j'ai quitté l'école tôt", "je suis ouvrier dans une usine",
-]
-
-
-def augment(text: str, rng: random.Random, n: int = 5, contexts: int = 2) -> list[str]:
-    """Variants of an example as people type it: SMS spellings, typos, fillers; and
-    `contexts` more with a story before the question."""
-    out = [text]
-    for _ in range(contexts):
-        story = ", ".join(rng.sample(_CONTEXTS, rng.choice((1, 2, 3))))
-        out.append(f"{story}, {text[:1].lower()}{text[1:]}")
-    base = " ".join(text.lower().split())
-    for k in range(n):
-        t = base
-        if k % 2 == 0:
-            for long, short in _SMS_BACK.items():
-                if rng.random() < 0.6:
-                    t = f" {t} ".replace(f" {long} ", f" {short} ").strip()
-        words = t.split()
-        if words and k % 3 != 2:
-            j = rng.randrange(len(words))
-            words[j] = _typo(words[j], rng)
-        t = " ".join(words)
-        if rng.random() < 0.4:
-            t = rng.choice(_FILLERS) + t
-        if rng.random() < 0.4:
-            t = t + rng.choice(_ENDINGS)
-        out.append(t)
-    return out
-
-
-def training_set(faq: list[tuple[str, str]], seed: int = 7) -> tuple[list[str], list[str]]:
-    rng = random.Random(seed)
-    texts, labels = [], []
-    for label, example in faq:
-        for variant in augment(example, rng):
-            texts.append(variant)
-            labels.append(label)
-    return texts, labels
-
-
-def fit(texts: list[str], labels: list[str], faq_sha256: str, c: float = 20.0,
-        min_count: int = 2) -> FaqModel:
-    """Train the regression (scikit-learn, imported here: it is a build-time tool)."""
-    from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
-
-    feats = [features(t) for t in texts]
-    df: dict[str, int] = {}
-    for f in feats:
-        for name in f:
-            df[name] = df.get(name, 0) + 1
-    vocab = {name: i for i, name in enumerate(sorted(n for n, c_ in df.items()
-                                                     if c_ >= min_count))}
-    n_docs = len(texts)
-    idf = np.zeros(len(vocab), dtype=np.float32)
-    for name, i in vocab.items():
-        idf[i] = math.log((1 + n_docs) / (1 + df[name])) + 1.0
-    rows, cols, vals = [], [], []
-    for r, f in enumerate(feats):
-        entries = [(vocab[n], (1.0 + math.log(c_)) * idf[vocab[n]]) for n, c_ in f.items()
-                   if n in vocab]
-        norm = math.sqrt(sum(v * v for _, v in entries)) or 1.0
-        for col, v in entries:
-            rows.append(r)
-            cols.append(col)
-            vals.append(v / norm)
-    x = csr_matrix((vals, (rows, cols)), shape=(n_docs, len(vocab)), dtype=np.float32)
-    classes = sorted(set(labels))
-    y = np.array([classes.index(label) for label in labels])
-    clf = LogisticRegression(C=c, max_iter=3000)
-    clf.fit(x, y)
-    return FaqModel(labels=classes, vocabulary=vocab, idf=idf,
-                    weights=clf.coef_.T.astype(np.float32),
-                    bias=clf.intercept_.astype(np.float32), threshold=0.5,
-                    suggest_threshold=0.5, faq_sha256=faq_sha256)
-
-
-def choose_threshold(model: FaqModel, in_scope: list[tuple[str, str]],
-                     out_of_scope: list[str], wrong_cost: float = 5.0) -> float:
-    """The answering threshold that maximises right answers minus `wrong_cost` × wrong
-    ones (a wrong answer to an in-scope or an off-topic message), on a tuning set — the
-    evaluation set, never a control set."""
-    labels = model.labels
-    scored_in = []
-    for text, expect in in_scope:
-        p = model.probabilities(text)
-        i = int(np.argmax(p))
-        scored_in.append((labels[i] == expect, model.confidence(p), labels[i]))
-    scored_out = []
-    quiet = {"off_topic", "greeting", "thanks", "bye", "insult", "human"}
-    for text in out_of_scope:
-        p = model.probabilities(text)
-        i = int(np.argmax(p))
-        scored_out.append((labels[i] not in quiet, model.confidence(p)))
-    best, best_t = -math.inf, 0.5
-    for t in np.arange(0.05, 0.91, 0.01):
-        right = sum(ok and q >= t for ok, q, _ in scored_in)
-        wrong = sum(not ok and q >= t for ok, q, _ in scored_in)
-        answered_out = sum(answered and q >= t for answered, q in scored_out)
-        score = right - wrong_cost * (wrong + answered_out)
-        if score > best:
-            best, best_t = score, float(t)
-    return round(best_t, 2)
-
-
-def train(knowledge_faq: list[tuple[str, str]], faq_file: Path,
-          tuning: tuple[list[tuple[str, str]], list[str]]) -> FaqModel:
-    """Train on the examples (augmented), then choose the threshold on `tuning`."""
-    texts, labels = training_set(knowledge_faq)
-    model = fit(texts, labels, faq_hash(faq_file))
-    model.threshold = choose_threshold(model, *tuning)
-    model.suggest_threshold = 0.35
-    return model
-
-
-def train_from_content(knowledge: Any, tuning_files: Sequence[Path]) -> FaqModel:
-    """What `make train` does: the examples of faq.yaml (and small talk), thresholds chosen
-    on `tuning_files` (the evaluation set and the first control set, both already consulted
-    while tuning: bench/train.py); the later control sets are never used here."""
-    import yaml
-
-    from knowledge.loader import CONTENT_DIR
-
-    examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
-    examples += [(kind, ex) for kind, exs in knowledge.small_talk.items() for ex in exs]
-    tuning: tuple[list, list] = ([], [])
-    for path in tuning_files:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
-        tuning[1].extend(data["out_of_scope"])
-    return train(examples, CONTENT_DIR / "faq.yaml", tuning)
+        normalised: np.ndarray = p / p.sum()
+        return normalised

@@ -91,8 +91,9 @@ def test_training_is_reproducible_and_matches_the_shipped_weights(knowledge, tmp
     """`make train` on this faq.yaml gives the shipped model back (same topics, same
     features, same answers): the weights in the repository are not hand-edited."""
     pytest.importorskip("sklearn", reason="the train extra is installed by make test")
+    from bench.faq_training import train_from_content
     from bench.train import TUNING_FILES
-    from knowledge.faq_model import FaqModel, train_from_content
+    from knowledge.faq_model import FaqModel
 
     fresh = train_from_content(knowledge, TUNING_FILES)
     fresh.save(tmp_path / "m.npz")
