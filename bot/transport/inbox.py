@@ -190,6 +190,7 @@ class InboxQueue(asyncio.Queue):
     async def _flush_done(self) -> None:
         async with self._done_lock:  # one deletion at a time; the next batch fills meanwhile
             batch, ids = self._done_batch, self._done_ids
+            assert batch is not None  # done() sets it before it starts this flush
             self._done_batch, self._done_ids = None, []
             try:
                 await self._retrying(self.storage.inbox_done_many, ids)
