@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -451,9 +451,11 @@ class Engine:
             entry = None  # corrected: the answer to what was misheard no longer fits
         resumed = self._resume(s)
         if entry is not None:  # what the person's message was about, now for their case
-            return self.notice("noted") + self._render(
-                "faq_answer.j2", self._context(s), entry=entry, in_ask=s.state == "ask")
-        return self.notice("noted") + resumed
+            resumed = self._render("faq_answer.j2", self._context(s), entry=entry,
+                                   in_ask=s.state == "ask")
+        noted = self.notice("noted")[0].text  # one line before the screen, no buttons
+        first = resumed[0]
+        return [replace(first, text=f"{noted}\n\n{first.text}"), *resumed[1:]]
 
     def _text(self, s: Session, text: str, fx: _Effects,
               event_name: str | None = None) -> list[Reply]:
