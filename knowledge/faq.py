@@ -190,7 +190,7 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=20000)
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    return str(_stemmer.stemWord(word))
 
 
 def tokens_of(normalised: str, keep: set[str] | frozenset[str] = frozenset()) -> list[str]:

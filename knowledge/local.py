@@ -90,11 +90,14 @@ def locate(directory: LocalDirectory, place: Place) -> tuple[tuple[float, float]
 
 def _nearest(offices: list[Office], here: tuple[float, float] | None
              ) -> tuple[Office, float] | None:
-    located = [o for o in offices if o.lat is not None and o.lon is not None]
-    if here is None or not located:
+    if here is None:
         return None
-    best = min(located, key=lambda o: (haversine_km(here, (o.lat, o.lon)), o.name))
-    return best, haversine_km(here, (best.lat, best.lon))
+    located = [(haversine_km(here, (o.lat, o.lon)), o.name, o) for o in offices
+               if o.lat is not None and o.lon is not None]
+    if not located:
+        return None
+    km, _, best = min(located, key=lambda t: (t[0], t[1]))
+    return best, km
 
 
 def office_for(directory: LocalDirectory, network: str, place: Place,

@@ -98,7 +98,7 @@ def load_settings(content_dir: Path | None = None) -> OpenDataSettings:
     return settings
 
 
-def _share(r: Reader, data: dict, key: str, default: float, example: str) -> float:
+def _share(r: Reader, data: dict[str, Any], key: str, default: float, example: str) -> float:
     value = r.field(data, key, (float, int), key, required=False, default=default)
     if value is not None and not 0 < value < 1:
         r.problem(key, f"doit être entre 0 et 1 (ex. {example})")
@@ -134,7 +134,9 @@ def read_settings(path: Path, r: Reader) -> OpenDataSettings | None:
         if hosts and None not in (url_path, where, file, attribution):
             sources[sid] = SourceSettings(sid, hosts, url_path, where, select, file,
                                           attribution, optional)
-    networks, seen_ids, seen_codes = [], set(), set()
+    networks: list[Network] = []
+    seen_ids: set[Any] = set()
+    seen_codes: set[Any] = set()
     for i, item in enumerate(r.field(data, "networks", list, "networks", default=[])):
         entry = f"networks[{i}]"
         nid = r.field(item, "id", str, entry)
@@ -178,7 +180,7 @@ class MalformedInput(ValueError):
     """An export that cannot be read safely; the message names the file and the record."""
 
 
-def json_field(value: Any, where: str) -> list:
+def json_field(value: Any, where: str) -> list[Any]:
     """A field that arrives as a JSON array, as JSON text holding one, as null or as ''."""
     if value is None or value == "":
         return []
@@ -247,7 +249,7 @@ def _clock(value: Any) -> str:
     return f"{hours}h" if minutes == "00" else f"{hours}h{minutes}"
 
 
-def opening_hours(ranges: list) -> str:
+def opening_hours(ranges: list[Any]) -> str:
     """Opening hours as one short French line: 'lun-ven 8h30-12h30, 13h30-16h30'."""
     parts = []
     for r in ranges:
@@ -323,7 +325,7 @@ class Office:
                 f"#map=17/{self.lat:.5f}/{self.lon:.5f}")
 
 
-def _coordinates(address: dict) -> tuple[float, float] | None:
+def _coordinates(address: dict[str, Any]) -> tuple[float, float] | None:
     try:
         lat = float(str(address.get("latitude")).replace(",", "."))
         lon = float(str(address.get("longitude")).replace(",", "."))
@@ -340,7 +342,7 @@ class Parsed:
     those skipped, counted by reason (French, for the update's summary)."""
 
     considered: int = 0
-    skipped: Counter = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -355,7 +357,7 @@ class ParsedRecords(Parsed):
     offices: list[Office] = field(default_factory=list)
     town_halls: dict[str, tuple[float, float]] = field(default_factory=dict)
     town_halls_without_point: int = 0
-    per_code: Counter = field(default_factory=Counter)
+    per_code: Counter[str] = field(default_factory=Counter)
     modified: str = ""  # the most recent date_modification among the offices
 
 
@@ -364,7 +366,7 @@ SKIP_NO_COMMUNE = "sans commune utilisable (ni code INSEE ni code postal)"
 SKIP_TOWN_HALL_NO_INSEE = "mairie sans code INSEE"
 
 
-def _address(row: dict, where: str) -> dict:
+def _address(row: dict[str, Any], where: str) -> dict[str, Any]:
     addresses = [a for a in json_field(row.get("adresse"), f"{where} › adresse")
                  if isinstance(a, dict)]
     return next((a for a in addresses if fold(_text(a.get("type_adresse"))) == "adresse"),
@@ -501,7 +503,7 @@ def _has_any(title: str, phrases: tuple[str, ...]) -> bool:
     return any(f" {p} " in title for p in phrases)
 
 
-def clea_kind(row: dict, settings: OpenDataSettings) -> str | None:
+def clea_kind(row: dict[str, Any], settings: OpenDataSettings) -> str | None:
     """'clea', 'clea_numerique', 'excluded' (CléA Management: another certificate) or
     None, from the certification title (whole words, without accents or case)."""
     title = f" {' '.join(fold(_text(row.get('intitule_certification'))).split())} "
@@ -541,7 +543,7 @@ def parse_offers(rows: Any, settings: OpenDataSettings, file: str) -> ParsedOffe
     if not isinstance(rows, list):
         raise MalformedInput(f"{file} : un tableau JSON est attendu")
     out = ParsedOffers()
-    grouped: dict[tuple[str, str, str], dict] = {}
+    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
     codes: dict[str, set[str]] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -648,7 +650,7 @@ class LocalDirectory:
     def installed(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.meta["installed"])
 
-    def _office(self, row: tuple) -> Office:
+    def _office(self, row: tuple[Any, ...]) -> Office:
         return Office(**dict(zip(OFFICE_FIELDS, row, strict=True)))
 
     def competent(self, network: str, insee: str) -> list[Office]:
