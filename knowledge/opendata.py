@@ -109,6 +109,25 @@ def read_settings(path: Path, r: Reader) -> OpenDataSettings | None:
     data = read_yaml(path, r)
     if data is None:
         return None
+    sources = _sources(r, data)
+    networks, network_codes = _networks(r, data)
+    halls = _town_halls(r, data, network_codes)
+    clea = r.field(data, "clea", dict, "clea", default={})
+    include = tuple(fold(x) for x in r.strings(clea, "include", "clea"))
+    digital = tuple(fold(x) for x in r.strings(clea, "digital", "clea"))
+    exclude = tuple(fold(x) for x in r.strings(clea, "exclude", "clea", required=False))
+    max_drop = _share(r, data, "max_drop", 0.2, "0.2 pour un cinquième")
+    max_skipped = _share(r, data, "max_skipped", 0.05, "0.05 pour 5 %")
+    max_age = r.field(data, "max_age_days", int, "max_age_days", default=30)
+    checked = r.field(data, "checked", dt.date, "checked", default=dt.date.today())
+    if r.problems:
+        return None
+    return OpenDataSettings(sources, networks, include, digital, max_drop, max_age,
+                            checked, halls, exclude, max_skipped)
+
+
+def _sources(r: Reader, data: Any) -> dict[str, SourceSettings]:
+    """« sources »: where each export is downloaded from, and what is kept of it."""
     sources = {}
     raw_sources = r.field(data, "sources", dict, "sources", default={})
     for sid in SOURCE_IDS:
@@ -134,9 +153,14 @@ def read_settings(path: Path, r: Reader) -> OpenDataSettings | None:
         if hosts and None not in (url_path, where, file, attribution):
             sources[sid] = SourceSettings(sid, hosts, url_path, where, select, file,
                                           attribution, optional)
+    return sources
+
+
+def _networks(r: Reader, data: Any) -> tuple[tuple[Network, ...], set[str]]:
+    """« networks »: the offices of each network by type code; (networks, every code)."""
     networks: list[Network] = []
     seen_ids: set[Any] = set()
-    seen_codes: set[Any] = set()
+    seen_codes: set[str] = set()
     for i, item in enumerate(r.field(data, "networks", list, "networks", default=[])):
         entry = f"networks[{i}]"
         nid = r.field(item, "id", str, entry)
@@ -153,25 +177,17 @@ def read_settings(path: Path, r: Reader) -> OpenDataSettings | None:
             seen_codes.add(code)
         if nid and name and codes:
             networks.append(Network(nid, name, codes, required, finder))
+    return tuple(networks), seen_codes
+
+
+def _town_halls(r: Reader, data: Any, network_codes: set[str]) -> TownHalls:
+    """« town_halls »: the type codes of town halls, which locate each commune."""
     raw_halls = r.field(data, "town_halls", dict, "town_halls", default={})
     hall_codes = r.strings(raw_halls, "codes", "town_halls")
     for code in hall_codes:
-        if code in seen_codes:
+        if code in network_codes:
             r.problem("town_halls", f"code « {code} » déjà donné à un réseau")
-    halls = TownHalls(hall_codes, r.strings(raw_halls, "select", "town_halls",
-                                            required=False))
-    clea = r.field(data, "clea", dict, "clea", default={})
-    include = tuple(fold(x) for x in r.strings(clea, "include", "clea"))
-    digital = tuple(fold(x) for x in r.strings(clea, "digital", "clea"))
-    exclude = tuple(fold(x) for x in r.strings(clea, "exclude", "clea", required=False))
-    max_drop = _share(r, data, "max_drop", 0.2, "0.2 pour un cinquième")
-    max_skipped = _share(r, data, "max_skipped", 0.05, "0.05 pour 5 %")
-    max_age = r.field(data, "max_age_days", int, "max_age_days", default=30)
-    checked = r.field(data, "checked", dt.date, "checked", default=dt.date.today())
-    if r.problems:
-        return None
-    return OpenDataSettings(sources, tuple(networks), include, digital, max_drop, max_age,
-                            checked, halls, exclude, max_skipped)
+    return TownHalls(hall_codes, r.strings(raw_halls, "select", "town_halls", required=False))
 
 
 # --- parsing --------------------------------------------------------------------------------
