@@ -17,11 +17,10 @@ from dialogs import render as rendering
 from dialogs.engine import Engine
 from dialogs.model import LinkButton, Session
 from knowledge import geography
-from knowledge.geography import Place
+from knowledge.geography import Place, haversine_km
 from knowledge.local import (
     NO_FRANCE_TRAVAIL,
     LocalContact,
-    haversine_km,
     locate,
     network_for,
     select_local,

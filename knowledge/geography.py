@@ -295,6 +295,15 @@ def _places() -> dict[tuple[int, int], list[tuple[str, str, float, float]]]:
     return grid
 
 
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two (latitude, longitude) points: the one
+    distance of the project (nearest town to a shared location, nearest office)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
 def nearest(latitude: float, longitude: float, max_km: float = 60.0) -> Place | None:
     """The town nearest to a shared location, if one is within `max_km` (else None: the
     person is probably outside France, or at sea)."""
@@ -303,11 +312,10 @@ def nearest(latitude: float, longitude: float, max_km: float = 60.0) -> Place | 
     grid = _places()
     cell = (math.floor(latitude), math.floor(longitude))
     best, best_km = None, max_km
-    cos_lat = math.cos(math.radians(latitude))
     for dlat in (-1, 0, 1):
         for dlon in (-1, 0, 1):
             for name, dep, lat, lon in grid.get((cell[0] + dlat, cell[1] + dlon), ()):
-                km = 111.2 * math.hypot(lat - latitude, (lon - longitude) * cos_lat)
+                km = haversine_km((latitude, longitude), (lat, lon))
                 if km < best_km:
                     best, best_km = (name, dep), km
     return Place(best[0], best[1], near=True) if best else None

@@ -15,11 +15,10 @@ operate in New Caledonia, French Polynesia or Wallis-et-Futuna.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from knowledge import geography
-from knowledge.geography import Place
+from knowledge.geography import Place, haversine_km
 from knowledge.opendata import LocalDirectory, Offer, Office
 
 # Own labour codes and employment services, no France Travail (clea-facts.md §11, §12).
@@ -68,13 +67,6 @@ def network_for(situation: str | None, disability: bool, place: Place) -> str | 
     if situation == "job_seeker":
         return None if place.departement in NO_FRANCE_TRAVAIL else "france_travail"
     return None
-
-
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def locate(directory: LocalDirectory, place: Place) -> tuple[tuple[float, float] | None, str]:
