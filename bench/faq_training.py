@@ -141,7 +141,8 @@ def choose_threshold(model: FaqModel, in_scope: list[tuple[str, str]],
     for text, expect in in_scope:
         p = model.probabilities(text)
         i = int(np.argmax(p))
-        scored_in.append((labels[i] == expect, model.confidence(p), labels[i]))
+        accepted = expect if isinstance(expect, list) else [expect]  # one id or several
+        scored_in.append((labels[i] in accepted, model.confidence(p), labels[i]))
     scored_out = []
     quiet = {"off_topic", "greeting", "thanks", "bye", "insult", "human"}
     for text in out_of_scope:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import sys
 
-from bench.faq_eval import EVAL_FILE, HOLDOUT_FILE
+from bench.faq_eval import DATA_DIR, EVAL_FILE, HOLDOUT_FILE
 
-TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE)
+# The styles the first two lack (formal, long, non-native, dictated): written apart from
+# the training examples, see its header.
+STYLES_FILE = DATA_DIR / "faq_tuning_styles.yaml"
+TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE, STYLES_FILE)
 
 
 def main() -> int:
