@@ -8,7 +8,10 @@ process, on the real parts:
 - loop lag while 4 people get a voice note of a new screen at once: synthesis in threads
   (before) and in the voice process (now);
 - storing an update in the inbox: to_dict + dumps of the parsed Update, or dumps of the
-  JSON received.
+  JSON received;
+- all at once, the bot in its own process: 100k expired sessions purged at start, 50
+  people pressing "🔊 Écouter" at once, others writing at 50 updates a second: their reply
+  times and the bot's longest event-loop stall.
 
     python -m bench.stalls [--quick]
 """
@@ -146,11 +149,101 @@ def inbox_encoding() -> dict:
 def main(quick: bool = False) -> dict:
     result = {"when": time.strftime("%Y-%m-%d %H:%M"), "gc": gc_stall(),
               "purge": purge_stall(20_000 if quick else 100_000),
-              "voice": voice_stall(), "inbox": inbox_encoding()}
+              "voice": voice_stall(), "inbox": inbox_encoding(),
+              "under_load": under_load(20_000 if quick else 100_000)}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "stalls.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return result
+
+
+
+def under_load(expired: int = 100_000, listeners: int = 50, seconds: float = 6.0,
+               rate: float = 50.0) -> dict:
+    """The bot in its own process, API latency 50 ms: `expired` sessions to purge at start,
+    `listeners` people pressing "🔊 Écouter" at once on 21 different screens, and other
+    people writing at `rate` updates a second meanwhile. Their reply times, and the bot's
+    longest event-loop stall (its own measure, logged at stop)."""
+    import re
+    import subprocess
+
+    from bench.load import latency_summary, run_bot
+    from dialogs.model import Session
+    from tests.fake_bot_api import FakeBotApi
+
+    screens = ([("domain", {"domain": d}) for d in range(1, 8)]
+               + [("step", {"step": s}) for s in range(7)]
+               + [("about", {"about": a}) for a in ("what", "audience", "cost", "duration")]
+               + [("discover", {})] * 3)
+    api = FakeBotApi(latency=0.05, record=False).start()
+    sent_at: dict[int, float] = {}
+    latencies: list[float] = []
+    voices: list[float] = []
+
+    def on_call(call) -> None:
+        chat = call.chat_id
+        if call.method == "sendVoice":
+            voices.append(time.perf_counter())
+        elif chat in sent_at and call.method == "sendMessage":
+            latencies.append(time.perf_counter() - sent_at.pop(chat))
+
+    api.on_call = on_call
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "load.sqlite3"
+            from bench.load import populate
+
+            populate(db, expired)
+            con = sqlite3.connect(db)
+            con.execute("UPDATE sessions SET updated = updated - 200 * 86400")
+            now = time.time()
+            for i in range(listeners):
+                state, data = screens[i % len(screens)]
+                s = Session(f"tg:{5_000_000 + i}", state=state, data={"started": True, **data},
+                            updated=now)
+                con.execute("INSERT OR REPLACE INTO sessions (user, data, updated) "
+                            "VALUES (?, ?, ?)", (s.user, s.to_json(), int(now)))
+            con.commit()
+            con.close()
+            log = Path(tmp) / "bot.log"
+            import os
+
+            os.environ["CLEA_VOICE"] = "1"
+            proc, _ = run_bot("ours", api, db, 32, log)
+            try:
+                time.sleep(0.3)
+                started = time.perf_counter()
+                for i in range(listeners):
+                    api.push_callback(5_000_000 + i, "listen")
+                n = 0
+                while time.perf_counter() - started < seconds:
+                    chat = 6_000_000 + n
+                    sent_at[chat] = time.perf_counter()
+                    api.push_text(chat, "/aide")
+                    n += 1
+                    time.sleep(max(0.0, started + n / rate - time.perf_counter()))
+                deadline = time.monotonic() + 60
+                while (len(voices) < listeners or sent_at) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                voice_done = (max(voices) - started) if voices else None
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            text = log.read_text()
+            stall = re.findall(r"longest event-loop stall: ([\d.]+) ms", text)
+            purged = re.findall(r"purge: (\d+) sessions removed", text)
+    finally:
+        api.stop()
+    return {"expired_sessions": expired, "listeners_at_once": listeners,
+            "voice_notes_sent": len(voices),
+            "all_notes_sent_after_s": round(voice_done, 1) if voice_done else None,
+            "others_updates": len(latencies), "others_rate_per_s": rate,
+            "others_reply_ms": latency_summary(latencies),
+            "purged": int(purged[-1]) if purged else 0,
+            "longest_loop_stall_ms": float(stall[-1]) if stall else None}
 
 
 if __name__ == "__main__":

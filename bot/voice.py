@@ -195,9 +195,11 @@ class VoiceService:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["bot.voice"])
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, synthesise, text)
+            # Submitted from a worker thread: the first submission starts the forkserver and
+            # the worker (a new Python, a few hundred ms), which must not hold the loop.
+            future = await asyncio.to_thread(self._pool.submit, synthesise, text)
+            return await asyncio.wrap_future(future)
         except VoiceUnavailable:
             raise
         except Exception as exc:  # a crashed worker included: the next note starts another

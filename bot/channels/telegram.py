@@ -457,7 +457,11 @@ class TelegramChannel:
             if sent > start:  # remember what went out, for a replay after a crash
                 await self._progress(update, sent)
             if reply.voice is not None:
-                await self._send_voice(context, chat_id, reply, update)
+                # In the background: a note may wait for the voice process (one synthesis
+                # at a time), and a turn waiting for it held one of the 32 places, so 50
+                # listeners at once kept everybody else waiting for seconds.
+                context.application.create_task(
+                    self._send_voice(context, chat_id, reply, update), update=update)
                 continue
             markup: Any = inline_keyboard(reply)
             if reply.request is not None:
