@@ -145,7 +145,7 @@ class TelegramChannel:
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def build_application(self, webhook: bool = False) -> Application:
+    def build_application(self) -> Application:
         """The PTB Application, without PTB's Updater: updates come from our polling loop
         (bot/transport/polling.py) or our webhook server (bot/transport/webhook.py), both
         through the inbox."""
@@ -586,7 +586,7 @@ def run(config: Config) -> None:
     engine = build_engine(config, tuple(advisers.values()),
                           lambda code: storage.adviser_chat(code) is not None)
     channel = TelegramChannel(engine, storage, config, advisers)
-    app = channel.build_application(webhook=bool(config.webhook_url))
+    app = channel.build_application()
     freeze_startup_objects()
     log.info("start-up took %.2fs", time.perf_counter() - started)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
