@@ -149,23 +149,55 @@ class Match:
 
 
 _REPEATS = re.compile(r"([a-z])\1{2,}")
-LONG_WORDS = 18  # normalised words: above, the end of the message counts as much as all of it
-_CLAUSES = re.compile(r"[.!?;,\n]+")
+_SENTENCES = re.compile(r"(?<=[.!?;\n])")
+_CLAUSE_SEP = re.compile(r"[,:]+")
+# Words that make a clause a question even without "?" (normalised text).
+_QUESTION_CUES = re.compile(
+    r"\b(?:est ce qu|combien|comment|pourquoi|quand|qui|quel|quelle|quels|quelles|lieu|"
+    r"je me demand\w*|savoir si|peut on|puis je|faut il|est il|y a t il|prix|duree|"
+    r"possible|quoi)\b")
+# A clause made only of these says hello or goodbye and nothing else.
+_EMPTY_WORDS = frozenset("bonjour salut bonsoir coucou hello voila cordialement".split())
+LONG_WORDS = 18  # normalised words of a dictated message read again by its end
+QUESTION_MIN_WORDS = 8  # a shorter question clause is read with the clauses before it
 
 
-def _question_tail(text: str) -> str | None:
-    """The last clauses of a long message, from the last one that asks something (or the
-    last 12 words when none does)."""
-    clauses = [c.strip() for c in _CLAUSES.split(text[:MAX_CHARS]) if c.strip()]
+def _clauses(text: str) -> list[tuple[str, bool]]:
+    """(clause, asks something) for each clause of a message, in order. Clauses left
+    empty once letter formulas are removed ("Madame, Monsieur", "Bien cordialement", "Je
+    vous remercie par avance de votre réponse") and bare greetings are dropped."""
+    out = []
+    for sentence in _SENTENCES.split(text[:MAX_CHARS]):
+        asks = sentence.strip().endswith("?")
+        for clause in _CLAUSE_SEP.split(sentence):
+            clause = clause.strip(" .!?;\n")
+            norm = normalise(clause)
+            if not any(c.isalpha() for c in norm) or set(norm.split()) <= _EMPTY_WORDS:
+                continue
+            out.append((clause, asks or bool(_QUESTION_CUES.search(norm))))
+    return out
+
+
+def question_part(text: str) -> str | None:
+    """The question of a message of several clauses: its last clause that asks something
+    (ends a sentence with "?" or holds a question word), with the clauses just before it
+    while it is short; the last clause when none asks. A long message without punctuation
+    (dictated) gives its last 12 words. None for a short single clause.
+
+    People tell their story first ("j'ai 47 ans, je travaille en cuisine depuis…") and
+    letters wrap the question in formulas: the question part is what they want to know."""
+    clauses = _clauses(text)
     if len(clauses) < 2:
         words = text[:MAX_CHARS].split()
-        return " ".join(words[-12:]) if len(words) > 12 else None
-    tail = clauses[-1]
-    for clause in reversed(clauses[:-1]):
-        if len(tail.split()) >= 8:
-            break
-        tail = f"{clause}, {tail}"
-    return tail  # letters repeated for emphasis: "merciii"
+        long = len(normalise(text).split()) > LONG_WORDS and len(words) > 12
+        return " ".join(words[-12:]) if long else None
+    asking = [i for i, (_, asks) in enumerate(clauses) if asks]
+    i = asking[-1] if asking else len(clauses) - 1
+    part = clauses[i][0]
+    while len(part.split()) < QUESTION_MIN_WORDS and i > 0:
+        i -= 1
+        part = f"{clauses[i][0]}, {part}"
+    return part
 
 
 def sms_fold(text: str) -> str:
@@ -219,19 +251,15 @@ class FaqMatcher:
         self.small_talk = set(knowledge.small_talk)
 
     def probabilities(self, text: str) -> np.ndarray:
-        """The model's probabilities; for a long message, those of the whole or of its
-        end, whichever is more decisive. People who tell their story ("j'ai 47 ans, je
-        travaille en cuisine depuis…") ask their question last: the context alone must
-        not outweigh it."""
+        """The model's probabilities; for a message of several clauses, those of the
+        whole or of its question part (`question_part`), whichever is more decisive: the
+        context or a letter's formulas alone must not outweigh the question."""
         p = self.model.probabilities(text)
-        words = normalise(text).split()
-        if len(words) <= LONG_WORDS:
+        part = question_part(text)
+        if part is None:
             return p
-        tail = _question_tail(text)
-        if tail is None:
-            return p
-        end = self.model.probabilities(tail)
-        return end if self.model.confidence(end) > self.model.confidence(p) else p
+        asked = self.model.probabilities(part)
+        return asked if self.model.confidence(asked) > self.model.confidence(p) else p
 
     def ranked(self, text: str, n: int = 3) -> tuple[FaqEntry, ...]:
         """The `n` FAQ entries closest to the message, most likely first."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.faq_eval import EVAL_FILE, evaluate
-from knowledge.faq import FaqMatcher, normalise
+from knowledge.faq import FaqMatcher, normalise, question_part
 
 ACCURACY_MIN = 0.90
 REJECTION_MIN = 0.90
@@ -141,3 +141,39 @@ def test_a_suggested_topic_can_be_tapped(engine):
     replies = engine.handle(s, Event("choice", "faq:cost")).replies
     assert "prix" in replies[0].text.lower() and s.state == "menu"
     assert "plus valable" in engine.handle(s, Event("choice", "faq:nope")).replies[0].text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Letter formulas around the question are dropped, even after it.
+    ("Madame, Monsieur, étant salarié en CDI, pourriez-vous m'indiquer le tarif de la "
+     "certification ? Je vous en remercie. Bien cordialement.",
+     "étant salarié en CDI, pourriez-vous m'indiquer le tarif de la certification"),
+    ("Madame, Monsieur, quel est le tarif ? Cordialement.", None),  # one clause left
+    # The story comes first; the last clause that asks is the question.
+    ("j'ai 52 ans, je suis cariste depuis longtemps, je n'ai jamais eu de diplôme, "
+     "est-ce qu'on peut rater une partie et la repasser plus tard ?",
+     "est-ce qu'on peut rater une partie et la repasser plus tard"),
+    # A short question is read with the clause before it.
+    ("Je travaille à mi-temps dans une crèche, ça dure combien ?",
+     "Je travaille à mi-temps dans une crèche, ça dure combien"),
+    # Dictated, no punctuation: its last 12 words.
+    ("alors voila je travaille dans le nettoyage depuis longtemps et ma cheffe m a parle "
+     "du certificat et je voulais savoir si je peux le faire pendant mes heures de travail",
+     "voulais savoir si je peux le faire pendant mes heures de travail"),
+    ("c'est payant ?", None),
+    ("Bonjour, c'est payant ?", None),  # a bare greeting is no clause
+])
+def test_question_part(text, expected):
+    part = question_part(text)
+    assert part == expected or (expected is not None and part is not None
+                                and part.endswith(expected)), part
+
+
+def test_a_letter_is_read_by_its_question_not_its_formulas(matcher):
+    """Formal letters: the formulas after the question must not outvote it."""
+    text = ("Madame, Monsieur, salariée dans la restauration, je souhaiterais savoir "
+            "combien coûte la certification CléA. Je vous remercie par avance de votre "
+            "réponse. Bien cordialement.")
+    match = matcher.match(text)
+    assert match.kind == "faq" and match.entry is not None, match
+    assert match.entry.id == "cost"
