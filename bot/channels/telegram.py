@@ -176,8 +176,8 @@ class TelegramChannel:
         return app
 
     async def _post_init(self, app: Application) -> None:
-        me = await app.bot.get_me()
-        self.bot_username = me.username
+        # Application.initialize asked Telegram who we are already (one round trip less).
+        self.bot_username = app.bot.username
         lines = self.engine.channel_text("commands").text.splitlines()
         commands = [BotCommand(*(part.strip() for part in line.split(":", 1)))
                     for line in lines if ":" in line]
