@@ -135,18 +135,21 @@ def choose_threshold(model: FaqModel, in_scope: list[tuple[str, str]],
                      out_of_scope: list[str], wrong_cost: float = 5.0) -> float:
     """The answering threshold that maximises right answers minus `wrong_cost` × wrong
     ones (a wrong answer to an in-scope or an off-topic message), on a tuning set — the
-    evaluation set, never a control set."""
+    evaluation set, never a control set. Messages are read as the bot reads them (whole
+    or question part: knowledge.faq.read_probabilities)."""
+    from knowledge.faq import read_probabilities
+
     labels = model.labels
     scored_in = []
     for text, expect in in_scope:
-        p = model.probabilities(text)
+        p = read_probabilities(model, text)
         i = int(np.argmax(p))
         accepted = expect if isinstance(expect, list) else [expect]  # one id or several
         scored_in.append((labels[i] in accepted, model.confidence(p), labels[i]))
     scored_out = []
     quiet = {"off_topic", "greeting", "thanks", "bye", "insult", "human"}
     for text in out_of_scope:
-        p = model.probabilities(text)
+        p = read_probabilities(model, text)
         i = int(np.argmax(p))
         scored_out.append((labels[i] not in quiet, model.confidence(p)))
     best, best_t = -math.inf, 0.5

@@ -231,6 +231,19 @@ def tokens_of(normalised: str, keep: set[str] | frozenset[str] = frozenset()) ->
             if (w not in STOP_WORDS or w in keep) and (len(w) > 1 or w.isdigit())]
 
 
+def read_probabilities(model: FaqModel, text: str) -> np.ndarray:
+    """The model's probabilities for a message; for a message of several clauses, those of
+    the whole or of its question part (`question_part`), whichever is more decisive: the
+    context or a letter's formulas alone must not outweigh the question. The answering
+    threshold is chosen on this same reading (bench/faq_training.py)."""
+    p = model.probabilities(text)
+    part = question_part(text)
+    if part is None:
+        return p
+    asked = model.probabilities(part)
+    return asked if model.confidence(asked) > model.confidence(p) else p
+
+
 class FaqMatcher:
     """Built once from the knowledge and the shipped weights; `match` is pure and fast.
 
@@ -251,15 +264,8 @@ class FaqMatcher:
         self.small_talk = set(knowledge.small_talk)
 
     def probabilities(self, text: str) -> np.ndarray:
-        """The model's probabilities; for a message of several clauses, those of the
-        whole or of its question part (`question_part`), whichever is more decisive: the
-        context or a letter's formulas alone must not outweigh the question."""
-        p = self.model.probabilities(text)
-        part = question_part(text)
-        if part is None:
-            return p
-        asked = self.model.probabilities(part)
-        return asked if self.model.confidence(asked) > self.model.confidence(p) else p
+        """The model's probabilities as the message is read (`read_probabilities`)."""
+        return read_probabilities(self.model, text)
 
     def ranked(self, text: str, n: int = 3) -> tuple[FaqEntry, ...]:
         """The `n` FAQ entries closest to the message, most likely first."""
