@@ -25,6 +25,7 @@ from dialogs.model import AdviserNote, Button, Event, Reply, Session, Turn
 from dialogs.reading import PLACE_SCREENS, Reader, Reading, Readings, Screen, choose
 from knowledge import directory, geography
 from knowledge.advisers import Adviser, NamedAdviser, select_adviser
+from knowledge.costs import cost_key
 from knowledge.faq import FaqMatcher
 from knowledge.local import select_local
 from knowledge.model import Knowledge
@@ -764,6 +765,7 @@ class Engine:
             "named": (self._named(s, place) if s.state.startswith(("recap", "handoff"))
                       else None),
             "cost": self._cost(s, place),
+            "cost_is_personal": self._cost_is_personal(s, place),
             "topic_label": self.topic_label,
             "option_label": self._option_label,
         }
@@ -774,6 +776,11 @@ class Engine:
         if not s.answers.get("situation") and place is None:
             return None
         return self.k.cost_for(s.answers, place.departement if place else None)
+
+    def _cost_is_personal(self, s: Session, place: geography.Place | None) -> bool:
+        """Whether the cost line says more than the general answer: a FAQ answer adds
+        "Pour vous" only then (the general line under the general answer said it twice)."""
+        return cost_key(s.answers, place.departement if place else None) != "other"
 
     def _option_label(self, question_id: str, option_id: str | None) -> str | None:
         q = self.k.question(question_id)

@@ -140,6 +140,19 @@ def test_faq_about_money_stays_general_before_the_bot_knows_the_situation(engine
     assert "Mon Compte Formation" in " ".join(r.text for r in replies)
 
 
+def test_faq_about_money_says_no_general_line_twice_once_only_the_place_is_known(engine):
+    """A place alone (Lyon) picks the general line: "Pour vous" would repeat the answer."""
+    s = Session("place-only")
+    for event in (Event("start"), Event("choice", "where"), Event("text", "69008")):
+        engine.handle(s, event)
+    engine.handle(s, Event("choice", "yes"))
+    assert "place" in s.data
+    text = " ".join(r.text for r in engine.handle(s, Event("choice", "faq:cost")).replies)
+    assert "Pour vous" not in text
+    general = engine.k.costs["other"].messages
+    assert all(text.count(m) <= 1 for m in general), text
+
+
 # --- no amount outside the dated data -----------------------------------------------------------
 
 AMOUNT = re.compile(r"\d[\d\s\u202f\u00a0.,]*\s?(€|euros?\b|EUR\b)", re.IGNORECASE)
