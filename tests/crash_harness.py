@@ -12,6 +12,7 @@ import bisect
 import random
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +57,12 @@ def update_body(api: FakeBotApi, chat: int, kind: str, value: str) -> dict:
                                            "chat": api.chat(chat), "text": "…"}}}
 
 
-def expected_transcripts(knowledge, pushed: list[tuple[int, int, dict]], db: Path) -> dict:
-    """What each chat must receive, from the same updates, in-process, with no crash."""
+def expected_transcripts(knowledge, pushed: list[tuple[int, int, dict]], db: Path, *,
+                         shared_chat: int | None = None,
+                         chats: Collection[int] | None = None) -> dict[int, list[str]]:
+    """What each chat must receive, computed in-process from the same updates with no crash:
+    the same event mapping, the same turn runner, on a fresh database. `shared_chat` turns
+    the contact hand-off on (its notes go there); `chats` keeps only those chats."""
     from telegram import Update
 
     from bot.channels.telegram import update_to_event
@@ -65,12 +70,16 @@ def expected_transcripts(knowledge, pushed: list[tuple[int, int, dict]], db: Pat
     from bot.turn import TurnRunner
     from dialogs.engine import Engine
 
-    engine = Engine(knowledge, handoff_enabled=True)
-    runner = TurnRunner(engine, Storage(db), SHARED_CHAT)
+    engine = Engine(knowledge, handoff_enabled=shared_chat is not None)
+    runner = TurnRunner(engine, Storage(db), shared_chat)
     ok_hand = engine.channel_text("keyboard_removed").text
     out: dict[int, list[str]] = {}
     for chat, update_id, body in pushed:
+        if chats is not None and chat not in chats:
+            continue
         event = update_to_event(Update.de_json({"update_id": update_id, **body}, None))
+        if event is None:
+            continue
         result = runner.run(f"tg:{chat}", event, update_id)
         replies = [r for r in result.replies if r.voice is None]
         texts = out.setdefault(chat, [])
@@ -157,7 +166,8 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
                 proc = start_bot_process(api, db, **env)
             else:
                 time.sleep(rng.uniform(0.1, 0.4))
-        expected = expected_transcripts(knowledge, pushed, workdir / "expected.sqlite3")
+        expected = expected_transcripts(knowledge, pushed, workdir / "expected.sqlite3",
+                                         shared_chat=SHARED_CHAT)
         requesting = [c for i, c in enumerate(chats)
                       if ("text", PHONE) in JOURNEYS[i % len(JOURNEYS)]]
 

@@ -12,6 +12,7 @@ import pytest
 
 from dialogs.engine import Engine
 from dialogs.model import Event, Session
+from tests.crash_harness import expected_transcripts
 from tests.fake_bot_api import Fault
 from tests.telegram_helpers import kill_hard, running_bot, settled, start_bot_process
 
@@ -88,35 +89,6 @@ def random_update(api, rng: random.Random) -> tuple[int, dict]:
     return chat, {"message": api.message(chat, None, **extra)}
 
 
-def expected_transcripts(knowledge, updates: list[tuple[int, int, dict]], db) -> dict:
-    """What each private chat must receive, computed in-process from the same updates: the
-    same event mapping, the same turn runner, on a fresh database."""
-    from telegram import Update
-
-    from bot.channels.telegram import update_to_event
-    from bot.storage import Storage
-    from bot.turn import TurnRunner
-    from dialogs.engine import Engine
-
-    engine = Engine(knowledge)
-    runner = TurnRunner(engine, Storage(db))
-    ok_hand = engine.channel_text("keyboard_removed").text
-    out: dict[int, list[str]] = {}
-    for chat, update_id, body in updates:
-        if chat not in PRIVATE:
-            continue
-        event = update_to_event(Update.de_json({"update_id": update_id, **body}, None))
-        if event is None:
-            continue
-        result = runner.run(f"tg:{chat}", event, update_id)
-        replies = [r for r in result.replies if r.voice is None]
-        texts = out.setdefault(chat, [])
-        if result.remove_keyboard and all(r.buttons or r.request for r in replies):
-            texts.append(ok_hand)
-        texts.extend(r.text for r in replies)
-    return out
-
-
 async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
     """2,000 random updates (random Unicode up to 10k characters, forged buttons, media,
     edits, groups, channels): every private update answered exactly once, in order — the
@@ -128,7 +100,8 @@ async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
         for _ in range(2000):
             chat, body = random_update(api, rng)
             pushed.append((chat, api.push(body), body))
-        expected = expected_transcripts(knowledge, pushed, tmp_path / "replay.sqlite3")
+        expected = expected_transcripts(knowledge, pushed, tmp_path / "replay.sqlite3",
+                                        chats=PRIVATE)
         assert await api.wait_async(lambda: api.pending_updates() == 0, 120)
         assert await api.wait_async(
             lambda: all(len(api.sent(c)) >= len(t) for c, t in expected.items()), 60)
