@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from knowledge.faq import normalise
-from knowledge.model import Question
 
 NEGATIONS = {"pas", "ne", "n", "plus", "jamais", "non"}
 _AGE = re.compile(r"\b(?:j ai|jai|g|age de|agee? de)\s+(\d{2})\s*(?:ans?|age)\b")
@@ -100,16 +99,6 @@ def find_options(phrases: dict[str, tuple[str, ...]], tokens: list[str]
         if all(start + n <= s or start >= s + m for s, m, _ in kept):
             kept.append((start, n, option_id))
     return kept
-
-
-def option_for(question: Question, phrases: dict[str, tuple[str, ...]], text: str
-               ) -> str | None:
-    """The option of `question` this message gives, or None (none, or two disagree).
-    `phrases`: option id → normalised typed phrases."""
-    tokens = key(text).split()
-    if not tokens:
-        return None
-    return decide(find_options(phrases, tokens))
 
 
 def decide(kept: list[tuple[int, int, str]]) -> str | None:

@@ -24,7 +24,7 @@ from .conftest import ROOT
 COST_TABLE = [
     ("job_seeker", "none", "no", "42", "job_seeker", "pas de somme fixe"),
     ("job_seeker", "none", "yes", "974", "job_seeker", "France Travail ou la Région aident"),
-    ("employee", "bac", "no", "69", "employee", "Plus ce qui manque sur le compte"),
+    ("employee", "bac", "no", "69", "employee", "Et la différence si le compte ne suffit pas"),
     ("employee", "none", "no", "42", "employee_low",
      "Sans CAP ni BEP : 800 € par an en plus"),
     ("employee", "brevet_cfg", None, None, "employee_low", "800 € par an"),
@@ -32,7 +32,8 @@ COST_TABLE = [
      "Demandé par l'employeur ? Normalement il paie : temps de travail, salaire gardé"),
     ("employee", "bac", "yes", "13", "employee_disability",
      "Handicap reconnu : 800 € par an en plus"),
-    ("self_employed", "cap_bep", "no", "976", "self_employed", "Plus ce qui manque sur le compte"),
+    ("self_employed", "cap_bep", "no", "976", "self_employed",
+     "Et la différence si le compte ne suffit pas"),
     ("public_agent", "none", "no", "42", "public_agent", "ne peut pas refuser CléA, seulement"),
     ("public_agent", "bac", None, None, "public_agent", "Voyez le service du personnel"),
     ("young", "none", "no", "59", "young", "la Mission locale vous aide gratuitement"),
@@ -254,7 +255,7 @@ def test_the_cpf_answer_names_every_exemption_and_the_cap_exclusion(knowledge):
     answer = " ".join(next(e for e in knowledge.faq if e.id == "cpf").answer)
     for said in ("si vous cherchez un emploi", "votre employeur ajoute de l'argent",
                  "points du compte prévention", "incapacité d'au moins 10 %",
-                 "Le plafond de 1 500 € du compte formation ne concerne pas CléA",
+                 "Les nouveaux plafonds du compte formation ne concernent pas CléA",
                  "800 € par an", "jusqu'à 8 000 €"):
         assert said in answer, said
 
