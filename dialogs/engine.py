@@ -68,12 +68,14 @@ def shorter(texts: list[str], max_lines: int = 3) -> Markup:
     out: list[str] = []
     for text in texts:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        body = [line for line in lines if not _TITLE.match(line)]
-        pieces = [line for line in lines if _TITLE.match(line)]
-        if body:
-            pieces.append(re.split(r"(?<=[.!?])\s+", body[0])[0])
-        pieces += [line for line in body[1:] if line.endswith("?")]
-        out += [p for p in pieces if p not in out]
+        first = next((i for i, line in enumerate(lines) if not _TITLE.match(line)), None)
+        for i, line in enumerate(lines):  # kept in the screen's own order
+            if i == first:
+                line = re.split(r"(?<=[.!?])\s+", line)[0]
+            elif not (_TITLE.match(line) or line.endswith("?")):
+                continue
+            if line not in out:
+                out.append(line)
     return Markup("\n".join(out[:max_lines]))
 
 

@@ -173,3 +173,13 @@ def test_rien_is_not_answered_as_a_disappointment(engine):
     _turn(engine, s, Event("start"))
     text = " ".join(r.text for r in _turn(engine, s, Event("text", "rien")))
     assert "déçu" not in text and "désolé" not in text.lower()
+
+
+def test_the_shorter_screen_keeps_its_lines_in_order():
+    from dialogs.engine import shorter
+
+    screen = ("Je vais vous poser 5 questions courtes. Cela prend une minute.\n"
+              "<b>Question 1 sur 5</b>\nUn détail de plus.\nQuelle est votre situation ?")
+    assert shorter([screen]).splitlines() == [
+        "Je vais vous poser 5 questions courtes.", "<b>Question 1 sur 5</b>",
+        "Quelle est votre situation ?"]
