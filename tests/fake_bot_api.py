@@ -34,6 +34,12 @@ CHAT_FAULT_DESCRIPTIONS = {403: "Forbidden: bot was kicked from the group chat",
                            400: "Bad Request: chat not found"}
 
 
+# How long a test waits for the bot before giving up. A wait ends as soon as its condition
+# holds, so this costs nothing when the bot answers; it only has to outlast a busy machine
+# (two xdist workers, bot processes restarted after kill -9, CI sharing the cores).
+WAIT_SECONDS = 30.0
+
+
 @dataclass
 class Call:
     method: str
@@ -125,7 +131,7 @@ class FakeBotApi:
         asyncio.run_coroutine_threadsafe(shutdown(), self._loop)
         self._thread.join(5)
 
-    async def wait_async(self, predicate, timeout: float = 10.0) -> bool:
+    async def wait_async(self, predicate, timeout: float = WAIT_SECONDS) -> bool:
         """Like wait_until, for tests whose bot runs in the same event loop."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -250,7 +256,8 @@ class FakeBotApi:
         with self._lock:
             return len(self._updates)
 
-    def wait_until(self, predicate, timeout: float = 10.0, interval: float = 0.01) -> bool:
+    def wait_until(self, predicate, timeout: float = WAIT_SECONDS, interval: float = 0.01
+                   ) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate():
@@ -258,7 +265,8 @@ class FakeBotApi:
             time.sleep(interval)
         return bool(predicate())
 
-    def wait_for_replies(self, chat_id: int, count: int, timeout: float = 10.0) -> list[Call]:
+    def wait_for_replies(self, chat_id: int, count: int, timeout: float = WAIT_SECONDS
+                         ) -> list[Call]:
         self.wait_until(lambda: len(self.sent(chat_id)) >= count, timeout)
         return self.sent(chat_id)
 
