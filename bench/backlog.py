@@ -38,9 +38,20 @@ def measure(updates: int = 10_000, people: int = 2_000, latency: float = 0.05) -
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "backlog.sqlite3"
             store = Storage(db)
-            store.inbox_add((i, json.dumps({"update_id": i, "message": api.message(
-                8_000_000 + i % people, TEXTS[(i // people) % len(TEXTS)])}))
-                for i in range(1, updates + 1))
+            store.inbox_add(
+                (
+                    i,
+                    json.dumps(
+                        {
+                            "update_id": i,
+                            "message": api.message(
+                                8_000_000 + i % people, TEXTS[(i // people) % len(TEXTS)]
+                            ),
+                        }
+                    ),
+                )
+                for i in range(1, updates + 1)
+            )
             store.close()
             started = time.perf_counter()
             proc, first_poll = run_bot("ours", api, db, 32)
@@ -61,10 +72,15 @@ def measure(updates: int = 10_000, people: int = 2_000, latency: float = 0.05) -
     finally:
         api.stop()
     reply = answered.get(new_person)
-    return {"updates_in_inbox": updates, "people": people, "api_latency_ms": latency * 1000,
-            "first_getupdates_s": round(first_poll, 2),
-            "new_person_answered_s": round(reply - started, 2) if reply else None,
-            "backlog_left_when_answered_and_stopped": remaining, "target_s": 2.0}
+    return {
+        "updates_in_inbox": updates,
+        "people": people,
+        "api_latency_ms": latency * 1000,
+        "first_getupdates_s": round(first_poll, 2),
+        "new_person_answered_s": round(reply - started, 2) if reply else None,
+        "backlog_left_when_answered_and_stopped": remaining,
+        "target_s": 2.0,
+    }
 
 
 def main() -> dict:

@@ -31,8 +31,7 @@ def main() -> None:
     api = FakeBotApi().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            campaign = run_campaign(api, load(), Path(tmp), args.people, args.kills,
-                                    args.seed)
+            campaign = run_campaign(api, load(), Path(tmp), args.people, args.kills, args.seed)
     finally:
         api.stop()
     result = dataclasses.asdict(campaign)

@@ -94,32 +94,42 @@ class SetReport:
         n = sum(self.counts.values())
         lines = [f"== {self.name}"]
         if n:
+
             def pct(k: str) -> str:
                 return f"{self.counts[k]} ({self.counts[k] / n:.1%})"
+
             lines.append(
                 f"in scope {n}: right {pct('right')}, offered {pct('offered')}, "
                 f"not understood {pct('not_understood')}, wrong {pct('wrong')}; "
-                f"right or offered {(self.counts['right'] + self.counts['offered']) / n:.1%}")
+                f"right or offered {(self.counts['right'] + self.counts['offered']) / n:.1%}"
+            )
             styles = ", ".join(
                 f"{k} {c['right']}/{sum(c.values())} ({c['right'] / sum(c.values()):.0%})"
-                for k, c in sorted(self.by_style.items()))
+                for k, c in sorted(self.by_style.items())
+            )
             lines.append(f"right by style: {styles}")
         if self.gaps:
-            lines.append("no entry in the set (gaps): " + ", ".join(
-                f"{k} {v}" for k, v in sorted(self.gaps.items())))
+            lines.append(
+                "no entry in the set (gaps): "
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.gaps.items()))
+            )
         for title, c in (("near-topic traps", self.traps), ("other off-topic", self.off_topic)):
             if c:
                 total = sum(c.values())
-                lines.append(f"{title} {total}: answered with a CléA topic {c['answer']}, "
-                             f"offered CléA topics {c['offer']}, declined or not understood "
-                             f"{c['declined'] + c['not_understood'] + c['small_talk']}")
+                lines.append(
+                    f"{title} {total}: answered with a CléA topic {c['answer']}, "
+                    f"offered CléA topics {c['offer']}, declined or not understood "
+                    f"{c['declined'] + c['not_understood'] + c['small_talk']}"
+                )
         out = self.traps + self.off_topic
         if out:
             total = sum(out.values())
             kept = total - out["answer"] - out["offer"]
-            lines.append(f"out of scope {total}: declined (no CléA answer, no CléA offer) "
-                         f"{kept} ({kept / total:.1%}); no CléA answer "
-                         f"{total - out['answer']} ({(total - out['answer']) / total:.1%})")
+            lines.append(
+                f"out of scope {total}: declined (no CléA answer, no CléA offer) "
+                f"{kept} ({kept / total:.1%}); no CléA answer "
+                f"{total - out['answer']} ({(total - out['answer']) / total:.1%})"
+            )
         if self.greetings:
             lines.append(f"greetings: {self.greetings['ok']}/{sum(self.greetings.values())}")
         if self.mistakes:
@@ -147,8 +157,11 @@ def evaluate_set(path: Path, reader: Reader | None = None) -> SetReport:
         style = item.get("style") or item.get("kind") or "?"
         if accept == ["none"]:
             tolerable = set(item.get("tolerable", []))
-            tag = (f"answered {got.topics[0]}" if got.kind == "answer" and (
-                got.topics[0] in tolerable) else got.kind)
+            tag = (
+                f"answered {got.topics[0]}"
+                if got.kind == "answer" and (got.topics[0] in tolerable)
+                else got.kind
+            )
             report.gaps[tag] += 1
             continue
         if got.kind in ("answer", "place", "small_talk") and got.topics[0] in accept:
@@ -162,26 +175,33 @@ def evaluate_set(path: Path, reader: Reader | None = None) -> SetReport:
         report.counts[verdict] += 1
         report.by_style.setdefault(style, Counter())[verdict] += 1
         if verdict != "right":
-            report.mistakes.append(f"[{style}] {item['text'][:90]!r}: expected "
-                                   f"{'/'.join(accept)}, {verdict} {','.join(got.topics)}")
+            report.mistakes.append(
+                f"[{style}] {item['text'][:90]!r}: expected "
+                f"{'/'.join(accept)}, {verdict} {','.join(got.topics)}"
+            )
     out = data.get("out_of_scope", [])
     if isinstance(out, dict):  # {near_topic: [...], far: [...]}
-        out = [{"text": t, "trap": group == "near_topic"} for group, texts in out.items()
-               for t in texts]
+        out = [
+            {"text": t, "trap": group == "near_topic"}
+            for group, texts in out.items()
+            for t in texts
+        ]
     for item in out:
         text = item["text"] if isinstance(item, dict) else item
         trap = isinstance(item, dict) and item.get("trap")
         got = reader.outcome(text)
         (report.traps if trap else report.off_topic)[got.kind] += 1
         if got.kind in ("answer", "offer"):
-            report.mistakes.append(f"[{'trap' if trap else 'off'}] {text[:90]!r}: "
-                                   f"{got.kind} {','.join(got.topics)}")
+            report.mistakes.append(
+                f"[{'trap' if trap else 'off'}] {text[:90]!r}: {got.kind} {','.join(got.topics)}"
+            )
     for item in data.get("greetings", []):
         got = reader.outcome(item["text"])
         wanted = {item["expect"]} if item.get("expect") else set(POLITE)
         ok = got.kind == "small_talk" and got.topics[0] in wanted
         report.greetings["ok" if ok else "ko"] += 1
         if not ok:
-            report.mistakes.append(f"[greeting] {item['text']!r}: {got.kind} "
-                                   f"{','.join(got.topics)}")
+            report.mistakes.append(
+                f"[greeting] {item['text']!r}: {got.kind} {','.join(got.topics)}"
+            )
     return report

@@ -23,9 +23,12 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def main() -> None:
-    builder = (Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"])
-               .base_url(os.environ["TELEGRAM_API_BASE_URL"])
-               .concurrent_updates(int(os.environ.get("CLEA_CONCURRENCY", "32"))))
+    builder = (
+        Application.builder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_API_BASE_URL"])
+        .concurrent_updates(int(os.environ.get("CLEA_CONCURRENCY", "32")))
+    )
     if os.environ.get("ECHO_BACKEND") == "aiohttp":
         # The same HTTP backend as clea-bot, to separate library cost from our own.
         from bot.transport.aiohttp_request import AiohttpRequest

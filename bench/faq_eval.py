@@ -28,9 +28,11 @@ HOLDOUT_FILE = DATA_DIR / "faq_holdout.yaml"  # written after tuning, then consu
 FRESH_FILE = DATA_DIR / "faq_fresh.yaml"  # written last, never used to tune anything
 # Control set 3: written before this turn's matcher work, never tuned on (see its header).
 CONTROL_FILE = DATA_DIR / "faq_control3.yaml"
-SETS = [("évaluation (seuils testés)", EVAL_FILE),
-        ("contrôle 1 (consulté pendant le réglage)", HOLDOUT_FILE),
-        ("contrôle 2 (écrit en dernier, jamais utilisé pour régler)", FRESH_FILE)]
+SETS = [
+    ("évaluation (seuils testés)", EVAL_FILE),
+    ("contrôle 1 (consulté pendant le réglage)", HOLDOUT_FILE),
+    ("contrôle 2 (écrit en dernier, jamais utilisé pour régler)", FRESH_FILE),
+]
 
 
 def with_mistakes(lines: list[str], mistakes: list[str]) -> str:
@@ -99,8 +101,16 @@ def evaluate(eval_file: Path = EVAL_FILE, matcher: FaqMatcher | None = None) -> 
             rejected += 1
         else:
             mistakes.append(f"{text!r}: out of scope, got {label(match)} ({match.score:.2f})")
-    return Report(len(data["in_scope"]), correct, missed, len(data["out_of_scope"]), rejected,
-                  mistakes, statistics.mean(timings) * 1e6, build_ms)
+    return Report(
+        len(data["in_scope"]),
+        correct,
+        missed,
+        len(data["out_of_scope"]),
+        rejected,
+        mistakes,
+        statistics.mean(timings) * 1e6,
+        build_ms,
+    )
 
 
 @dataclass
@@ -133,8 +143,7 @@ class ControlReport:
         return with_mistakes(lines, self.mistakes)
 
 
-def evaluate_control(path: Path = CONTROL_FILE, matcher: FaqMatcher | None = None
-                     ) -> ControlReport:
+def evaluate_control(path: Path = CONTROL_FILE, matcher: FaqMatcher | None = None) -> ControlReport:
     """A reply that is not a FAQ answer (not understood, off-topic notice) counts as the
     safe failure; a FAQ answer on the wrong topic, or to an off-topic message, is wrong."""
     matcher = matcher or FaqMatcher(load())
@@ -163,8 +172,9 @@ def evaluate_control(path: Path = CONTROL_FILE, matcher: FaqMatcher | None = Non
             rejected += 1
         else:
             mistakes.append(f"{text!r}: off-topic, answered {label(match)}")
-    return ControlReport(right, unsure, wrong, len(data["out_of_scope"]), rejected, by_kind,
-                         mistakes)
+    return ControlReport(
+        right, unsure, wrong, len(data["out_of_scope"]), rejected, by_kind, mistakes
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,9 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m bench.faq_eval")
-    parser.add_argument("--set", dest="sets", action="append", type=Path, default=[],
-                        help="a set file (e.g. questions-dev.yaml), measured through the "
-                             "dialogue; may be repeated")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        type=Path,
+        default=[],
+        help="a set file (e.g. questions-dev.yaml), measured through the dialogue; may be repeated",
+    )
     args = parser.parse_args(argv)
     if args.sets:
         from bench.dialogue_eval import Reader, evaluate_set
@@ -190,8 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} : {path.name}\n{report.text()}\n")
         if path == EVAL_FILE and (report.accuracy < 0.9 or report.rejection < 0.9):
             code = 1
-    print(f"== contrôle 3 (écrit avant le travail sur le moteur) : {CONTROL_FILE.name}\n"
-          f"{evaluate_control().text()}")
+    print(
+        f"== contrôle 3 (écrit avant le travail sur le moteur) : {CONTROL_FILE.name}\n"
+        f"{evaluate_control().text()}"
+    )
     return code
 
 

@@ -18,10 +18,27 @@ import numpy as np
 
 from knowledge.faq_model import FaqModel, faq_hash, features
 
-_SMS_BACK = {"quoi": "koi", "c est": "c", "pour": "pr", "combien": "cb", "je suis": "chui",
-             "j ai": "g", "pourquoi": "pk", "qui": "ki", "que": "ke", "beaucoup": "bcp",
-             "est ce que": "eske", "je ne sais pas": "jsp", "il y a": "ya", "travail": "taf",
-             "quand": "qd", "dans": "ds", "vous": "vs", "tout": "tt", "bonjour": "bjr"}
+_SMS_BACK = {
+    "quoi": "koi",
+    "c est": "c",
+    "pour": "pr",
+    "combien": "cb",
+    "je suis": "chui",
+    "j ai": "g",
+    "pourquoi": "pk",
+    "qui": "ki",
+    "que": "ke",
+    "beaucoup": "bcp",
+    "est ce que": "eske",
+    "je ne sais pas": "jsp",
+    "il y a": "ya",
+    "travail": "taf",
+    "quand": "qd",
+    "dans": "ds",
+    "vous": "vs",
+    "tout": "tt",
+    "bonjour": "bjr",
+}
 _FILLERS = ["bonjour ", "svp ", "euh ", "alors ", "bonjour, ", "excusez moi ", "dites moi "]
 _ENDINGS = [" svp", " merci", " ?", " stp", " merci beaucoup", " s'il vous plait"]
 
@@ -32,9 +49,9 @@ def _typo(word: str, rng: random.Random) -> str:
     i = rng.randrange(1, len(word) - 1)
     kind = rng.randrange(3)
     if kind == 0:
-        return word[:i] + word[i + 1:]  # a letter dropped
+        return word[:i] + word[i + 1 :]  # a letter dropped
     if kind == 1:
-        return word[:i - 1] + word[i] + word[i - 1] + word[i + 1:]  # two letters swapped
+        return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]  # two letters swapped
     return word[:i] + word[i] + word[i:]  # a letter doubled
 
 
@@ -42,18 +59,34 @@ def _typo(word: str, rng: random.Random) -> str:
 # cuisine depuis…"): added to some variants of every topic's examples, so that the story
 # around a question does not outweigh the question itself.
 _CONTEXTS = [
-    "j'ai 47 ans", "je travaille en cuisine depuis 10 ans", "je suis maman de trois enfants",
-    "j'ai arrêté l'école à 16 ans", "je fais du ménage dans des bureaux",
-    "je suis dans le bâtiment depuis longtemps", "j'habite à la campagne",
-    "je suis arrivé en France il y a quelques années", "ma conseillère m'a parlé de ça",
-    "mon patron m'en a parlé hier", "je travaille de nuit dans un entrepôt",
-    "je suis caissière dans un supermarché", "j'ai 52 ans et je veux changer de métier",
-    "je suis aide à domicile", "je fais des petits boulots", "je suis en intérim",
-    "une amie m'a dit de me renseigner", "j'ai vu ça sur internet",
-    "je suis un peu perdu avec tout ça", "je suis agent de sécurité",
-    "j'ai toujours travaillé dans la restauration", "je suis chauffeur livreur",
-    "excusez moi de vous déranger", "voilà ma situation", "je vous explique",
-    "alors voila", "j'ai quitté l'école tôt", "je suis ouvrier dans une usine",
+    "j'ai 47 ans",
+    "je travaille en cuisine depuis 10 ans",
+    "je suis maman de trois enfants",
+    "j'ai arrêté l'école à 16 ans",
+    "je fais du ménage dans des bureaux",
+    "je suis dans le bâtiment depuis longtemps",
+    "j'habite à la campagne",
+    "je suis arrivé en France il y a quelques années",
+    "ma conseillère m'a parlé de ça",
+    "mon patron m'en a parlé hier",
+    "je travaille de nuit dans un entrepôt",
+    "je suis caissière dans un supermarché",
+    "j'ai 52 ans et je veux changer de métier",
+    "je suis aide à domicile",
+    "je fais des petits boulots",
+    "je suis en intérim",
+    "une amie m'a dit de me renseigner",
+    "j'ai vu ça sur internet",
+    "je suis un peu perdu avec tout ça",
+    "je suis agent de sécurité",
+    "j'ai toujours travaillé dans la restauration",
+    "je suis chauffeur livreur",
+    "excusez moi de vous déranger",
+    "voilà ma situation",
+    "je vous explique",
+    "alors voila",
+    "j'ai quitté l'école tôt",
+    "je suis ouvrier dans une usine",
 ]
 
 
@@ -94,8 +127,9 @@ def training_set(faq: list[tuple[str, str]], seed: int = 7) -> tuple[list[str], 
     return texts, labels
 
 
-def fit(texts: list[str], labels: list[str], faq_sha256: str, c: float = 20.0,
-        min_count: int = 2) -> FaqModel:
+def fit(
+    texts: list[str], labels: list[str], faq_sha256: str, c: float = 20.0, min_count: int = 2
+) -> FaqModel:
     """Train the regression (scikit-learn, imported here: it is a build-time tool)."""
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
@@ -105,16 +139,16 @@ def fit(texts: list[str], labels: list[str], faq_sha256: str, c: float = 20.0,
     for f in feats:
         for name in f:
             df[name] = df.get(name, 0) + 1
-    vocab = {name: i for i, name in enumerate(sorted(n for n, c_ in df.items()
-                                                     if c_ >= min_count))}
+    vocab = {name: i for i, name in enumerate(sorted(n for n, c_ in df.items() if c_ >= min_count))}
     n_docs = len(texts)
     idf = np.zeros(len(vocab), dtype=np.float32)
     for name, i in vocab.items():
         idf[i] = math.log((1 + n_docs) / (1 + df[name])) + 1.0
     rows, cols, vals = [], [], []
     for r, f in enumerate(feats):
-        entries = [(vocab[n], (1.0 + math.log(c_)) * idf[vocab[n]]) for n, c_ in f.items()
-                   if n in vocab]
+        entries = [
+            (vocab[n], (1.0 + math.log(c_)) * idf[vocab[n]]) for n, c_ in f.items() if n in vocab
+        ]
         norm = math.sqrt(sum(v * v for _, v in entries)) or 1.0
         for col, v in entries:
             rows.append(r)
@@ -125,14 +159,24 @@ def fit(texts: list[str], labels: list[str], faq_sha256: str, c: float = 20.0,
     y = np.array([classes.index(label) for label in labels])
     clf = LogisticRegression(C=c, max_iter=3000)
     clf.fit(x, y)
-    return FaqModel(labels=classes, vocabulary=vocab, idf=idf,
-                    weights=clf.coef_.T.astype(np.float32),
-                    bias=clf.intercept_.astype(np.float32), threshold=0.5,
-                    suggest_threshold=0.5, faq_sha256=faq_sha256)
+    return FaqModel(
+        labels=classes,
+        vocabulary=vocab,
+        idf=idf,
+        weights=clf.coef_.T.astype(np.float32),
+        bias=clf.intercept_.astype(np.float32),
+        threshold=0.5,
+        suggest_threshold=0.5,
+        faq_sha256=faq_sha256,
+    )
 
 
-def choose_threshold(model: FaqModel, in_scope: list[tuple[str, str]],
-                     out_of_scope: list[str], wrong_cost: float = 5.0) -> float:
+def choose_threshold(
+    model: FaqModel,
+    in_scope: list[tuple[str, str]],
+    out_of_scope: list[str],
+    wrong_cost: float = 5.0,
+) -> float:
     """The answering threshold that maximises right answers minus `wrong_cost` × wrong
     ones (a wrong answer to an in-scope or an off-topic message), on a tuning set — the
     evaluation set, never a control set. Messages are read as the bot reads them (whole
@@ -163,8 +207,11 @@ def choose_threshold(model: FaqModel, in_scope: list[tuple[str, str]],
     return round(best_t, 2)
 
 
-def train(knowledge_faq: list[tuple[str, str]], faq_file: Path,
-          tuning: tuple[list[tuple[str, str]], list[str]]) -> FaqModel:
+def train(
+    knowledge_faq: list[tuple[str, str]],
+    faq_file: Path,
+    tuning: tuple[list[tuple[str, str]], list[str]],
+) -> FaqModel:
     """Train on the examples (augmented), then choose the threshold on `tuning`."""
     texts, labels = training_set(knowledge_faq)
     model = fit(texts, labels, faq_hash(faq_file))

@@ -35,32 +35,83 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Real paths through the conversation: ("text", value) or ("cb", callback data).
 PATHS = [
-    [("text", "/start"), ("cb", "fit"), ("cb", "answer:job_seeker"), ("cb", "answer:none"),
-     ("cb", "answer:job"), ("cb", "answer:easy"), ("cb", "skip"), ("cb", "where"),
-     ("text", "42000"), ("cb", "yes"), ("text", "c'est payant ?"), ("cb", "resume")],
-    [("text", "/start mlyon"), ("cb", "discover"), ("cb", "about:audience"), ("cb", "domains"),
-     ("cb", "domain:3"), ("cb", "domain:4"), ("text", "et si je rate"), ("cb", "resume"),
-     ("cb", "steps"), ("cb", "step:1"), ("cb", "step:2"), ("cb", "menu")],
-    [("text", "/start"), ("text", "jsui au chomage ca marche pr moi"), ("cb", "fit"),
-     ("cb", "answer:employee"), ("text", "faut payer ?"), ("cb", "resume"),
-     ("cb", "answer:cap_bep"), ("cb", "answer:digital"), ("cb", "answer:some"),
-     ("cb", "answer:no"), ("cb", "where"), ("text", "st etienne")],
+    [
+        ("text", "/start"),
+        ("cb", "fit"),
+        ("cb", "answer:job_seeker"),
+        ("cb", "answer:none"),
+        ("cb", "answer:job"),
+        ("cb", "answer:easy"),
+        ("cb", "skip"),
+        ("cb", "where"),
+        ("text", "42000"),
+        ("cb", "yes"),
+        ("text", "c'est payant ?"),
+        ("cb", "resume"),
+    ],
+    [
+        ("text", "/start mlyon"),
+        ("cb", "discover"),
+        ("cb", "about:audience"),
+        ("cb", "domains"),
+        ("cb", "domain:3"),
+        ("cb", "domain:4"),
+        ("text", "et si je rate"),
+        ("cb", "resume"),
+        ("cb", "steps"),
+        ("cb", "step:1"),
+        ("cb", "step:2"),
+        ("cb", "menu"),
+    ],
+    [
+        ("text", "/start"),
+        ("text", "jsui au chomage ca marche pr moi"),
+        ("cb", "fit"),
+        ("cb", "answer:employee"),
+        ("text", "faut payer ?"),
+        ("cb", "resume"),
+        ("cb", "answer:cap_bep"),
+        ("cb", "answer:digital"),
+        ("cb", "answer:some"),
+        ("cb", "answer:no"),
+        ("cb", "where"),
+        ("text", "st etienne"),
+    ],
 ]
 
 
 # A person who only taps the buttons of the screen in front of them, from /start to the
 # recap (the postal code is typed): messages and calls per update on this journey.
-JOURNEY = [("text", "/start"), ("cb", "discover"), ("cb", "about:audience"), ("cb", "domains"),
-           ("cb", "domain:3"), ("cb", "domain:4"), ("cb", "menu"), ("cb", "steps"),
-           ("cb", "step:1"), ("cb", "step:2"), ("cb", "menu"), ("cb", "fit"),
-           ("cb", "answer:job_seeker"), ("cb", "answer:none"), ("cb", "answer:job"),
-           ("cb", "answer:easy"), ("cb", "skip"), ("cb", "where"), ("text", "42000"),
-           ("cb", "yes")]
+JOURNEY = [
+    ("text", "/start"),
+    ("cb", "discover"),
+    ("cb", "about:audience"),
+    ("cb", "domains"),
+    ("cb", "domain:3"),
+    ("cb", "domain:4"),
+    ("cb", "menu"),
+    ("cb", "steps"),
+    ("cb", "step:1"),
+    ("cb", "step:2"),
+    ("cb", "menu"),
+    ("cb", "fit"),
+    ("cb", "answer:job_seeker"),
+    ("cb", "answer:none"),
+    ("cb", "answer:job"),
+    ("cb", "answer:easy"),
+    ("cb", "skip"),
+    ("cb", "where"),
+    ("text", "42000"),
+    ("cb", "yes"),
+]
 MESSAGES = ("sendMessage", "editMessageText", "sendPhoto", "sendVoice")
 
 KINDS = ("echo", "echo_aiohttp", "ours")
-LABELS = {"echo": "écho nu (PTB, httpx)", "echo_aiohttp": "écho nu (PTB, aiohttp)",
-          "ours": "clea-bot"}
+LABELS = {
+    "echo": "écho nu (PTB, httpx)",
+    "echo_aiohttp": "écho nu (PTB, aiohttp)",
+    "ours": "clea-bot",
+}
 
 
 def bot_command(kind: str) -> list[str]:
@@ -110,8 +161,9 @@ class Driver:
 
     def on_call(self, call: Call) -> None:
         chat = call.chat_id
-        if call.method != "getUpdates" and (chat in self.remaining or call.method ==
-                                            "answerCallbackQuery"):
+        if call.method != "getUpdates" and (
+            chat in self.remaining or call.method == "answerCallbackQuery"
+        ):
             self.calls += 1
             self.messages += call.method in MESSAGES
         if call.method.startswith("send") and chat is not None and "_message_id" in call.params:
@@ -138,8 +190,9 @@ class Driver:
             self.api.push_callback(chat, value, message_id=self.last_message.get(chat, 1))
 
 
-async def closed_loop(api: FakeBotApi, kind: str, users: int, first_chat: int,
-                      paths: list | None = None) -> dict:
+async def closed_loop(
+    api: FakeBotApi, kind: str, users: int, first_chat: int, paths: list | None = None
+) -> dict:
     """Every user sends its next step as soon as its previous turn is answered."""
     driver = Driver(api, kind, finished=asyncio.Event())
     paths = paths or PATHS
@@ -153,11 +206,14 @@ async def closed_loop(api: FakeBotApi, kind: str, users: int, first_chat: int,
     elapsed = time.perf_counter() - started
     await asyncio.sleep(0.3)  # the last callback answers (sent in the background)
     api.on_call = None
-    return {"updates": driver.updates, "seconds": round(elapsed, 2),
-            "updates_per_s": round(driver.updates / elapsed, 1),
-            "calls_per_update": round(driver.calls / driver.updates, 3),
-            "messages_per_update": round(driver.messages / driver.updates, 3),
-            **latency_summary(driver.latencies)}
+    return {
+        "updates": driver.updates,
+        "seconds": round(elapsed, 2),
+        "updates_per_s": round(driver.updates / elapsed, 1),
+        "calls_per_update": round(driver.calls / driver.updates, 3),
+        "messages_per_update": round(driver.messages / driver.updates, 3),
+        **latency_summary(driver.latencies),
+    }
 
 
 async def paced(api: FakeBotApi, kind: str, rate: float, total: int, first_chat: int) -> dict:
@@ -213,8 +269,11 @@ def latency_summary(latencies: list[float]) -> dict:
         return {}
     ordered = sorted(latencies)
     p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
-    return {"p50_ms": round(p(0.50), 2), "p99_ms": round(p(0.99), 2),
-            "mean_ms": round(statistics.mean(latencies) * 1000, 2)}
+    return {
+        "p50_ms": round(p(0.50), 2),
+        "p99_ms": round(p(0.99), 2),
+        "mean_ms": round(statistics.mean(latencies) * 1000, 2),
+    }
 
 
 def populate(db: Path, count: int) -> None:
@@ -230,30 +289,49 @@ def populate(db: Path, count: int) -> None:
     now = time.time()
     rows = []
     for i in range(count):
-        s = Session(f"tg:{10_000_000 + i}", state=rng.choice(["menu", "fit_goal", "recap"]),
-                    answers={"situation": "employee", "diploma": "none"},
-                    data={"started": True, "place": {"c": "Saint-Étienne", "d": "42",
-                                                     "p": "42000"}, "u": i},
-                    referral=rng.choice([None, "mlyon", "ft13"]), updated=now)
+        s = Session(
+            f"tg:{10_000_000 + i}",
+            state=rng.choice(["menu", "fit_goal", "recap"]),
+            answers={"situation": "employee", "diploma": "none"},
+            data={
+                "started": True,
+                "place": {"c": "Saint-Étienne", "d": "42", "p": "42000"},
+                "u": i,
+            },
+            referral=rng.choice([None, "mlyon", "ft13"]),
+            updated=now,
+        )
         rows.append((s.user, s.to_json(), int(now)))
     con.executemany("INSERT OR REPLACE INTO sessions (user, data, updated) VALUES (?, ?, ?)", rows)
     con.commit()
     con.close()
 
 
-def run_bot(kind: str, api: FakeBotApi, db: Path, concurrency: int,
-            log: Path | None = None) -> tuple[subprocess.Popen, float]:
+def run_bot(
+    kind: str, api: FakeBotApi, db: Path, concurrency: int, log: Path | None = None
+) -> tuple[subprocess.Popen, float]:
     """The bot in its own process; `log`: its stderr (INFO), to read its longest stall."""
-    env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
-               TELEGRAM_API_FILE_URL=api.file_url, CLEA_DB_PATH=str(db), CLEA_RATE_LIMIT="0",
-               CLEA_CHAT_RATE="0",  # simulated users tap faster than people: no pacing
-               CLEA_CONCURRENCY=str(concurrency),
-               CLEA_LOG_LEVEL="INFO" if log else "WARNING",
-               ECHO_BACKEND="aiohttp" if kind == "echo_aiohttp" else "httpx")
+    env = dict(
+        os.environ,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=api.base_url,
+        TELEGRAM_API_FILE_URL=api.file_url,
+        CLEA_DB_PATH=str(db),
+        CLEA_RATE_LIMIT="0",
+        CLEA_CHAT_RATE="0",  # simulated users tap faster than people: no pacing
+        CLEA_CONCURRENCY=str(concurrency),
+        CLEA_LOG_LEVEL="INFO" if log else "WARNING",
+        ECHO_BACKEND="aiohttp" if kind == "echo_aiohttp" else "httpx",
+    )
     before = api.get_updates_count
     started = time.perf_counter()
-    proc = subprocess.Popen(bot_command(kind), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=log.open("w") if log else subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        bot_command(kind),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w") if log else subprocess.DEVNULL,
+    )
     while api.get_updates_count == before:
         if proc.poll() is not None:
             raise RuntimeError(f"{kind} bot exited with {proc.returncode}")
@@ -276,26 +354,33 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
             loop = api._loop
             cpu0 = proc_cpu_seconds(proc.pid)
             through = asyncio.run_coroutine_threadsafe(
-                closed_loop(api, kind, users, 1_000_000), loop).result(600)
+                closed_loop(api, kind, users, 1_000_000), loop
+            ).result(600)
             cpu1 = proc_cpu_seconds(proc.pid)
             pace = asyncio.run_coroutine_threadsafe(
-                paced(api, kind, 200.0, paced_total, 2_000_000), loop).result(600)
+                paced(api, kind, 200.0, paced_total, 2_000_000), loop
+            ).result(600)
             cpu2 = proc_cpu_seconds(proc.pid)
             journey = asyncio.run_coroutine_threadsafe(
-                closed_loop(api, kind, 20, 4_000_000, [JOURNEY]), loop).result(600)
+                closed_loop(api, kind, 20, 4_000_000, [JOURNEY]), loop
+            ).result(600)
             order = asyncio.run_coroutine_threadsafe(
-                order_burst(api, kind, 200, 3_000_000), loop).result(120)
+                order_burst(api, kind, 200, 3_000_000), loop
+            ).result(120)
             out[kind] = {
                 "startup_to_first_getupdates_s": round(startup, 3),
-                "throughput": through, "paced_200": pace, "order": order,
-                "journey": {k: journey[k] for k in ("updates", "calls_per_update",
-                                                    "messages_per_update")},
+                "throughput": through,
+                "paced_200": pace,
+                "order": order,
+                "journey": {
+                    k: journey[k] for k in ("updates", "calls_per_update", "messages_per_update")
+                },
                 "cpu_ms_per_update": round((cpu1 - cpu0) / through["updates"] * 1000, 3),
-                "cpu_ms_per_update_paced_200": round((cpu2 - cpu1) / pace["updates"] * 1000,
-                                                     3),
+                "cpu_ms_per_update_paced_200": round((cpu2 - cpu1) / pace["updates"] * 1000, 3),
                 # Telegram sends about 30 messages a second per bot, edits included.
                 "capacity_turns_per_s_at_30_msg": round(
-                    30 / max(through["messages_per_update"], 1e-9), 1),
+                    30 / max(through["messages_per_update"], 1e-9), 1
+                ),
                 "peak_rss_mb": round(proc_peak_rss_mb(proc.pid), 1),
             }
         finally:
@@ -309,33 +394,39 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
             stalls = re.findall(r"longest event-loop stall: ([\d.]+) ms", log.read_text())
             out[kind]["longest_loop_stall_ms"] = float(stalls[-1]) if stalls else None
             con = sqlite3.connect(db)
-            out[kind]["stored_sessions"] = con.execute(
-                "SELECT COUNT(*) FROM sessions").fetchone()[0]
+            out[kind]["stored_sessions"] = con.execute("SELECT COUNT(*) FROM sessions").fetchone()[
+                0
+            ]
             out[kind]["max_session_bytes"] = con.execute(
-                "SELECT MAX(LENGTH(CAST(data AS BLOB))) FROM sessions").fetchone()[0]
+                "SELECT MAX(LENGTH(CAST(data AS BLOB))) FROM sessions"
+            ).fetchone()[0]
             con.close()
     o = out["ours"]
     out["ratios"] = {}
     for floor in ("echo", "echo_aiohttp"):
         e = out[floor]
         out["ratios"][floor] = {
-            "throughput": round(o["throughput"]["updates_per_s"]
-                                / e["throughput"]["updates_per_s"], 3),
+            "throughput": round(
+                o["throughput"]["updates_per_s"] / e["throughput"]["updates_per_s"], 3
+            ),
             "p99_paced_diff_ms": round(o["paced_200"]["p99_ms"] - e["paced_200"]["p99_ms"], 2),
             "cpu_per_update": round(o["cpu_ms_per_update"] / e["cpu_ms_per_update"], 2),
-            "cpu_per_update_paced_200": round(o["cpu_ms_per_update_paced_200"]
-                                              / e["cpu_ms_per_update_paced_200"], 2),
+            "cpu_per_update_paced_200": round(
+                o["cpu_ms_per_update_paced_200"] / e["cpu_ms_per_update_paced_200"], 2
+            ),
         }
     return out
 
 
 def table(result: dict) -> str:
-    lines = ["| régime | bot | débit (maj/s) | p50 / p99 à 200 maj/s (ms) | CPU/maj (ms) | "
-             "CPU/maj à 200 maj/s (ms) | messages / appels par maj (mélange) | messages / "
-             "appels par maj (parcours en boutons) | capacité à 30 msg/s (tours/s) | "
-             "RSS max (Mo) | ordre par conversation | démarrage (s) | plus long arrêt de "
-             "la boucle (ms) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| régime | bot | débit (maj/s) | p50 / p99 à 200 maj/s (ms) | CPU/maj (ms) | "
+        "CPU/maj à 200 maj/s (ms) | messages / appels par maj (mélange) | messages / "
+        "appels par maj (parcours en boutons) | capacité à 30 msg/s (tours/s) | "
+        "RSS max (Mo) | ordre par conversation | démarrage (s) | plus long arrêt de "
+        "la boucle (ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for regime, data in result["regimes"].items():
         for kind in KINDS:
             d = data[kind]
@@ -349,11 +440,14 @@ def table(result: dict) -> str:
                 f"{j['calls_per_update']} | {d['capacity_turns_per_s_at_30_msg']} | "
                 f"{d['peak_rss_mb']} | {d['order']['share']:.0%} | "
                 f"{d['startup_to_first_getupdates_s']} | "
-                f"{d.get('longest_loop_stall_ms') or ''} |")
+                f"{d.get('longest_loop_stall_ms') or ''} |"
+            )
         for floor, r in data["ratios"].items():
-            lines.append(f"| {regime} | **clea-bot / {LABELS[floor]}** | **{r['throughput']}×** "
-                         f"| p99 {r['p99_paced_diff_ms']:+} ms | {r['cpu_per_update']}× | "
-                         f"{r['cpu_per_update_paced_200']}× | | | | | | | |")
+            lines.append(
+                f"| {regime} | **clea-bot / {LABELS[floor]}** | **{r['throughput']}×** "
+                f"| p99 {r['p99_paced_diff_ms']:+} ms | {r['cpu_per_update']}× | "
+                f"{r['cpu_per_update_paced_200']}× | | | | | | | |"
+            )
     return "\n".join(lines)
 
 
@@ -364,11 +458,15 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        result = {"when": time.strftime("%Y-%m-%d %H:%M"), "quick": args.quick,
-                  "concurrency": args.concurrency, "cores": os.cpu_count(), "regimes": {}}
+        result = {
+            "when": time.strftime("%Y-%m-%d %H:%M"),
+            "quick": args.quick,
+            "concurrency": args.concurrency,
+            "cores": os.cpu_count(),
+            "regimes": {},
+        }
         for name, latency in (("instantané", 0.0), ("50 ms", 0.05)):
-            result["regimes"][name] = run_regime(latency, args.quick, Path(tmp),
-                                                 args.concurrency)
+            result["regimes"][name] = run_regime(latency, args.quick, Path(tmp), args.concurrency)
     from bench import micro
 
     result["micro"] = micro.main()
@@ -380,9 +478,11 @@ def main() -> None:
     (RESULTS / "latest.json").write_text(text + "\n")
     print(table(result))
     m = result["micro"]
-    print(f"\ntour de dialogue {m['dialog_turn']['median_us']} µs ; question libre "
-          f"{m['faq_match']['median_us']} µs ; session stockée {m['stored_session_bytes']} o ; "
-          f"durée totale {result['seconds']} s")
+    print(
+        f"\ntour de dialogue {m['dialog_turn']['median_us']} µs ; question libre "
+        f"{m['faq_match']['median_us']} µs ; session stockée {m['stored_session_bytes']} o ; "
+        f"durée totale {result['seconds']} s"
+    )
 
 
 if __name__ == "__main__":

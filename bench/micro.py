@@ -53,9 +53,15 @@ def main() -> dict:
     engine.handle(s, Event("start"))
     engine.handle(s, Event("choice", "fit"))
     stored = s.to_json()
-    events = [Event("choice", "answer:employee"), Event("choice", "domain:3"),
-              Event("choice", "step:2"), Event("choice", "menu"), Event("text", "42000"),
-              Event("choice", "where"), Event("choice", "zz:forged")]
+    events = [
+        Event("choice", "answer:employee"),
+        Event("choice", "domain:3"),
+        Event("choice", "step:2"),
+        Event("choice", "menu"),
+        Event("text", "42000"),
+        Event("choice", "where"),
+        Event("choice", "zz:forged"),
+    ]
 
     def turn(event: Event) -> None:
         session = Session.from_json("bench", stored)
@@ -72,8 +78,9 @@ def main() -> dict:
         engine.handle(session, Event("text", text))
 
     out["free_text_turn"] = per_call_us(free_text_turn, texts)
-    out["geo_lookup"] = per_call_us(geography.lookup, ["42000", "st etienne", "marseile",
-                                                       "75 011", "Saint-Denis", "abc"] * 20)
+    out["geo_lookup"] = per_call_us(
+        geography.lookup, ["42000", "st etienne", "marseile", "75 011", "Saint-Denis", "abc"] * 20
+    )
     store = Storage(":memory:")
     session = Session.from_json("bench", stored)
     out["stored_session_bytes"] = len(stored.encode())
@@ -93,9 +100,15 @@ def voice_bench(engine: Engine) -> dict[str, object]:
 
     from bot.voice import VoiceService
 
-    screens = [("discover", {}), ("about", {"about": "audience"}), ("domain", {"domain": 2}),
-               ("step", {"step": 3}), ("fit_result", {}), ("about", {"about": "cost"}),
-               ("domain", {"domain": 7})]
+    screens = [
+        ("discover", {}),
+        ("about", {"about": "audience"}),
+        ("domain", {"domain": 2}),
+        ("step", {"step": 3}),
+        ("fit_result", {}),
+        ("about", {"about": "cost"}),
+        ("domain", {"domain": 7}),
+    ]
     answers = {"situation": "employee", "diploma": "none", "goal": "job", "reading": "hard"}
     texts = []
     for state, data in screens:
@@ -111,10 +124,12 @@ def voice_bench(engine: Engine) -> dict[str, object]:
         for _ in range(19):
             for text in texts:
                 service.get_sync(text)
-        return {"synthesis_ms_per_screen": round(statistics.median(c[0] for c in cold), 1),
-                "synthesis_ms_max": round(max(c[0] for c in cold), 1),
-                "audio_seconds_per_screen": statistics.median(c[1] for c in cold),
-                "cache_hit_rate_20_listeners": round(service.hit_rate, 3)}
+        return {
+            "synthesis_ms_per_screen": round(statistics.median(c[0] for c in cold), 1),
+            "synthesis_ms_max": round(max(c[0] for c in cold), 1),
+            "audio_seconds_per_screen": statistics.median(c[1] for c in cold),
+            "cache_hit_rate_20_listeners": round(service.hit_rate, 3),
+        }
 
 
 if __name__ == "__main__":

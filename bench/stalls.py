@@ -54,9 +54,11 @@ def gc_stall() -> dict:
         timings.append((time.perf_counter() - t) * 1000)
     gc.unfreeze()
     del garbage
-    return {"full_collection_ms_before": round(before, 1),
-            "full_collection_ms_after_freeze": round(min(timings), 1),
-            "tracked_objects": tracked_before}
+    return {
+        "full_collection_ms_before": round(before, 1),
+        "full_collection_ms_after_freeze": round(min(timings), 1),
+        "tracked_objects": tracked_before,
+    }
 
 
 def purge_stall(sessions: int) -> dict:
@@ -76,8 +78,7 @@ def purge_stall(sessions: int) -> dict:
             longest, total = 0.0, 0.0
             while True:
                 t = time.perf_counter()
-                n, rows = (store.purge_batch(90, limit=limit) if limit
-                           else store.purge_batch(90))
+                n, rows = store.purge_batch(90, limit=limit) if limit else store.purge_batch(90)
                 spent = (time.perf_counter() - t) * 1000
                 longest, total = max(longest, spent), total + spent
                 if not rows:
@@ -102,8 +103,11 @@ async def _lag_during(work) -> float:
 def voice_stall(listeners: int = 4) -> dict:
     from bot.voice import VoiceService, synthesise
 
-    texts = [f"Écran numéro {i}. Cléa est un certificat. Il montre que vous maîtrisez les "
-             f"bases utiles au travail, dans tous les métiers." for i in range(listeners)]
+    texts = [
+        f"Écran numéro {i}. Cléa est un certificat. Il montre que vous maîtrisez les "
+        f"bases utiles au travail, dans tous les métiers."
+        for i in range(listeners)
+    ]
 
     async def threads() -> None:
         await asyncio.gather(*(asyncio.to_thread(synthesise, t) for t in texts))
@@ -115,14 +119,17 @@ def voice_stall(listeners: int = 4) -> dict:
 
         async def measured() -> float:
             await service.get("échauffement")  # the worker's start and imports, once
-            return await _lag_during(lambda: asyncio.gather(*(service.get(t)
-                                                               for t in texts)))
+            return await _lag_during(lambda: asyncio.gather(*(service.get(t) for t in texts)))
+
         try:
             after = asyncio.run(measured())
         finally:
             service.close()
-    return {"listeners_at_once": listeners, "loop_lag_ms_threads": round(before, 1),
-            "loop_lag_ms_process": round(after, 1)}
+    return {
+        "listeners_at_once": listeners,
+        "loop_lag_ms_threads": round(before, 1),
+        "loop_lag_ms_process": round(after, 1),
+    }
 
 
 def inbox_encoding() -> dict:
@@ -131,8 +138,13 @@ def inbox_encoding() -> dict:
     from tests.fake_bot_api import FakeBotApi
 
     api = FakeBotApi()
-    raw = [{"update_id": i, "message": api.message(1000 + i, "bonjour, c'est payant ?", None,
-                                                   "private")} for i in range(2000)]
+    raw = [
+        {
+            "update_id": i,
+            "message": api.message(1000 + i, "bonjour, c'est payant ?", None, "private"),
+        }
+        for i in range(2000)
+    ]
     bot = Bot("123:abc")
     updates = [Update.de_json(r, bot) for r in raw]
     t = time.perf_counter()
@@ -147,19 +159,23 @@ def inbox_encoding() -> dict:
 
 
 def main(quick: bool = False) -> dict:
-    result = {"when": time.strftime("%Y-%m-%d %H:%M"), "gc": gc_stall(),
-              "purge": purge_stall(20_000 if quick else 100_000),
-              "voice": voice_stall(), "inbox": inbox_encoding(),
-              "under_load": under_load(20_000 if quick else 100_000)}
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "gc": gc_stall(),
+        "purge": purge_stall(20_000 if quick else 100_000),
+        "voice": voice_stall(),
+        "inbox": inbox_encoding(),
+        "under_load": under_load(20_000 if quick else 100_000),
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "stalls.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return result
 
 
-
-def under_load(expired: int = 100_000, listeners: int = 50, seconds: float = 6.0,
-               rate: float = 50.0) -> dict:
+def under_load(
+    expired: int = 100_000, listeners: int = 50, seconds: float = 6.0, rate: float = 50.0
+) -> dict:
     """The bot in its own process, API latency 50 ms: `expired` sessions to purge at start,
     `listeners` people pressing "🔊 Écouter" at once on 21 different screens, and other
     people writing at `rate` updates a second meanwhile. Their reply times, and the bot's
@@ -171,10 +187,12 @@ def under_load(expired: int = 100_000, listeners: int = 50, seconds: float = 6.0
     from dialogs.model import Session
     from tests.fake_bot_api import FakeBotApi
 
-    screens = ([("domain", {"domain": d}) for d in range(1, 8)]
-               + [("step", {"step": s}) for s in range(7)]
-               + [("about", {"about": a}) for a in ("what", "audience", "cost", "duration")]
-               + [("discover", {})] * 3)
+    screens = (
+        [("domain", {"domain": d}) for d in range(1, 8)]
+        + [("step", {"step": s}) for s in range(7)]
+        + [("about", {"about": a}) for a in ("what", "audience", "cost", "duration")]
+        + [("discover", {})] * 3
+    )
     api = FakeBotApi(latency=0.05, record=False).start()
     sent_at: dict[int, float] = {}
     latencies: list[float] = []
@@ -199,10 +217,13 @@ def under_load(expired: int = 100_000, listeners: int = 50, seconds: float = 6.0
             now = time.time()
             for i in range(listeners):
                 state, data = screens[i % len(screens)]
-                s = Session(f"tg:{5_000_000 + i}", state=state, data={"started": True, **data},
-                            updated=now)
-                con.execute("INSERT OR REPLACE INTO sessions (user, data, updated) "
-                            "VALUES (?, ?, ?)", (s.user, s.to_json(), int(now)))
+                s = Session(
+                    f"tg:{5_000_000 + i}", state=state, data={"started": True, **data}, updated=now
+                )
+                con.execute(
+                    "INSERT OR REPLACE INTO sessions (user, data, updated) VALUES (?, ?, ?)",
+                    (s.user, s.to_json(), int(now)),
+                )
             con.commit()
             con.close()
             log = Path(tmp) / "bot.log"
@@ -237,13 +258,17 @@ def under_load(expired: int = 100_000, listeners: int = 50, seconds: float = 6.0
             purged = re.findall(r"purge: (\d+) sessions removed", text)
     finally:
         api.stop()
-    return {"expired_sessions": expired, "listeners_at_once": listeners,
-            "voice_notes_sent": len(voices),
-            "all_notes_sent_after_s": round(voice_done, 1) if voice_done else None,
-            "others_updates": len(latencies), "others_rate_per_s": rate,
-            "others_reply_ms": latency_summary(latencies),
-            "purged": int(purged[-1]) if purged else 0,
-            "longest_loop_stall_ms": float(stall[-1]) if stall else None}
+    return {
+        "expired_sessions": expired,
+        "listeners_at_once": listeners,
+        "voice_notes_sent": len(voices),
+        "all_notes_sent_after_s": round(voice_done, 1) if voice_done else None,
+        "others_updates": len(latencies),
+        "others_rate_per_s": rate,
+        "others_reply_ms": latency_summary(latencies),
+        "purged": int(purged[-1]) if purged else 0,
+        "longest_loop_stall_ms": float(stall[-1]) if stall else None,
+    }
 
 
 if __name__ == "__main__":

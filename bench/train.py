@@ -31,8 +31,10 @@ def main() -> int:
     model = train_from_content(load(), TUNING_FILES)
     model.save(MODEL_FILE)
     size = MODEL_FILE.stat().st_size / 1e6
-    print(f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "
-          f"{size:.1f} Mo, seuil {model.threshold:.2f}")
+    print(
+        f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "
+        f"{size:.1f} Mo, seuil {model.threshold:.2f}"
+    )
     return 0
 
 

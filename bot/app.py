@@ -26,27 +26,40 @@ def open_local_directory(config: Config) -> WatchedDirectory | None:
     try:
         directory = open_directory(config.local_directory)
     except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
-        log.error("local directory unreadable (%s): national contacts until it is "
-                  "replaced", type(exc).__name__)
+        log.error(
+            "local directory unreadable (%s): national contacts until it is replaced",
+            type(exc).__name__,
+        )
         return WatchedDirectory(config.local_directory, None)
     if directory is None:
         log.info("no local directory installed: national contacts only")
         return None
-    log.info("local directory from %s: %s", directory.extracted or "unknown date",
-             json.dumps(directory.counts.get("offices", {}), sort_keys=True))
+    log.info(
+        "local directory from %s: %s",
+        directory.extracted or "unknown date",
+        json.dumps(directory.counts.get("offices", {}), sort_keys=True),
+    )
     return WatchedDirectory(config.local_directory, directory)
 
 
-def build_engine(config: Config, advisers: tuple[Adviser, ...] = (),
-                 adviser_reachable: Callable[[str], bool] = lambda code: False) -> Engine:
+def build_engine(
+    config: Config,
+    advisers: tuple[Adviser, ...] = (),
+    adviser_reachable: Callable[[str], bool] = lambda code: False,
+) -> Engine:
     knowledge = load(extra_directory=config.directory_extra)
     for problem in knowledge.expired:  # hidden from people; `clea-bot check` fails on them
         logging.getLogger(__name__).warning("expired dated fact hidden: %s", problem)
     geography.warm()
-    return Engine(knowledge, handoff_enabled=config.adviser_chat_id is not None,
-                  retention_days=config.retention_days,
-                  local_directory=open_local_directory(config), advisers=advisers,
-                  adviser_reachable=adviser_reachable, voice_enabled=config.voice)
+    return Engine(
+        knowledge,
+        handoff_enabled=config.adviser_chat_id is not None,
+        retention_days=config.retention_days,
+        local_directory=open_local_directory(config),
+        advisers=advisers,
+        adviser_reachable=adviser_reachable,
+        voice_enabled=config.voice,
+    )
 
 
 def voice_service(config: Config) -> VoiceService | None:
@@ -62,6 +75,7 @@ def open_storage(config: Config, purge: bool = True) -> Storage:
         return storage
     purged = storage.purge(config.retention_days)
     if purged:
-        logging.getLogger(__name__).info("purged %d sessions older than %d days", purged,
-                                         config.retention_days)
+        logging.getLogger(__name__).info(
+            "purged %d sessions older than %d days", purged, config.retention_days
+        )
     return storage

@@ -1,15 +1,15 @@
 """clea-bot: the command line.
 
-    clea-bot            Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat
-    clea-bot console    the conversation in a terminal (scriptable through stdin)
-    clea-bot telegram   the Telegram bot (polling, or webhook with CLEA_WEBHOOK_URL)
-    clea-bot check      validate every content file and template; exit 1 on problems
-    clea-bot graph      print the conversation map as a Mermaid diagram
-    clea-bot stats      anonymous figures of every adviser link (--csv to export)
-    clea-bot directory update [--from DIR] [--out FILE] [--force]
-                        download and install the open-data directory of local offices
-    clea-bot directory explain PLACE [--situation S] [--disability] [--directory FILE]
-                        what "Ma fiche" names for that place and situation, and why
+clea-bot            Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat
+clea-bot console    the conversation in a terminal (scriptable through stdin)
+clea-bot telegram   the Telegram bot (polling, or webhook with CLEA_WEBHOOK_URL)
+clea-bot check      validate every content file and template; exit 1 on problems
+clea-bot graph      print the conversation map as a Mermaid diagram
+clea-bot stats      anonymous figures of every adviser link (--csv to export)
+clea-bot directory update [--from DIR] [--out FILE] [--force]
+                    download and install the open-data directory of local offices
+clea-bot directory explain PLACE [--situation S] [--disability] [--directory FILE]
+                    what "Ma fiche" names for that place and situation, and why
 """
 
 from __future__ import annotations
@@ -67,18 +67,24 @@ def _warn_directory_age(config: Config) -> None:
         print(f"Attention : annuaire local ignoré : {exc}", file=sys.stderr)
         return
     except (sqlite3.DatabaseError, KeyError):
-        print(f"Attention : l'annuaire local {config.local_directory} est illisible.",
-              file=sys.stderr)
+        print(
+            f"Attention : l'annuaire local {config.local_directory} est illisible.", file=sys.stderr
+        )
         return
     if directory is None:
-        print("Annuaire local absent : le bot donne les contacts nationaux "
-              "(clea-bot directory update pour l'installer).")
+        print(
+            "Annuaire local absent : le bot donne les contacts nationaux "
+            "(clea-bot directory update pour l'installer)."
+        )
         return
     age = (dt.datetime.now() - directory.installed).days
     max_age = load_settings().max_age_days
     if age > max_age:
-        print(f"Attention : l'annuaire local a {age} jours (plus de {max_age}). "
-              "Lancez clea-bot directory update.", file=sys.stderr)
+        print(
+            f"Attention : l'annuaire local a {age} jours (plus de {max_age}). "
+            "Lancez clea-bot directory update.",
+            file=sys.stderr,
+        )
     else:
         print(f"Annuaire local du {directory.extracted or '?'} (installé il y a {age} jours).")
     directory.close()
@@ -121,8 +127,10 @@ def cmd_directory(args: argparse.Namespace, config: Config) -> int:
     try:
         text = update(load_settings(), out, args.source, args.force)
     except (UpdateRefused, MalformedInput) as exc:
-        print(f"Mise à jour refusée, le fichier installé n'a pas changé ({out}) :\n{exc}",
-              file=sys.stderr)
+        print(
+            f"Mise à jour refusée, le fichier installé n'a pas changé ({out}) :\n{exc}",
+            file=sys.stderr,
+        )
         return 1
     print(text)
     print(f"Installé : {out}")
@@ -137,10 +145,15 @@ def cmd_directory_explain(args: argparse.Namespace, config: Config) -> int:
     from knowledge.opendata import load_settings
 
     try:
-        code, text = run(" ".join(args.place), args.situation, args.disability,
-                         args.directory or config.local_directory,
-                         load(extra_directory=config.directory_extra), load_settings(),
-                         handoff=config.adviser_chat_id is not None)
+        code, text = run(
+            " ".join(args.place),
+            args.situation,
+            args.disability,
+            args.directory or config.local_directory,
+            load(extra_directory=config.directory_extra),
+            load_settings(),
+            handoff=config.adviser_chat_id is not None,
+        )
     except (ValueError, sqlite3.DatabaseError) as exc:  # an unreadable or older file
         code, text = 1, f"Annuaire illisible : {exc}"
     print(text, file=sys.stdout if code == 0 else sys.stderr)
@@ -154,8 +167,13 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
     engine = build_engine(config)
     storage = open_storage(config)
     try:
-        Console(engine, storage, user=f"console:{args.user}",
-                shared_chat=config.adviser_chat_id, voice=voice_service(config)).run()
+        Console(
+            engine,
+            storage,
+            user=f"console:{args.user}",
+            shared_chat=config.adviser_chat_id,
+            voice=voice_service(config),
+        ).run()
     finally:
         storage.close()
     return 0
@@ -200,24 +218,40 @@ def main(argv: list[str] | None = None) -> int:
     directory = sub.add_parser("directory", help="l'annuaire local des données ouvertes")
     directory_sub = directory.add_subparsers(dest="action", required=True)
     update = directory_sub.add_parser("update", help="télécharger et installer l'annuaire")
-    update.add_argument("--from", dest="source", type=Path, default=None,
-                        help="dossier d'exports déjà téléchargés (rejouer)")
-    update.add_argument("--out", type=Path, default=None,
-                        help="fichier installé (défaut : CLEA_LOCAL_DIRECTORY)")
-    update.add_argument("--force", action="store_true",
-                        help="installer malgré une forte baisse d'un réseau ou trop de "
-                             "lignes écartées")
+    update.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        help="dossier d'exports déjà téléchargés (rejouer)",
+    )
+    update.add_argument(
+        "--out", type=Path, default=None, help="fichier installé (défaut : CLEA_LOCAL_DIRECTORY)"
+    )
+    update.add_argument(
+        "--force",
+        action="store_true",
+        help="installer malgré une forte baisse d'un réseau ou trop de lignes écartées",
+    )
     explain = directory_sub.add_parser(
-        "explain", help="ce que la fiche nommera pour un lieu et une situation, et pourquoi")
+        "explain", help="ce que la fiche nommera pour un lieu et une situation, et pourquoi"
+    )
     explain.add_argument("place", nargs="+", help="code postal ou commune (ex. 42000)")
-    explain.add_argument("--situation", default="job_seeker",
-                         choices=["job_seeker", "young", "employee", "self_employed",
-                                  "public_agent", "other"],
-                         help="situation de la personne (défaut : job_seeker)")
-    explain.add_argument("--disability", action="store_true",
-                         help="la personne a une reconnaissance de handicap")
-    explain.add_argument("--directory", type=Path, default=None,
-                         help="fichier installé (défaut : CLEA_LOCAL_DIRECTORY)")
+    explain.add_argument(
+        "--situation",
+        default="job_seeker",
+        choices=["job_seeker", "young", "employee", "self_employed", "public_agent", "other"],
+        help="situation de la personne (défaut : job_seeker)",
+    )
+    explain.add_argument(
+        "--disability", action="store_true", help="la personne a une reconnaissance de handicap"
+    )
+    explain.add_argument(
+        "--directory",
+        type=Path,
+        default=None,
+        help="fichier installé (défaut : CLEA_LOCAL_DIRECTORY)",
+    )
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
@@ -225,14 +259,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration : {exc}", file=sys.stderr)
         return 2
     if args.command not in ("check", "graph", "stats", "directory"):
-        console = args.command == "console" or (args.command in (None, "run")
-                                                and not config.token)
+        console = args.command == "console" or (args.command in (None, "run") and not config.token)
         # In the console chat, log lines would mix with the conversation.
         quiet = console and "CLEA_LOG_LEVEL" not in os.environ
         _setup_logging("WARNING" if quiet else config.log_level, config.token)
-    handlers = {"run": cmd_run, None: cmd_run, "console": cmd_console,
-                "telegram": cmd_telegram, "check": cmd_check, "graph": cmd_graph,
-                "stats": cmd_stats, "directory": cmd_directory}
+    handlers = {
+        "run": cmd_run,
+        None: cmd_run,
+        "console": cmd_console,
+        "telegram": cmd_telegram,
+        "check": cmd_check,
+        "graph": cmd_graph,
+        "stats": cmd_stats,
+        "directory": cmd_directory,
+    }
     try:
         return handlers[args.command](args, config)
     except ContentError as exc:

@@ -104,8 +104,7 @@ class Config:
         if cfg.stop_grace < 0:
             raise ConfigError("CLEA_STOP_GRACE doit être positif ou nul")
         if cfg.chat_rate < 0 or cfg.chat_burst < 1:
-            raise ConfigError("CLEA_CHAT_RATE doit être positif ou nul, CLEA_CHAT_BURST au "
-                              "moins 1")
+            raise ConfigError("CLEA_CHAT_RATE doit être positif ou nul, CLEA_CHAT_BURST au moins 1")
         if cfg.concurrency < 1:
             raise ConfigError("CLEA_CONCURRENCY doit être au moins 1")
         if cfg.webhook_url and not cfg.webhook_secret:

@@ -29,8 +29,7 @@ class DatabaseThread:
         """`fn(*args, **kwargs)` on the database thread; the caller's task waits, the
         event loop does not."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor,
-                                          functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
         """Wait for the calls already made, then stop the thread."""

@@ -57,33 +57,42 @@ class UpdateRefused(RuntimeError):
 
 # --- download -------------------------------------------------------------------------------
 
+
 def _get_json(url: str, err: TextIO, attempts: int = ATTEMPTS, pause_s: float = 2.0) -> Any:
     """GET a JSON document with a timeout and bounded retries on network errors and 5xx."""
     last: Exception | None = None
     for attempt in range(1, attempts + 1):
         try:
-            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
-                                                           "Accept": "application/json"})
+            request = urllib.request.Request(
+                url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+            )
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
             if exc.code < 500 and exc.code != 429:
                 raise UpdateRefused(f"{url} : HTTP {exc.code}") from None
             last = exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError,
-                http.client.HTTPException) as exc:  # IncompleteRead: a body cut midway
+        except (
+            urllib.error.URLError,
+            TimeoutError,
+            ConnectionError,
+            http.client.HTTPException,
+        ) as exc:  # IncompleteRead: a body cut midway
             last = exc
         except json.JSONDecodeError:
             raise UpdateRefused(f"{url} : la réponse n'est pas du JSON") from None
         if attempt < attempts:
-            print(f"  nouvel essai ({attempt}/{attempts - 1}) après une erreur réseau",
-                  file=err)
+            print(f"  nouvel essai ({attempt}/{attempts - 1}) après une erreur réseau", file=err)
             time.sleep(pause_s * 2 ** (attempt - 1))
     raise UpdateRefused(f"{url} : injoignable après {attempts} essais ({type(last).__name__})")
 
 
-def _export_url(host: str, source: SourceSettings, code: str | None = None,
-                select: tuple[str, ...] | None = None) -> str:
+def _export_url(
+    host: str,
+    source: SourceSettings,
+    code: str | None = None,
+    select: tuple[str, ...] | None = None,
+) -> str:
     params = {"where": source.where.replace("{code}", code or "")}
     fields = source.select if select is None else select
     if fields:
@@ -98,8 +107,9 @@ class _Hosts:
         self.err, self.pause_s = err, pause_s
         self.good: dict[str, str] = {}
 
-    def get(self, source: SourceSettings, code: str | None = None,
-            select: tuple[str, ...] | None = None) -> tuple[Any, str]:
+    def get(
+        self, source: SourceSettings, code: str | None = None, select: tuple[str, ...] | None = None
+    ) -> tuple[Any, str]:
         hosts = list(source.hosts)
         if source.id in self.good:
             hosts.remove(self.good[source.id])
@@ -120,8 +130,9 @@ class _Hosts:
         raise problem
 
 
-def download(settings: OpenDataSettings, folder: Path, err: TextIO,
-             pause_s: float = 2.0) -> dict[str, str]:
+def download(
+    settings: OpenDataSettings, folder: Path, err: TextIO, pause_s: float = 2.0
+) -> dict[str, str]:
     """Fetch the three exports into `folder` (the town halls with the annuaire's records);
     return the URLs fetched, by source and code."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,10 +141,12 @@ def download(settings: OpenDataSettings, folder: Path, err: TextIO,
     for sid in ("annuaire", "competence"):
         source = settings.sources[sid]
         requests: list[tuple[str, tuple[str, ...] | None]] = [
-            (code, None) for network in settings.networks for code in network.codes]
+            (code, None) for network in settings.networks for code in network.codes
+        ]
         if sid == "annuaire":
-            requests += [(code, settings.town_halls.select or None)
-                         for code in settings.town_halls.codes]
+            requests += [
+                (code, settings.town_halls.select or None) for code in settings.town_halls.codes
+            ]
         rows: list = []
         seen: set = set()
         for code, select in requests:
@@ -147,8 +160,11 @@ def download(settings: OpenDataSettings, folder: Path, err: TextIO,
             if not isinstance(got, list):
                 raise UpdateRefused(f"{url} : un tableau JSON est attendu")
             for row in got:  # the same office may be listed under two codes
-                key = json.dumps(row, sort_keys=True) if sid == "competence" else (
-                    row.get("id") if isinstance(row, dict) else None)
+                key = (
+                    json.dumps(row, sort_keys=True)
+                    if sid == "competence"
+                    else (row.get("id") if isinstance(row, dict) else None)
+                )
                 if key is None or key not in seen:
                     seen.add(key)
                     rows.append(row)
@@ -158,8 +174,10 @@ def download(settings: OpenDataSettings, folder: Path, err: TextIO,
             _write_json(folder / source.file, rows)
     source = settings.sources["catalogue"]
     rows, url = hosts.get(source)
-    print(f"  catalogue Mon Compte Formation : {len(rows) if isinstance(rows, list) else 0}"
-          " lignes", file=err)
+    print(
+        f"  catalogue Mon Compte Formation : {len(rows) if isinstance(rows, list) else 0} lignes",
+        file=err,
+    )
     _write_json(folder / source.file, rows)
     urls["catalogue"] = url
     _write_json(folder / "sources.json", urls)
@@ -173,6 +191,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 # --- build ----------------------------------------------------------------------------------
+
 
 @dataclass
 class Built:
@@ -192,18 +211,27 @@ class Built:
         return self.catalogue.offers
 
     def sources(self) -> dict[str, Parsed]:
-        return {"annuaire": self.records, "competence": self.competence_rows,
-                "catalogue": self.catalogue}
+        return {
+            "annuaire": self.records,
+            "competence": self.competence_rows,
+            "catalogue": self.catalogue,
+        }
 
     def located(self) -> dict[str, int]:
         """Communes of the commune table located by their town hall, by the postal-code
         table only, or not at all."""
         points = geography.commune_points()
         by_town_hall = sum(1 for insee in points if insee in self.records.town_halls)
-        by_postal_code = sum(1 for insee, point in points.items()
-                             if point is not None and insee not in self.records.town_halls)
-        return {"town_hall": by_town_hall, "postal_code": by_postal_code,
-                "none": len(points) - by_town_hall - by_postal_code}
+        by_postal_code = sum(
+            1
+            for insee, point in points.items()
+            if point is not None and insee not in self.records.town_halls
+        )
+        return {
+            "town_hall": by_town_hall,
+            "postal_code": by_postal_code,
+            "none": len(points) - by_town_hall - by_postal_code,
+        }
 
     def counts(self) -> dict[str, Any]:
         per_network = Counter(o.network for o in self.offices)
@@ -212,17 +240,21 @@ class Built:
             per_dep.setdefault(o.network, Counter())[o.departement] += 1
         offers = Counter(o.kind for o in self.offers)
         communes = Counter(net for _, net in {(insee, net) for insee, net, _ in self.competence})
-        return {"offices": dict(per_network), "communes": dict(communes),
-                "codes": dict(self.records.per_code),
-                "offices_by_departement": {k: dict(v) for k, v in per_dep.items()},
-                "offers": dict(offers),
-                "offers_by_departement": dict(Counter(o.departement for o in self.offers
-                                                      if o.kind == "clea")),
-                "clea_management_excluded": self.catalogue.excluded,
-                "code_inventaire": self.catalogue.code_inventaire,
-                "town_halls": len(self.records.town_halls),
-                "located": self.located(),
-                "skipped": {sid: dict(p.skipped) for sid, p in self.sources().items()}}
+        return {
+            "offices": dict(per_network),
+            "communes": dict(communes),
+            "codes": dict(self.records.per_code),
+            "offices_by_departement": {k: dict(v) for k, v in per_dep.items()},
+            "offers": dict(offers),
+            "offers_by_departement": dict(
+                Counter(o.departement for o in self.offers if o.kind == "clea")
+            ),
+            "clea_management_excluded": self.catalogue.excluded,
+            "code_inventaire": self.catalogue.code_inventaire,
+            "town_halls": len(self.records.town_halls),
+            "located": self.located(),
+            "skipped": {sid: dict(p.skipped) for sid, p in self.sources().items()},
+        }
 
 
 def _read_json(path: Path) -> Any:
@@ -237,18 +269,19 @@ def _read_json(path: Path) -> Any:
 def build(folder: Path, settings: OpenDataSettings) -> Built:
     """Parse the raw exports of `folder` (raises MalformedInput naming the file)."""
     records_source = settings.sources["annuaire"]
-    records = parse_records(_read_json(folder / records_source.file), settings,
-                            records_source.file)
+    records = parse_records(_read_json(folder / records_source.file), settings, records_source.file)
     competence_source = settings.sources["competence"]
     rows = ParsedCompetence()
     if (folder / competence_source.file).exists():
-        rows = parse_competence(_read_json(folder / competence_source.file), settings,
-                                competence_source.file)
+        rows = parse_competence(
+            _read_json(folder / competence_source.file), settings, competence_source.file
+        )
     elif not competence_source.optional:
         raise MalformedInput(f"{competence_source.file} : fichier introuvable dans {folder}")
     catalogue_source = settings.sources["catalogue"]
-    catalogue = parse_offers(_read_json(folder / catalogue_source.file), settings,
-                             catalogue_source.file)
+    catalogue = parse_offers(
+        _read_json(folder / catalogue_source.file), settings, catalogue_source.file
+    )
     networks = {o.id: o.network for o in records.offices}
     # Competence rows may name offices of other networks or closed ones: keep known offices.
     competence = {row for row in rows.rows if networks.get(row[2]) == row[1]}
@@ -261,8 +294,9 @@ def build(folder: Path, settings: OpenDataSettings) -> Built:
     return Built(records, rows, catalogue, competence, max(dates, default=""), urls)
 
 
-def check_guards(built: Built, old: dict[str, Any] | None, settings: OpenDataSettings,
-                 force: bool) -> list[str]:
+def check_guards(
+    built: Built, old: dict[str, Any] | None, settings: OpenDataSettings, force: bool
+) -> list[str]:
     """Reasons to refuse the new directory (empty when it may be installed)."""
     new = built.counts()
     problems = []
@@ -270,40 +304,50 @@ def check_guards(built: Built, old: dict[str, Any] | None, settings: OpenDataSet
         count = new["offices"].get(network.id, 0)
         before = (old or {}).get("offices", {}).get(network.id, 0)
         if count == 0 and network.required:
-            problems.append(f"réseau {network.name} : aucun bureau dans l'annuaire "
-                            f"(codes {', '.join(network.codes)})")
+            problems.append(
+                f"réseau {network.name} : aucun bureau dans l'annuaire "
+                f"(codes {', '.join(network.codes)})"
+            )
         elif before and count < before * (1 - settings.max_drop) and not force:
-            problems.append(f"réseau {network.name} : {count} bureaux contre {before} "
-                            f"installés (baisse de plus de {settings.max_drop:.0%} ; "
-                            "--force pour passer outre)")
+            problems.append(
+                f"réseau {network.name} : {count} bureaux contre {before} "
+                f"installés (baisse de plus de {settings.max_drop:.0%} ; "
+                "--force pour passer outre)"
+            )
     communes = sum(new["communes"].values())
     communes_before = sum((old or {}).get("communes", {}).values())
     if communes == 0 and not settings.sources["competence"].optional:
-        problems.append("compétence géographique : aucune ligne pour nos réseaux (sans elle, "
-                        "aucun bureau ne serait « prévu pour la commune »)")
+        problems.append(
+            "compétence géographique : aucune ligne pour nos réseaux (sans elle, "
+            "aucun bureau ne serait « prévu pour la commune »)"
+        )
     elif communes_before and communes < communes_before * (1 - settings.max_drop) and not force:
-        problems.append(f"compétence géographique : {communes} communes rattachées contre "
-                        f"{communes_before} installées (--force pour passer outre)")
+        problems.append(
+            f"compétence géographique : {communes} communes rattachées contre "
+            f"{communes_before} installées (--force pour passer outre)"
+        )
     offers = new["offers"].get("clea", 0)
     before = (old or {}).get("offers", {}).get("clea", 0)
     if offers == 0:
         problems.append("catalogue Mon Compte Formation : aucune offre CléA")
     elif before and offers < before * (1 - settings.max_drop) and not force:
-        problems.append(f"catalogue Mon Compte Formation : {offers} offres CléA contre "
-                        f"{before} installées (--force pour passer outre)")
+        problems.append(
+            f"catalogue Mon Compte Formation : {offers} offres CléA contre "
+            f"{before} installées (--force pour passer outre)"
+        )
     for sid, parsed in built.sources().items():
         if parsed.share_skipped > settings.max_skipped and not force:
             problems.append(
                 f"{settings.sources[sid].file} : {sum(parsed.skipped.values())} lignes "
                 f"écartées sur {parsed.considered} ({parsed.share_skipped:.1%}, plus de "
                 f"{settings.max_skipped:.0%} ; {_reasons(parsed.skipped)} ; "
-                "--force pour passer outre)")
+                "--force pour passer outre)"
+            )
     return problems
 
 
 def _reasons(skipped: Counter | dict) -> str:
-    return ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(),
-                                                             key=lambda x: -x[1]))
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(), key=lambda x: -x[1]))
 
 
 def _installed_meta(path: Path, key: str) -> Any:
@@ -347,8 +391,7 @@ def floor_counts(history: list[dict[str, Any]]) -> dict[str, Any] | None:
     return floor
 
 
-def install(built: Built, settings: OpenDataSettings, out: Path,
-            forced: bool = False) -> None:
+def install(built: Built, settings: OpenDataSettings, out: Path, forced: bool = False) -> None:
     """Write a new SQLite file beside `out` and swap it in with one rename. It keeps the
     counts of the last installs for the guards; a forced install (the deployer accepted
     the new level) starts that history again."""
@@ -361,27 +404,48 @@ def install(built: Built, settings: OpenDataSettings, out: Path,
     try:
         db.executescript(SCHEMA)
         attribution = [s.attribution for s in settings.sources.values()]
-        meta = {"schema": str(SCHEMA_VERSION), "installed": dt.datetime.now().isoformat(
-            timespec="seconds"), "extracted": built.extracted,
+        meta = {
+            "schema": str(SCHEMA_VERSION),
+            "installed": dt.datetime.now().isoformat(timespec="seconds"),
+            "extracted": built.extracted,
             "annuaire_modified": built.records.modified,
             "sources": json.dumps(built.urls, ensure_ascii=False),
             "attribution": json.dumps(attribution, ensure_ascii=False),
             "finders": json.dumps({n.id: n.finder for n in settings.networks if n.finder}),
             "counts": json.dumps(built.counts(), ensure_ascii=False),
-            "history": json.dumps(history, ensure_ascii=False)}
+            "history": json.dumps(history, ensure_ascii=False),
+        }
         db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        db.executemany(f"INSERT OR REPLACE INTO offices VALUES "
-                       f"({', '.join('?' * len(OFFICE_FIELDS))})",
-                       [tuple(getattr(o, f) for f in OFFICE_FIELDS) for o in built.offices])
-        db.executemany("INSERT OR IGNORE INTO competence VALUES (?, ?, ?)",
-                       sorted(built.competence))
-        db.executemany("INSERT INTO town_halls VALUES (?, ?, ?)",
-                       [(insee, lat, lon) for insee, (lat, lon)
-                        in sorted(built.records.town_halls.items())])
-        db.executemany(f"INSERT INTO offers VALUES ({', '.join('?' * 11)})",
-                       [(o.siret, o.name, o.departement, o.kind, o.sessions,
-                         o.distance_sessions, o.hours_min, o.hours_max, o.price_min,
-                         o.price_max, o.extracted) for o in built.offers])
+        db.executemany(
+            f"INSERT OR REPLACE INTO offices VALUES ({', '.join('?' * len(OFFICE_FIELDS))})",
+            [tuple(getattr(o, f) for f in OFFICE_FIELDS) for o in built.offices],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO competence VALUES (?, ?, ?)", sorted(built.competence)
+        )
+        db.executemany(
+            "INSERT INTO town_halls VALUES (?, ?, ?)",
+            [(insee, lat, lon) for insee, (lat, lon) in sorted(built.records.town_halls.items())],
+        )
+        db.executemany(
+            f"INSERT INTO offers VALUES ({', '.join('?' * 11)})",
+            [
+                (
+                    o.siret,
+                    o.name,
+                    o.departement,
+                    o.kind,
+                    o.sessions,
+                    o.distance_sessions,
+                    o.hours_min,
+                    o.hours_max,
+                    o.price_min,
+                    o.price_max,
+                    o.extracted,
+                )
+                for o in built.offers
+            ],
+        )
         db.commit()
     finally:
         db.close()
@@ -390,11 +454,14 @@ def install(built: Built, settings: OpenDataSettings, out: Path,
 
 def summary(built: Built, settings: OpenDataSettings) -> str:
     counts = built.counts()
-    metro_and_drom = {d for d in geography.DEPARTEMENT_NAME
-                      if d not in geography.OVERSEAS_COLLECTIVITIES}
-    lines = [f"Annuaire installé (catalogue du {built.extracted or 'date inconnue'}, "
-             f"fiches de l'annuaire modifiées jusqu'au "
-             f"{built.records.modified or 'date inconnue'}) :"]
+    metro_and_drom = {
+        d for d in geography.DEPARTEMENT_NAME if d not in geography.OVERSEAS_COLLECTIVITIES
+    }
+    lines = [
+        f"Annuaire installé (catalogue du {built.extracted or 'date inconnue'}, "
+        f"fiches de l'annuaire modifiées jusqu'au "
+        f"{built.records.modified or 'date inconnue'}) :"
+    ]
     for network in settings.networks:
         offices = counts["offices"].get(network.id, 0)
         communes = counts["communes"].get(network.id, 0)
@@ -402,36 +469,52 @@ def summary(built: Built, settings: OpenDataSettings) -> str:
         missing = sorted(metro_and_drom - covered)
         shown = ", ".join(missing[:15]) + (" …" if len(missing) > 15 else "")
         per_code = ", ".join(f"{code} {counts['codes'].get(code, 0)}" for code in network.codes)
-        lines.append(f"- {network.name} : {offices} bureaux ({per_code}), {communes} communes "
-                     f"avec une ligne de compétence, {len(missing)} départements sans bureau"
-                     + (f" ({shown})" if missing else ""))
+        lines.append(
+            f"- {network.name} : {offices} bureaux ({per_code}), {communes} communes "
+            f"avec une ligne de compétence, {len(missing)} départements sans bureau"
+            + (f" ({shown})" if missing else "")
+        )
     offers = counts["offers"]
-    lines.append(f"- Offres CléA (Mon Compte Formation) : {offers.get('clea', 0)}, "
-                 f"dans {len(counts['offers_by_departement'])} départements ; "
-                 f"CléA numérique à part : {offers.get('clea_numerique', 0)} ; "
-                 f"CléA Management écarté : {counts['clea_management_excluded']} lignes")
-    seen = "; ".join(f"{kind} : {', '.join(values)}"
-                     for kind, values in counts["code_inventaire"].items())
+    lines.append(
+        f"- Offres CléA (Mon Compte Formation) : {offers.get('clea', 0)}, "
+        f"dans {len(counts['offers_by_departement'])} départements ; "
+        f"CléA numérique à part : {offers.get('clea_numerique', 0)} ; "
+        f"CléA Management écarté : {counts['clea_management_excluded']} lignes"
+    )
+    seen = "; ".join(
+        f"{kind} : {', '.join(values)}" for kind, values in counts["code_inventaire"].items()
+    )
     lines.append(f"- code_inventaire vus : {seen or 'aucun'}")
     located = counts["located"]
-    lines.append(f"- Communes situées : {located['town_hall']} par leur mairie, "
-                 f"{located['postal_code']} par la table des codes postaux, "
-                 f"{located['none']} sans position "
-                 f"({counts['town_halls']} mairies géolocalisées, "
-                 f"{built.records.town_halls_without_point} sans coordonnées)")
+    lines.append(
+        f"- Communes situées : {located['town_hall']} par leur mairie, "
+        f"{located['postal_code']} par la table des codes postaux, "
+        f"{located['none']} sans position "
+        f"({counts['town_halls']} mairies géolocalisées, "
+        f"{built.records.town_halls_without_point} sans coordonnées)"
+    )
     for sid, parsed in built.sources().items():
         if parsed.skipped:
-            lines.append(f"- Lignes écartées ({settings.sources[sid].file}) : "
-                         f"{sum(parsed.skipped.values())} sur {parsed.considered} "
-                         f"({parsed.share_skipped:.1%}) : {_reasons(parsed.skipped)}")
+            lines.append(
+                f"- Lignes écartées ({settings.sources[sid].file}) : "
+                f"{sum(parsed.skipped.values())} sur {parsed.considered} "
+                f"({parsed.share_skipped:.1%}) : {_reasons(parsed.skipped)}"
+            )
         else:
-            lines.append(f"- Lignes écartées ({settings.sources[sid].file}) : aucune "
-                         f"sur {parsed.considered}")
+            lines.append(
+                f"- Lignes écartées ({settings.sources[sid].file}) : aucune sur {parsed.considered}"
+            )
     return "\n".join(lines)
 
 
-def update(settings: OpenDataSettings, out: Path, source_dir: Path | None, force: bool,
-           err: TextIO = sys.stderr, pause_s: float = 2.0) -> str:
+def update(
+    settings: OpenDataSettings,
+    out: Path,
+    source_dir: Path | None,
+    force: bool,
+    err: TextIO = sys.stderr,
+    pause_s: float = 2.0,
+) -> str:
     """Download (unless `source_dir`), build, check and install. Returns the summary;
     raises UpdateRefused or MalformedInput, with `out` untouched."""
     if source_dir is None:

@@ -30,9 +30,13 @@ class WatchedDirectory:
     """Answers like a LocalDirectory (attributes and queries), or raises
     DirectoryUnavailable. `opened`: the directory already opened at start-up, if any."""
 
-    def __init__(self, path: Path, opened: LocalDirectory | None = None,
-                 check_seconds: float = CHECK_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        path: Path,
+        opened: LocalDirectory | None = None,
+        check_seconds: float = CHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.path = path
         self.check_seconds = check_seconds
         self.clock = clock
@@ -52,8 +56,10 @@ class WatchedDirectory:
         """One ERROR line when the directory stops answering, not one per person."""
         if not self._broken:
             reason = type(exc).__name__ if exc is not None else "file missing"
-            log.error("local directory unavailable (%s): national contacts until it is "
-                      "readable again", reason)
+            log.error(
+                "local directory unavailable (%s): national contacts until it is readable again",
+                reason,
+            )
         self._broken = True
         if self._directory is not None:
             self._directory.close()

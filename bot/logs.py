@@ -18,8 +18,15 @@ TOKEN_RE = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 # parameters of sendMessage, the text of every update): never below INFO, whatever the level.
 CHATTY = ("telegram", "httpx", "httpcore", "aiohttp", "asyncio", "hpack", "urllib3")
 # python-telegram-bot's own dumps of what it received or sent (names, texts, phone numbers).
-DUMPS = ("Received data was", "Calling Bot API endpoint", "finished with return value",
-         "Got response", "Remaining updates", "Unpacked", "Processing update")
+DUMPS = (
+    "Received data was",
+    "Calling Bot API endpoint",
+    "finished with return value",
+    "Got response",
+    "Remaining updates",
+    "Unpacked",
+    "Processing update",
+)
 
 
 class PrivacyFilter(logging.Filter):

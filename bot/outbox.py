@@ -51,8 +51,12 @@ def working_days_before(now: float, days: int) -> float:
 def keyboard(buttons: list) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                  for label, data in row] for row in buttons])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
+        ]
+    )
 
 
 class Outbox:
@@ -60,9 +64,14 @@ class Outbox:
     storage calls through `run_db` (the bot's DatabaseThread.call); `claim`, `pass_on` and
     `remind` are plain functions, run on that thread by their callers."""
 
-    def __init__(self, engine: Engine, storage: Storage, shared_chat: int | None,
-                 clock: Callable[[], float] = time.time,
-                 run_db: Callable[..., Awaitable[Any]] = inline):
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        shared_chat: int | None,
+        clock: Callable[[], float] = time.time,
+        run_db: Callable[..., Awaitable[Any]] = inline,
+    ):
         self.engine = engine
         self.storage = storage
         self.shared_chat = shared_chat
@@ -83,8 +92,9 @@ class Outbox:
 
     def _person_notice(self, kind: str, **context: Any) -> tuple[str, list]:
         reply = self.engine.notice(kind, **context)[-1]
-        return reply.text, [[[b.label, b.choice] for b in row if hasattr(b, "choice")]
-                            for row in reply.buttons]
+        return reply.text, [
+            [[b.label, b.choice] for b in row if hasattr(b, "choice")] for row in reply.buttons
+        ]
 
     # --- the worker -------------------------------------------------------------------------
 
@@ -152,40 +162,50 @@ class Outbox:
         tries of the rate limiter) is cancelled. Called on the loop after the erasure,
         before the person reads "vos données sont effacées"."""
         self._forgotten.add(person)
-        if self._sending is not None and self._sending[0] == person \
-                and not self._sending[1].done():
+        if self._sending is not None and self._sending[0] == person and not self._sending[1].done():
             self._cancelled_by_forget = True
             self._sending[1].cancel()
 
     async def _send(self, bot: Bot, row: OutboxRow) -> bool:
         try:
             if row.kind == "edit":
-                await bot.edit_message_text(row.text, chat_id=row.chat_id,
-                                            message_id=row.message_id,
-                                            parse_mode=ParseMode.HTML,
-                                            reply_markup=keyboard(row.buttons))
+                await bot.edit_message_text(
+                    row.text,
+                    chat_id=row.chat_id,
+                    message_id=row.message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(row.buttons),
+                )
                 await self.run_db(self.storage.outbox_sent, row, row.message_id)
                 return True
-            message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
-                                             reply_markup=keyboard(row.buttons),
-                                             disable_web_page_preview=True)
+            message = await bot.send_message(
+                row.chat_id,
+                row.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(row.buttons),
+                disable_web_page_preview=True,
+            )
             await self.run_db(self.storage.outbox_sent, row, message.message_id)
             return True
         except TelegramError as exc:
             outcome = classify(exc)
             if isinstance(exc, RetryAfter):
-                await self.run_db(self.storage.outbox_retry, row, float(exc.retry_after),
-                                  self.clock())
+                await self.run_db(
+                    self.storage.outbox_retry, row, float(exc.retry_after), self.clock()
+                )
             elif outcome == RETRY:  # Telegram cannot have it: send again later
                 if row.attempts + 1 >= MAX_ATTEMPTS:
                     await self.run_db(self._failed, row, type(exc).__name__)
                 else:
-                    delay = min(2 ** row.attempts, 300) * (0.5 + random.random())
+                    delay = min(2**row.attempts, 300) * (0.5 + random.random())
                     await self.run_db(self.storage.outbox_retry, row, delay, self.clock())
             elif outcome == MAYBE_SENT:
                 # Sending again could make a duplicate. The reminder covers a loss.
-                log.warning("outbox row %s may have been delivered (%s): not resent", row.id,
-                            type(exc).__name__)
+                log.warning(
+                    "outbox row %s may have been delivered (%s): not resent",
+                    row.id,
+                    type(exc).__name__,
+                )
                 await self.run_db(self.storage.outbox_sent, row, None)
             elif row.kind == "edit" and "not modified" in str(exc).lower():
                 await self.run_db(self.storage.outbox_sent, row, row.message_id)
@@ -204,57 +224,90 @@ class Outbox:
         log.error("outbox row %s (%s) given up: %s", row.id, row.kind, reason)
         drop = ("DELETE FROM outbox WHERE id=?", (row.id,))
         request = self.storage.request(row.request_id) if row.request_id else None
-        if row.kind not in ("note", "reminder") or request is None \
-                or request.status != "sent" or row.chat_id != request.chat_id:
+        if (
+            row.kind not in ("note", "reminder")
+            or request is None
+            or request.status != "sent"
+            or row.chat_id != request.chat_id
+        ):
             self.storage.outbox_drop(row)
             return
         if reason == "Forbidden" and self.storage.adviser_unreachable(row.chat_id):
-            log.error("an adviser's chat refused a contact request: that adviser is not "
-                      "named any more until they open the bot again")
+            log.error(
+                "an adviser's chat refused a contact request: that adviser is not "
+                "named any more until they open the bot again"
+            )
         if row.chat_id != self.shared_chat:
             # To the shared advisers' chat, else to another adviser of the person's area.
             code, organisation, chat = "", request.organisation, self.shared_chat
             if chat is None:
-                other = self.engine.another_adviser(self.storage.load(request.person),
-                                                    request.code)
+                other = self.engine.another_adviser(self.storage.load(request.person), request.code)
                 chat = self.storage.adviser_chat(other.code) if other else None
                 if other is not None:
                     code, organisation = other.code, other.shown_name
             moved = chat is not None and self.storage.queue(
-                [Outgoing("note", chat, request.note, request.id, request.person,
-                          claim_buttons(request.token))], self.clock(),
+                [
+                    Outgoing(
+                        "note",
+                        chat,
+                        request.note,
+                        request.id,
+                        request.person,
+                        claim_buttons(request.token),
+                    )
+                ],
+                self.clock(),
                 request_updates=[drop],
-                guard=("UPDATE requests SET chat_id=?, code=?, organisation=? WHERE id=? "
-                       "AND status='sent' AND chat_id=?",
-                       (chat, code, organisation, request.id, row.chat_id)))
+                guard=(
+                    "UPDATE requests SET chat_id=?, code=?, organisation=? WHERE id=? "
+                    "AND status='sent' AND chat_id=?",
+                    (chat, code, organisation, request.id, row.chat_id),
+                ),
+            )
             if moved:
                 self.wake()
                 return
-        if row.kind == "reminder" or not self._settle(request, "failed", "request_failed",
-                                                      updates=[drop]):
+        if row.kind == "reminder" or not self._settle(
+            request, "failed", "request_failed", updates=[drop]
+        ):
             self.storage.outbox_drop(row)
 
-    def _tell_person(self, request: RequestRow, status: str, notice: str,
-                     **context: Any) -> tuple[list[Outgoing], list[Session]]:
+    def _tell_person(
+        self, request: RequestRow, status: str, notice: str, **context: Any
+    ) -> tuple[list[Outgoing], list[Session]]:
         """The person's session with the request's new status, and the message telling
         them: for the caller to write in one transaction with the state change."""
-        person_chat = int(request.person.removeprefix("tg:")) if request.person.startswith(
-            "tg:") else None
+        person_chat = (
+            int(request.person.removeprefix("tg:")) if request.person.startswith("tg:") else None
+        )
         session: Session = self.storage.load(request.person)
-        session.data["request"] = {"id": request.id, "status": status,
-                                   "org": request.organisation,
-                                   "by": context.get("name", ""), "at": round(self.clock())}
+        session.data["request"] = {
+            "id": request.id,
+            "status": status,
+            "org": request.organisation,
+            "by": context.get("name", ""),
+            "at": round(self.clock()),
+        }
         session.updated = self.clock()
         messages = []
         if person_chat is not None:
-            text, buttons = self._person_notice(notice, organisation=request.organisation,
-                                                **context)
-            messages.append(Outgoing("notice", person_chat, text, request.id, request.person,
-                                     buttons))
+            text, buttons = self._person_notice(
+                notice, organisation=request.organisation, **context
+            )
+            messages.append(
+                Outgoing("notice", person_chat, text, request.id, request.person, buttons)
+            )
         return messages, [session]
 
-    def _settle(self, request: RequestRow, status: str, notice: str,
-                extra: list[Outgoing] = (), updates: list[tuple] = (), **context: Any) -> bool:
+    def _settle(
+        self,
+        request: RequestRow,
+        status: str,
+        notice: str,
+        extra: list[Outgoing] = (),
+        updates: list[tuple] = (),
+        **context: Any,
+    ) -> bool:
         """One state change of an open request (sent → claimed, passed or failed), the
         person's notice and `extra` messages, all in one transaction, or nothing when the
         request was no longer open."""
@@ -263,9 +316,15 @@ class Outbox:
         fields = ", claimed_at=?, claimed_by=?" if status == "claimed" else ""
         args = (now, context.get("name", "")) if status == "claimed" else ()
         done = self.storage.queue(
-            [*extra, *messages], now, sessions=sessions, request_updates=updates,
-            guard=(f"UPDATE requests SET status=?{fields} WHERE id=? AND status='sent'",
-                   (status, *args, request.id)))
+            [*extra, *messages],
+            now,
+            sessions=sessions,
+            request_updates=updates,
+            guard=(
+                f"UPDATE requests SET status=?{fields} WHERE id=? AND status='sent'",
+                (status, *args, request.id),
+            ),
+        )
         if done:
             self.wake()
         return done
@@ -292,8 +351,10 @@ class Outbox:
         if request is None:
             return answer
         edited = self.adviser_text("claimed", note=request.note, name=by)
-        edits = [Outgoing("edit", chat, edited, request.id, request.person,
-                          message_id=message_id) for chat, message_id in request.messages]
+        edits = [
+            Outgoing("edit", chat, edited, request.id, request.person, message_id=message_id)
+            for chat, message_id in request.messages
+        ]
         if not self._settle(request, "claimed", "request_claimed", edits, name=by):
             return self._open_request(token, chat_id)[1]
         return self.adviser_text("claimed_toast")
@@ -309,13 +370,25 @@ class Outbox:
         now = self.clock()
         if self.shared_chat is not None and request.chat_id != self.shared_chat:
             moved = self.storage.queue(
-                [Outgoing("note", self.shared_chat, request.note, request.id, request.person,
-                          claim_buttons(request.token))], now,
-                guard=("UPDATE requests SET chat_id=?, code='' WHERE id=? AND status='sent' "
-                       "AND chat_id=?", (self.shared_chat, request.id, chat_id)))
+                [
+                    Outgoing(
+                        "note",
+                        self.shared_chat,
+                        request.note,
+                        request.id,
+                        request.person,
+                        claim_buttons(request.token),
+                    )
+                ],
+                now,
+                guard=(
+                    "UPDATE requests SET chat_id=?, code='' WHERE id=? AND status='sent' "
+                    "AND chat_id=?",
+                    (self.shared_chat, request.id, chat_id),
+                ),
+            )
             if not moved:
-                return self._open_request(token, chat_id)[1] or self.adviser_text(
-                    "passed_already")
+                return self._open_request(token, chat_id)[1] or self.adviser_text("passed_already")
             self.wake()
             return self.adviser_text("passed_on", name=by)
         if not self._settle(request, "passed", "request_passed"):
@@ -325,14 +398,23 @@ class Outbox:
     def remind(self) -> int:
         """One reminder per request left unclaimed for 2 working days."""
         now = self.clock()
-        due = self.storage.requests_to_remind(working_days_before(now,
-                                                                  REMIND_AFTER_WORKING_DAYS))
+        due = self.storage.requests_to_remind(working_days_before(now, REMIND_AFTER_WORKING_DAYS))
         for request in due:
             text = self.adviser_text("reminder", note=request.note)
-            self.storage.queue([Outgoing("reminder", request.chat_id, text, request.id,
-                                         request.person, claim_buttons(request.token))], now,
-                               request_updates=[("UPDATE requests SET reminded=1 WHERE id=?",
-                                                 (request.id,))])
+            self.storage.queue(
+                [
+                    Outgoing(
+                        "reminder",
+                        request.chat_id,
+                        text,
+                        request.id,
+                        request.person,
+                        claim_buttons(request.token),
+                    )
+                ],
+                now,
+                request_updates=[("UPDATE requests SET reminded=1 WHERE id=?", (request.id,))],
+            )
         if due:
             self.wake()
         return len(due)

@@ -144,8 +144,10 @@ MIGRATIONS: list[str] = [
     """,
 ]
 # A session row written without losing the ids already applied to it.
-UPSERT_SESSION = ("INSERT INTO sessions (user, data, updated) VALUES (?, ?, ?) "
-                  "ON CONFLICT(user) DO UPDATE SET data=excluded.data, updated=excluded.updated")
+UPSERT_SESSION = (
+    "INSERT INTO sessions (user, data, updated) VALUES (?, ?, ?) "
+    "ON CONFLICT(user) DO UPDATE SET data=excluded.data, updated=excluded.updated"
+)
 DEAD_LETTER_DAYS = 7
 
 
@@ -186,8 +188,10 @@ class OutboxRow:
     attempts: int
 
 
-REQUEST_FIELDS = ("id, person, code, organisation, chat_id, created, status, claimed_at, "
-                  "claimed_by, reminded, note, token, messages")
+REQUEST_FIELDS = (
+    "id, person, code, organisation, chat_id, created, status, claimed_at, "
+    "claimed_by, reminded, note, token, messages"
+)
 
 
 @dataclass(frozen=True)
@@ -217,8 +221,7 @@ def new_token() -> str:
 
 
 def claim_buttons(token: str) -> list:
-    return [[["✋ Je m'en occupe", f"claim:{token}"],
-             ["↪️ Pas pour moi", f"pass:{token}"]]]
+    return [[["✋ Je m'en occupe", f"claim:{token}"], ["↪️ Pas pour moi", f"pass:{token}"]]]
 
 
 def week_of(timestamp: float) -> str:
@@ -245,8 +248,9 @@ class Storage:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None,
-                                  check_same_thread=False)
+        self.db = sqlite3.connect(
+            str(path), timeout=timeout, isolation_level=None, check_same_thread=False
+        )
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         # Deleted rows are overwritten with zeros, not left readable in free pages: /oubli
@@ -262,16 +266,19 @@ class Storage:
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            raise RuntimeError(f"database schema {version} is newer than this program "
-                               f"({SCHEMA_VERSION}); upgrade clea-bot")
+            raise RuntimeError(
+                f"database schema {version} is newer than this program "
+                f"({SCHEMA_VERSION}); upgrade clea-bot"
+            )
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.db:
                 self.db.execute("BEGIN")
                 for statement in MIGRATIONS[target - 1].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                                (str(target),))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(target),)
+                )
             log.info("database migrated to schema %d", target)
 
     def schema_version(self) -> int:
@@ -294,8 +301,7 @@ class Storage:
 
     def load_with_applied(self, user: str) -> tuple[Session, list[tuple[int, float]]]:
         """The session and the update ids applied to it, in one read (once per turn)."""
-        row = self.db.execute("SELECT data, applied FROM sessions WHERE user=?",
-                              (user,)).fetchone()
+        row = self.db.execute("SELECT data, applied FROM sessions WHERE user=?", (user,)).fetchone()
         if row is None:
             return Session(user), []
         try:
@@ -309,10 +315,16 @@ class Storage:
             applied = []
         return session, applied
 
-    def save(self, session: Session, requests: Iterable[NewRequest] = (),
-             reached: Iterable[str] = (), erase: bool = False,
-             applied: list[tuple[int, float]] | None = None, update_id: int | None = None,
-             replies: str | None = None) -> list[int]:
+    def save(
+        self,
+        session: Session,
+        requests: Iterable[NewRequest] = (),
+        reached: Iterable[str] = (),
+        erase: bool = False,
+        applied: list[tuple[int, float]] | None = None,
+        update_id: int | None = None,
+        replies: str | None = None,
+    ) -> list[int]:
         """Persist one turn in one transaction: the session, the update ids applied to it,
         its counters (`reached`), and the contact requests it made with the outbox messages
         that carry them. `erase`: the person asked to forget everything about them. Returns
@@ -329,18 +341,22 @@ class Storage:
             for request in requests:
                 ids.append(self._add_request(request, session.updated))
             if ids:  # /demande reads where the request stands from the session
-                session.data["request"] = {"id": ids[-1], "status": "sent",
-                                           "org": requests[-1].organisation,
-                                           "at": round(session.updated)}
-            self.db.execute(UPSERT_SESSION,
-                            (session.user, session.to_json(), int(session.updated)))
+                session.data["request"] = {
+                    "id": ids[-1],
+                    "status": "sent",
+                    "org": requests[-1].organisation,
+                    "at": round(session.updated),
+                }
+            self.db.execute(UPSERT_SESSION, (session.user, session.to_json(), int(session.updated)))
             if applied is not None:
-                self.db.execute("UPDATE sessions SET applied=? WHERE user=?",
-                                (json.dumps([[i, round(t)] for i, t in applied]),
-                                 session.user))
+                self.db.execute(
+                    "UPDATE sessions SET applied=? WHERE user=?",
+                    (json.dumps([[i, round(t)] for i, t in applied]), session.user),
+                )
             if update_id is not None and replies is not None:
-                self.db.execute("UPDATE inbox SET replies=? WHERE update_id=?",
-                                (replies, update_id))
+                self.db.execute(
+                    "UPDATE inbox SET replies=? WHERE update_id=?", (replies, update_id)
+                )
             reached = set(reached)
             if reached and session.referral:
                 self._count(session.user, session.referral, reached, session.updated)
@@ -353,22 +369,46 @@ class Storage:
         cur = self.db.execute(
             "INSERT INTO requests (person, code, organisation, chat_id, created, status, note,"
             " token) VALUES (?, ?, ?, ?, ?, 'sent', ?, ?)",
-            (r.person, r.code, r.organisation, r.chat_id, now, r.text, token))
+            (r.person, r.code, r.organisation, r.chat_id, now, r.text, token),
+        )
         rid = int(cur.lastrowid)
-        self._queue(Outgoing("note", r.chat_id, r.text, request_id=rid, person=r.person,
-                             buttons=claim_buttons(token)), now)
+        self._queue(
+            Outgoing(
+                "note",
+                r.chat_id,
+                r.text,
+                request_id=rid,
+                person=r.person,
+                buttons=claim_buttons(token),
+            ),
+            now,
+        )
         return rid
 
     def _queue(self, o: Outgoing, now: float) -> None:
         self.db.execute(
             "INSERT INTO outbox (request_id, person, kind, chat_id, message_id, text, buttons,"
             " next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (o.request_id, o.person, o.kind, o.chat_id, o.message_id, o.text,
-             json.dumps(o.buttons, ensure_ascii=False), now))
+            (
+                o.request_id,
+                o.person,
+                o.kind,
+                o.chat_id,
+                o.message_id,
+                o.text,
+                json.dumps(o.buttons, ensure_ascii=False),
+                now,
+            ),
+        )
 
-    def queue(self, messages: Iterable[Outgoing], now: float | None = None,
-              sessions: Iterable[Session] = (), request_updates: Iterable[tuple] = (),
-              guard: tuple | None = None) -> bool:
+    def queue(
+        self,
+        messages: Iterable[Outgoing],
+        now: float | None = None,
+        sessions: Iterable[Session] = (),
+        request_updates: Iterable[tuple] = (),
+        guard: tuple | None = None,
+    ) -> bool:
         """Outgoing messages, session changes and request changes in one transaction
         (a claim edits the note, tells the person, and records who took it, all or none).
         `guard`: a state change (UPDATE … WHERE state=…) run first; when it changes no row
@@ -383,8 +423,9 @@ class Storage:
             for sql, args in request_updates:
                 self.db.execute(sql, args)
             for session in sessions:
-                self.db.execute(UPSERT_SESSION,
-                                (session.user, session.to_json(), int(session.updated)))
+                self.db.execute(
+                    UPSERT_SESSION, (session.user, session.to_json(), int(session.updated))
+                )
             for o in messages:
                 self._queue(o, now)
         return True
@@ -392,7 +433,9 @@ class Storage:
     def outbox_due(self, now: float | None = None, limit: int = 50) -> list[OutboxRow]:
         rows = self.db.execute(
             "SELECT id, request_id, person, kind, chat_id, message_id, text, buttons, attempts"
-            " FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?", (now or time.time(), limit))
+            " FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?",
+            (now or time.time(), limit),
+        )
         return [OutboxRow(*r[:7], json.loads(r[7]), r[8]) for r in rows]
 
     def outbox_count(self) -> int:
@@ -405,34 +448,43 @@ class Storage:
             self.db.execute("BEGIN")
             self.db.execute("DELETE FROM outbox WHERE id=?", (row.id,))
             if row.kind in ("note", "reminder") and row.request_id and message_id:
-                found = self.db.execute("SELECT messages FROM requests WHERE id=?",
-                                        (row.request_id,)).fetchone()
+                found = self.db.execute(
+                    "SELECT messages FROM requests WHERE id=?", (row.request_id,)
+                ).fetchone()
                 if found:
                     messages = json.loads(found[0]) + [[row.chat_id, message_id]]
-                    self.db.execute("UPDATE requests SET messages=? WHERE id=?",
-                                    (json.dumps(messages), row.request_id))
+                    self.db.execute(
+                        "UPDATE requests SET messages=? WHERE id=?",
+                        (json.dumps(messages), row.request_id),
+                    )
 
     def outbox_retry(self, row: OutboxRow, delay: float, now: float | None = None) -> None:
-        self.db.execute("UPDATE outbox SET attempts=attempts+1, next_at=? WHERE id=?",
-                        ((now or time.time()) + delay, row.id))
+        self.db.execute(
+            "UPDATE outbox SET attempts=attempts+1, next_at=? WHERE id=?",
+            ((now or time.time()) + delay, row.id),
+        )
 
     def outbox_drop(self, row: OutboxRow) -> None:
         self.db.execute("DELETE FROM outbox WHERE id=?", (row.id,))
 
     def request(self, request_id: int) -> RequestRow | None:
-        row = self.db.execute(f"SELECT {REQUEST_FIELDS} FROM requests WHERE id=?",
-                              (request_id,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {REQUEST_FIELDS} FROM requests WHERE id=?", (request_id,)
+        ).fetchone()
         return RequestRow(*row[:-1], json.loads(row[-1])) if row else None
 
     def request_by_token(self, token: str) -> RequestRow | None:
-        row = self.db.execute(f"SELECT {REQUEST_FIELDS} FROM requests WHERE token=?",
-                              (token,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {REQUEST_FIELDS} FROM requests WHERE token=?", (token,)
+        ).fetchone()
         return RequestRow(*row[:-1], json.loads(row[-1])) if row else None
 
     def requests_to_remind(self, created_before: float) -> list[RequestRow]:
         rows = self.db.execute(
             f"SELECT {REQUEST_FIELDS} FROM requests WHERE status='sent' AND reminded=0 "
-            "AND created <= ?", (created_before,))
+            "AND created <= ?",
+            (created_before,),
+        )
         return [RequestRow(*r[:-1], json.loads(r[-1])) for r in rows]
 
     def request_figures(self) -> list[tuple[str, int, int, float | None]]:
@@ -459,25 +511,29 @@ class Storage:
             "INSERT INTO adviser_chats (code, chat_id, opened) VALUES (?, ?, ?) "
             "ON CONFLICT(code) DO UPDATE SET chat_id=excluded.chat_id, opened=excluded.opened,"
             " unreachable=0 WHERE unreachable=1 OR chat_id<>excluded.chat_id",
-            (code, chat_id, now or time.time()))
+            (code, chat_id, now or time.time()),
+        )
         return bool(cur.rowcount)
 
     def adviser_unreachable(self, chat_id: int) -> str | None:
         """The adviser whose private chat refused a message for good (403: they blocked
         the bot): not named nor sent requests until they open the bot again. Their code,
         or None when the chat is no adviser's."""
-        row = self.db.execute("UPDATE adviser_chats SET unreachable=1 WHERE chat_id=? "
-                              "RETURNING code", (chat_id,)).fetchone()
+        row = self.db.execute(
+            "UPDATE adviser_chats SET unreachable=1 WHERE chat_id=? RETURNING code", (chat_id,)
+        ).fetchone()
         return row[0] if row else None
 
     def unreachable_advisers(self) -> frozenset[str]:
-        return frozenset(r[0] for r in self.db.execute(
-            "SELECT code FROM adviser_chats WHERE unreachable=1"))
+        return frozenset(
+            r[0] for r in self.db.execute("SELECT code FROM adviser_chats WHERE unreachable=1")
+        )
 
     def adviser_chat(self, code: str) -> int | None:
         """The private chat of an adviser who opened the bot and did not block it since."""
-        row = self.db.execute("SELECT chat_id FROM adviser_chats WHERE code=? AND "
-                              "unreachable=0", (code,)).fetchone()
+        row = self.db.execute(
+            "SELECT chat_id FROM adviser_chats WHERE code=? AND unreachable=0", (code,)
+        ).fetchone()
         return int(row[0]) if row else None
 
     # --- inbox: updates received, not yet handled -------------------------------------------
@@ -485,21 +541,22 @@ class Storage:
     def inbox_add(self, updates: Iterable[tuple[int, str]]) -> None:
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR IGNORE INTO inbox (update_id, data) VALUES (?, ?)",
-                                updates)
+            self.db.executemany(
+                "INSERT OR IGNORE INTO inbox (update_id, data) VALUES (?, ?)", updates
+            )
 
     def inbox_sent(self, update_id: int, count: int) -> None:
         self.db.execute("UPDATE inbox SET sent=? WHERE update_id=?", (count, update_id))
 
     def inbox_sent_count(self, update_id: int) -> int:
-        row = self.db.execute("SELECT sent FROM inbox WHERE update_id=?",
-                              (update_id,)).fetchone()
+        row = self.db.execute("SELECT sent FROM inbox WHERE update_id=?", (update_id,)).fetchone()
         return int(row[0]) if row else 0
 
     def inbox_replies(self, update_id: int) -> str | None:
         """The replies stored with the turn of this update (bot.turn.encode_replies)."""
-        row = self.db.execute("SELECT replies FROM inbox WHERE update_id=?",
-                              (update_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT replies FROM inbox WHERE update_id=?", (update_id,)
+        ).fetchone()
         return row[0] if row else None
 
     def inbox_done(self, update_id: int) -> None:
@@ -509,16 +566,23 @@ class Storage:
         """Several finished updates out of the inbox in one transaction."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("DELETE FROM inbox WHERE update_id=?",
-                                [(i,) for i in update_ids])
+            self.db.executemany("DELETE FROM inbox WHERE update_id=?", [(i,) for i in update_ids])
 
     def inbox_pending(self) -> list[tuple[int, str]]:
         return list(self.db.execute("SELECT update_id, data FROM inbox ORDER BY update_id"))
 
-    def dead_letter(self, update_id: int | None, error: str, person: str | None,
-                    data: str, now: float | None = None) -> None:
-        self.db.execute("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?)",
-                        (update_id or 0, person, error, now or time.time(), data[:100_000]))
+    def dead_letter(
+        self,
+        update_id: int | None,
+        error: str,
+        person: str | None,
+        data: str,
+        now: float | None = None,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?)",
+            (update_id or 0, person, error, now or time.time(), data[:100_000]),
+        )
 
     def dead_letter_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
@@ -563,8 +627,9 @@ class Storage:
             if not rows:
                 return removed
 
-    def purge_batch(self, retention_days: int, now: float | None = None,
-                    limit: int = PURGE_BATCH) -> tuple[int, int]:
+    def purge_batch(
+        self, retention_days: int, now: float | None = None, limit: int = PURGE_BATCH
+    ) -> tuple[int, int]:
         """One short transaction of the purge: at most `limit` expired sessions with their
         marks, and at most `limit` rows of each other expired kind. Returns (sessions, all
         rows) removed; (0, 0) when nothing is left. Why batches: with secure_delete, 100k
@@ -574,27 +639,39 @@ class Storage:
         cutoff = int(now - retention_days * 86400)
         with self.db:
             self.db.execute("BEGIN")
-            users = [r[0] for r in self.db.execute(
-                "SELECT user FROM sessions WHERE updated < ? LIMIT ?", (cutoff, limit))]
-            self.db.executemany("DELETE FROM stage_marks WHERE person=?",
-                                [(self.person(u),) for u in users])
+            users = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT user FROM sessions WHERE updated < ? LIMIT ?", (cutoff, limit)
+                )
+            ]
+            self.db.executemany(
+                "DELETE FROM stage_marks WHERE person=?", [(self.person(u),) for u in users]
+            )
             self.db.executemany("DELETE FROM sessions WHERE user=?", [(u,) for u in users])
             rows = len(users)
             if users:  # the other kinds once the sessions are done: one scan each
                 return len(users), rows
             rows += self.db.execute(
                 "DELETE FROM stage_marks WHERE rowid IN (SELECT rowid FROM stage_marks"
-                " WHERE created < ? LIMIT ?)", (cutoff, limit)).rowcount
+                " WHERE created < ? LIMIT ?)",
+                (cutoff, limit),
+            ).rowcount
             # A request keeps the phone number for the adviser's claim and reminder: it goes
             # after the same time, with anything about it not yet sent.
-            old = [r[0] for r in self.db.execute(
-                "SELECT id FROM requests WHERE created < ? LIMIT ?", (cutoff, limit))]
+            old = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT id FROM requests WHERE created < ? LIMIT ?", (cutoff, limit)
+                )
+            ]
             self.db.executemany("DELETE FROM outbox WHERE request_id=?", [(i,) for i in old])
             self.db.executemany("DELETE FROM requests WHERE id=?", [(i,) for i in old])
             rows += len(old)
             rows += self.db.execute(
                 "DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters"
-                " WHERE created < ? LIMIT ?)", (now - DEAD_LETTER_DAYS * 86400, limit)
+                " WHERE created < ? LIMIT ?)",
+                (now - DEAD_LETTER_DAYS * 86400, limit),
             ).rowcount
         return len(users), rows
 
@@ -612,15 +689,19 @@ class Storage:
         for stage in stages:
             if stage not in STAGES:
                 continue
-            cur = self.db.execute("INSERT OR IGNORE INTO stage_marks VALUES (?, ?, ?)",
-                                  (person, stage, int(when)))
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO stage_marks VALUES (?, ?, ?)", (person, stage, int(when))
+            )
             if cur.rowcount:
                 self.db.execute(
                     "INSERT INTO counters VALUES (?, ?, ?, 1) ON CONFLICT(code, week, stage)"
-                    " DO UPDATE SET n = n + 1", (code, week, stage))
+                    " DO UPDATE SET n = n + 1",
+                    (code, week, stage),
+                )
 
-    def figures(self, code: str | None = None, weeks: int | None = None,
-                now: float | None = None) -> list[tuple[str, str, str, int]]:
+    def figures(
+        self, code: str | None = None, weeks: int | None = None, now: float | None = None
+    ) -> list[tuple[str, str, str, int]]:
         """(code, week, stage, n) rows, newest week first."""
         sql, args = "SELECT code, week, stage, n FROM counters", []
         where = []

@@ -40,23 +40,53 @@ class TurnResult:
 
 def encode_replies(replies: list[Reply], remove_keyboard: bool) -> str:
     """A turn's replies as stored with the turn (the inbox row of its update)."""
-    return json.dumps({"k": remove_keyboard, "r": [
-        {"t": r.text, "q": r.request, "v": r.voice, "p": r.personal,
-         "i": base64.b64encode(r.image).decode() if r.image is not None else None,
-         "b": [[["u", b.label, b.url] if isinstance(b, LinkButton) else ["c", b.label, b.choice]
-                for b in row] for row in r.buttons]} for r in replies]}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "k": remove_keyboard,
+            "r": [
+                {
+                    "t": r.text,
+                    "q": r.request,
+                    "v": r.voice,
+                    "p": r.personal,
+                    "i": base64.b64encode(r.image).decode() if r.image is not None else None,
+                    "b": [
+                        [
+                            ["u", b.label, b.url]
+                            if isinstance(b, LinkButton)
+                            else ["c", b.label, b.choice]
+                            for b in row
+                        ]
+                        for row in r.buttons
+                    ],
+                }
+                for r in replies
+            ],
+        },
+        ensure_ascii=False,
+    )
 
 
 def decode_replies(data: str) -> tuple[list[Reply], bool]:
     """(replies, remove_keyboard) stored by encode_replies."""
     stored = json.loads(data)
-    replies = [Reply(text=r["t"],
-                     buttons=tuple(tuple(LinkButton(label, value) if kind == "u"
-                                         else Button(label, value)
-                                         for kind, label, value in row) for row in r["b"]),
-                     image=base64.b64decode(r["i"]) if r["i"] is not None else None,
-                     request=r["q"], voice=r["v"], personal=bool(r.get("p")))
-               for r in stored["r"]]
+    replies = [
+        Reply(
+            text=r["t"],
+            buttons=tuple(
+                tuple(
+                    LinkButton(label, value) if kind == "u" else Button(label, value)
+                    for kind, label, value in row
+                )
+                for row in r["b"]
+            ),
+            image=base64.b64decode(r["i"]) if r["i"] is not None else None,
+            request=r["q"],
+            voice=r["v"],
+            personal=bool(r.get("p")),
+        )
+        for r in stored["r"]
+    ]
     return replies, bool(stored["k"])
 
 
@@ -77,20 +107,27 @@ def already_applied(applied: list[tuple[int, float]], update_id: int, now: float
     return any(seen == update_id and now - at < SEEN_SECONDS for seen, at in applied)
 
 
-def with_applied(applied: list[tuple[int, float]], update_id: int,
-                 now: float) -> list[tuple[int, float]]:
+def with_applied(
+    applied: list[tuple[int, float]], update_id: int, now: float
+) -> list[tuple[int, float]]:
     """The recent ids plus this one: the last SEEN_KEEP of the last SEEN_SECONDS."""
     recent = [(i, t) for i, t in applied if now - t < SEEN_SECONDS]
-    return [*recent[-(SEEN_KEEP - 1):], (update_id, now)]
+    return [*recent[-(SEEN_KEEP - 1) :], (update_id, now)]
 
 
 class TurnRunner:
     """`shared_chat`: CLEA_ADVISER_CHAT_ID. `adviser_chat(code)`: the private chat of an
     adviser who opened the bot, or None. `wake()`: tells the outbox worker to look."""
 
-    def __init__(self, engine: Engine, storage: Storage, shared_chat: int | None = None,
-                 adviser_chat: Callable[[str], int | None] | None = None,
-                 wake: Callable[[], None] | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        shared_chat: int | None = None,
+        adviser_chat: Callable[[str], int | None] | None = None,
+        wake: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.engine = engine
         self.clock = clock
         self._last_save_error: dict[str, float] = {}
@@ -111,15 +148,25 @@ class TurnRunner:
             return self._replayed(session, update_id)
         turn = self.engine.handle(session, event)
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
-        result = TurnResult(turn.replies, session, turn.remove_keyboard, erased=turn.erase,
-                            keep_previous=turn.keep_previous)
+        result = TurnResult(
+            turn.replies,
+            session,
+            turn.remove_keyboard,
+            erased=turn.erase,
+            keep_previous=turn.keep_previous,
+        )
         try:
             result.requests = self._save(
-                session, requests, turn.reached, turn.erase,
-                with_applied(applied, update_id, self.clock()) if update_id is not None
-                else None, update_id,
-                encode_replies(turn.replies, turn.remove_keyboard) if update_id is not None
-                else None)
+                session,
+                requests,
+                turn.reached,
+                turn.erase,
+                with_applied(applied, update_id, self.clock()) if update_id is not None else None,
+                update_id,
+                encode_replies(turn.replies, turn.remove_keyboard)
+                if update_id is not None
+                else None,
+            )
         except sqlite3.Error as exc:
             # SQLite's message ("database is locked") says what is wrong, nothing personal.
             # A full disk fails every turn: one line a minute, not one per update.
@@ -133,8 +180,9 @@ class TurnRunner:
             result.replies = self.engine.notice("not_saved")
         if result.requests:
             self.wake()
-        log.debug("turn %s: %s -> %s, %d replies", update_id, previous, session.state,
-                  len(result.replies))
+        log.debug(
+            "turn %s: %s -> %s, %d replies", update_id, previous, session.state, len(result.replies)
+        )
         return result
 
     def _replayed(self, session: Session, update_id: int) -> TurnResult:
@@ -148,15 +196,22 @@ class TurnRunner:
             log.error("could not read a turn's replies: %s: %s", type(exc).__name__, exc)
             stored = None
         if stored is None:
-            return TurnResult(self.engine.screen(session), session, replayed=True,
-                              keep_previous=True)
+            return TurnResult(
+                self.engine.screen(session), session, replayed=True, keep_previous=True
+            )
         replies, remove_keyboard = decode_replies(stored)
-        return TurnResult(replies, session, remove_keyboard, replayed=True,
-                          keep_previous=True)
+        return TurnResult(replies, session, remove_keyboard, replayed=True, keep_previous=True)
 
-    def _save(self, session: Session, requests: list[NewRequest], reached: frozenset[str],
-              erase: bool, applied: list[tuple[int, float]] | None,
-              update_id: int | None = None, replies: str | None = None) -> list[int]:
+    def _save(
+        self,
+        session: Session,
+        requests: list[NewRequest],
+        reached: frozenset[str],
+        erase: bool,
+        applied: list[tuple[int, float]] | None,
+        update_id: int | None = None,
+        replies: str | None = None,
+    ) -> list[int]:
         """Storage.save, tried again while the database is busy (a lock held by a backup
         or another process); a full disk or a read-only file fails at once. Each try is
         one transaction, rolled back whole when it fails."""
@@ -166,8 +221,9 @@ class TurnRunner:
         pauses = iter(() if recently_locked else SAVE_RETRY_PAUSES)
         while True:
             try:
-                return self.storage.save(session, requests, reached, erase, applied,
-                                         update_id, replies)
+                return self.storage.save(
+                    session, requests, reached, erase, applied, update_id, replies
+                )
             except sqlite3.OperationalError as exc:
                 busy = is_busy(exc)
                 pause = next(pauses, None) if busy else None
@@ -184,5 +240,10 @@ class TurnRunner:
         if chat is None:  # nobody can receive it; the engine offers no button then
             log.error("a contact request had no recipient")
             return None
-        return NewRequest(user, note.adviser if chat != self.shared_chat else "",
-                          note.organisation, chat, note.text)
+        return NewRequest(
+            user,
+            note.adviser if chat != self.shared_chat else "",
+            note.organisation,
+            chat,
+            note.text,
+        )

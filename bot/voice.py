@@ -72,8 +72,9 @@ def synthesise(text: str) -> tuple[bytes, float]:
     buffer = io.BytesIO()
     # libsndfile's level 0.8 (about 48 kbit/s) encodes a 20-second screen in about 0.3 s;
     # its default (about 22 kbit/s) took 0.8 s here. The note is made once, then cached.
-    soundfile.write(buffer, samples, SAMPLE_RATE, format="OGG", subtype="OPUS",
-                    compression_level=OPUS_LEVEL)
+    soundfile.write(
+        buffer, samples, SAMPLE_RATE, format="OGG", subtype="OPUS", compression_level=OPUS_LEVEL
+    )
     return buffer.getvalue(), len(samples) / SAMPLE_RATE
 
 
@@ -81,8 +82,13 @@ class VoiceService:
     """Notes on disk by hash of the spoken text; `synth` is replaceable for tests (a
     replacement runs in a worker thread; the real engine in its own process)."""
 
-    def __init__(self, cache_dir: Path, max_bytes: int = MAX_CACHE_BYTES,
-                 synth=synthesise, max_personal_bytes: int = MAX_PERSONAL_BYTES):
+    def __init__(
+        self,
+        cache_dir: Path,
+        max_bytes: int = MAX_CACHE_BYTES,
+        synth=synthesise,
+        max_personal_bytes: int = MAX_PERSONAL_BYTES,
+    ):
         self.dir = cache_dir
         self.max_bytes = max_bytes
         self.max_personal_bytes = max_personal_bytes
@@ -122,8 +128,7 @@ class VoiceService:
                     meta.unlink(missing_ok=True)
         return None
 
-    def store(self, text: str, data: bytes, seconds: float,
-              personal: bool = False) -> VoiceNote:
+    def store(self, text: str, data: bytes, seconds: float, personal: bool = False) -> VoiceNote:
         """Keep a new note in its cache (blocking: call it in a thread)."""
         key, path, meta = self._paths(text, personal)
         duration = max(1, round(seconds))
@@ -140,8 +145,7 @@ class VoiceService:
                 for leftover in (tmp, meta_tmp, meta, path):
                     leftover.unlink(missing_ok=True)
                 raise VoiceUnavailable(f"cache not writable ({type(exc).__name__})") from None
-            self._evict(path.parent,
-                        self.max_personal_bytes if personal else self.max_bytes)
+            self._evict(path.parent, self.max_personal_bytes if personal else self.max_bytes)
         return VoiceNote(key, path, duration)
 
     def get_sync(self, text: str, personal: bool = False) -> VoiceNote:

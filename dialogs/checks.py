@@ -33,14 +33,18 @@ def template_kinds(name: str, templates_dir: Path = render.TEMPLATES_DIR) -> tup
             if operand.op == "eq" and isinstance(operand.expr, nodes.Const):
                 kinds.append(operand.expr.value)
             elif operand.op == "in" and isinstance(operand.expr, nodes.Tuple | nodes.List):
-                kinds.extend(item.value for item in operand.expr.items
-                             if isinstance(item, nodes.Const))
+                kinds.extend(
+                    item.value for item in operand.expr.items if isinstance(item, nodes.Const)
+                )
     return tuple(dict.fromkeys(kinds))
 
 
-def check_all(content_dir: Path | None = None, extra_directory: Path | None = None,
-              templates_dir: Path = render.TEMPLATES_DIR,
-              today: dt.date | None = None) -> Sequence[Problem | str]:
+def check_all(
+    content_dir: Path | None = None,
+    extra_directory: Path | None = None,
+    templates_dir: Path = render.TEMPLATES_DIR,
+    today: dt.date | None = None,
+) -> Sequence[Problem | str]:
     try:
         knowledge = load(content_dir, extra_directory, today=today)
     except ContentError as exc:
@@ -63,8 +67,9 @@ def check_all(content_dir: Path | None = None, extra_directory: Path | None = No
 MONEY_WARNING_DAYS = 60
 
 
-def money_due(content_dir: Path | None = None, today: dt.date | None = None,
-              within: int = MONEY_WARNING_DAYS) -> list[str]:
+def money_due(
+    content_dir: Path | None = None, today: dt.date | None = None, within: int = MONEY_WARNING_DAYS
+) -> list[str]:
     """Amounts and rules of money.yaml that stop being shown within `within` days: the
     check warns before the bot goes quiet on them (it fails once the day has passed)."""
     today = today or dt.date.today()
@@ -72,10 +77,16 @@ def money_due(content_dir: Path | None = None, today: dt.date | None = None,
         knowledge = load(content_dir, today=today)
     except ContentError:
         return []  # the problems are reported by check_all
-    due = sorted((f.valid_until, f.id) for f in knowledge.money.values()
-                 if today <= f.valid_until <= today + dt.timedelta(days=within))
-    return [f"À revérifier avant le {until:%d/%m/%Y} : money.yaml › facts.{fid} "
-            "(source, montant, dates)" for until, fid in due]
+    due = sorted(
+        (f.valid_until, f.id)
+        for f in knowledge.money.values()
+        if today <= f.valid_until <= today + dt.timedelta(days=within)
+    )
+    return [
+        f"À revérifier avant le {until:%d/%m/%Y} : money.yaml › facts.{fid} "
+        "(source, montant, dates)"
+        for until, fid in due
+    ]
 
 
 def check_model(content_dir: Path | None = None) -> list[Problem]:
@@ -87,11 +98,21 @@ def check_model(content_dir: Path | None = None) -> list[Problem]:
     try:
         model = FaqModel.load(MODEL_FILE)
     except (OSError, KeyError, ValueError) as exc:
-        return [Problem("knowledge/model/faq_model.npz", "", f"illisible ({type(exc).__name__})"
-                        " : lancez make train")]
+        return [
+            Problem(
+                "knowledge/model/faq_model.npz",
+                "",
+                f"illisible ({type(exc).__name__}) : lancez make train",
+            )
+        ]
     if model.faq_sha256 != faq_hash(faq_file):
-        return [Problem("knowledge/model/faq_model.npz", "",
-                        "entraîné sur une autre version de faq.yaml : lancez make train")]
+        return [
+            Problem(
+                "knowledge/model/faq_model.npz",
+                "",
+                "entraîné sur une autre version de faq.yaml : lancez make train",
+            )
+        ]
     return []
 
 
@@ -103,13 +124,23 @@ def check_templates(templates_dir: Path) -> list[Problem]:
     for path in sorted(templates_dir.glob("*.j2")):
         source = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.S)
         for amount in amounts_in(source):
-            problems.append(Problem(f"templates/{path.name}", "", f"montant « {amount} » "
-                                    "écrit dans le modèle : mettez-le dans money.yaml"))
+            problems.append(
+                Problem(
+                    f"templates/{path.name}",
+                    "",
+                    f"montant « {amount} » écrit dans le modèle : mettez-le dans money.yaml",
+                )
+            )
         try:
             env.get_template(path.name)
         except jinja2.TemplateSyntaxError as exc:
-            problems.append(Problem(f"templates/{path.name}", f"ligne {exc.lineno}",
-                                    exc.message or "erreur de syntaxe"))
+            problems.append(
+                Problem(
+                    f"templates/{path.name}",
+                    f"ligne {exc.lineno}",
+                    exc.message or "erreur de syntaxe",
+                )
+            )
     return problems
 
 
@@ -118,11 +149,19 @@ def check_screens(engine: Engine) -> list[Problem]:
     content (unknown variable, bad filter) is found at start-up, not by a user."""
     k = engine.k
     problems = []
-    session = Session("check", answers={q.id: q.options[0].id for q in k.questions},
-                      data={"about": next(iter(k.about)), "domain": k.domains[0].id,
-                            "step": 0, "module": k.modules[0].id, "return": "menu",
-                            "place": {"c": "Paris", "d": "75", "p": "75001"},
-                            "candidates": [{"c": "Paris", "d": "75", "p": "75001"}]})
+    session = Session(
+        "check",
+        answers={q.id: q.options[0].id for q in k.questions},
+        data={
+            "about": next(iter(k.about)),
+            "domain": k.domains[0].id,
+            "step": 0,
+            "module": k.modules[0].id,
+            "return": "menu",
+            "place": {"c": "Paris", "d": "75", "p": "75001"},
+            "candidates": [{"c": "Paris", "d": "75", "p": "75001"}],
+        },
+    )
     full_answers = dict(session.answers)
     for answers in (full_answers, {}):  # with every answer, and before any answer
         session.answers = dict(answers)
@@ -132,16 +171,17 @@ def check_screens(engine: Engine) -> list[Problem]:
                 if not engine.screen(session):
                     raise ValueError("aucun message")
             except Exception as exc:  # report, whatever the template did wrong
-                problems.append(Problem(f"templates/{state}.j2", "",
-                                        f"{type(exc).__name__}: {exc}"))
+                problems.append(
+                    Problem(f"templates/{state}.j2", "", f"{type(exc).__name__}: {exc}")
+                )
     for kind in template_kinds("channel.j2"):
         try:
-            if not engine.channel_text(kind, count=3, url="https://t.me/x", seconds=5,
-                                       path="data/voice/x.ogg", chat=-100).text:
+            if not engine.channel_text(
+                kind, count=3, url="https://t.me/x", seconds=5, path="data/voice/x.ogg", chat=-100
+            ).text:
                 raise ValueError("aucun texte")
         except Exception as exc:  # report, whatever the template did wrong
-            problems.append(Problem("templates/channel.j2", kind,
-                                    f"{type(exc).__name__}: {exc}"))
+            problems.append(Problem("templates/channel.j2", kind, f"{type(exc).__name__}: {exc}"))
     for kind in template_kinds("notice.j2"):
         try:
             if not engine.notice(kind, command="x"):

@@ -38,12 +38,27 @@ log = logging.getLogger(__name__)
 PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 REFERRAL_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
 # Deep-link topics: https://t.me/<bot>?start=<code>-<topic> (or just <topic>).
-START_TOPICS = {"diag": "fit", "decouvrir": "discover", "domaines": "domains",
-                "etapes": "steps", "modules": "modules", "contact": "where",
-                "question": "ask"}
-COMMANDS = {"menu": "menu", "aide": "help", "help": "help", "privacy": "privacy",
-            "donnees": "privacy", "oubli": "forget", "question": "ask", "contact": "where",
-            "etapes": "steps", "diag": "fit"}
+START_TOPICS = {
+    "diag": "fit",
+    "decouvrir": "discover",
+    "domaines": "domains",
+    "etapes": "steps",
+    "modules": "modules",
+    "contact": "where",
+    "question": "ask",
+}
+COMMANDS = {
+    "menu": "menu",
+    "aide": "help",
+    "help": "help",
+    "privacy": "privacy",
+    "donnees": "privacy",
+    "oubli": "forget",
+    "question": "ask",
+    "contact": "where",
+    "etapes": "steps",
+    "diag": "fit",
+}
 ALIASES = {"steps": ("step", "0")}
 PHONE_RE = re.compile(r"^(?:\+|00)?\d{9,15}$")
 FR_PHONE_RE = re.compile(r"^(?:(?:\+|00)33|0)[1-9]\d{8}$")
@@ -119,11 +134,16 @@ class _Effects:
 class Engine:
     """One per process: the machine, templates and matcher are built once."""
 
-    def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
-                 retention_days: int = 90, local_directory: LocalDirectory | None = None,
-                 advisers: tuple[Adviser, ...] = (),
-                 adviser_reachable: Callable[[str], bool] = lambda code: False,
-                 voice_enabled: bool = True):
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        handoff_enabled: bool = False,
+        retention_days: int = 90,
+        local_directory: LocalDirectory | None = None,
+        advisers: tuple[Adviser, ...] = (),
+        adviser_reachable: Callable[[str], bool] = lambda code: False,
+        voice_enabled: bool = True,
+    ):
         """`handoff_enabled`: a shared advisers' chat receives contact requests.
         `local_directory`: the installed open-data directory of local offices; without
         it the hand-off stays national and says how to find the local office.
@@ -178,20 +198,30 @@ class Engine:
         elif session.state in KEEP_SCREENS:
             session.data["keep"] = True
         native = any(r.request for r in replies)
-        remove_keyboard = bool(session.data.pop("native", False)) and not native and (
-            session.state != before)
+        remove_keyboard = (
+            bool(session.data.pop("native", False)) and not native and (session.state != before)
+        )
         if native:
             session.data["native"] = True
         if remove_keyboard and all(r.buttons or r.request for r in replies):
             replies = rendering.lead_apart(replies)  # a plain message removes the keyboard
-        if session.data.get("voice") and self.voice_enabled and not any(
-                r.voice for r in replies) and any(r.text.strip() for r in replies):
+        if (
+            session.data.get("voice")
+            and self.voice_enabled
+            and not any(r.voice for r in replies)
+            and any(r.text.strip() for r in replies)
+        ):
             # "Always read aloud" is on: every screen the person reaches is also heard,
             # the fit questions and "Où habitez-vous ?" included.
-            replies = [*replies, self._voice_of(replies, personal=self._personal(
-                session, replies))]
-        return Turn(replies, fx.notes, self._reached(session, before, started), fx.erase,
-                    remove_keyboard, keep_previous=keep_before)
+            replies = [*replies, self._voice_of(replies, personal=self._personal(session, replies))]
+        return Turn(
+            replies,
+            fx.notes,
+            self._reached(session, before, started),
+            fx.erase,
+            remove_keyboard,
+            keep_previous=keep_before,
+        )
 
     @staticmethod
     def _reached(s: Session, before: str, started: bool) -> frozenset[str]:
@@ -209,19 +239,26 @@ class Engine:
     @staticmethod
     def _listen_choice(replies: list[Reply]) -> str | None:
         """The screens meant to be heard carry a "🔊 Écouter" button."""
-        return next((b.choice for r in replies for b in r.choices()
-                     if b.choice.startswith("listen")), None)
+        return next(
+            (b.choice for r in replies for b in r.choices() if b.choice.startswith("listen")), None
+        )
 
     @staticmethod
     def _personal(s: Session, replies: list[Reply]) -> bool:
         """A screen that says something about the person (their town, their answers, the
         words they typed, their cost line): its note is cached apart."""
-        return (s.state in PERSONAL_SCREENS or s.state.startswith(("where", "handoff"))
-                or any("Pour vous" in r.text for r in replies))
+        return (
+            s.state in PERSONAL_SCREENS
+            or s.state.startswith(("where", "handoff"))
+            or any("Pour vous" in r.text for r in replies)
+        )
 
     def _voice_of(self, replies: list[Reply], personal: bool = False) -> Reply:
-        return Reply("", voice=speech_text([r.text for r in replies if not r.voice],
-                                           self.said), personal=personal)
+        return Reply(
+            "",
+            voice=speech_text([r.text for r in replies if not r.voice], self.said),
+            personal=personal,
+        )
 
     def _listen(self, s: Session, arg: str | None) -> list[Reply]:
         """The current screen (or a FAQ answer) as a voice note; the screen stays."""
@@ -250,12 +287,10 @@ class Engine:
         needs = {
             "about": lambda: d.get("about") in k.about,
             "domain": lambda: isinstance(d.get("domain"), int) and k.domain(d["domain"]),
-            "step": lambda: isinstance(d.get("step"), int) and 0 <= d["step"] < len(
-                k.procedure),
+            "step": lambda: isinstance(d.get("step"), int) and 0 <= d["step"] < len(k.procedure),
             "module": lambda: isinstance(d.get("module"), str) and k.module(d["module"]),
             "where_pick": lambda: d.get("candidates") and all(map(place_ok, d["candidates"])),
-            "where_confirm": lambda: d.get("candidates") and all(
-                map(place_ok, d["candidates"])),
+            "where_confirm": lambda: d.get("candidates") and all(map(place_ok, d["candidates"])),
             "recap": lambda: place_ok(d.get("place")),
             "handoff_consent": lambda: place_ok(d.get("place")),
             "handoff_contact": lambda: place_ok(d.get("place")),
@@ -279,17 +314,37 @@ class Engine:
         if state.startswith("fit_") and state != "fit_result":
             q = self.k.question(state.removeprefix("fit_"))
             index = self.k.questions.index(q)
-            return self._render("fit_question.j2", ctx, q=q, index=index,
-                                total=len(self.k.questions), back=True)
+            return self._render(
+                "fit_question.j2", ctx, q=q, index=index, total=len(self.k.questions), back=True
+            )
         if state == "where_situation":
-            return self._render("fit_question.j2", ctx, q=self.k.question("situation"),
-                                index=None, total=None, back=False)
+            return self._render(
+                "fit_question.j2",
+                ctx,
+                q=self.k.question("situation"),
+                index=None,
+                total=None,
+                back=False,
+            )
         if state == "where_disability":
-            return self._render("fit_question.j2", ctx, q=self.k.question("disability"),
-                                index=None, total=None, back=False)
+            return self._render(
+                "fit_question.j2",
+                ctx,
+                q=self.k.question("disability"),
+                index=None,
+                total=None,
+                back=False,
+            )
         if state == "fact_confirm":
-            return self._render("fit_question.j2", ctx, q=self._confirmed_question(session),
-                                index=None, total=None, back=False, aside=True)
+            return self._render(
+                "fit_question.j2",
+                ctx,
+                q=self._confirmed_question(session),
+                index=None,
+                total=None,
+                back=False,
+                aside=True,
+            )
         if state == "recap":
             self._recap_target(session, ctx["named"])
         replies = self._render(f"{state}.j2", ctx)
@@ -347,8 +402,12 @@ class Engine:
             s.data["continue"] = s.state
         if not s.data.get("started"):
             s.data["started"] = True
-        replies = self._render("welcome.j2", self._context(s), returning=returning,
-                               bad_payload=bool(payload) and not (referral or topic))
+        replies = self._render(
+            "welcome.j2",
+            self._context(s),
+            returning=returning,
+            bad_payload=bool(payload) and not (referral or topic),
+        )
         if topic:
             name, arg = parse_choice(topic)
             self.machine.fire(s, name, *([arg] if arg else []))
@@ -363,8 +422,12 @@ class Engine:
             return replies
         last = replies[-1]
         offer = ((Button("🔊 Tout écouter", "voice_on"),),)
-        return [*replies[:-1], Reply(last.text, last.buttons + offer, last.image, last.request,
-                                        personal=last.personal)]
+        return [
+            *replies[:-1],
+            Reply(
+                last.text, last.buttons + offer, last.image, last.request, personal=last.personal
+            ),
+        ]
 
     def _command(self, s: Session, name: str, fx: _Effects) -> list[Reply]:
         name = name.split("@", 1)[0]
@@ -378,8 +441,9 @@ class Engine:
         if name == "voix":  # "always read aloud", on or off
             return self._choice(s, "voice_off" if s.data.get("voice") else "voice_on", fx)
         if name == "demande":  # where the person's contact request stands
-            return self._render("request_status.j2", self._context(s),
-                                request=s.data.get("request"))
+            return self._render(
+                "request_status.j2", self._context(s), request=s.data.get("request")
+            )
         if name in COMMANDS:
             return self._choice(s, COMMANDS[name], fx)
         return self.notice("unknown_command", command=name[:30])
@@ -454,14 +518,16 @@ class Engine:
             entry = None  # corrected: the answer to what was misheard no longer fits
         resumed = self._resume(s)
         if entry is not None:  # what the person's message was about, now for their case
-            resumed = self._render("faq_answer.j2", self._context(s), entry=entry,
-                                   in_ask=s.state == "ask")
+            resumed = self._render(
+                "faq_answer.j2", self._context(s), entry=entry, in_ask=s.state == "ask"
+            )
         noted = self.notice("noted")[0].text  # one line before the screen, no buttons
         first = resumed[0]
         return [replace(first, text=f"{noted}\n\n{first.text}"), *resumed[1:]]
 
-    def _text(self, s: Session, text: str, fx: _Effects,
-              event_name: str | None = None) -> list[Reply]:
+    def _text(
+        self, s: Session, text: str, fx: _Effects, event_name: str | None = None
+    ) -> list[Reply]:
         text = text[:MAX_TEXT]
         if not text.strip():
             return self.notice("empty")
@@ -483,8 +549,14 @@ class Engine:
         screen = self._reading_screen(s)
         readings = self.reader.read(text, screen)
         chosen = choose(readings, screen)
-        log.debug("reading in %s: %s %s (%s); candidates: %s", s.state, chosen.kind,
-                  chosen.value or "-", chosen.evidence, readings.summary())
+        log.debug(
+            "reading in %s: %s %s (%s); candidates: %s",
+            s.state,
+            chosen.kind,
+            chosen.value or "-",
+            chosen.evidence,
+            readings.summary(),
+        )
         self._keep_facts(s, readings, screen)
         return self._act(s, text, chosen, readings, fx)
 
@@ -505,8 +577,12 @@ class Engine:
         qid = self._question_id(s.state, s)
         q = self.k.question(qid) if qid else None
         said = s.data.get("said", {}).get(qid) if q is not None else None
-        return Screen(s.state, tuple(self._choices(s)), q,
-                      said if q is not None and q.option(str(said)) else None)
+        return Screen(
+            s.state,
+            tuple(self._choices(s)),
+            q,
+            said if q is not None and q.option(str(said)) else None,
+        )
 
     def _keep_facts(self, s: Session, readings: Readings, screen: Screen) -> None:
         """Facts a person states about themself ("je suis au chômage") are kept aside,
@@ -519,8 +595,9 @@ class Engine:
         if said:
             s.data["said"] = said
 
-    def _act(self, s: Session, text: str, chosen: Reading, readings: Readings,
-             fx: _Effects) -> list[Reply]:
+    def _act(
+        self, s: Session, text: str, chosen: Reading, readings: Readings, fx: _Effects
+    ) -> list[Reply]:
         """Do what the chosen reading means (see dialogs.reading.choose for the policy)."""
         kind = chosen.kind
         if kind in ("option", "answer", "unsay"):
@@ -541,15 +618,25 @@ class Engine:
             return self._place(s, text)  # says what was wrong with the place typed
         if kind == "subject":
             subject = next((x for x in self.k.subjects if x.id == chosen.value), None)
-            return self._render("small_talk.j2", self._context(s), kind="subject",
-                                subject=subject, in_ask=s.state == "ask")
+            return self._render(
+                "small_talk.j2",
+                self._context(s),
+                kind="subject",
+                subject=subject,
+                in_ask=s.state == "ask",
+            )
         if kind == "fact":
             faq = readings.first("faq")
             return self._ask_fact(s, chosen, faq.value if faq else None)
         if kind == "offer" and not chosen.topics:
             suggestions = self.matcher.ranked(text)
-            return self._render("not_understood.j2", self._context(s),
-                                suggestions=suggestions, misses=0, in_ask=s.state == "ask")
+            return self._render(
+                "not_understood.j2",
+                self._context(s),
+                suggestions=suggestions,
+                misses=0,
+                in_ask=s.state == "ask",
+            )
         return self._question(s, text)
 
     def _repeat_question(self, s: Session) -> list[Reply]:
@@ -567,8 +654,11 @@ class Engine:
         its options before it is used; the FAQ answer that fits the message (if any) comes
         once it is confirmed."""
         if fact.question in s.answers or self.k.question(str(fact.question)) is None:
-            return self._question_text_fallback(s) if faq_id is None else self._choice(
-                s, f"faq:{faq_id}", _Effects())
+            return (
+                self._question_text_fallback(s)
+                if faq_id is None
+                else self._choice(s, f"faq:{faq_id}", _Effects())
+            )
         s.data.setdefault("said", {})[str(fact.question)] = fact.value
         s.data["confirm"] = fact.question
         if faq_id:
@@ -578,8 +668,13 @@ class Engine:
 
     def _question_text_fallback(self, s: Session) -> list[Reply]:
         s.data["miss"] = s.data.get("miss", 0) + 1
-        return self._render("not_understood.j2", self._context(s), suggestions=(),
-                            misses=s.data["miss"], in_ask=s.state == "ask")
+        return self._render(
+            "not_understood.j2",
+            self._context(s),
+            suggestions=(),
+            misses=s.data["miss"],
+            in_ask=s.state == "ask",
+        )
 
     def _leave_for_place(self, s: Session) -> None:
         """Remember the screen a place was typed on, for "Reprendre où j'en étais"."""
@@ -588,8 +683,7 @@ class Engine:
         elif s.state in ASIDE_STATES and s.data.get("return"):
             s.data["place_from"] = s.data["return"]
 
-    def _place_anywhere(self, s: Session, text: str,
-                        found: geography.LookupResult) -> list[Reply]:
+    def _place_anywhere(self, s: Session, text: str, found: geography.LookupResult) -> list[Reply]:
         """A place typed on any screen: confirmed, then on into the hand-off."""
         if s.state in ("where_pick", "where_confirm"):
             self.machine.fire(s, "retry")
@@ -618,9 +712,13 @@ class Engine:
         compris": the person did nothing wrong."""
         shown = self.screen(s)
         buttons = [b for r in shown for row in r.buttons for b in row]
-        return self._render("simpler.j2", self._context(s), short=shorter(
-            [r.text for r in shown if not r.voice]), buttons=buttons,
-            person=not s.state.startswith(("where", "recap", "handoff")))
+        return self._render(
+            "simpler.j2",
+            self._context(s),
+            short=shorter([r.text for r in shown if not r.voice]),
+            buttons=buttons,
+            person=not s.state.startswith(("where", "recap", "handoff")),
+        )
 
     def _question(self, s: Session, text: str) -> list[Reply]:
         match = self.matcher.match(text)
@@ -629,16 +727,24 @@ class Engine:
             s.data.pop("miss", None)
             return self._faq_answer(s, match.entry, in_ask=in_ask)
         if match.kind == "unsure":  # close topics: let the person choose
-            return self._render("not_understood.j2", self._context(s),
-                                suggestions=match.suggestions, misses=0, in_ask=in_ask)
+            return self._render(
+                "not_understood.j2",
+                self._context(s),
+                suggestions=match.suggestions,
+                misses=0,
+                in_ask=in_ask,
+            )
         if match.kind != "none":
             s.data.pop("miss", None)
-            return self._render("small_talk.j2", self._context(s), kind=match.kind,
-                                in_ask=in_ask)
+            return self._render("small_talk.j2", self._context(s), kind=match.kind, in_ask=in_ask)
         s.data["miss"] = s.data.get("miss", 0) + 1
-        return self._render("not_understood.j2", self._context(s),
-                            suggestions=match.suggestions, misses=s.data["miss"],
-                            in_ask=in_ask)
+        return self._render(
+            "not_understood.j2",
+            self._context(s),
+            suggestions=match.suggestions,
+            misses=s.data["miss"],
+            in_ask=in_ask,
+        )
 
     def _faq_answer(self, s: Session, entry: Any, in_ask: bool) -> list[Reply]:
         """An answer the person may want to read again: the next screen comes below it."""
@@ -653,8 +759,9 @@ class Engine:
         names = [geography.name_key(c.get("c") or "") for c in s.data.get("candidates", [])]
         return f"pick:{names.index(wanted)}" if wanted and names.count(wanted) == 1 else None
 
-    def _place(self, s: Session, text: str,
-               result: geography.LookupResult | None = None) -> list[Reply]:
+    def _place(
+        self, s: Session, text: str, result: geography.LookupResult | None = None
+    ) -> list[Reply]:
         """Postal codes and commune names first; anything else may be a question."""
         result = result or geography.lookup(text)
         if not result.places:
@@ -663,12 +770,18 @@ class Engine:
                 if match.kind == "faq":
                     return self._faq_answer(s, match.entry, in_ask=False)
             words = len(fold(text).split())
-            problem = "not_a_place" if result.problem == "unknown_name" and words >= 3 else (
-                result.problem)
-            return self._render("where_problem.j2", self._context(s), problem=problem,
-                                text=text[:40])
-        s.data["candidates"] = [{"c": p.commune, "d": p.departement, "p": p.postal_code,
-                                 "i": p.insee} for p in result.places]
+            problem = (
+                "not_a_place"
+                if result.problem == "unknown_name" and words >= 3
+                else (result.problem)
+            )
+            return self._render(
+                "where_problem.j2", self._context(s), problem=problem, text=text[:40]
+            )
+        s.data["candidates"] = [
+            {"c": p.commune, "d": p.departement, "p": p.postal_code, "i": p.insee}
+            for p in result.places
+        ]
         s.data.pop("page", None)
         self.machine.fire(s, "place")
         return self.screen(s)
@@ -684,13 +797,11 @@ class Engine:
         place = geography.nearest(latitude, longitude)
         if place is None:
             return self._render("where_problem.j2", self._context(s), problem="far", text="")
-        s.data["candidates"] = [{"c": place.commune, "d": place.departement, "p": None,
-                                 "n": True}]
+        s.data["candidates"] = [{"c": place.commune, "d": place.departement, "p": None, "n": True}]
         self.machine.fire(s, "place")
         return self.screen(s)
 
-    def _handoff(self, s: Session, phone: str, first_name: str | None,
-                 fx: _Effects) -> list[Reply]:
+    def _handoff(self, s: Session, phone: str, first_name: str | None, fx: _Effects) -> list[Reply]:
         if self._place_of(s) is None or "handoff_to" not in s.data:
             return self.screen(s)  # a stored session missing its place: repaired, no note
         target = s.data.get("handoff_to", "")
@@ -698,18 +809,29 @@ class Engine:
         organisation = named.adviser.shown_name if named and target else ""
         self.machine.fire(s, "contact")
         ctx = self._context(s)
-        to_adviser = self._render("handoff_adviser.j2", ctx, phone=phone,
-                                  first_name=(first_name or "")[:40], referral=s.referral)
-        fx.notes.append(AdviserNote("\n\n".join(r.text for r in to_adviser),
-                                    adviser=target or "", organisation=organisation))
+        to_adviser = self._render(
+            "handoff_adviser.j2",
+            ctx,
+            phone=phone,
+            first_name=(first_name or "")[:40],
+            referral=s.referral,
+        )
+        fx.notes.append(
+            AdviserNote(
+                "\n\n".join(r.text for r in to_adviser),
+                adviser=target or "",
+                organisation=organisation,
+            )
+        )
         return self.screen(s)
 
     def _named(self, s: Session, place: geography.Place | None) -> NamedAdviser | None:
         """The adviser named on this person's recap (link, commune, département), among
         those whose chat did not refuse the bot (`advisers_blocked`)."""
         blocked = self.advisers_blocked()
-        advisers = tuple(a for a in self.advisers if a.code not in blocked) if blocked \
-            else self.advisers
+        advisers = (
+            tuple(a for a in self.advisers if a.code not in blocked) if blocked else self.advisers
+        )
         return select_adviser(advisers, s.referral, place, s.user)
 
     def another_adviser(self, s: Session, instead_of: str) -> Adviser | None:
@@ -717,8 +839,14 @@ class Engine:
         can be written to: where a request goes when the named adviser's chat refuses it
         and there is no shared advisers' chat."""
         blocked = self.advisers_blocked()
-        others = tuple(a for a in self.advisers if a.code != instead_of and a.handoff
-                       and a.code not in blocked and self.adviser_reachable(a.code))
+        others = tuple(
+            a
+            for a in self.advisers
+            if a.code != instead_of
+            and a.handoff
+            and a.code not in blocked
+            and self.adviser_reachable(a.code)
+        )
         named = select_adviser(others, None, self._place_of(s), s.user)
         return named.adviser if named else None
 
@@ -742,8 +870,9 @@ class Engine:
         return self._render("channel.j2", {}, kind=kind, **values)[0]
 
     def notice(self, kind: str, **extra: Any) -> list[Reply]:
-        return self._render("notice.j2", {"k": self.k, "handoff": self.handoff_enabled},
-                            kind=kind, **extra)
+        return self._render(
+            "notice.j2", {"k": self.k, "handoff": self.handoff_enabled}, kind=kind, **extra
+        )
 
     def topic_label(self, topic: str) -> str:
         return str(self._macros.topic_label(topic, self.k)).strip()
@@ -761,11 +890,9 @@ class Engine:
             "place": place,
             "candidates": [self._to_place(c) for c in s.data.get("candidates", [])],
             "fit": self.k.fit_result(s.answers) if s.state == "fit_result" else [],
-            "contacts": self._contacts(s, place) if s.state in ("recap", "handoff_done")
-            else None,
+            "contacts": self._contacts(s, place) if s.state in ("recap", "handoff_done") else None,
             "local": self._local(s, place) if s.state == "recap" else None,
-            "named": (self._named(s, place) if s.state.startswith(("recap", "handoff"))
-                      else None),
+            "named": (self._named(s, place) if s.state.startswith(("recap", "handoff")) else None),
             "cost": self._cost(s, place),
             "cost_is_personal": self._cost_is_personal(s, place),
             "topic_label": self.topic_label,
@@ -791,8 +918,9 @@ class Engine:
 
     @staticmethod
     def _to_place(d: dict) -> geography.Place:
-        return geography.Place(d.get("c"), d["d"], d.get("p"), near=bool(d.get("n")),
-                               insee=d.get("i"))
+        return geography.Place(
+            d.get("c"), d["d"], d.get("p"), near=bool(d.get("n")), insee=d.get("i")
+        )
 
     def _place_of(self, s: Session) -> geography.Place | None:
         raw = s.data.get("place")
@@ -802,13 +930,21 @@ class Engine:
         if place is None:
             return None
         try:
-            return select_local(self.local_directory, place, s.answers.get("situation"),
-                                s.answers.get("disability") == "yes")
+            return select_local(
+                self.local_directory,
+                place,
+                s.answers.get("situation"),
+                s.answers.get("disability") == "yes",
+            )
         except DirectoryUnavailable:  # national contacts, never "Oups" (the file is watched)
             return None
 
     def _contacts(self, s: Session, place: geography.Place | None):
         if place is None:
             return None
-        return directory.select(self.k.organisations, place, s.answers.get("situation"),
-                                s.answers.get("disability") == "yes")
+        return directory.select(
+            self.k.organisations,
+            place,
+            s.answers.get("situation"),
+            s.answers.get("disability") == "yes",
+        )

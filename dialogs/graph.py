@@ -16,10 +16,14 @@ from knowledge.model import Knowledge
 
 
 def mermaid(knowledge: Knowledge) -> str:
-    graph_machine = ConversationMachine(knowledge, handoff_enabled=True,
-                                        machine_cls=GraphMachine, graph_engine="mermaid",
-                                        navigation_from="menu",
-                                        show_conditions=False)
+    graph_machine = ConversationMachine(
+        knowledge,
+        handoff_enabled=True,
+        machine_cls=GraphMachine,
+        graph_engine="mermaid",
+        navigation_from="menu",
+        show_conditions=False,
+    )
     model = Session("graph")
     graph_machine.machine.add_model(model)
     # GraphMachine adds get_graph to the model at run time: mypy cannot see it.

@@ -19,8 +19,10 @@ from dialogs.model import Session
 from knowledge.model import Knowledge, Question
 
 if TYPE_CHECKING:
+
     class EventData(_EventData):
         """For the type checker only: this machine drives Sessions, so `model` is one."""
+
         model: Session
 else:
     EventData = _EventData
@@ -42,8 +44,14 @@ NAVIGATION = {
     "forget": "forget_confirm",
     "fact": "fact_confirm",
 }
-WHERE_STATES = ["where_ask", "where_pick", "where_confirm", "where_situation",
-                "where_disability", "recap"]
+WHERE_STATES = [
+    "where_ask",
+    "where_pick",
+    "where_confirm",
+    "where_situation",
+    "where_disability",
+    "recap",
+]
 # Screens opened aside: "Reprendre où j'en étais" goes back to the screen before them.
 ASIDE_STATES = frozenset({"ask", "help", "privacy", "forget_confirm", "fact_confirm"})
 PAGE_SIZE = 8  # communes per screen at "Lequel est le vôtre ?"
@@ -57,20 +65,49 @@ def fit_state(question_id: str) -> str:
 class ConversationMachine:
     """Builds the machine from the content (fit questions come from fit.yaml)."""
 
-    def __init__(self, knowledge: Knowledge, handoff_enabled: bool = False,
-                 machine_cls: type[Machine] = Machine, navigation_from: str = "*",
-                 **machine_kwargs: Any):
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        handoff_enabled: bool = False,
+        machine_cls: type[Machine] = Machine,
+        navigation_from: str = "*",
+        **machine_kwargs: Any,
+    ):
         """`navigation_from`: source of the "go to" events; "*" (everywhere) for the real
         machine, "menu" to draw a readable map."""
         self.k = knowledge
         self.everywhere = navigation_from
         self.handoff_enabled = handoff_enabled
         self.fit_states = [fit_state(q.id) for q in knowledge.questions]
-        states = (["menu", "discover", "about", "domains", "domain", "step", "modules",
-                   "module", "ask", "help", "privacy", "forget_confirm", "fact_confirm"]
-                  + self.fit_states + ["fit_result"] + WHERE_STATES + HANDOFF_STATES)
-        self.machine = machine_cls(model=None, states=states, initial="menu",
-                                   auto_transitions=False, send_event=True, **machine_kwargs)
+        states = (
+            [
+                "menu",
+                "discover",
+                "about",
+                "domains",
+                "domain",
+                "step",
+                "modules",
+                "module",
+                "ask",
+                "help",
+                "privacy",
+                "forget_confirm",
+                "fact_confirm",
+            ]
+            + self.fit_states
+            + ["fit_result"]
+            + WHERE_STATES
+            + HANDOFF_STATES
+        )
+        self.machine = machine_cls(
+            model=None,
+            states=states,
+            initial="menu",
+            auto_transitions=False,
+            send_event=True,
+            **machine_kwargs,
+        )
         self._add_navigation()
         self._add_fit()
         self._add_where()
@@ -83,13 +120,23 @@ class ConversationMachine:
     def _add_navigation(self) -> None:
         add = self.machine.add_transition
         for trigger, dest in NAVIGATION.items():
-            before = {"about": self._set_about, "domain": self._set_domain,
-                      "step": self._set_step, "module": self._set_module,
-                      "ask": self._remember_return, "forget": self._remember_return,
-                      "fact": self._remember_return,
-                      "help": self._remember_return, "privacy": self._remember_return}.get(trigger)
-            conditions = {"about": self._valid_about, "domain": self._valid_domain,
-                          "step": self._valid_step, "module": self._valid_module}.get(trigger)
+            before = {
+                "about": self._set_about,
+                "domain": self._set_domain,
+                "step": self._set_step,
+                "module": self._set_module,
+                "ask": self._remember_return,
+                "forget": self._remember_return,
+                "fact": self._remember_return,
+                "help": self._remember_return,
+                "privacy": self._remember_return,
+            }.get(trigger)
+            conditions = {
+                "about": self._valid_about,
+                "domain": self._valid_domain,
+                "step": self._valid_step,
+                "module": self._valid_module,
+            }.get(trigger)
             add(trigger, self.everywhere, dest, before=before, conditions=conditions)
         add("fit", self.everywhere, self.fit_states[0], before=self._reset_fit)
 
@@ -108,30 +155,64 @@ class ConversationMachine:
         add = self.machine.add_transition
         add("place", "where_ask", "where_confirm", conditions=self._single_place)
         add("place", "where_ask", "where_pick")
-        add("pick", "where_pick", "where_confirm", conditions=self._valid_pick,
-            before=self._store_pick)
-        add("more", "where_pick", "where_pick", conditions=self._has_more,
-            before=self._next_page)
+        add(
+            "pick",
+            "where_pick",
+            "where_confirm",
+            conditions=self._valid_pick,
+            before=self._store_pick,
+        )
+        add("more", "where_pick", "where_pick", conditions=self._has_more, before=self._next_page)
         add("retry", ["where_pick", "where_confirm"], "where_ask")
-        add("yes", "where_confirm", "where_situation", unless=self._has_situation,
-            before=self._confirm_place)
-        add("yes", "where_confirm", "where_disability", unless=self._has_disability_answer,
-            before=self._confirm_place)
+        add(
+            "yes",
+            "where_confirm",
+            "where_situation",
+            unless=self._has_situation,
+            before=self._confirm_place,
+        )
+        add(
+            "yes",
+            "where_confirm",
+            "where_disability",
+            unless=self._has_disability_answer,
+            before=self._confirm_place,
+        )
         add("yes", "where_confirm", "recap", before=self._confirm_place)
-        add("answer", "where_situation", "where_disability", conditions=self._valid_situation,
-            unless=self._has_disability_answer, before=self._store_situation)
-        add("answer", "where_situation", "recap", conditions=self._valid_situation,
-            before=self._store_situation)
-        add("answer", "where_disability", "recap", conditions=self._valid_disability,
-            before=self._store_answer_for("disability"))
+        add(
+            "answer",
+            "where_situation",
+            "where_disability",
+            conditions=self._valid_situation,
+            unless=self._has_disability_answer,
+            before=self._store_situation,
+        )
+        add(
+            "answer",
+            "where_situation",
+            "recap",
+            conditions=self._valid_situation,
+            before=self._store_situation,
+        )
+        add(
+            "answer",
+            "where_disability",
+            "recap",
+            conditions=self._valid_disability,
+            before=self._store_answer_for("disability"),
+        )
         add("skip", "where_disability", "recap", before=self._store_skip_for("disability"))
         add("recap", self.everywhere, "recap", conditions=self._has_place)
         add("recap", self.everywhere, "where_ask")
 
     def _add_handoff(self) -> None:
         add = self.machine.add_transition
-        add("handoff", ["recap", "handoff_done"], "handoff_consent",
-            conditions=self._handoff_possible)
+        add(
+            "handoff",
+            ["recap", "handoff_done"],
+            "handoff_consent",
+            conditions=self._handoff_possible,
+        )
         add("yes", "handoff_consent", "handoff_contact")
         add("no", "handoff_consent", "recap", before=self._note_refused)
         add("contact", "handoff_contact", "handoff_done", before=self._store_phone)
@@ -219,6 +300,7 @@ class ConversationMachine:
         def store(e: EventData) -> None:
             e.model.answers[question_id] = self._arg(e)
             e.model.data.get("said", {}).pop(question_id, None)
+
         return store
 
     def _store_skip_for(self, question_id: str) -> Callable[[EventData], None]:
@@ -227,6 +309,7 @@ class ConversationMachine:
             skipped = e.model.data.setdefault("skipped", [])
             if question_id not in skipped:
                 skipped.append(question_id)
+
         return store
 
     def _valid_situation(self, e: EventData) -> bool:
@@ -245,8 +328,7 @@ class ConversationMachine:
         return "situation" in e.model.answers
 
     def _has_disability_answer(self, e: EventData) -> bool:
-        return ("disability" in e.model.answers
-                or "disability" in e.model.data.get("skipped", []))
+        return "disability" in e.model.answers or "disability" in e.model.data.get("skipped", [])
 
     def _single_place(self, e: EventData) -> bool:
         return len(e.model.data.get("candidates", [])) == 1

@@ -114,13 +114,26 @@ class Session:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"v": SESSION_VERSION, "s": self.state, "a": self.answers, "d": self.data,
-             "r": self.referral, "u": round(self.updated)},
-            ensure_ascii=False, separators=(",", ":"))
+            {
+                "v": SESSION_VERSION,
+                "s": self.state,
+                "a": self.answers,
+                "d": self.data,
+                "r": self.referral,
+                "u": round(self.updated),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, user: str, raw: str) -> Session:
         d = json.loads(raw)
-        return cls(user=user, state=d.get("s", "menu"), answers=d.get("a") or {},
-                   data=d.get("d") or {}, referral=d.get("r"),
-                   updated=d.get("u", time.time()))
+        return cls(
+            user=user,
+            state=d.get("s", "menu"),
+            answers=d.get("a") or {},
+            data=d.get("d") or {},
+            referral=d.get("r"),
+            updated=d.get("u", time.time()),
+        )

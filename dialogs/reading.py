@@ -35,8 +35,23 @@ from knowledge.text import fold, name_key
 POSTAL_CODE = re.compile(r"(?<![\d.,])\b\d{5}\b(?![\d.,])")
 ARITHMETIC = re.compile(r"\d+\s*(?:fois|x|\*|\+|plus|moins|divise par|multiplie par)\s*\d+")
 FIRST_PERSON = {"je", "j", "moi"}
-QUESTION_WORDS = {"quoi", "comment", "combien", "pourquoi", "quand", "quel", "quelle",
-                  "quels", "quelles", "kel", "kelle", "koi", "ou", "qui", "est ce"}
+QUESTION_WORDS = {
+    "quoi",
+    "comment",
+    "combien",
+    "pourquoi",
+    "quand",
+    "quel",
+    "quelle",
+    "quels",
+    "quelles",
+    "kel",
+    "kelle",
+    "koi",
+    "ou",
+    "qui",
+    "est ce",
+}
 FACT_QUESTIONS = ("situation", "diploma", "reading", "disability")
 # Screens whose free text is a place; a cue ("j'habite à") is needed elsewhere.
 PLACE_SCREENS = {"where_ask", "where_pick", "where_confirm"}
@@ -112,16 +127,22 @@ class Reader:
         self.matcher = matcher
         t = knowledge.typed
         self.words = typed.TypedWords(
-            frozenset(map(typed.key, t.yes)), frozenset(map(typed.key, t.no)),
+            frozenset(map(typed.key, t.yes)),
+            frozenset(map(typed.key, t.no)),
             frozenset(map(typed.key, t.politeness)),
-            {typed.key(w): action for action, ws in t.navigation.items() for w in ws})
+            {typed.key(w): action for action, ws in t.navigation.items() for w in ws},
+        )
         # Each question's phrases: the answers (typed phrases and labels) and the facts a
         # person states about themself (typed phrases only: a bare label is no statement).
-        self.answers = {q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label))
-                               for o in q.options} for q in knowledge.questions}
-        self.fact_phrases = {q.id: {o.id: tuple(typed.key(p) for p in o.typed)
-                                    for o in q.options}
-                             for q in knowledge.questions if q.id in FACT_QUESTIONS}
+        self.answers = {
+            q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label)) for o in q.options}
+            for q in knowledge.questions
+        }
+        self.fact_phrases = {
+            q.id: {o.id: tuple(typed.key(p) for p in o.typed) for o in q.options}
+            for q in knowledge.questions
+            if q.id in FACT_QUESTIONS
+        }
         self.dont_know = frozenset(sms_fold(p) for p in t.dont_know)
         self.cues = sorted({sms_fold(p) for p in t.place_cues}, key=len, reverse=True)
         self.handoff = tuple(sms_fold(p) for p in t.handoff)
@@ -130,7 +151,8 @@ class Reader:
         self.not_places = frozenset(sms_fold(p) for p in t.not_places)
         self.subjects: tuple[tuple[Subject, tuple[str, ...]], ...] = tuple(
             (s, tuple(sorted({sms_fold(w) for w in s.words}, key=len, reverse=True)))
-            for s in knowledge.subjects)
+            for s in knowledge.subjects
+        )
 
     # --- the readings ----------------------------------------------------------------------
 
@@ -152,8 +174,7 @@ class Reader:
             found.append(subject)
         found += self._faq_readings(text)
         tokens = plain.split()
-        is_question = "?" in text or any(w in QUESTION_WORDS for w in tokens) or (
-            "est ce" in plain)
+        is_question = "?" in text or any(w in QUESTION_WORDS for w in tokens) or ("est ce" in plain)
         return Readings(tuple(found), names_clea, is_question, len(tokens))
 
     def _screen_readings(self, text: str, plain: str, screen: Screen) -> list[Reading]:
@@ -170,31 +191,41 @@ class Reader:
         core = typed._strip_politeness(self.words, text)
         answer = typed.yes_no(self.words, text)
         if q is not None and plain in self.dont_know:
-            out.append(Reading("dont_know", "skip" if "skip" in ids else "help", 1.0,
-                               "dont know"))
+            out.append(Reading("dont_know", "skip" if "skip" in ids else "help", 1.0, "dont know"))
         if q is not None and screen.said:
             if answer == "yes":
-                out.append(Reading("answer", f"answer:{screen.said}", 1.0, "yes to said",
-                                   question=q.id))
+                out.append(
+                    Reading("answer", f"answer:{screen.said}", 1.0, "yes to said", question=q.id)
+                )
             elif answer == "no":
                 out.append(Reading("unsay", "unsay", 1.0, "no to said", question=q.id))
         if q is not None:
             # "non je travaille": a correction, read against the question asked.
             words = core.split()
-            corrected = " ".join(words[1:]) if len(words) > 1 and (
-                words[0] in self.words.no or words[0] in {"non", "nan", "si"}) else core
+            corrected = (
+                " ".join(words[1:])
+                if len(words) > 1
+                and (words[0] in self.words.no or words[0] in {"non", "nan", "si"})
+                else core
+            )
             kept = typed.find_options(self.answers[q.id], corrected.split())
             option = typed.decide(kept)
             if option is not None and f"answer:{option}" in ids:
-                out.append(Reading("answer", f"answer:{option}", 0.9,
-                                   "correction" if corrected != core else "option phrase",
-                                   question=q.id))
+                out.append(
+                    Reading(
+                        "answer",
+                        f"answer:{option}",
+                        0.9,
+                        "correction" if corrected != core else "option phrase",
+                        question=q.id,
+                    )
+                )
         if answer is not None:
-            for choice in (answer, f"answer:{answer}",
-                           "retry" if answer == "no" else ""):
+            for choice in (answer, f"answer:{answer}", "retry" if answer == "no" else ""):
                 if choice and choice in ids:
-                    out.append(Reading("answer", choice, 0.95, "yes/no", question=(
-                        q.id if q else None)))
+                    out.append(
+                        Reading("answer", choice, 0.95, "yes/no", question=(q.id if q else None))
+                    )
                     break
         return out
 
@@ -221,21 +252,38 @@ class Reader:
                     continue
                 candidate = " ".join(rest[:n])
                 result = geography.lookup(candidate)
-                exact = [p for p in result.places
-                         if p.commune and name_key(p.commune) == name_key(candidate)]
+                exact = [
+                    p
+                    for p in result.places
+                    if p.commune and name_key(p.commune) == name_key(candidate)
+                ]
                 if cue in WEAK_CUES:
                     # "sur place" is not Placé: after a weak cue, the name as written,
                     # accents included, and never a common word of typed.yaml.
-                    exact = [p for p in exact if _as_written(p.commune or "") == " ".join(
-                        text.lower().replace("-", " ").split()[-n:]).strip(" ?!.,")
-                             and candidate not in self.not_places]
+                    exact = [
+                        p
+                        for p in exact
+                        if _as_written(p.commune or "")
+                        == " ".join(text.lower().replace("-", " ").split()[-n:]).strip(" ?!.,")
+                        and candidate not in self.not_places
+                    ]
                     if exact:
-                        out.append(Reading("place", "cue", 0.8, f"weak cue {cue}",
-                                           place=geography.LookupResult(tuple(exact))))
+                        out.append(
+                            Reading(
+                                "place",
+                                "cue",
+                                0.8,
+                                f"weak cue {cue}",
+                                place=geography.LookupResult(tuple(exact)),
+                            )
+                        )
                         return out
-                elif result.places and (exact or n == 1 and len(candidate) >= 3 and
-                                        name_key(result.places[0].commune or "").startswith(
-                                            name_key(candidate))):
+                elif result.places and (
+                    exact
+                    or n == 1
+                    and len(candidate) >= 3
+                    and name_key(result.places[0].commune or "").startswith(name_key(candidate))
+                ):
                     out.append(Reading("place", "cue", 0.9, f"cue {cue}", place=result))
                     return out
         return out
@@ -244,16 +292,21 @@ class Reader:
         out: list[Reading] = []
         tokens = norm.split()
         for qid, phrases in self.fact_phrases.items():
-            kept = [(start, n, option) for start, n, option in
-                    typed.find_options(phrases, tokens)
-                    if tokens[start] in FIRST_PERSON
-                    or FIRST_PERSON & set(tokens[max(0, start - 4):start])]
+            kept = [
+                (start, n, option)
+                for start, n, option in typed.find_options(phrases, tokens)
+                if tokens[start] in FIRST_PERSON
+                or FIRST_PERSON & set(tokens[max(0, start - 4) : start])
+            ]
             option = typed.decide(kept)
             if option is not None:
                 out.append(Reading("fact", option, 0.8, "self-statement", question=qid))
         years = typed.age(text)
-        if years is not None and 16 <= years <= 25 and not any(
-                r.question == "situation" for r in out):
+        if (
+            years is not None
+            and 16 <= years <= 25
+            and not any(r.question == "situation" for r in out)
+        ):
             out.append(Reading("fact", "young", 0.8, "age", question="situation"))
         return out
 
@@ -270,7 +323,7 @@ class Reader:
                 m = re.search(rf"(?:^| ){re.escape(w)}(?= |$)", plain)
                 if not m:
                     continue
-                before = tokens[:len(plain[:m.start()].split())][-3:]
+                before = tokens[: len(plain[: m.start()].split())][-3:]
                 if subject.diploma and ({"j", "ai"} <= set(before) or "mon" in before):
                     continue  # "j'ai le bac": a fact about the person
                 return Reading("subject", subject.id, 0.9, f"subject {subject.kind}")
@@ -281,8 +334,11 @@ class Reader:
         if match.kind == "faq" and match.entry is not None:
             return [Reading("faq", match.entry.id, match.score, "model")]
         if match.kind == "unsure":
-            return [Reading("offer", "", match.score, "model",
-                            topics=tuple(e.id for e in match.suggestions))]
+            return [
+                Reading(
+                    "offer", "", match.score, "model", topics=tuple(e.id for e in match.suggestions)
+                )
+            ]
         if match.kind == "none":
             return [Reading("off_topic", "", match.score, "model")]
         return [Reading("small_talk", match.kind, match.score, "model")]

@@ -123,8 +123,11 @@ def lead_apart(replies: list[Reply]) -> list[Reply]:
     lead, _, rest = first.text.partition("\n\n")
     if not rest:
         return replies
-    return [Reply(lead), Reply(rest, first.buttons, request=first.request,
-                               personal=first.personal), *replies[1:]]
+    return [
+        Reply(lead),
+        Reply(rest, first.buttons, request=first.request, personal=first.personal),
+        *replies[1:],
+    ]
 
 
 def join(first: list[Reply], then: list[Reply]) -> list[Reply]:
@@ -137,8 +140,11 @@ def join(first: list[Reply], then: list[Reply]) -> list[Reply]:
     plain = not (a.buttons or a.image or a.request or a.voice or b.image or b.voice)
     if not plain or words(a.text) + words(b.text) > MAX_MESSAGE_WORDS:
         return [*first, *then]
-    return [*first[:-1], Reply(f"{a.text}\n\n{b.text}", b.buttons, request=b.request,
-                               personal=b.personal), *then[1:]]
+    return [
+        *first[:-1],
+        Reply(f"{a.text}\n\n{b.text}", b.buttons, request=b.request, personal=b.personal),
+        *then[1:],
+    ]
 
 
 def render(env: jinja2.Environment, template: str, **context: Any) -> list[Reply]:

@@ -31,8 +31,7 @@ CONTACT_FIELDS = ("address", "phone", "url", "hours")
 ARRONDISSEMENT_CODES = frozenset(ARRONDISSEMENTS.values())
 PLM_CITY = {"75": "75056", "69": "69123", "13": "13055"}  # Paris, Lyon, Marseille
 # Deep-link topics (dialogs.engine.START_TOPICS): a code must not end with one.
-RESERVED_SUFFIXES = {"diag", "decouvrir", "domaines", "etapes", "modules", "contact",
-                     "question"}
+RESERVED_SUFFIXES = {"diag", "decouvrir", "domaines", "etapes", "modules", "contact", "question"}
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,11 @@ def _adviser(r: Reader, item: Any, entry: str) -> Adviser | None:
     if not isinstance(code, str) or not CODE_RE.match(code):
         r.problem(entry, "« code » : 3 à 32 caractères parmi a-z 0-9 _ -")
     elif code in RESERVED_SUFFIXES or code.rsplit("-", 1)[-1] in RESERVED_SUFFIXES:
-        r.problem(entry, f"code « {code} » : ne doit pas finir par un sujet "
-                         f"({', '.join(sorted(RESERVED_SUFFIXES))})")
+        r.problem(
+            entry,
+            f"code « {code} » : ne doit pas finir par un sujet "
+            f"({', '.join(sorted(RESERVED_SUFFIXES))})",
+        )
     if not isinstance(name, str) or not name.strip():
         r.problem(entry, "« name » manquant")
     organisation = item.get("organisation", "")
@@ -112,20 +114,25 @@ def _adviser(r: Reader, item: Any, entry: str) -> Adviser | None:
     if not isinstance(handoff, bool):
         r.problem(entry, "« handoff » : true ou false")
     if (departements or communes) and not organisation:
-        r.problem(entry, "« organisation » est obligatoire avec « coverage » "
-                         "(c'est le nom affiché)")
+        r.problem(
+            entry, "« organisation » est obligatoire avec « coverage » (c'est le nom affiché)"
+        )
     if len(r.problems) > before:
         return None
     assert isinstance(tid, int) and isinstance(code, str) and isinstance(name, str)
-    return Adviser(tid, code, name.strip(), organisation.strip(), departements, communes,
-                   contact, handoff)
+    return Adviser(
+        tid, code, name.strip(), organisation.strip(), departements, communes, contact, handoff
+    )
 
 
 def _coverage(r: Reader, coverage: Any, entry: str) -> tuple[frozenset[str], frozenset[str]]:
     """« coverage »: (départements, INSEE commune codes)."""
     if not isinstance(coverage, list):
-        r.problem(entry, "« coverage » : une liste de départements (\"42\", \"2A\", \"974\") "
-                         "ou de codes INSEE de communes (\"69123\")")
+        r.problem(
+            entry,
+            '« coverage » : une liste de départements ("42", "2A", "974") '
+            'ou de codes INSEE de communes ("69123")',
+        )
         return frozenset(), frozenset()
     departements, communes = set(), set()
     for value in coverage:
@@ -135,8 +142,10 @@ def _coverage(r: Reader, coverage: Any, entry: str) -> tuple[frozenset[str], fro
         elif INSEE_RE.match(text):
             communes.add(text)
         else:
-            r.problem(entry, f"« coverage » : « {value} » n'est ni un département ni un code "
-                             "INSEE de commune")
+            r.problem(
+                entry,
+                f"« coverage » : « {value} » n'est ni un département ni un code INSEE de commune",
+            )
     return frozenset(departements), frozenset(communes)
 
 
@@ -167,8 +176,12 @@ def _spread(person: str, candidates: list[Adviser]) -> Adviser:
     return sorted(candidates, key=lambda a: a.code)[digest % len(candidates)]
 
 
-def select_adviser(advisers: list[Adviser] | tuple[Adviser, ...], referral: str | None,
-                   place: Place | None, person: str) -> NamedAdviser | None:
+def select_adviser(
+    advisers: list[Adviser] | tuple[Adviser, ...],
+    referral: str | None,
+    place: Place | None,
+    person: str,
+) -> NamedAdviser | None:
     """The adviser named on the recap: the one whose link brought the person, else one
     covering their commune, else one covering their département."""
     by_code = {a.code: a for a in advisers}

@@ -21,9 +21,20 @@ UNVERIFIED_TERRITORIES = frozenset(OVERSEAS_COLLECTIVITIES) - NO_CPF_TERRITORIES
 # recognition (bénéficiaires de l'obligation d'emploi).
 NO_CAP_BEP = frozenset({"none", "brevet_cfg"})
 
-COST_KEYS = ("job_seeker", "employee", "employee_low", "employee_disability",
-             "employee_own", "self_employed", "public_agent", "young",
-             "disability", "no_cpf", "territory_unverified", "other")
+COST_KEYS = (
+    "job_seeker",
+    "employee",
+    "employee_low",
+    "employee_disability",
+    "employee_own",
+    "self_employed",
+    "public_agent",
+    "young",
+    "disability",
+    "no_cpf",
+    "territory_unverified",
+    "other",
+)
 
 
 def cpf_applies(departement: str | None) -> bool | None:

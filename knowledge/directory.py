@@ -34,8 +34,7 @@ class Handoff:
 
 
 def serves_place(org: Organisation, place: Place) -> bool:
-    return (org.national or place.departement in org.departements
-            or place.region in org.regions)
+    return org.national or place.departement in org.departements or place.region in org.regions
 
 
 def audiences_for(situation: str | None, disability: bool) -> list[str]:
@@ -56,16 +55,21 @@ def _rank(org: Organisation, tags: list[str]) -> tuple[int, int, str]:
     return (audience_rank, local_rank, org.id)
 
 
-def select(orgs: tuple[Organisation, ...] | list[Organisation], place: Place,
-           situation: str | None, disability: bool = False) -> Handoff:
+def select(
+    orgs: tuple[Organisation, ...] | list[Organisation],
+    place: Place,
+    situation: str | None,
+    disability: bool = False,
+) -> Handoff:
     """The organisations for a person in `place`, main adviser first."""
     tags = audiences_for(situation, disability)
 
     def fits(o: Organisation) -> bool:
         return serves_place(o, place) and bool(o.audience & set(tags))
 
-    advisers = sorted((o for o in orgs if o.kind == "adviser" and fits(o)),
-                      key=lambda o: _rank(o, tags))
+    advisers = sorted(
+        (o for o in orgs if o.kind == "adviser" and fits(o)), key=lambda o: _rank(o, tags)
+    )
     # The free career advice service is offered to everybody it serves: not to public
     # agents, whom the regional operators do not serve (their employer is the way).
     cep = next((o for o in orgs if o.id == "mon_cep"), None)
@@ -73,8 +77,11 @@ def select(orgs: tuple[Organisation, ...] | list[Organisation], place: Place,
         advisers = [o for o in advisers if o.id != "mon_cep"]
     elif cep is not None and cep not in advisers:
         advisers.append(cep)
-    evaluators = sorted((o for o in orgs if o.kind == "evaluator" and serves_place(o, place)),
-                        key=lambda o: (0 if o.local else 1, o.name))
-    resources = sorted((o for o in orgs if o.kind == "resource" and fits(o)),
-                       key=lambda o: _rank(o, tags))
+    evaluators = sorted(
+        (o for o in orgs if o.kind == "evaluator" and serves_place(o, place)),
+        key=lambda o: (0 if o.local else 1, o.name),
+    )
+    resources = sorted(
+        (o for o in orgs if o.kind == "resource" and fits(o)), key=lambda o: _rank(o, tags)
+    )
     return Handoff(tuple(advisers), tuple(evaluators), tuple(resources), place.covered)

@@ -35,7 +35,7 @@ def features(text: str) -> dict[str, float]:
     lo, hi = CHAR_NGRAMS
     for n in range(lo, hi + 1):
         for i in range(len(padded) - n + 1):
-            gram = "c:" + padded[i:i + n]
+            gram = "c:" + padded[i : i + n]
             out[gram] = out.get(gram, 0.0) + 1.0
     stems = tokens_of(norm)
     for s in stems:
@@ -53,11 +53,17 @@ def faq_hash(faq_file: Path) -> str:
     import yaml
 
     data = yaml.safe_load(faq_file.read_text(encoding="utf-8")) or {}
-    view = {"entries": [[e.get("id"), e.get("examples")] for e in data.get("entries") or []
-                        if isinstance(e, dict)],
-            "small_talk": data.get("small_talk")}
-    return hashlib.sha256(json.dumps(view, ensure_ascii=False, sort_keys=True,
-                                     default=str).encode()).hexdigest()
+    view = {
+        "entries": [
+            [e.get("id"), e.get("examples")]
+            for e in data.get("entries") or []
+            if isinstance(e, dict)
+        ],
+        "small_talk": data.get("small_talk"),
+    }
+    return hashlib.sha256(
+        json.dumps(view, ensure_ascii=False, sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 @dataclass
@@ -77,25 +83,31 @@ class FaqModel:
     def load(cls, path: Path = MODEL_FILE) -> FaqModel:
         with np.load(path, allow_pickle=False) as data:
             vocab = [str(v) for v in data["vocabulary"]]
-            return cls(labels=[str(v) for v in data["labels"]],
-                       vocabulary={v: i for i, v in enumerate(vocab)},
-                       idf=data["idf"].astype(np.float32),
-                       weights=data["weights"].astype(np.float32),
-                       bias=data["bias"].astype(np.float32),
-                       threshold=float(data["threshold"]),
-                       suggest_threshold=float(data["suggest_threshold"]),
-                       faq_sha256=str(data["faq_sha256"]))
+            return cls(
+                labels=[str(v) for v in data["labels"]],
+                vocabulary={v: i for i, v in enumerate(vocab)},
+                idf=data["idf"].astype(np.float32),
+                weights=data["weights"].astype(np.float32),
+                bias=data["bias"].astype(np.float32),
+                threshold=float(data["threshold"]),
+                suggest_threshold=float(data["suggest_threshold"]),
+                faq_sha256=str(data["faq_sha256"]),
+            )
 
     def save(self, path: Path = MODEL_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         vocab = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        np.savez_compressed(path, labels=np.array(self.labels), vocabulary=np.array(vocab),
-                            idf=self.idf.astype(np.float16),
-                            weights=self.weights.astype(np.float16),
-                            bias=self.bias.astype(np.float32),
-                            threshold=np.float32(self.threshold),
-                            suggest_threshold=np.float32(self.suggest_threshold),
-                            faq_sha256=np.array(self.faq_sha256))
+        np.savez_compressed(
+            path,
+            labels=np.array(self.labels),
+            vocabulary=np.array(vocab),
+            idf=self.idf.astype(np.float16),
+            weights=self.weights.astype(np.float16),
+            bias=self.bias.astype(np.float32),
+            threshold=np.float32(self.threshold),
+            suggest_threshold=np.float32(self.suggest_threshold),
+            faq_sha256=np.array(self.faq_sha256),
+        )
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature ids, TF-IDF values, L2-normalised) of the features the model knows."""

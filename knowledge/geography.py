@@ -46,10 +46,16 @@ OWN_LABOUR_CODE = {"986", "987", "988"}
 # Paris, Lyon, Marseille: postal code → INSEE code of the arrondissement municipal.
 ARRONDISSEMENTS: dict[str, str] = _RAW.get("arrondissements_by_postal_code", {})
 # Régions and collectivities that do not take "en".
-REGION_PHRASES = {"04": "à La Réunion", "06": "à Mayotte", "975": "à Saint-Pierre-et-Miquelon",
-                  "977": "à Saint-Barthélemy", "978": "à Saint-Martin",
-                  "984": "dans les Terres australes et antarctiques françaises",
-                  "986": "à Wallis-et-Futuna", "989": "à Clipperton"}
+REGION_PHRASES = {
+    "04": "à La Réunion",
+    "06": "à Mayotte",
+    "975": "à Saint-Pierre-et-Miquelon",
+    "977": "à Saint-Barthélemy",
+    "978": "à Saint-Martin",
+    "984": "dans les Terres australes et antarctiques françaises",
+    "986": "à Wallis-et-Futuna",
+    "989": "à Clipperton",
+}
 _DEPARTEMENT_KEYS = {name_key(v[0]): code for code, v in _RAW["departements"].items()}
 
 
@@ -180,8 +186,11 @@ def commune_points() -> dict[str, tuple[float, float] | None]:
     """Every current commune's INSEE code and its point in the postal-code table (its own,
     or a neighbour's sharing its postal code), None when it has none."""
     idx = _index()
-    return {insee: ((c.lat, c.lon) if c.lat is not None and c.lon is not None else None)
-            for insee, i in idx.by_insee.items() for c in (idx.communes[i],)}
+    return {
+        insee: ((c.lat, c.lon) if c.lat is not None and c.lon is not None else None)
+        for insee, i in idx.by_insee.items()
+        for c in (idx.communes[i],)
+    }
 
 
 def lookup(text: str) -> LookupResult:
@@ -242,10 +251,10 @@ def _by_name(folded: str) -> LookupResult:
     idx = _index()
     key = name_key(_PREFIXES.sub("", folded, count=1)) or name_key(folded)
     departement = _DEPARTEMENT_KEYS.get(key) or _DEPARTEMENT_KEYS.get(
-        name_key(re.sub(r"^(?:la|le|les|l)\s+", "", key)))
+        name_key(re.sub(r"^(?:la|le|les|l)\s+", "", key))
+    )
     hits = idx.by_name.get(key)
-    if departement and not any(idx.communes[i].departement == departement
-                               for i in hits or []):
+    if departement and not any(idx.communes[i].departement == departement for i in hits or []):
         # "la reunion", "guyane", "ardeche": the département, not a small homonym commune
         # elsewhere (La Réunion, Lot-et-Garonne); the person can still correct it.
         return LookupResult((Place(None, departement),))
@@ -263,14 +272,20 @@ def _by_name(folded: str) -> LookupResult:
         starts = idx.names[lo:hi]
         hits = [i for n in starts for i in idx.by_name[n]] or None
     if not hits:
-        best = process.extract(key, idx.by_initial.get(key[:1], idx.names), scorer=fuzz.ratio,
-                               limit=MAX_CHOICES, score_cutoff=84)
+        best = process.extract(
+            key,
+            idx.by_initial.get(key[:1], idx.names),
+            scorer=fuzz.ratio,
+            limit=MAX_CHOICES,
+            score_cutoff=84,
+        )
         if not best:
             return LookupResult(problem="unknown_name")
         top = best[0][1]
         hits = [i for name, score, _ in best if score >= top - 3 for i in idx.by_name[name]]
-    communes = sorted((idx.communes[i] for i in hits), key=lambda c: (bool(c.part_of),
-                                                                       -c.population))
+    communes = sorted(
+        (idx.communes[i] for i in hits), key=lambda c: (bool(c.part_of), -c.population)
+    )
 
     def postal_code(c: _Commune) -> str | None:
         code = f"{c.departement}{arrondissement:03d}" if arrondissement else ""
@@ -299,8 +314,10 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance in km between two (latitude, longitude) points: the one
     distance of the project (nearest town to a shared location, nearest office)."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 

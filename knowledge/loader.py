@@ -39,8 +39,15 @@ from knowledge.model import (
 CONTENT_DIR = Path(__file__).parent / "content"
 SHIPPED_CONFIDENCE = {"H", "M"}
 KINDS = {"evaluator", "adviser", "resource"}
-AUDIENCES = {"employee", "job_seeker", "young", "disability", "self_employed", "public_agent",
-             "all"}
+AUDIENCES = {
+    "employee",
+    "job_seeker",
+    "young",
+    "disability",
+    "self_employed",
+    "public_agent",
+    "all",
+}
 MAX_BUTTON_LABEL = 28  # characters, emoji included: longer labels are cut on phones
 ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 FACT_RE = re.compile(r"\{([a-z_]+)\}")
@@ -86,8 +93,15 @@ class Reader:
     def problem(self, entry: str, message: str) -> None:
         self.problems.append(Problem(self.file, entry, message))
 
-    def field(self, data: Any, key: str, kind: type | tuple[type, ...], entry: str,
-              required: bool = True, default: Any = None) -> Any:
+    def field(
+        self,
+        data: Any,
+        key: str,
+        kind: type | tuple[type, ...],
+        entry: str,
+        required: bool = True,
+        default: Any = None,
+    ) -> Any:
         if not isinstance(data, dict):
             self.problem(entry, "doit être une liste de champs (clé: valeur)")
             return default
@@ -128,8 +142,11 @@ class Reader:
             if isinstance(v, dict) and "cost" in v:
                 line = self.costs.get(str(v["cost"]))
                 if line is None:
-                    self.problem(entry, f"ligne de coût inconnue « {v['cost']} » "
-                                        "(à déclarer dans money.yaml, « costs »)")
+                    self.problem(
+                        entry,
+                        f"ligne de coût inconnue « {v['cost']} » "
+                        "(à déclarer dans money.yaml, « costs »)",
+                    )
                 else:
                     out.extend(line.messages)
                 continue
@@ -139,9 +156,16 @@ class Reader:
                 if text is None or until is None:
                     continue
                 if until < self.today:
-                    self.expired.append(Problem(self.file, entry, (
-                        f"fait daté expiré le {until:%d/%m/%Y} : « {text[:60]} » "
-                        "(vérifiez-le et mettez à jour le texte et la date)")))
+                    self.expired.append(
+                        Problem(
+                            self.file,
+                            entry,
+                            (
+                                f"fait daté expiré le {until:%d/%m/%Y} : « {text[:60]} » "
+                                "(vérifiez-le et mettez à jour le texte et la date)"
+                            ),
+                        )
+                    )
                     hidden = True
                     continue
             elif not isinstance(v, str) or not v.strip():
@@ -163,16 +187,21 @@ class Reader:
         message hidden) when a fact it needs is past its `valid_until`."""
         if self.file not in NOT_SAID:
             for amount in amounts_in(text):
-                self.problem(entry, f"montant « {amount} » écrit dans le texte : mettez-le "
-                                    "dans money.yaml, avec sa source et ses dates")
+                self.problem(
+                    entry,
+                    f"montant « {amount} » écrit dans le texte : mettez-le "
+                    "dans money.yaml, avec sa source et ses dates",
+                )
         missing = False
 
         def say(m: re.Match[str]) -> str:
             nonlocal missing
             fact = self.money.get(m.group(1))
             if fact is None:
-                self.problem(entry, f"fait inconnu « {{{m.group(1)}}} » (à déclarer dans "
-                                    "money.yaml, « facts »)")
+                self.problem(
+                    entry,
+                    f"fait inconnu « {{{m.group(1)}}} » (à déclarer dans money.yaml, « facts »)",
+                )
                 return str(m.group(0))
             if fact.valid_until < self.today:
                 missing = True
@@ -221,8 +250,9 @@ def _load_sources(path: Path, r: Reader) -> dict[str, Source]:
     return sources
 
 
-def _load_money(path: Path, r: Reader, sources: dict[str, Source]
-                ) -> tuple[dict[str, MoneyFact], dict[str, Block]]:
+def _load_money(
+    path: Path, r: Reader, sources: dict[str, Source]
+) -> tuple[dict[str, MoneyFact], dict[str, Block]]:
     """money.yaml: dated, sourced facts first, then the cost lines that use them."""
     data = read_yaml(path, r)
     facts: dict[str, MoneyFact] = {}
@@ -240,9 +270,16 @@ def _load_money(path: Path, r: Reader, sources: dict[str, Source]
         if said is None or start is None or until is None or not refs:
             continue
         if until < r.today:
-            r.expired.append(Problem(r.file, entry, (
-                f"fait daté expiré le {until:%d/%m/%Y} : « {said[:60]} » (vérifiez-le, "
-                "puis mettez à jour le texte, la source et les dates)")))
+            r.expired.append(
+                Problem(
+                    r.file,
+                    entry,
+                    (
+                        f"fait daté expiré le {until:%d/%m/%Y} : « {said[:60]} » (vérifiez-le, "
+                        "puis mettez à jour le texte, la source et les dates)"
+                    ),
+                )
+            )
         facts[str(fid)] = MoneyFact(str(fid), said.strip(), refs, start, until)
     r.money = facts
     costs: dict[str, Block] = {}
@@ -271,12 +308,16 @@ def _amounts_outside_money(content_dir: Path, readers: dict[str, Reader]) -> Non
         data = read_yaml(path, r)
         for where, text in strings_in(data):
             for amount in amounts_in(text):
-                r.problem(where, f"montant « {amount} » écrit dans le texte : mettez-le "
-                                 "dans money.yaml, avec sa source et ses dates")
+                r.problem(
+                    where,
+                    f"montant « {amount} » écrit dans le texte : mettez-le "
+                    "dans money.yaml, avec sa source et ses dates",
+                )
 
 
-def _source_refs(r: Reader, data: Any, entry: str, sources: dict[str, Source]
-                 ) -> tuple[Source, ...]:
+def _source_refs(
+    r: Reader, data: Any, entry: str, sources: dict[str, Source]
+) -> tuple[Source, ...]:
     ids = r.strings(data, "sources", entry)
     out = []
     for sid in ids:
@@ -324,9 +365,15 @@ def _load_clea(path: Path, r: Reader, sources: dict[str, Source]) -> dict[str, A
     for block_id in tour:
         if block_id not in about:
             r.problem("discover_tour", f"bloc inconnu « {block_id} » (à déclarer dans « about »)")
-    return {"about": about, "domains_intro": intro, "domains": domains,
-            "modules_intro": mod_intro, "modules": modules, "procedure": steps,
-            "discover_tour": tour}
+    return {
+        "about": about,
+        "domains_intro": intro,
+        "domains": domains,
+        "modules_intro": mod_intro,
+        "modules": modules,
+        "procedure": steps,
+        "discover_tour": tour,
+    }
 
 
 def _domains(r: Reader, data: Any, sources: dict[str, Source]) -> tuple[Domain, ...]:
@@ -336,7 +383,8 @@ def _domains(r: Reader, data: Any, sources: dict[str, Source]) -> tuple[Domain, 
         did = r.field(item, "id", int, entry)
         official, label, emoji, plain, example = (
             r.field(item, k, str, entry)
-            for k in ("official_title", "label", "emoji", "plain", "example"))
+            for k in ("official_title", "label", "emoji", "plain", "example")
+        )
         refs = _source_refs(r, item, entry, sources)
         r.unique(seen, did, entry)
         if None not in (did, official, label, emoji, plain, example):
@@ -369,8 +417,9 @@ def _procedure(r: Reader, data: Any, sources: dict[str, Source]) -> tuple[Step, 
     steps: list[Step] = []
     seen: set[Any] = set()
     for entry, item in _entries(r, data, "procedure"):
-        sid, title, emoji, text = (r.field(item, k, str, entry)
-                                   for k in ("id", "title", "emoji", "text"))
+        sid, title, emoji, text = (
+            r.field(item, k, str, entry) for k in ("id", "title", "emoji", "text")
+        )
         refs = _source_refs(r, item, entry, sources)
         choices = _choices(r, item, entry)
         back = r.field(item, "back", str, entry, required=False)
@@ -413,8 +462,9 @@ def _links(r: Reader, item: Any, entry: str) -> tuple[Link, ...]:
     return tuple(out)
 
 
-def _load_fit(path: Path, r: Reader, sources: dict[str, Source]
-              ) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:
+def _load_fit(
+    path: Path, r: Reader, sources: dict[str, Source]
+) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:
     data = read_yaml(path, r)
     questions: list[Question] = []
     seen: set[Any] = set()
@@ -466,8 +516,9 @@ def _load_fit(path: Path, r: Reader, sources: dict[str, Source]
         refs = _source_refs(r, item, entry, sources)
         r.unique(seen, rid, entry)
         if rid is not None and messages:
-            rules.append(FitRule(rid, when, messages, headline, buttons, first,
-                                 _links(r, item, entry), refs))
+            rules.append(
+                FitRule(rid, when, messages, headline, buttons, first, _links(r, item, entry), refs)
+            )
     if data is not None and "costs" in data:
         r.problem("costs", "les lignes de coût sont dans money.yaml (« costs »)")
     return tuple(questions), tuple(rules)
@@ -476,12 +527,14 @@ def _load_fit(path: Path, r: Reader, sources: dict[str, Source]
 def _check_topic(r: Reader, entry: str, topic: str) -> None:
     """The form of a topic here; whether it exists is checked in _check_cross_references."""
     if not re.match(r"^[a-z_]+(:[a-z0-9_]+)?$", topic):
-        r.problem(entry,
-                  f"destination « {topic} » mal écrite (ex. « steps », « module:numerique »)")
+        r.problem(
+            entry, f"destination « {topic} » mal écrite (ex. « steps », « module:numerique »)"
+        )
 
 
-def _load_directory(path: Path, r: Reader, sources: dict[str, Source],
-                    local: bool = False) -> tuple[Organisation, ...]:
+def _load_directory(
+    path: Path, r: Reader, sources: dict[str, Source], local: bool = False
+) -> tuple[Organisation, ...]:
     data = read_yaml(path, r)
     orgs: list[Organisation] = []
     seen: set[Any] = set()
@@ -496,26 +549,47 @@ def _load_directory(path: Path, r: Reader, sources: dict[str, Source],
             r.problem(entry, f"type « {kind} » inconnu (attendu : {', '.join(sorted(KINDS))})")
         for a in audience:
             if a not in AUDIENCES:
-                r.problem(entry,
-                          f"public « {a} » inconnu (attendu : {', '.join(sorted(AUDIENCES))})")
+                r.problem(
+                    entry, f"public « {a} » inconnu (attendu : {', '.join(sorted(AUDIENCES))})"
+                )
         regions, deps = _coverage(r, item, entry)
         c = r.field(item, "contact", dict, entry, default={})
-        contact = Contact(**{k: (str(c[k]) if c.get(k) is not None else None)
-                             for k in ("url", "phone", "phone_note", "address")})
+        contact = Contact(
+            **{
+                k: (str(c[k]) if c.get(k) is not None else None)
+                for k in ("url", "phone", "phone_note", "address")
+            }
+        )
         if not (contact.url or contact.phone or contact.address):
             r.problem(entry, "contact vide : il faut au moins un site, un téléphone ou une adresse")
         if contact.url and not contact.url.startswith("https://"):
             r.problem(entry, f"site « {contact.url} » : l'adresse doit commencer par https://")
         button = r.field(item, "button", str, entry, required=False)
         if len(button or name or "") > MAX_BUTTON_LABEL - 2:
-            r.problem(entry, f"« button » : {MAX_BUTTON_LABEL - 2} caractères au plus "
-                             "(le nom est trop long pour un bouton)")
-        refs = (_local_sources(r, item, entry) if local
-                else _source_refs(r, item, entry, sources))
+            r.problem(
+                entry,
+                f"« button » : {MAX_BUTTON_LABEL - 2} caractères au plus "
+                "(le nom est trop long pour un bouton)",
+            )
+        refs = _local_sources(r, item, entry) if local else _source_refs(r, item, entry, sources)
         r.unique(seen, oid, entry)
         if None not in (oid, name, kind, why, checked):
-            orgs.append(Organisation(oid, name, kind, frozenset(audience), regions, deps, why,
-                                     contact, refs, checked, local, button))
+            orgs.append(
+                Organisation(
+                    oid,
+                    name,
+                    kind,
+                    frozenset(audience),
+                    regions,
+                    deps,
+                    why,
+                    contact,
+                    refs,
+                    checked,
+                    local,
+                    button,
+                )
+            )
     return tuple(orgs)
 
 
@@ -540,8 +614,9 @@ def _coverage(r: Reader, item: Any, entry: str) -> tuple[frozenset[str], frozens
     if cov == "national":
         return frozenset(), frozenset()
     if not isinstance(cov, dict) or not (cov.get("regions") or cov.get("departements")):
-        r.problem(entry,
-                  "« coverage » : « national », ou {regions: [...]} ou {departements: [...]}")
+        r.problem(
+            entry, "« coverage » : « national », ou {regions: [...]} ou {departements: [...]}"
+        )
         return frozenset(), frozenset()
     regions = frozenset(str(x) for x in cov.get("regions") or [])
     deps = frozenset(str(x).zfill(2) for x in cov.get("departements") or [])
@@ -552,8 +627,9 @@ def _coverage(r: Reader, item: Any, entry: str) -> tuple[frozenset[str], frozens
     return regions, deps
 
 
-def _load_faq(path: Path, r: Reader, sources: dict[str, Source]
-              ) -> tuple[tuple[FaqEntry, ...], dict[str, tuple[str, ...]]]:
+def _load_faq(
+    path: Path, r: Reader, sources: dict[str, Source]
+) -> tuple[tuple[FaqEntry, ...], dict[str, tuple[str, ...]]]:
     data = read_yaml(path, r)
     entries: list[FaqEntry] = []
     seen: set[Any] = set()
@@ -566,8 +642,11 @@ def _load_faq(path: Path, r: Reader, sources: dict[str, Source]
         examples = r.strings(item, "examples", entry)
         refs = _source_refs(r, item, entry, sources)
         if answer and answer[0].split()[0].rstrip(".,!") in ("Oui", "Non"):
-            r.problem(entry, "la réponse commence par « Oui » ou « Non » : dites le fait "
-                             "d'abord (la question peut être posée à l'envers)")
+            r.problem(
+                entry,
+                "la réponse commence par « Oui » ou « Non » : dites le fait "
+                "d'abord (la question peut être posée à l'envers)",
+            )
         personal = r.field(item, "personal_cost", bool, entry, required=False, default=False)
         goto = r.field(item, "goto", str, entry, required=False)
         goto_label = r.field(item, "goto_label", str, entry, required=goto is not None)
@@ -575,8 +654,9 @@ def _load_faq(path: Path, r: Reader, sources: dict[str, Source]
             _check_topic(r, entry, goto)
         r.unique(seen, fid, entry)
         if fid is not None and answer and examples:
-            entries.append(FaqEntry(fid, answer, examples, goto, goto_label, refs,
-                                    title or fid, personal))
+            entries.append(
+                FaqEntry(fid, answer, examples, goto, goto_label, refs, title or fid, personal)
+            )
     small_talk = {}
     raw = r.field(data, "small_talk", dict, "small_talk", default={}) if data is not None else {}
     for key in raw:
@@ -595,15 +675,23 @@ def _load_typed(path: Path, r: Reader) -> Typed:
     navigation = {}
     for action in nav:
         if action not in NAVIGATION_ACTIONS:
-            r.problem(f"navigation.{action}", "action inconnue (attendu : "
-                      f"{', '.join(sorted(NAVIGATION_ACTIONS))})")
+            r.problem(
+                f"navigation.{action}",
+                f"action inconnue (attendu : {', '.join(sorted(NAVIGATION_ACTIONS))})",
+            )
         navigation[str(action)] = r.strings(nav, action, f"navigation.{action}")
     # "oui"/"non" as keys: YAML reads a bare yes/no as true/false.
-    optional = {key: r.strings(data, key, key, required=False)
-                for key in ("dont_know", "place_cues", "handoff", "clea_names",
-                            "comparison", "not_places")}
-    return Typed(r.strings(data, "oui", "oui"), r.strings(data, "non", "non"),
-                 r.strings(data, "politeness", "politeness"), navigation, **optional)
+    optional = {
+        key: r.strings(data, key, key, required=False)
+        for key in ("dont_know", "place_cues", "handoff", "clea_names", "comparison", "not_places")
+    }
+    return Typed(
+        r.strings(data, "oui", "oui"),
+        r.strings(data, "non", "non"),
+        r.strings(data, "politeness", "politeness"),
+        navigation,
+        **optional,
+    )
 
 
 SUBJECT_KINDS = {"certificate", "exam", "training", "benefit", "service", "other"}
@@ -621,8 +709,9 @@ def _load_subjects(path: Path, r: Reader) -> tuple[Subject, ...]:
         line = r.field(item, "line", str, entry, required=False, default="")
         diploma = r.field(item, "diploma", bool, entry, required=False, default=False)
         if kind is not None and kind not in SUBJECT_KINDS:
-            r.problem(entry, f"kind « {kind} » inconnu (attendu : "
-                      f"{', '.join(sorted(SUBJECT_KINDS))})")
+            r.problem(
+                entry, f"kind « {kind} » inconnu (attendu : {', '.join(sorted(SUBJECT_KINDS))})"
+            )
         for w in words:
             if "clea" in w.lower().replace("é", "e").split():
                 r.problem(entry, f"« {w} » nomme CléA : un sujet est autre chose que CléA")
@@ -632,14 +721,27 @@ def _load_subjects(path: Path, r: Reader) -> tuple[Subject, ...]:
     return tuple(out)
 
 
-def load(content_dir: Path | None = None, extra_directory: Path | None = None,
-         today: dt.date | None = None) -> Knowledge:
+def load(
+    content_dir: Path | None = None,
+    extra_directory: Path | None = None,
+    today: dt.date | None = None,
+) -> Knowledge:
     """Read every content file; raise ContentError listing all problems at once.
     `today` decides which dated facts are still shown (see Reader.texts)."""
     content_dir = content_dir or CONTENT_DIR
-    readers = {name: Reader(name, today) for name in
-               ("sources.yaml", MONEY_FILE, "clea.yaml", "fit.yaml", "directory.yaml",
-                "faq.yaml", "typed.yaml", "subjects.yaml")}
+    readers = {
+        name: Reader(name, today)
+        for name in (
+            "sources.yaml",
+            MONEY_FILE,
+            "clea.yaml",
+            "fit.yaml",
+            "directory.yaml",
+            "faq.yaml",
+            "typed.yaml",
+            "subjects.yaml",
+        )
+    }
     sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
     money, costs = _load_money(content_dir / MONEY_FILE, readers[MONEY_FILE], sources)
     for rd in readers.values():
@@ -657,19 +759,31 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
         orgs = local + orgs
     faq, small_talk = _load_faq(content_dir / "faq.yaml", readers["faq.yaml"], sources)
     typed = _load_typed(content_dir / "typed.yaml", readers["typed.yaml"])
-    subjects = (_load_subjects(content_dir / "subjects.yaml", readers["subjects.yaml"])
-                if (content_dir / "subjects.yaml").exists() else ())
+    subjects = (
+        _load_subjects(content_dir / "subjects.yaml", readers["subjects.yaml"])
+        if (content_dir / "subjects.yaml").exists()
+        else ()
+    )
     _amounts_outside_money(content_dir, readers)
 
     problems = [p for rd in readers.values() for p in rd.problems]
     knowledge = None
     if not problems:
         expired = tuple(str(p) for rd in readers.values() for p in rd.expired)
-        knowledge = Knowledge(sources=sources, questions=questions, fit_rules=rules,
-                              organisations=orgs, faq=faq, small_talk=small_talk,
-                              costs=costs, money=money, expired=expired, typed=typed,
-                              subjects=subjects,
-                              **clea)
+        knowledge = Knowledge(
+            sources=sources,
+            questions=questions,
+            fit_rules=rules,
+            organisations=orgs,
+            faq=faq,
+            small_talk=small_talk,
+            costs=costs,
+            money=money,
+            expired=expired,
+            typed=typed,
+            subjects=subjects,
+            **clea,
+        )
         problems = _check_cross_references(knowledge)
     if problems:
         raise ContentError(problems)
@@ -679,10 +793,12 @@ def load(content_dir: Path | None = None, extra_directory: Path | None = None,
 
 def topics(knowledge: Knowledge) -> set[str]:
     """Every place of the conversation that content may send the person to."""
-    return (STATIC_TOPICS
-            | {f"about:{b}" for b in knowledge.about}
-            | {f"domain:{d.id}" for d in knowledge.domains}
-            | {f"module:{m.id}" for m in knowledge.modules})
+    return (
+        STATIC_TOPICS
+        | {f"about:{b}" for b in knowledge.about}
+        | {f"domain:{d.id}" for d in knowledge.domains}
+        | {f"module:{m.id}" for m in knowledge.modules}
+    )
 
 
 def _check_cross_references(k: Knowledge) -> list[Problem]:
@@ -691,12 +807,14 @@ def _check_cross_references(k: Knowledge) -> list[Problem]:
     for rule in k.fit_rules:
         for b in rule.buttons:
             if b not in known:
-                problems.append(Problem("fit.yaml", f"rules (id {rule.id})",
-                                        f"destination inconnue « {b} »"))
+                problems.append(
+                    Problem("fit.yaml", f"rules (id {rule.id})", f"destination inconnue « {b} »")
+                )
     for e in k.faq:
         if e.goto and e.goto not in known:
-            problems.append(Problem("faq.yaml", f"entries (id {e.id})",
-                                    f"destination inconnue « {e.goto} »"))
+            problems.append(
+                Problem("faq.yaml", f"entries (id {e.id})", f"destination inconnue « {e.goto} »")
+            )
     # Every possible set of answers must give exactly one headline.
     combos: list[dict[str, str | None]] = [{}]
     for q in k.questions:
@@ -705,7 +823,10 @@ def _check_cross_references(k: Knowledge) -> list[Problem]:
     for answers in combos:
         if not any(r.headline and r.matches(answers) for r in k.fit_rules):
             shown = ", ".join(f"{q}={v}" for q, v in answers.items() if v)
-            problems.append(Problem("fit.yaml", "rules",
-                                    f"aucune règle « headline » pour les réponses : {shown}"))
+            problems.append(
+                Problem(
+                    "fit.yaml", "rules", f"aucune règle « headline » pour les réponses : {shown}"
+                )
+            )
             break
     return problems

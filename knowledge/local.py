@@ -80,20 +80,25 @@ def locate(directory: LocalDirectory, place: Place) -> tuple[tuple[float, float]
     return (point, "postal_code") if point else (None, "")
 
 
-def _nearest(offices: list[Office], here: tuple[float, float] | None
-             ) -> tuple[Office, float] | None:
+def _nearest(
+    offices: list[Office], here: tuple[float, float] | None
+) -> tuple[Office, float] | None:
     if here is None:
         return None
-    located = [(haversine_km(here, (o.lat, o.lon)), o.name, o) for o in offices
-               if o.lat is not None and o.lon is not None]
+    located = [
+        (haversine_km(here, (o.lat, o.lon)), o.name, o)
+        for o in offices
+        if o.lat is not None and o.lon is not None
+    ]
     if not located:
         return None
     km, _, best = min(located, key=lambda t: (t[0], t[1]))
     return best, km
 
 
-def office_for(directory: LocalDirectory, network: str, place: Place,
-               finder: str = "") -> LocalContact | None:
+def office_for(
+    directory: LocalDirectory, network: str, place: Place, finder: str = ""
+) -> LocalContact | None:
     """The office the competence rows name for the commune (the nearest of them when they
     name several), else the nearest office of the network in the département, else one
     office of the département (no distance can be computed)."""
@@ -110,12 +115,14 @@ def office_for(directory: LocalDirectory, network: str, place: Place,
     if nearest:
         return LocalContact(nearest[0], network, "nearest", nearest[1], 0, origin)
     same_commune = [o for o in candidates if place.insee and o.insee == place.insee]
-    return LocalContact((same_commune or candidates)[0], network, "departement", None, 0,
-                        origin, finder)
+    return LocalContact(
+        (same_commune or candidates)[0], network, "departement", None, 0, origin, finder
+    )
 
 
-def select_local(directory: LocalDirectory | None, place: Place, situation: str | None,
-                 disability: bool = False) -> LocalHandoff | None:
+def select_local(
+    directory: LocalDirectory | None, place: Place, situation: str | None, disability: bool = False
+) -> LocalHandoff | None:
     """The local hand-off for this person, or None without an installed directory."""
     if directory is None:
         return None
@@ -128,17 +135,26 @@ def select_local(directory: LocalDirectory | None, place: Place, situation: str 
     first = office(network) if network else None
     if first is None and network == "cap_emploi" and situation == "young":
         first = office("mission_locale")  # 16-25: the Mission locale, as without disability
-    if (first is None and network == "cap_emploi"
-            and situation not in ("employee", "self_employed", "public_agent")
-            and place.departement not in NO_FRANCE_TRAVAIL):
+    if (
+        first is None
+        and network == "cap_emploi"
+        and situation not in ("employee", "self_employed", "public_agent")
+        and place.departement not in NO_FRANCE_TRAVAIL
+    ):
         # No Cap emploi listed here: France Travail follows people with a disability who
         # look for work together with Cap emploi, in one place. Employees keep Cap
         # emploi's national contact (job retention) and a France services nearby.
         first = office("france_travail")
     help_place = None
     if (situation in ("employee", "self_employed") or first is None) and (
-            situation != "public_agent"):
+        situation != "public_agent"
+    ):
         help_place = office("france_services")
     offers = tuple(directory.offers(place.departement, "clea", MAX_OFFERS))
-    return LocalHandoff(network, first, help_place, offers,
-                        max((o.extracted for o in offers), default=directory.extracted))
+    return LocalHandoff(
+        network,
+        first,
+        help_place,
+        offers,
+        max((o.extracted for o in offers), default=directory.extracted),
+    )

@@ -212,8 +212,7 @@ class Knowledge:
     subjects: tuple[Subject, ...] = ()
     expired: tuple[str, ...] = ()  # dated facts past their day, dropped from the content
 
-    def cost_for(self, answers: dict[str, str], departement: str | None = None
-                 ) -> Block | None:
+    def cost_for(self, answers: dict[str, str], departement: str | None = None) -> Block | None:
         """The one cost line for this person (fit answers, and the place when known)."""
         from knowledge.costs import cost_key
 
@@ -239,5 +238,4 @@ class Knowledge:
         if headline is None:
             return []
         matching = [r for r in self.fit_rules if not r.headline and r.matches(answers)]
-        return ([r for r in matching if r.first] + [headline]
-                + [r for r in matching if not r.first])
+        return [r for r in matching if r.first] + [headline] + [r for r in matching if not r.first]

@@ -30,6 +30,7 @@ SCHEMA_VERSION = 2  # 2: town halls, offices' modification date
 
 # --- settings -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SourceSettings:
     """One export. `hosts` are tried in order; `select` keeps only the fields used."""
@@ -122,8 +123,9 @@ def read_settings(path: Path, r: Reader) -> OpenDataSettings | None:
     checked = r.field(data, "checked", dt.date, "checked", default=dt.date.today())
     if r.problems:
         return None
-    return OpenDataSettings(sources, networks, include, digital, max_drop, max_age,
-                            checked, halls, exclude, max_skipped)
+    return OpenDataSettings(
+        sources, networks, include, digital, max_drop, max_age, checked, halls, exclude, max_skipped
+    )
 
 
 def _sources(r: Reader, data: Any) -> dict[str, SourceSettings]:
@@ -144,15 +146,18 @@ def _sources(r: Reader, data: Any) -> dict[str, SourceSettings]:
         optional = r.field(item, "optional", bool, entry, required=False, default=False)
         for host in hosts:
             if not re.fullmatch(r"https://[a-z0-9.-]+", host):
-                r.problem(entry, f"« hosts » : une adresse https:// sans chemin est attendue "
-                                 f"(reçu « {host} »)")
+                r.problem(
+                    entry,
+                    f"« hosts » : une adresse https:// sans chemin est attendue (reçu « {host} »)",
+                )
         if url_path and not url_path.startswith("/"):
             r.problem(entry, f"« path » doit commencer par / (reçu « {url_path} »)")
         if file and ("/" in file or not file.endswith(".json")):
             r.problem(entry, f"« file » doit être un nom de fichier .json (reçu « {file} »)")
         if hosts and None not in (url_path, where, file, attribution):
-            sources[sid] = SourceSettings(sid, hosts, url_path, where, select, file,
-                                          attribution, optional)
+            sources[sid] = SourceSettings(
+                sid, hosts, url_path, where, select, file, attribution, optional
+            )
     return sources
 
 
@@ -191,6 +196,7 @@ def _town_halls(r: Reader, data: Any, network_codes: set[str]) -> TownHalls:
 
 
 # --- parsing --------------------------------------------------------------------------------
+
 
 class MalformedInput(ValueError):
     """An export that cannot be read safely; the message names the file and the record."""
@@ -252,8 +258,15 @@ def modified_date(value: Any) -> str:
         return ""
 
 
-_DAYS = {"lundi": "lun", "mardi": "mar", "mercredi": "mer", "jeudi": "jeu",
-         "vendredi": "ven", "samedi": "sam", "dimanche": "dim"}
+_DAYS = {
+    "lundi": "lun",
+    "mardi": "mar",
+    "mercredi": "mer",
+    "jeudi": "jeu",
+    "vendredi": "ven",
+    "samedi": "sam",
+    "dimanche": "dim",
+}
 
 
 def _clock(value: Any) -> str:
@@ -278,8 +291,10 @@ def opening_hours(ranges: list[Any]) -> str:
         days = first if not last or last == first else f"{first}-{last}"
         slots = []
         for n in (1, 2):
-            start, end = _clock(r.get(f"valeur_heure_debut_{n}")), _clock(
-                r.get(f"valeur_heure_fin_{n}"))
+            start, end = (
+                _clock(r.get(f"valeur_heure_debut_{n}")),
+                _clock(r.get(f"valeur_heure_fin_{n}")),
+            )
             if start and end:
                 slots.append(f"{start}-{end}")
         if not slots:
@@ -299,7 +314,7 @@ def phone_number(value: str) -> str:
     """A phone as people dial it, or '' when it does not look like one."""
     compact = _PHONE_CHARS.sub("", value)
     if re.fullmatch(r"0[1-9]\d{8}", compact):
-        return " ".join(compact[i:i + 2] for i in range(0, 10, 2))
+        return " ".join(compact[i : i + 2] for i in range(0, 10, 2))
     if re.fullmatch(r"\+\d{9,14}|\d{4}", compact):
         return compact
     return ""
@@ -311,7 +326,7 @@ def tap_to_call(phone: str) -> str:
     national = re.fullmatch(r"(?:0|\+33|0033)([1-9]\d{8})", compact)
     if national:
         rest = national.group(1)
-        return "+33 " + rest[0] + " " + " ".join(rest[i:i + 2] for i in range(1, 9, 2))
+        return "+33 " + rest[0] + " " + " ".join(rest[i : i + 2] for i in range(1, 9, 2))
     return phone
 
 
@@ -337,8 +352,10 @@ class Office:
     def map_url(self) -> str | None:
         if self.lat is None or self.lon is None:
             return None
-        return (f"https://www.openstreetmap.org/?mlat={self.lat:.5f}&mlon={self.lon:.5f}"
-                f"#map=17/{self.lat:.5f}/{self.lon:.5f}")
+        return (
+            f"https://www.openstreetmap.org/?mlat={self.lat:.5f}&mlon={self.lon:.5f}"
+            f"#map=17/{self.lat:.5f}/{self.lon:.5f}"
+        )
 
 
 def _coordinates(address: dict[str, Any]) -> tuple[float, float] | None:
@@ -383,10 +400,13 @@ SKIP_TOWN_HALL_NO_INSEE = "mairie sans code INSEE"
 
 
 def _address(row: dict[str, Any], where: str) -> dict[str, Any]:
-    addresses = [a for a in json_field(row.get("adresse"), f"{where} › adresse")
-                 if isinstance(a, dict)]
-    return next((a for a in addresses if fold(_text(a.get("type_adresse"))) == "adresse"),
-                addresses[0] if addresses else {})
+    addresses = [
+        a for a in json_field(row.get("adresse"), f"{where} › adresse") if isinstance(a, dict)
+    ]
+    return next(
+        (a for a in addresses if fold(_text(a.get("type_adresse"))) == "adresse"),
+        addresses[0] if addresses else {},
+    )
 
 
 def parse_records(rows: Any, settings: OpenDataSettings, file: str) -> ParsedRecords:
@@ -412,15 +432,23 @@ def parse_records(rows: Any, settings: OpenDataSettings, file: str) -> ParsedRec
             if found is not None and network is None:
                 network, code = found, kind
             town_hall = town_hall or kind in hall_codes
-            own_communes += [_text(c).upper() for c in json_field(
-                pivot.get("code_insee_commune"), f"{where} › pivot")]
+            own_communes += [
+                _text(c).upper()
+                for c in json_field(pivot.get("code_insee_commune"), f"{where} › pivot")
+            ]
         if network is None and not town_hall:
             continue
         out.considered += 1
         address = _address(row, where)
         # The record's own commune; when the field is empty, the pivot's (its own too).
-        insee = next((c for c in [_text(row.get("code_insee_commune")).upper(), *own_communes]
-                      if INSEE_CODE.fullmatch(c)), "")
+        insee = next(
+            (
+                c
+                for c in [_text(row.get("code_insee_commune")).upper(), *own_communes]
+                if INSEE_CODE.fullmatch(c)
+            ),
+            "",
+        )
         point = _coordinates(address)
         if network is None:  # a town hall: one point for its commune
             if not insee:
@@ -435,34 +463,53 @@ def parse_records(rows: Any, settings: OpenDataSettings, file: str) -> ParsedRec
             out.skip(SKIP_NO_ID)
             continue
         postal_code, commune = _text(address.get("code_postal")), _text(address.get("nom_commune"))
-        departement = (departement_of_insee(insee) if insee
-                       else departement_of_postal_code(postal_code))
+        departement = (
+            departement_of_insee(insee) if insee else departement_of_postal_code(postal_code)
+        )
         if not departement:
             out.skip(SKIP_NO_COMMUNE)
             continue
         out.per_code[code] += 1
-        street = [_text(address.get(k)) for k in ("numero_voie", "complement1", "complement2",
-                                                   "service_distribution")]
-        lines = [s for s in street if s] + ([f"{postal_code} {commune}".strip()]
-                                            if postal_code or commune else [])
-        phones = [phone_number(_text(p.get("valeur")))
-                  for p in json_field(row.get("telephone"), f"{where} › telephone")
-                  if isinstance(p, dict)]
-        sites = [_text(s.get("valeur"))
-                 for s in json_field(row.get("site_internet"), f"{where} › site_internet")
-                 if isinstance(s, dict)]
+        street = [
+            _text(address.get(k))
+            for k in ("numero_voie", "complement1", "complement2", "service_distribution")
+        ]
+        lines = [s for s in street if s] + (
+            [f"{postal_code} {commune}".strip()] if postal_code or commune else []
+        )
+        phones = [
+            phone_number(_text(p.get("valeur")))
+            for p in json_field(row.get("telephone"), f"{where} › telephone")
+            if isinstance(p, dict)
+        ]
+        sites = [
+            _text(s.get("valeur"))
+            for s in json_field(row.get("site_internet"), f"{where} › site_internet")
+            if isinstance(s, dict)
+        ]
         modified = modified_date(row.get("date_modification"))
         out.modified = max(out.modified, modified)
-        out.offices.append(Office(
-            id=rid, network=network.id, name=name, address=", ".join(lines),
-            postal_code=postal_code, commune=commune, insee=insee, departement=departement,
-            phone=next((p for p in phones if p), ""),
-            website=next((s for s in sites if s.startswith("https://")), ""),
-            service_public_url=_text(row.get("url_service_public")),
-            hours=opening_hours(json_field(row.get("plage_ouverture"),
-                                           f"{where} › plage_ouverture")),
-            lat=point[0] if point else None, lon=point[1] if point else None,
-            modified=modified))
+        out.offices.append(
+            Office(
+                id=rid,
+                network=network.id,
+                name=name,
+                address=", ".join(lines),
+                postal_code=postal_code,
+                commune=commune,
+                insee=insee,
+                departement=departement,
+                phone=next((p for p in phones if p), ""),
+                website=next((s for s in sites if s.startswith("https://")), ""),
+                service_public_url=_text(row.get("url_service_public")),
+                hours=opening_hours(
+                    json_field(row.get("plage_ouverture"), f"{where} › plage_ouverture")
+                ),
+                lat=point[0] if point else None,
+                lon=point[1] if point else None,
+                modified=modified,
+            )
+        )
     return out
 
 
@@ -489,8 +536,11 @@ def parse_competence(rows: Any, settings: OpenDataSettings, file: str) -> Parsed
         if not INSEE_CODE.fullmatch(insee):
             out.skip("code INSEE invalide")
             continue
-        offices = [_text(o) for o in json_field(row.get("id_service_local"),
-                                                f"{where} › id_service_local") if _text(o)]
+        offices = [
+            _text(o)
+            for o in json_field(row.get("id_service_local"), f"{where} › id_service_local")
+            if _text(o)
+        ]
         if not offices:
             out.skip("sans bureau")
             continue
@@ -583,21 +633,40 @@ def parse_offers(rows: Any, settings: OpenDataSettings, file: str) -> ParsedOffe
             out.skip(SKIP_NO_ORGANISATION)
             continue
         try:
-            numbers = {key: _number(row.get(key)) for key in (
-                "nb_session_active", "nb_session_a_distance", "nombre_heures_total_min",
-                "nombre_heures_total_max", "frais_ttc_tot_min", "frais_ttc_tot_max")}
+            numbers = {
+                key: _number(row.get(key))
+                for key in (
+                    "nb_session_active",
+                    "nb_session_a_distance",
+                    "nombre_heures_total_min",
+                    "nombre_heures_total_max",
+                    "frais_ttc_tot_min",
+                    "frais_ttc_tot_max",
+                )
+            }
         except (TypeError, ValueError):
             out.skip(SKIP_BAD_NUMBER)
             continue
         siret = _text(row.get("siret")) or name
-        g = grouped.setdefault((siret, dep, kind), {
-            "name": name, "sessions": 0, "distance": 0, "hours": [], "prices": [],
-            "extracted": ""})
+        g = grouped.setdefault(
+            (siret, dep, kind),
+            {
+                "name": name,
+                "sessions": 0,
+                "distance": 0,
+                "hours": [],
+                "prices": [],
+                "extracted": "",
+            },
+        )
         g["sessions"] += int(numbers["nb_session_active"] or 0)
         g["distance"] += int(numbers["nb_session_a_distance"] or 0)
-        for key, bucket in (("nombre_heures_total_min", "hours"),
-                            ("nombre_heures_total_max", "hours"),
-                            ("frais_ttc_tot_min", "prices"), ("frais_ttc_tot_max", "prices")):
+        for key, bucket in (
+            ("nombre_heures_total_min", "hours"),
+            ("nombre_heures_total_max", "hours"),
+            ("frais_ttc_tot_min", "prices"),
+            ("frais_ttc_tot_max", "prices"),
+        ):
             value = numbers[key]
             if value is not None and value >= 0:
                 g[bucket].append(value)
@@ -605,11 +674,22 @@ def parse_offers(rows: Any, settings: OpenDataSettings, file: str) -> ParsedOffe
         code = _text(row.get("code_inventaire"))
         if code:
             codes.setdefault(kind, set()).add(code)
-    out.offers = [Offer(siret, g["name"], dep, kind, g["sessions"], g["distance"],
-                        min(g["hours"], default=None), max(g["hours"], default=None),
-                        min(g["prices"], default=None), max(g["prices"], default=None),
-                        g["extracted"])
-                  for (siret, dep, kind), g in sorted(grouped.items())]
+    out.offers = [
+        Offer(
+            siret,
+            g["name"],
+            dep,
+            kind,
+            g["sessions"],
+            g["distance"],
+            min(g["hours"], default=None),
+            max(g["hours"], default=None),
+            min(g["prices"], default=None),
+            max(g["prices"], default=None),
+            g["extracted"],
+        )
+        for (siret, dep, kind), g in sorted(grouped.items())
+    ]
     out.code_inventaire = {kind: sorted(values) for kind, values in sorted(codes.items())}
     return out
 
@@ -636,9 +716,23 @@ CREATE TABLE offers (
     PRIMARY KEY (siret, departement, kind));
 """
 
-OFFICE_FIELDS = ("id", "network", "name", "address", "postal_code", "commune", "insee",
-                 "departement", "phone", "website", "service_public_url", "hours", "lat", "lon",
-                 "modified")
+OFFICE_FIELDS = (
+    "id",
+    "network",
+    "name",
+    "address",
+    "postal_code",
+    "commune",
+    "insee",
+    "departement",
+    "phone",
+    "website",
+    "service_public_url",
+    "hours",
+    "lat",
+    "lon",
+    "modified",
+)
 
 
 class LocalDirectory:
@@ -649,8 +743,10 @@ class LocalDirectory:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         if int(meta.get("schema", 0)) != SCHEMA_VERSION:
-            raise ValueError(f"{path}: schéma {meta.get('schema')} inattendu "
-                             f"(attendu {SCHEMA_VERSION} : relancez clea-bot directory update)")
+            raise ValueError(
+                f"{path}: schéma {meta.get('schema')} inattendu "
+                f"(attendu {SCHEMA_VERSION} : relancez clea-bot directory update)"
+            )
         self.meta = meta
         self.counts: dict[str, Any] = json.loads(meta.get("counts", "{}"))
         self.extracted = meta.get("extracted", "")
@@ -675,26 +771,33 @@ class LocalDirectory:
         rows = self.db.execute(
             f"SELECT {', '.join('o.' + f for f in OFFICE_FIELDS)} FROM competence c "
             "JOIN offices o ON o.id = c.office WHERE c.insee = ? AND c.network = ? "
-            "ORDER BY o.name", (insee, network))
+            "ORDER BY o.name",
+            (insee, network),
+        )
         return [self._office(r) for r in rows]
 
     def in_departement(self, network: str, departement: str) -> list[Office]:
         rows = self.db.execute(
             f"SELECT {', '.join(OFFICE_FIELDS)} FROM offices WHERE network = ? AND "
-            "departement = ? ORDER BY name", (network, departement))
+            "departement = ? ORDER BY name",
+            (network, departement),
+        )
         return [self._office(r) for r in rows]
 
     def town_hall(self, insee: str) -> tuple[float, float] | None:
         """The commune's town hall (lat, lon), when the annuaire gave one."""
-        row = self.db.execute("SELECT lat, lon FROM town_halls WHERE insee = ?",
-                              (insee,)).fetchone()
+        row = self.db.execute(
+            "SELECT lat, lon FROM town_halls WHERE insee = ?", (insee,)
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
     def offers(self, departement: str, kind: str = "clea", limit: int = 3) -> list[Offer]:
         rows = self.db.execute(
             "SELECT siret, name, departement, kind, sessions, distance_sessions, hours_min, "
             "hours_max, price_min, price_max, extracted FROM offers WHERE departement = ? "
-            "AND kind = ? ORDER BY sessions DESC, name LIMIT ?", (departement, kind, limit))
+            "AND kind = ? ORDER BY sessions DESC, name LIMIT ?",
+            (departement, kind, limit),
+        )
         return [Offer(*r) for r in rows]
 
 

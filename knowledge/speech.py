@@ -20,13 +20,25 @@ SPEECH_FILE = "speech.yaml"
 _URL = re.compile(r"https?://\S+|\bwww\.\S+")
 _TAGS = re.compile(r"<[^>]+>")
 # Emojis and pictographs (and the variation selector that follows some of them).
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\uFE0F\u200D]")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2190-\u21ff\ufe0f\u200d]")
 _AMOUNT = re.compile(r"(\d[\d\u202f ]*)(?:,(\d{1,2}))?\s*€")
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _PHONE = re.compile(r"(?:\+33\s?|\b0)([1-9](?:[\s.]?\d{2}){4})\b")
 _NUMBER = re.compile(r"\d+")
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,9 @@ def load_said(content_dir: Path | None = None) -> tuple[Said, ...]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise ContentError([Problem(SPEECH_FILE, "", f"illisible : {type(exc).__name__}")]
-                           ) from None
+        raise ContentError(
+            [Problem(SPEECH_FILE, "", f"illisible : {type(exc).__name__}")]
+        ) from None
     out, problems = [], []
     for i, item in enumerate((data or {}).get("said") or []):
         entry = f"said[{i}]"
@@ -89,9 +102,10 @@ def _date(m: re.Match[str]) -> str:
 
 def _phone(m: re.Match[str]) -> str:
     digits = "0" + re.sub(r"\D", "", m.group(1))
-    pairs = [digits[i:i + 2] for i in range(0, 10, 2)]
-    return ", ".join(("zéro " + _words(int(p[1]))) if p[0] == "0" else _words(int(p))
-                     for p in pairs)
+    pairs = [digits[i : i + 2] for i in range(0, 10, 2)]
+    return ", ".join(
+        ("zéro " + _words(int(p[1]))) if p[0] == "0" else _words(int(p)) for p in pairs
+    )
 
 
 def speech_text(texts: list[str], said: tuple[Said, ...]) -> str:

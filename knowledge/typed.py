@@ -57,7 +57,7 @@ def yes_no(words: TypedWords, text: str) -> str | None:
 
 
 def _negated(tokens: list[str], start: int) -> bool:
-    return any(t in NEGATIONS for t in tokens[max(0, start - 2):start])
+    return any(t in NEGATIONS for t in tokens[max(0, start - 2) : start])
 
 
 def _close(window: list[str], words: list[str]) -> bool:
@@ -76,8 +76,9 @@ def _close(window: list[str], words: list[str]) -> bool:
     return True
 
 
-def find_options(phrases: dict[str, tuple[str, ...]], tokens: list[str]
-                 ) -> list[tuple[int, int, str]]:
+def find_options(
+    phrases: dict[str, tuple[str, ...]], tokens: list[str]
+) -> list[tuple[int, int, str]]:
     """(start, length in words, option id) of every phrase found in `tokens` (normalised
     words), longest first; a shorter phrase inside a longer one does not count
     ("je travaille pas" hides "je travaille"); a phrase after a negation does not count
@@ -88,10 +89,10 @@ def find_options(phrases: dict[str, tuple[str, ...]], tokens: list[str]
             words = phrase.split()
             n = len(words)
             for i in range(len(tokens) - n + 1):
-                window = tokens[i:i + n]
+                window = tokens[i : i + n]
                 if (window == words or _close(window, words)) and (
-                        phrase.startswith(("pas ", "sans ", "aucun"))
-                        or not _negated(tokens, i)):
+                    phrase.startswith(("pas ", "sans ", "aucun")) or not _negated(tokens, i)
+                ):
                     found.append((i, n, option_id))
     found.sort(key=lambda f: -f[1])
     kept: list[tuple[int, int, str]] = []

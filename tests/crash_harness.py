@@ -20,23 +20,68 @@ from tests.fake_bot_api import FakeBotApi, Fault
 from tests.telegram_helpers import kill_hard, start_bot_process
 
 JOURNEYS = [
-    [("text", "/start"), ("text", "c'est quoi clea"), ("cb", "fit"),
-     ("cb", "answer:employee"), ("cb", "answer:cap_bep"), ("text", "combien ca coute"),
-     ("cb", "resume"), ("text", "/demande"), ("cb", "menu")],
-    [("text", "/start mlyon-diag"), ("cb", "answer:job_seeker"), ("cb", "answer:none"),
-     ("text", "faut payer ?"), ("cb", "resume"), ("cb", "answer:digital"),
-     ("cb", "answer:hard"), ("cb", "skip"), ("cb", "where"), ("text", "42000"), ("cb", "yes"),
-     ("text", "/demande")],
-    [("text", "/start"), ("cb", "steps"), ("cb", "step:1"), ("cb", "step:2"),
-     ("text", "et si je rate"), ("cb", "resume"), ("cb", "domains"), ("cb", "domain:5"),
-     ("text", "/aide"), ("text", "/demande")],
-    [("text", "/start"), ("cb", "where"), ("text", "marseile"), ("cb", "yes"),
-     ("cb", "answer:young"), ("cb", "answer:no"), ("text", "c koi le cpf"),
-     ("text", "/demande"), ("cb", "menu")],
+    [
+        ("text", "/start"),
+        ("text", "c'est quoi clea"),
+        ("cb", "fit"),
+        ("cb", "answer:employee"),
+        ("cb", "answer:cap_bep"),
+        ("text", "combien ca coute"),
+        ("cb", "resume"),
+        ("text", "/demande"),
+        ("cb", "menu"),
+    ],
+    [
+        ("text", "/start mlyon-diag"),
+        ("cb", "answer:job_seeker"),
+        ("cb", "answer:none"),
+        ("text", "faut payer ?"),
+        ("cb", "resume"),
+        ("cb", "answer:digital"),
+        ("cb", "answer:hard"),
+        ("cb", "skip"),
+        ("cb", "where"),
+        ("text", "42000"),
+        ("cb", "yes"),
+        ("text", "/demande"),
+    ],
+    [
+        ("text", "/start"),
+        ("cb", "steps"),
+        ("cb", "step:1"),
+        ("cb", "step:2"),
+        ("text", "et si je rate"),
+        ("cb", "resume"),
+        ("cb", "domains"),
+        ("cb", "domain:5"),
+        ("text", "/aide"),
+        ("text", "/demande"),
+    ],
+    [
+        ("text", "/start"),
+        ("cb", "where"),
+        ("text", "marseile"),
+        ("cb", "yes"),
+        ("cb", "answer:young"),
+        ("cb", "answer:no"),
+        ("text", "c koi le cpf"),
+        ("text", "/demande"),
+        ("cb", "menu"),
+    ],
     # A contact request: the note goes to the advisers' shared chat through the outbox.
-    [("text", "/start contact"), ("text", "69003"), ("cb", "yes"), ("cb", "answer:job_seeker"),
-     ("cb", "answer:no"), ("text", "combien de temps ca dure"), ("cb", "handoff"),
-     ("cb", "yes"), ("text", "{phone}"), ("text", "/demande"), ("cb", "menu")],
+    [
+        ("text", "/start contact"),
+        ("text", "69003"),
+        ("cb", "yes"),
+        ("cb", "answer:job_seeker"),
+        ("cb", "answer:no"),
+        ("text", "combien de temps ca dure"),
+        ("cb", "handoff"),
+        ("cb", "yes"),
+        ("text", "{phone}"),
+        ("text", "/demande"),
+        ("cb", "menu"),
+    ],
 ]
 PHONE = "{phone}"  # in a script: this person's own phone number
 SHARED_CHAT = -100_555
@@ -51,15 +96,30 @@ def phone_of(chat: int) -> tuple[str, str]:
 def update_body(api: FakeBotApi, chat: int, kind: str, value: str) -> dict:
     if kind == "text":
         return {"message": api.message(chat, phone_of(chat)[0] if value == PHONE else value)}
-    return {"callback_query": {"id": f"q{chat}-{time.monotonic_ns()}", "from": api.user(chat),
-                               "chat_instance": "c", "data": value,
-                               "message": {"message_id": 1, "date": int(time.time()),
-                                           "chat": api.chat(chat), "text": "…"}}}
+    return {
+        "callback_query": {
+            "id": f"q{chat}-{time.monotonic_ns()}",
+            "from": api.user(chat),
+            "chat_instance": "c",
+            "data": value,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": api.chat(chat),
+                "text": "…",
+            },
+        }
+    }
 
 
-def expected_transcripts(knowledge, pushed: list[tuple[int, int, dict]], db: Path, *,
-                         shared_chat: int | None = None,
-                         chats: Collection[int] | None = None) -> dict[int, list[str]]:
+def expected_transcripts(
+    knowledge,
+    pushed: list[tuple[int, int, dict]],
+    db: Path,
+    *,
+    shared_chat: int | None = None,
+    chats: Collection[int] | None = None,
+) -> dict[int, list[str]]:
     """What each chat must receive, computed in-process from the same updates with no crash:
     the same event mapping, the same turn runner, on a fresh database. `shared_chat` turns
     the contact hand-off on (its notes go there); `chats` keeps only those chats."""
@@ -133,8 +193,15 @@ class Campaign:
     seconds: float = 0.0
 
 
-def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: int,
-                 seed: int = 25, first_chat: int = 400_000) -> Campaign:
+def run_campaign(
+    api: FakeBotApi,
+    knowledge,
+    workdir: Path,
+    people: int,
+    kills: int,
+    seed: int = 25,
+    first_chat: int = 400_000,
+) -> Campaign:
     rng = random.Random(seed)
     started = time.monotonic()
     db = workdir / "crash.sqlite3"
@@ -166,17 +233,23 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
                 proc = start_bot_process(api, db, **env)
             else:
                 time.sleep(rng.uniform(0.1, 0.4))
-        expected = expected_transcripts(knowledge, pushed, workdir / "expected.sqlite3",
-                                         shared_chat=SHARED_CHAT)
-        requesting = [c for i, c in enumerate(chats)
-                      if ("text", PHONE) in JOURNEYS[i % len(JOURNEYS)]]
+        expected = expected_transcripts(
+            knowledge, pushed, workdir / "expected.sqlite3", shared_chat=SHARED_CHAT
+        )
+        requesting = [
+            c for i, c in enumerate(chats) if ("text", PHONE) in JOURNEYS[i % len(JOURNEYS)]
+        ]
 
         def notes() -> dict[int, int]:
             texts = [c.text for c in api.sent(SHARED_CHAT, ("sendMessage",))]
             return {c: sum(phone_of(c)[1] in t for t in texts) for c in requesting}
 
-        api.wait_until(lambda: all(len(api.sent(c)) >= len(expected[c]) for c in chats)
-                       and all(notes().values()), 60 + people)
+        api.wait_until(
+            lambda: (
+                all(len(api.sent(c)) >= len(expected[c]) for c in chats) and all(notes().values())
+            ),
+            60 + people,
+        )
         time.sleep(1.0)  # anything sent twice arrives now
     finally:
         proc.terminate()
@@ -196,7 +269,8 @@ def run_campaign(api: FakeBotApi, knowledge, workdir: Path, people: int, kills: 
         per_crash = Counter(bisect.bisect_right(kill_times, calls[j].at) for j in again)
         worst = max(per_crash.values(), default=0)
         campaign.worst_repeats_per_chat_per_crash = max(
-            campaign.worst_repeats_per_chat_per_crash, worst)
+            campaign.worst_repeats_per_chat_per_crash, worst
+        )
         if lost:
             campaign.chats_with_loss.append(chat)
         if worst > 1 or (again and min(per_crash) == 0):  # a repeat with no crash before

@@ -24,14 +24,22 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 TOKEN = "123456:TEST-TOKEN"
-BOT_USER = {"id": 123456, "is_bot": True, "first_name": "CléA", "username": "clea_test_bot",
-            "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False}
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "CléA",
+    "username": "clea_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 # What Telegram says when a chat refuses: a group the bot was removed from (403), a chat
 # id that is wrong or deleted (400).
-CHAT_FAULT_DESCRIPTIONS = {403: "Forbidden: bot was kicked from the group chat",
-                           400: "Bad Request: chat not found"}
+CHAT_FAULT_DESCRIPTIONS = {
+    403: "Forbidden: bot was kicked from the group chat",
+    400: "Bad Request: chat not found",
+}
 
 
 # How long a test waits for the bot before giving up. A wait ends as soon as its condition
@@ -146,8 +154,7 @@ class FakeBotApi:
         self._new_update = asyncio.Event()
 
         async def serve() -> None:
-            self._server = await asyncio.start_server(self._client, "127.0.0.1", 0,
-                                                      backlog=1024)
+            self._server = await asyncio.start_server(self._client, "127.0.0.1", 0, backlog=1024)
             self.port = self._server.sockets[0].getsockname()[1]
             self._ready.set()
 
@@ -201,52 +208,89 @@ class FakeBotApi:
             chat["title"] = "Groupe"
         return chat
 
-    def message(self, chat_id: int, text: str | None = None, user_id: int | None = None,
-                chat_type: str = "private", **extra: Any) -> dict:
-        msg: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
-                               "chat": self.chat(chat_id, chat_type)}
+    def message(
+        self,
+        chat_id: int,
+        text: str | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        **extra: Any,
+    ) -> dict:
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+        }
         if chat_type != "channel":
             msg["from"] = self.user(user_id if user_id is not None else chat_id)
         if text is not None:
             msg["text"] = text
             if text.startswith("/"):
-                msg["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": len(text.split()[0])}]
+                msg["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+                ]
         msg.update(extra)
         return msg
 
-    def push_text(self, chat_id: int, text: str, chat_type: str = "private",
-                  user_id: int | None = None) -> int:
+    def push_text(
+        self, chat_id: int, text: str, chat_type: str = "private", user_id: int | None = None
+    ) -> int:
         key = "channel_post" if chat_type == "channel" else "message"
         return self.push({key: self.message(chat_id, text, user_id, chat_type)})
 
-    def push_callback(self, chat_id: int, data: str, message_id: int | None = None,
-                      text: str = "…", user_id: int | None = None,
-                      chat_type: str = "private") -> int:
+    def push_callback(
+        self,
+        chat_id: int,
+        data: str,
+        message_id: int | None = None,
+        text: str = "…",
+        user_id: int | None = None,
+        chat_type: str = "private",
+    ) -> int:
         """A button pressed under a message of `chat_id`, by `user_id` (by default the
         private chat's own user; in a group, a member)."""
-        message = {"message_id": message_id or next(self._message_ids), "date": int(time.time()),
-                   "chat": self.chat(chat_id, chat_type), "from": BOT_USER, "text": text}
-        return self.push({"callback_query": {
-            "id": f"cq{next(self._message_ids)}",
-            "from": self.user(user_id if user_id is not None else chat_id),
-            "chat_instance": f"ci{chat_id}", "data": data, "message": message}})
+        message = {
+            "message_id": message_id or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": BOT_USER,
+            "text": text,
+        }
+        return self.push(
+            {
+                "callback_query": {
+                    "id": f"cq{next(self._message_ids)}",
+                    "from": self.user(user_id if user_id is not None else chat_id),
+                    "chat_instance": f"ci{chat_id}",
+                    "data": data,
+                    "message": message,
+                }
+            }
+        )
 
     def press(self, chat_id: int, label_or_data: str) -> int:
         """Press a button of the last keyboard sent to this chat, by label or data."""
         for call in reversed(self.sent(chat_id)):
             for b in call.buttons():
-                if label_or_data in (b.get("text"), b.get("callback_data")) \
-                        and "callback_data" in b:
+                if (
+                    label_or_data in (b.get("text"), b.get("callback_data"))
+                    and "callback_data" in b
+                ):
                     msg_id = call.params.get("message_id") or call.params.get("_message_id")
                     return self.push_callback(chat_id, b["callback_data"], msg_id, call.text)
         raise AssertionError(f"no button {label_or_data!r} sent to chat {chat_id}")
 
-    def sent(self, chat_id: int | None = None, methods: tuple[str, ...] = (
-            "sendMessage", "editMessageText", "sendPhoto")) -> list[Call]:
+    def sent(
+        self,
+        chat_id: int | None = None,
+        methods: tuple[str, ...] = ("sendMessage", "editMessageText", "sendPhoto"),
+    ) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if c.ok and c.method in methods
-                    and (chat_id is None or c.chat_id == chat_id)]
+            return [
+                c
+                for c in self.calls
+                if c.ok and c.method in methods and (chat_id is None or c.chat_id == chat_id)
+            ]
 
     def calls_of(self, method: str) -> list[Call]:
         with self._lock:
@@ -256,8 +300,7 @@ class FakeBotApi:
         with self._lock:
             return len(self._updates)
 
-    def wait_until(self, predicate, timeout: float = WAIT_SECONDS, interval: float = 0.01
-                   ) -> bool:
+    def wait_until(self, predicate, timeout: float = WAIT_SECONDS, interval: float = 0.01) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate():
@@ -265,8 +308,9 @@ class FakeBotApi:
             time.sleep(interval)
         return bool(predicate())
 
-    def wait_for_replies(self, chat_id: int, count: int, timeout: float = WAIT_SECONDS
-                         ) -> list[Call]:
+    def wait_for_replies(
+        self, chat_id: int, count: int, timeout: float = WAIT_SECONDS
+    ) -> list[Call]:
         self.wait_until(lambda: len(self.sent(chat_id)) >= count, timeout)
         return self.sent(chat_id)
 
@@ -295,9 +339,12 @@ class FakeBotApi:
                     writer.transport.abort()
                     return
                 data = json.dumps(payload).encode()
-                writer.write(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n"
-                             % (status, len(data)) + data)
+                writer.write(
+                    b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n"
+                    % (status, len(data))
+                    + data
+                )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
@@ -314,15 +361,19 @@ class FakeBotApi:
             return json.loads(body)
         if content_type.startswith("multipart/form-data"):
             msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+            )
             fields: dict[str, Any] = {}
             for part in msg.iter_parts():
                 name = part.get_param("name", header="content-disposition")
                 payload = part.get_payload(decode=True)
                 if part.get_filename():
-                    fields[name] = {"file_bytes": len(payload), "png": payload[:8]
-                                    == b"\x89PNG\r\n\x1a\n", "ogg": payload[:4] == b"OggS",
-                                    "opus": b"OpusHead" in payload[:64]}
+                    fields[name] = {
+                        "file_bytes": len(payload),
+                        "png": payload[:8] == b"\x89PNG\r\n\x1a\n",
+                        "ogg": payload[:4] == b"OggS",
+                        "opus": b"OpusHead" in payload[:64],
+                    }
                 else:
                     fields[name] = _maybe_json(payload.decode())
             return fields
@@ -350,15 +401,24 @@ class FakeBotApi:
                 with self._lock:
                     self.calls.append(call)
                 if fault.kind == "429":
-                    return 429, {"ok": False, "error_code": 429,
-                                 "description": "Too Many Requests: retry later",
-                                 "parameters": {"retry_after": int(fault.seconds) or 1}}
+                    return 429, {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry later",
+                        "parameters": {"retry_after": int(fault.seconds) or 1},
+                    }
                 if fault.kind == "500":
-                    return 500, {"ok": False, "error_code": 500,
-                                 "description": "Internal Server Error"}
+                    return 500, {
+                        "ok": False,
+                        "error_code": 500,
+                        "description": "Internal Server Error",
+                    }
                 if fault.kind == "403":
-                    return 403, {"ok": False, "error_code": 403,
-                                 "description": "Forbidden: bot was blocked by the user"}
+                    return 403, {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    }
                 return None, {}
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
@@ -368,18 +428,25 @@ class FakeBotApi:
             call.ok = False
             with self._lock:
                 self.calls.append(call)
-            return 400, {"ok": False, "error_code": 400,
-                         "description": "Bad Request: wrong file identifier/HTTP URL "
-                                        "specified"}
-        status = {str(c): code for c, code in self.chat_faults.items()}.get(
-            str(params.get("chat_id"))) if method in ("sendMessage", "getChat") else None
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: wrong file identifier/HTTP URL specified",
+            }
+        status = (
+            {str(c): code for c, code in self.chat_faults.items()}.get(str(params.get("chat_id")))
+            if method in ("sendMessage", "getChat")
+            else None
+        )
         if status is not None:  # this chat refuses (403) or Telegram fails for it (500)
             call.ok = False
             with self._lock:
                 self.calls.append(call)
-            return status, {"ok": False, "error_code": status,
-                            "description": CHAT_FAULT_DESCRIPTIONS.get(
-                                status, "Internal Server Error")}
+            return status, {
+                "ok": False,
+                "error_code": status,
+                "description": CHAT_FAULT_DESCRIPTIONS.get(status, "Internal Server Error"),
+            }
         result = self._result(method, params)
         if self.record:
             with self._lock:
@@ -406,8 +473,9 @@ class FakeBotApi:
             if ready or time.monotonic() >= deadline:
                 return ready
             try:
-                await asyncio.wait_for(self._new_update.wait(),
-                                       max(0.0, deadline - time.monotonic()))
+                await asyncio.wait_for(
+                    self._new_update.wait(), max(0.0, deadline - time.monotonic())
+                )
             except TimeoutError:
                 pass
 
@@ -418,8 +486,12 @@ class FakeBotApi:
         if method == "getChat":
             chat_id = int(params["chat_id"])
             kind = "private" if chat_id > 0 else "supergroup"
-            return {**self.chat(chat_id, kind), "accent_color_id": 0, "max_reaction_count": 11,
-                    **({"title": "Conseillers"} if chat_id < 0 else {})}
+            return {
+                **self.chat(chat_id, kind),
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                **({"title": "Conseillers"} if chat_id < 0 else {}),
+            }
         if method == "sendVoice":
             chat_id = int(params["chat_id"])
             message_id = next(self._message_ids)
@@ -427,30 +499,54 @@ class FakeBotApi:
             voice = params.get("voice")
             file_id = voice if isinstance(voice, str) else f"voice-{message_id}"
             self._file_ids.add(file_id)
-            return {"message_id": message_id, "date": now, "chat": self.chat(chat_id),
-                    "from": BOT_USER,
-                    "voice": {"file_id": file_id, "file_unique_id": f"u{file_id}",
-                              "duration": int(params.get("duration") or 1)}}
+            return {
+                "message_id": message_id,
+                "date": now,
+                "chat": self.chat(chat_id),
+                "from": BOT_USER,
+                "voice": {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id}",
+                    "duration": int(params.get("duration") or 1),
+                },
+            }
         if method in ("sendMessage", "sendPhoto"):
             chat_id = int(params["chat_id"])
             message_id = next(self._message_ids)
             params["_message_id"] = message_id
-            msg = {"message_id": message_id, "date": now, "chat": self.chat(chat_id),
-                   "from": BOT_USER}
+            msg = {
+                "message_id": message_id,
+                "date": now,
+                "chat": self.chat(chat_id),
+                "from": BOT_USER,
+            }
             if method == "sendMessage":
                 msg["text"] = params.get("text", "")
             else:
-                msg["photo"] = [{"file_id": "f1", "file_unique_id": "u1", "width": 400,
-                                 "height": 400}]
+                msg["photo"] = [
+                    {"file_id": "f1", "file_unique_id": "u1", "width": 400, "height": 400}
+                ]
                 if params.get("caption"):
                     msg["caption"] = params["caption"]
             return msg
         if method == "editMessageText":
-            return {"message_id": int(params.get("message_id", 0)), "date": now,
-                    "chat": self.chat(int(params["chat_id"])), "from": BOT_USER,
-                    "text": params.get("text", "")}
-        if method in ("answerCallbackQuery", "setMyCommands", "deleteWebhook", "setWebhook",
-                      "sendChatAction", "editMessageReplyMarkup", "close", "logOut"):
+            return {
+                "message_id": int(params.get("message_id", 0)),
+                "date": now,
+                "chat": self.chat(int(params["chat_id"])),
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        if method in (
+            "answerCallbackQuery",
+            "setMyCommands",
+            "deleteWebhook",
+            "setWebhook",
+            "sendChatAction",
+            "editMessageReplyMarkup",
+            "close",
+            "logOut",
+        ):
             return True
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}

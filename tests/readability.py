@@ -35,26 +35,43 @@ def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
     def add(where: str, replies: list[Reply]) -> None:
         out.append((where, replies))
 
-    base = {"about": "what", "domain": 1, "step": 0, "module": k.modules[0].id,
-            "place": {"c": "Saint-Étienne", "d": "42", "p": "42000"},
-            "candidates": [{"c": "Saint-Étienne", "d": "42", "p": "42000"}]}
+    base = {
+        "about": "what",
+        "domain": 1,
+        "step": 0,
+        "module": k.modules[0].id,
+        "place": {"c": "Saint-Étienne", "d": "42", "p": "42000"},
+        "candidates": [{"c": "Saint-Étienne", "d": "42", "p": "42000"}],
+    }
     s = Session("r", answers={q.id: q.options[0].id for q in k.questions}, data=dict(base))
     for state in engine.machine.states:
         s.state, s.data = state, dict(base)
-        variants = {"about": ("about", list(k.about)), "domain": ("domain", [d.id for d in
-                                                                                k.domains]),
-                    "step": ("step", range(len(k.procedure))),
-                    "module": ("module", [m.id for m in k.modules])}.get(state)
-        for value in (variants[1] if variants else [None]):
+        variants = {
+            "about": ("about", list(k.about)),
+            "domain": ("domain", [d.id for d in k.domains]),
+            "step": ("step", range(len(k.procedure))),
+            "module": ("module", [m.id for m in k.modules]),
+        }.get(state)
+        for value in variants[1] if variants else [None]:
             if variants:
                 s.data[variants[0]] = value
             add(f"{state}:{value}" if variants else state, engine.screen(s))
     for kind in template_kinds("notice.j2"):
         add(f"notice:{kind}", engine.notice(kind, command="x"))
     for kind in template_kinds("channel.j2"):
-        add(f"channel:{kind}", [engine.channel_text(kind, count=3, url="https://t.me/x",
-                                                    seconds=5, path="data/voice/x.ogg",
-                                                    chat=-100)])
+        add(
+            f"channel:{kind}",
+            [
+                engine.channel_text(
+                    kind,
+                    count=3,
+                    url="https://t.me/x",
+                    seconds=5,
+                    path="data/voice/x.ogg",
+                    chat=-100,
+                )
+            ],
+        )
     seen_results: set[tuple[str, ...]] = set()
     for where, replies in fit_screens(engine):
         key = tuple(r.text for r in replies)
@@ -62,11 +79,15 @@ def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
             seen_results.add(key)
             add(where, replies)
     for e in k.faq:
-        add(f"faq:{e.id}", engine._render("faq_answer.j2", engine._context(s), entry=e,
-                                          in_ask=False))
+        add(
+            f"faq:{e.id}",
+            engine._render("faq_answer.j2", engine._context(s), entry=e, in_ask=False),
+        )
     for kind in k.small_talk:
-        add(f"small_talk:{kind}", engine._render("small_talk.j2", engine._context(s),
-                                                  kind=kind, in_ask=False))
+        add(
+            f"small_talk:{kind}",
+            engine._render("small_talk.j2", engine._context(s), kind=kind, in_ask=False),
+        )
     s.state = "menu"
     add("welcome", engine.handle(Session("w"), Event("start")).replies)
     return out

@@ -48,14 +48,20 @@ def note(engine) -> str:
 
 
 def test_the_note_escapes_the_name_once(note):
-    assert "&lt;Zoé &amp; \"Léa\"&gt;" in note and "&amp;lt;" not in note
+    assert '&lt;Zoé &amp; "Léa"&gt;' in note and "&amp;lt;" not in note
     assert f"Prénom : {NAME}" in shown(note)
 
 
 def test_every_adviser_notice_kind_shows_names_and_the_note_exactly(engine, note):
     for kind in template_kinds("adviser_notice.j2"):
-        text = render.render(engine.env, "adviser_notice.j2", kind=kind, note=note, name=NAME,
-                             url="https://t.me/x?start=a&b=<c>")[0].text
+        text = render.render(
+            engine.env,
+            "adviser_notice.j2",
+            kind=kind,
+            note=note,
+            name=NAME,
+            url="https://t.me/x?start=a&b=<c>",
+        )[0].text
         assert "&amp;lt;" not in text and "&amp;amp;" not in text, (kind, text)
         assert "&lt;b&gt;" not in text, (kind, text)  # the note's markup stays markup
         if kind in ("claimed", "reminder"):
@@ -73,34 +79,58 @@ def test_the_note_carries_commune_postal_code_age_range_and_diploma(note):
     assert "Diplôme : aucun" in text
 
 
-@pytest.mark.parametrize("seconds, said", [
-    (0, "moins d'une minute"), (12 * 60, "12 min"), (59 * 60 + 10, "59 min"),
-    (3600, "1 h"), (5400, "1 h 30"), (3 * 86400, "3,0 jours"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    "seconds, said",
+    [
+        (0, "moins d'une minute"),
+        (12 * 60, "12 min"),
+        (59 * 60 + 10, "59 min"),
+        (3600, "1 h"),
+        (5400, "1 h 30"),
+        (3 * 86400, "3,0 jours"),
+        (None, "—"),
+    ],
+)
 def test_delays_in_plain_french(seconds, said):
     assert _duration(seconds) == said
 
 
-async def test_a_claimed_request_of_zoe_and_lea_shows_the_name_exactly(api, knowledge,
-                                                                        tmp_path):
+async def test_a_claimed_request_of_zoe_and_lea_shows_the_name_exactly(api, knowledge, tmp_path):
     db = tmp_path / "db.sqlite3"
-    async with running_bot(api, knowledge, db, adviser_chat_id=SHARED,
-                           advisers=ADVISERS) as channel:
+    async with running_bot(
+        api, knowledge, db, adviser_chat_id=SHARED, advisers=ADVISERS
+    ) as channel:
         await walk_to_recap(api)
         api.press(PERSON, "handoff")
-        assert await api.wait_async(lambda: any(
-            b == "yes" for b in (api.sent(PERSON)[-1].callback_data() or [])))
+        assert await api.wait_async(
+            lambda: any(b == "yes" for b in (api.sent(PERSON)[-1].callback_data() or []))
+        )
         api.press(PERSON, "yes")
-        assert await api.wait_async(lambda: "keyboard" in (
-            api.sent(PERSON)[-1].params.get("reply_markup") or {}))
-        api.push({"message": api.message(PERSON, None, contact={
-            "phone_number": "+33612345678", "first_name": NAME, "user_id": PERSON})})
+        assert await api.wait_async(
+            lambda: "keyboard" in (api.sent(PERSON)[-1].params.get("reply_markup") or {})
+        )
+        api.push(
+            {
+                "message": api.message(
+                    PERSON,
+                    None,
+                    contact={"phone_number": "+33612345678", "first_name": NAME, "user_id": PERSON},
+                )
+            }
+        )
         assert await api.wait_async(lambda: any("Demande" in c.text for c in api.sent(SHARED)))
         note = [c for c in api.sent(SHARED) if "Demande" in c.text][0]
         token = note.callback_data()[0].split(":", 1)[1]
         from tests.test_adviser_network import ML_ID
-        api.push_callback(SHARED, f"claim:{token}", note.params["_message_id"], user_id=ML_ID,
-                          chat_type="supergroup")
+
+        api.push_callback(
+            SHARED,
+            f"claim:{token}",
+            note.params["_message_id"],
+            user_id=ML_ID,
+            chat_type="supergroup",
+        )
+
         # The person's own screens are edited too (one message per screen): the note's edit
         # is the one in the advisers' chat.
         def note_edits() -> list:

@@ -40,10 +40,12 @@ def test_advisers_file_is_validated(tmp_path):
     good.write_text("advisers:\n  - {telegram_id: 42, code: ml-lyon, name: Mission locale}\n")
     assert load_advisers(good)[42].code == "ml-lyon"
     bad = tmp_path / "bad.yaml"
-    bad.write_text("advisers:\n  - {telegram_id: 42, code: ml-lyon, name: A}\n"
-                   "  - {telegram_id: x, code: ML!, name: B}\n"
-                   "  - {telegram_id: 43, code: ml-lyon, name: C}\n"
-                   "  - {telegram_id: 44, code: ft-diag, name: D}\n")
+    bad.write_text(
+        "advisers:\n  - {telegram_id: 42, code: ml-lyon, name: A}\n"
+        "  - {telegram_id: x, code: ML!, name: B}\n"
+        "  - {telegram_id: 43, code: ml-lyon, name: C}\n"
+        "  - {telegram_id: 44, code: ft-diag, name: D}\n"
+    )
     with pytest.raises(ContentError) as err:
         load_advisers(bad)
     text = str(err.value)
@@ -86,14 +88,17 @@ async def test_link_arrivals_counted_once_per_stage(api, knowledge, tmp_path, ad
             await run_turn(api, USER, "/recommencer", min_new=1)
         await run_turn(api, USER + 1, "/start mlyon", min_new=1)
         sent = await run_turn(api, ADVISER_ID, "/stats", min_new=2)
-        assert ("Total : 2 personnes ont commencé, 1 personne a fini « Est-ce pour moi ? »"
-                in sent[0].text)
+        assert (
+            "Total : 2 personnes ont commencé, 1 personne a fini « Est-ce pour moi ? »"
+            in sent[0].text
+        )
         assert api.calls_of("sendPhoto")[-1].params["photo"]["png"]
     rows = sqlite3.connect(db).execute("SELECT code, stage, n FROM counters").fetchall()
     assert sorted((s, n) for c, s, n in rows) == [("fit_done", 1), ("start", 2)]
     table = all_figures_table(Storage(db))
     assert "mlyon" in table and all_figures_table(Storage(db), csv=True).startswith(
-        "code,week,stage,count")
+        "code,week,stage,count"
+    )
 
 
 async def test_forget_leaves_no_trace_of_the_person(api, knowledge, tmp_path):
@@ -104,9 +109,10 @@ async def test_forget_leaves_no_trace_of_the_person(api, knowledge, tmp_path):
         # A contact request too: its phone number must go with the rest.
         from bot.storage import NewRequest
 
-        channel.storage.save(channel.storage.load(f"tg:{USER}"),
-                             [NewRequest(f"tg:{USER}", "", "", -100,
-                                         "Téléphone : +33 6 99 88 77 66")])
+        channel.storage.save(
+            channel.storage.load(f"tg:{USER}"),
+            [NewRequest(f"tg:{USER}", "", "", -100, "Téléphone : +33 6 99 88 77 66")],
+        )
         person = channel.storage.person(f"tg:{USER}")
         assert person in "\n".join(sqlite3.connect(db).iterdump())
         confirm = await run_turn(api, USER, "/oubli")
@@ -136,11 +142,23 @@ def test_stats_command_line(tmp_path):
     store.save(s, reached={"start", "recap"})
     store.close()
     env = {"CLEA_DB_PATH": str(db), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "bot", "stats"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "stats"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and "ft13" in out.stdout
-    csv = subprocess.run([sys.executable, "-m", "bot", "stats", "--csv"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60).stdout.splitlines()
+    csv = subprocess.run(
+        [sys.executable, "-m", "bot", "stats", "--csv"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.splitlines()
     assert csv[0] == "code,week,stage,count" and len(csv) == 3
 
 
@@ -155,18 +173,20 @@ def test_figures_show_requests_received_claimed_and_median_time(tmp_path):
         s = Session(f"tg:{i}", updated=1_000_000.0)
         (rid,) = store.save(s, [NewRequest(f"tg:{i}", "mlyon", "ML", 1, "note")])
         if delay is not None:
-            store.db.execute("UPDATE requests SET status='claimed', claimed_at=?, "
-                             "claimed_by='C' WHERE id=?", (1_000_000.0 + delay, rid))
+            store.db.execute(
+                "UPDATE requests SET status='claimed', claimed_at=?, claimed_by='C' WHERE id=?",
+                (1_000_000.0 + delay, rid),
+            )
     assert store.request_figures() == [("mlyon", 3, 2, 5400.0)]
     text, _ = stats_text(Adviser(1, "mlyon", "C"), store, render.make_environment())
-    assert ("📞 Demandes de contact : 3 reçues, 2 prises. Délai médian avant prise : 1 h 30."
-            in text)
+    assert "📞 Demandes de contact : 3 reçues, 2 prises. Délai médian avant prise : 1 h 30." in text
     table = all_figures_table(store)
     assert "mlyon" in table and "1 h 30" in table
 
 
-async def test_a_slow_chart_does_not_hold_other_people(api, knowledge, tmp_path, advisers,
-                                                     monkeypatch):
+async def test_a_slow_chart_does_not_hold_other_people(
+    api, knowledge, tmp_path, advisers, monkeypatch
+):
     """The chart (and the QR code) are drawn in a worker thread: while a cold /stats takes a
     second, another person's /start is answered."""
     import time as clock
@@ -187,7 +207,8 @@ async def test_a_slow_chart_does_not_hold_other_people(api, knowledge, tmp_path,
         api.push_text(USER, "/start")
         assert await api.wait_async(lambda: len(api.sent(USER)) >= 1, 5)
         waited = clock.monotonic() - started
-        assert await api.wait_async(lambda: any(c.method == "sendPhoto"
-                                                for c in api.sent(ADVISER_ID)), 5)
+        assert await api.wait_async(
+            lambda: any(c.method == "sendPhoto" for c in api.sent(ADVISER_ID)), 5
+        )
         photo_at = next(c.at for c in api.sent(ADVISER_ID) if c.method == "sendPhoto")
         assert api.sent(USER)[0].at < photo_at and waited < 0.8

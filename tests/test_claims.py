@@ -27,8 +27,11 @@ def toasts(api) -> list[str]:
 
 
 def person_told(api) -> list[str]:
-    return [c.text for c in api.sent(PERSON)
-            if "va vous appeler" in c.text or "ne peut pas vous rappeler" in c.text]
+    return [
+        c.text
+        for c in api.sent(PERSON)
+        if "va vous appeler" in c.text or "ne peut pas vous rappeler" in c.text
+    ]
 
 
 def status(db) -> str:
@@ -45,19 +48,18 @@ async def shared_request(api):
     return note, token
 
 
-async def test_only_a_declared_adviser_in_the_notes_chat_takes_a_request(api, knowledge,
-                                                                         tmp_path):
+async def test_only_a_declared_adviser_in_the_notes_chat_takes_a_request(api, knowledge, tmp_path):
     db = tmp_path / "db.sqlite3"
-    async with running_bot(api, knowledge, db, adviser_chat_id=SHARED,
-                           advisers=ADVISERS) as channel:
+    async with running_bot(
+        api, knowledge, db, adviser_chat_id=SHARED, advisers=ADVISERS
+    ) as channel:
         note, token = await shared_request(api)
         assert len(token) >= 20 and not token.isdigit()  # not a sequential id
         assert len(f"claim:{token}".encode()) <= 64  # Telegram's callback data limit
         msg = note.params["_message_id"]
         before = len(toasts(api))
         # A member of the shared chat who is not in the advisers file.
-        api.push_callback(SHARED, f"claim:{token}", msg, user_id=MEMBER,
-                          chat_type="supergroup")
+        api.push_callback(SHARED, f"claim:{token}", msg, user_id=MEMBER, chat_type="supergroup")
         api.push_callback(SHARED, f"pass:{token}", msg, user_id=MEMBER, chat_type="supergroup")
         # A stranger replaying the buttons from his own chat, and enumerating ids.
         api.push_callback(STRANGER, f"claim:{token}", msg)
@@ -73,7 +75,8 @@ async def test_only_a_declared_adviser_in_the_notes_chat_takes_a_request(api, kn
         # The other adviser reads that the request is not there, as for any unknown token.
         assert Counter(toasts(api)[before:]) == {
             "Ces boutons sont réservés aux conseillers.": 4 + 18,
-            "Cette demande n'existe plus ici.": 2}
+            "Cette demande n'existe plus ici.": 2,
+        }
         assert not person_told(api)
         assert not [c for c in api.calls_of("editMessageText") if c.chat_id == SHARED]
         assert status(db) == "sent"
@@ -82,8 +85,7 @@ async def test_only_a_declared_adviser_in_the_notes_chat_takes_a_request(api, kn
         assert await api.wait_async(lambda: len(person_told(api)) == 1)
         # A second press, even by another adviser: already taken, nothing else changes.
         api.push_callback(SHARED, f"pass:{token}", msg, user_id=ML2_ID, chat_type="supergroup")
-        api.push_callback(SHARED, f"claim:{token}", msg, user_id=ML2_ID,
-                          chat_type="supergroup")
+        api.push_callback(SHARED, f"claim:{token}", msg, user_id=ML2_ID, chat_type="supergroup")
         assert await settled(api, channel)
         assert toasts(api)[-2:] == ["Cette demande a déjà été prise par Camille."] * 2
         assert len(person_told(api)) == 1 and "Camille va vous appeler" in person_told(api)[0]
@@ -92,15 +94,14 @@ async def test_only_a_declared_adviser_in_the_notes_chat_takes_a_request(api, kn
 
 async def test_two_advisers_pressing_together_give_one_outcome(api, knowledge, tmp_path):
     db = tmp_path / "db.sqlite3"
-    async with running_bot(api, knowledge, db, adviser_chat_id=SHARED,
-                           advisers=ADVISERS) as channel:
+    async with running_bot(
+        api, knowledge, db, adviser_chat_id=SHARED, advisers=ADVISERS
+    ) as channel:
         note, token = await shared_request(api)
         msg = note.params["_message_id"]
         with api.together():
-            api.push_callback(SHARED, f"pass:{token}", msg, user_id=ML2_ID,
-                              chat_type="supergroup")
-            api.push_callback(SHARED, f"claim:{token}", msg, user_id=ML_ID,
-                              chat_type="supergroup")
+            api.push_callback(SHARED, f"pass:{token}", msg, user_id=ML2_ID, chat_type="supergroup")
+            api.push_callback(SHARED, f"claim:{token}", msg, user_id=ML_ID, chat_type="supergroup")
         assert await settled(api, channel)
         assert await api.wait_async(lambda: len(person_told(api)) >= 1)
         assert await settled(api, channel)
@@ -135,8 +136,9 @@ def test_claim_and_pass_from_two_processes_at_once_one_outcome_each(knowledge, t
         t.start()
     for t in threads:
         t.join(60)
-    notices = setup.db.execute("SELECT request_id, COUNT(*) FROM outbox WHERE kind='notice' "
-                               "GROUP BY request_id").fetchall()
+    notices = setup.db.execute(
+        "SELECT request_id, COUNT(*) FROM outbox WHERE kind='notice' GROUP BY request_id"
+    ).fetchall()
     assert len(notices) == 20 and {n for _, n in notices} == {1}
     statuses = [r[0] for r in setup.db.execute("SELECT status FROM requests ORDER BY id")]
     for status_, claimed, passed in zip(statuses, *answers, strict=True):
@@ -159,18 +161,23 @@ def test_open_requests_of_schema_6_get_unguessable_buttons(tmp_path):
                 raw.execute(statement)
     raw.execute("INSERT INTO meta VALUES ('schema_version', '6')")
     for status_ in ("sent", "claimed"):
-        raw.execute("INSERT INTO requests (person, code, organisation, chat_id, created, "
-                    "status, messages, note) VALUES ('tg:1', '', '', ?, 0, ?, ?, 'la note')",
-                    (SHARED, status_, f"[[{SHARED}, 42]]"))
+        raw.execute(
+            "INSERT INTO requests (person, code, organisation, chat_id, created, "
+            "status, messages, note) VALUES ('tg:1', '', '', ?, 0, ?, ?, 'la note')",
+            (SHARED, status_, f"[[{SHARED}, 42]]"),
+        )
     raw.close()
     storage = Storage(db)
     open_request, claimed = storage.request(1), storage.request(2)
     assert len({open_request.token, claimed.token}) == 2 and len(open_request.token) == 32
     edits = storage.outbox_due(1e12)
     assert [(e.kind, e.chat_id, e.message_id, e.text) for e in edits] == [
-        ("edit", SHARED, 42, "la note")]
-    assert [b[1] for b in edits[0].buttons[0]] == [f"claim:{open_request.token}",
-                                                   f"pass:{open_request.token}"]
+        ("edit", SHARED, 42, "la note")
+    ]
+    assert [b[1] for b in edits[0].buttons[0]] == [
+        f"claim:{open_request.token}",
+        f"pass:{open_request.token}",
+    ]
 
 
 def test_one_rule_classifies_every_failed_send():
@@ -188,8 +195,9 @@ def test_one_rule_classifies_every_failed_send():
     assert classify(MaybeSent("dropped")) == MAYBE_SENT
 
 
-def test_a_claim_cut_before_the_persons_notice_leaves_nothing_half_done(knowledge, tmp_path,
-                                                                         monkeypatch):
+def test_a_claim_cut_before_the_persons_notice_leaves_nothing_half_done(
+    knowledge, tmp_path, monkeypatch
+):
     """The process dies between recording the claim and queueing the person's notice (an
     exception there stands for it): nothing is written, so the request is still open and
     the next press does it all. Before, the claim was kept and the person never told."""

@@ -27,9 +27,12 @@ def console(script: str, db, extra_env: dict | None = None, *args: str) -> str:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
-        with (mock.patch.dict(os.environ, env, clear=True),
-              mock.patch.object(sys, "stdin", io.StringIO(script)),
-              contextlib.redirect_stdout(out), contextlib.redirect_stderr(err)):
+        with (
+            mock.patch.dict(os.environ, env, clear=True),
+            mock.patch.object(sys, "stdin", io.StringIO(script)),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             code = main(["console", *args])
     finally:  # the command sets up logging for a process; give pytest's back
         root.handlers[:], root.level = handlers, level
@@ -74,8 +77,9 @@ def test_sessions_survive_between_runs(tmp_path):
 
 
 def test_deep_link_payload_and_bad_input(tmp_path):
-    out = console("/start mlyon-diag\n\n😀\n/inconnue\n" + "a" * 5000 + "\n",
-                  tmp_path / "c.sqlite3")
+    out = console(
+        "/start mlyon-diag\n\n😀\n/inconnue\n" + "a" * 5000 + "\n", tmp_path / "c.sqlite3"
+    )
     assert "Question 1 sur 5" in out
     assert "Je n'ai rien reçu" in out
     assert "émojis" in out
@@ -86,8 +90,13 @@ def test_deep_link_payload_and_bad_input(tmp_path):
 @pytest.mark.integration
 def test_graph_command_writes_mermaid(tmp_path):
     target = tmp_path / "graph.mmd"
-    done = subprocess.run([sys.executable, "-m", "bot", "graph", "-o", str(target)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "graph", "-o", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     text = target.read_text()
     assert text.startswith("---") or "stateDiagram" in text
@@ -97,9 +106,11 @@ def test_graph_command_writes_mermaid(tmp_path):
 
 def test_handoff_in_the_console_refused_then_given(tmp_path):
     # where → 75011 → yes → employee → no disability → recap → handoff → no → handoff → yes
-    script = ("/start contact\n75011\n1\n1\n2\n"
-              "Être recontacté\nNon merci\n"
-              "Être recontacté\nOui, j'accepte\n06 12 34 56 78\n")
+    script = (
+        "/start contact\n75011\n1\n1\n2\n"
+        "Être recontacté\nNon merci\n"
+        "Être recontacté\nOui, j'accepte\n06 12 34 56 78\n"
+    )
     out = console(script, tmp_path / "c.sqlite3", {"CLEA_ADVISER_CHAT_ID": "-100"})
     refused, given = out.split("rien envoyé", 1)
     assert "📨" not in refused
@@ -130,8 +141,7 @@ def test_messages_are_separated_and_numbers_match_the_options_shown(tmp_path):
 
 
 def test_typed_answers_move_the_console_conversation_on(tmp_path):
-    script = ("/start\n/diag\nje suis au chômage\npas de diplome\nmenu\n"
-              "/contact\nc'est combien ?\n")
+    script = "/start\n/diag\nje suis au chômage\npas de diplome\nmenu\n/contact\nc'est combien ?\n"
     out = console(script, tmp_path / "c.sqlite3")
     after = out.split("> je suis au chômage", 1)[1]
     assert after.split("> pas de diplome")[0].count("Quel est votre diplôme") == 1

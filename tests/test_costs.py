@@ -25,15 +25,32 @@ COST_TABLE = [
     ("job_seeker", "none", "no", "42", "job_seeker", "pas de somme fixe"),
     ("job_seeker", "none", "yes", "974", "job_seeker", "France Travail ou la Région aident"),
     ("employee", "bac", "no", "69", "employee", "Et la différence si le compte ne suffit pas"),
-    ("employee", "none", "no", "42", "employee_low",
-     "Sans CAP ni BEP : 800 € par an en plus"),
+    ("employee", "none", "no", "42", "employee_low", "Sans CAP ni BEP : 800 € par an en plus"),
     ("employee", "brevet_cfg", None, None, "employee_low", "800 € par an"),
-    ("employee", "cap_bep", "no", "75", "employee",
-     "Demandé par l'employeur ? Normalement il paie : temps de travail, salaire gardé"),
-    ("employee", "bac", "yes", "13", "employee_disability",
-     "Handicap reconnu : 800 € par an en plus"),
-    ("self_employed", "cap_bep", "no", "976", "self_employed",
-     "Et la différence si le compte ne suffit pas"),
+    (
+        "employee",
+        "cap_bep",
+        "no",
+        "75",
+        "employee",
+        "Demandé par l'employeur ? Normalement il paie : temps de travail, salaire gardé",
+    ),
+    (
+        "employee",
+        "bac",
+        "yes",
+        "13",
+        "employee_disability",
+        "Handicap reconnu : 800 € par an en plus",
+    ),
+    (
+        "self_employed",
+        "cap_bep",
+        "no",
+        "976",
+        "self_employed",
+        "Et la différence si le compte ne suffit pas",
+    ),
     ("public_agent", "none", "no", "42", "public_agent", "ne peut pas refuser CléA, seulement"),
     ("public_agent", "bac", None, None, "public_agent", "Voyez le service du personnel"),
     ("young", "none", "no", "59", "young", "la Mission locale vous aide gratuitement"),
@@ -42,8 +59,7 @@ COST_TABLE = [
     ("employee", "none", "no", "988", "no_cpf", "ne s'applique pas dans votre territoire"),
     ("self_employed", "none", "no", "987", "no_cpf", "ne s'applique pas dans votre territoire"),
     ("job_seeker", "none", "no", "986", "no_cpf", "ne s'applique pas"),
-    ("employee", "none", "no", "975", "territory_unverified",
-     "je n'ai pas d'information vérifiée"),
+    ("employee", "none", "no", "975", "territory_unverified", "je n'ai pas d'information vérifiée"),
 ]
 
 
@@ -87,6 +103,7 @@ def test_the_participation_is_named_by_no_amount(knowledge):
 
 # --- one line, three screens ------------------------------------------------------------------
 
+
 def _fit(engine: Engine, s: Session, **answers: str) -> list:
     engine.handle(s, Event("choice", "fit"))
     replies = []
@@ -96,19 +113,28 @@ def _fit(engine: Engine, s: Session, **answers: str) -> list:
     return replies
 
 
-@pytest.mark.parametrize("situation, diploma, disability, key", [
-    ("employee", "none", "no", "employee_low"),
-    ("public_agent", "bac", "no", "public_agent"),
-    ("job_seeker", "cap_bep", "yes", "job_seeker"),
-    ("self_employed", "bac", "no", "self_employed"),
-])
-def test_fit_result_faq_and_recap_say_the_same_line(engine, situation, diploma, disability,
-                                                     key):
+@pytest.mark.parametrize(
+    "situation, diploma, disability, key",
+    [
+        ("employee", "none", "no", "employee_low"),
+        ("public_agent", "bac", "no", "public_agent"),
+        ("job_seeker", "cap_bep", "yes", "job_seeker"),
+        ("self_employed", "bac", "no", "self_employed"),
+    ],
+)
+def test_fit_result_faq_and_recap_say_the_same_line(engine, situation, diploma, disability, key):
     line = engine.k.costs[key].messages
     s = Session("same")
     engine.handle(s, Event("start"))
-    fit = _fit(engine, s, situation=situation, diploma=diploma, goal="job", reading="easy",
-               disability=disability)
+    fit = _fit(
+        engine,
+        s,
+        situation=situation,
+        diploma=diploma,
+        goal="job",
+        reading="easy",
+        disability=disability,
+    )
     assert all(m in fit[-1].text for m in line)
     faq = engine.handle(s, Event("choice", "faq:cost")).replies
     assert "Pour vous" in faq[-1].text and all(m in faq[-1].text for m in line)
@@ -196,6 +222,7 @@ def test_every_amount_in_the_money_file_is_dated_and_sourced(knowledge):
 
 # --- `clea-bot check` enforces sources and dates -----------------------------------------------
 
+
 def _copy(tmp_path: Path) -> Path:
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
@@ -213,13 +240,15 @@ def test_check_fails_on_an_amount_without_source(tmp_path, capsys):
     _edit(content / "money.yaml", "    sources: [code-travail-l6323-11-1]\n", "")
     assert main(["check", "--content", str(content)]) == 1
     assert "money.yaml › facts.low_qualified_credit : champ « sources » manquant" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )
 
 
 def test_check_fails_on_an_amount_written_outside_the_money_file(tmp_path, capsys):
     content = _copy(tmp_path)
-    _edit(content / "faq.yaml", "Il est affiché sur Mon Compte Formation.",
-          "Il coûte 150 € en 2026.")
+    _edit(
+        content / "faq.yaml", "Il est affiché sur Mon Compte Formation.", "Il coûte 150 € en 2026."
+    )
     assert main(["check", "--content", str(content)]) == 1
     assert "montant « 150 € » écrit dans le texte" in capsys.readouterr().err
     with pytest.raises(ContentError):
@@ -233,18 +262,17 @@ def test_check_fails_on_an_amount_written_in_a_template(tmp_path):
     shutil.copytree(ROOT / "dialogs" / "templates", templates)
     assert check_templates(templates) == []
     path = templates / "recap.j2"
-    path.write_text(path.read_text(encoding="utf-8") + "\nVous payez 103,20 €.\n",
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "\nVous payez 103,20 €.\n", encoding="utf-8")
     problems = [str(p) for p in check_templates(templates)]
-    assert problems == ["templates/recap.j2 : montant « 103,20 € » écrit dans le modèle : "
-                        "mettez-le dans money.yaml"]
+    assert problems == [
+        "templates/recap.j2 : montant « 103,20 € » écrit dans le modèle : mettez-le dans money.yaml"
+    ]
 
 
 def test_a_fact_past_its_valid_until_fails_the_check_and_hides_its_sentences():
     later = dt.date(2028, 1, 1)
     problems = [str(p) for p in check_all(today=later)]
-    assert any("facts.low_qualified_credit" in p and "expiré le 31/12/2027" in p
-               for p in problems)
+    assert any("facts.low_qualified_credit" in p and "expiré le 31/12/2027" in p for p in problems)
     hidden = load(today=later)
     texts = [m for b in hidden.costs.values() for m in b.messages]
     assert not any("800 €" in t for t in texts)
@@ -253,10 +281,15 @@ def test_a_fact_past_its_valid_until_fails_the_check_and_hides_its_sentences():
 
 def test_the_cpf_answer_names_every_exemption_and_the_cap_exclusion(knowledge):
     answer = " ".join(next(e for e in knowledge.faq if e.id == "cpf").answer)
-    for said in ("si vous cherchez un emploi", "votre employeur ajoute de l'argent",
-                 "points du compte prévention", "incapacité d'au moins 10 %",
-                 "Les nouveaux plafonds du compte formation ne concernent pas CléA",
-                 "800 € par an", "jusqu'à 8 000 €"):
+    for said in (
+        "si vous cherchez un emploi",
+        "votre employeur ajoute de l'argent",
+        "points du compte prévention",
+        "incapacité d'au moins 10 %",
+        "Les nouveaux plafonds du compte formation ne concernent pas CléA",
+        "800 € par an",
+        "jusqu'à 8 000 €",
+    ):
         assert said in answer, said
 
 
@@ -265,6 +298,8 @@ def test_check_warns_before_a_money_fact_expires():
 
     assert money_due(today=dt.date(2026, 12, 1)) == []
     soon = money_due(today=dt.date(2027, 5, 15))
-    assert "À revérifier avant le 30/06/2027 : money.yaml › facts.participation " \
-           "(source, montant, dates)" in soon
+    assert (
+        "À revérifier avant le 30/06/2027 : money.yaml › facts.participation "
+        "(source, montant, dates)" in soon
+    )
     assert not any("low_qualified_credit" in line for line in soon)  # 31/12/2027

@@ -19,7 +19,8 @@ def test_compare_counts_losses_and_repeats():
 
 @pytest.mark.integration
 def test_kill_9_under_load_loses_nothing_and_repeats_at_most_one_per_crash(
-        api, knowledge, tmp_path):
+    api, knowledge, tmp_path
+):
     campaign = run_campaign(api, knowledge, tmp_path, people=60, kills=5)
     assert campaign.kills == 5 and campaign.faults >= 10
     assert campaign.updates >= 60 * 9  # whole journeys: FAQ answers, /demande, requests

@@ -53,8 +53,15 @@ def test_welcome_shows_the_main_menu(engine):
     done = engine.handle(s, Event("start"))
     replies = done.replies
     assert "Bonjour" in replies[0].text
-    assert choices(replies) == ["discover", "fit", "steps", "modules", "ask", "where",
-                                "voice_on"]  # the welcome offers to read aloud
+    assert choices(replies) == [
+        "discover",
+        "fit",
+        "steps",
+        "modules",
+        "ask",
+        "where",
+        "voice_on",
+    ]  # the welcome offers to read aloud
     assert s.state == "menu" and done.reached == {"start"}
     assert engine.handle(s, Event("start")).reached == frozenset()  # counted once
 
@@ -88,20 +95,33 @@ def test_domains_list_has_seven_official_domains(engine, knowledge):
 
 def test_fit_results_differ_by_profile(engine):
     s1 = fresh(engine)
-    job_seeker = joined(do_fit(engine, s1, situation="job_seeker", diploma="none", goal="job",
-                               reading="easy", disability="no"))
+    job_seeker = joined(
+        do_fit(
+            engine,
+            s1,
+            situation="job_seeker",
+            diploma="none",
+            goal="job",
+            reading="easy",
+            disability="no",
+        )
+    )
     s2 = fresh(engine)
-    graduate = joined(do_fit(engine, s2, situation="employee", diploma="higher",
-                             goal="progress", reading="easy"))
+    graduate = joined(
+        do_fit(engine, s2, situation="employee", diploma="higher", goal="progress", reading="easy")
+    )
     assert "fait pour vous" in job_seeker and "France Travail" in job_seeker
     assert "possible" in graduate and "sans diplôme" in graduate
     assert job_seeker != graduate
 
 
-@pytest.mark.parametrize(("answers", "expected_button"), [
-    ({"goal": "digital"}, "module:numerique"),
-    ({"goal": "training"}, None),  # no Région is known to offer the qualification module
-])
+@pytest.mark.parametrize(
+    ("answers", "expected_button"),
+    [
+        ({"goal": "digital"}, "module:numerique"),
+        ({"goal": "training"}, None),  # no Région is known to offer the qualification module
+    ],
+)
 def test_fit_points_to_the_right_module(engine, answers, expected_button):
     s = fresh(engine)
     base = {"situation": "other", "diploma": "none", "goal": "job", "reading": "easy"}
@@ -218,8 +238,15 @@ def test_where_flow_with_homonyms_and_bad_input(engine):
 
 def test_fit_answers_are_reused_by_the_recap(engine):
     s = fresh(engine)
-    do_fit(engine, s, situation="job_seeker", diploma="none", goal="job", reading="easy",
-           disability="yes")
+    do_fit(
+        engine,
+        s,
+        situation="job_seeker",
+        diploma="none",
+        goal="job",
+        reading="easy",
+        disability="yes",
+    )
     turn(engine, s, choice("where"))
     turn(engine, s, text("13001"))
     recap = joined(turn(engine, s, choice("yes")))
@@ -262,16 +289,19 @@ def test_handoff_hidden_without_adviser_chat(engine_no_handoff):
     assert "Ce bouton" in joined(turn(engine_no_handoff, s, choice("handoff")))
 
 
-@pytest.mark.parametrize("event", [
-    choice("answer:employee"),  # valid id, wrong state
-    choice("domain:99"),
-    choice("step:42"),
-    choice("module:inconnu"),
-    choice("about:../../etc"),
-    choice("n'importe quoi"),
-    choice(""),
-    choice("x" * 500),
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        choice("answer:employee"),  # valid id, wrong state
+        choice("domain:99"),
+        choice("step:42"),
+        choice("module:inconnu"),
+        choice("about:../../etc"),
+        choice("n'importe quoi"),
+        choice(""),
+        choice("x" * 500),
+    ],
+)
 def test_stale_or_forged_buttons_get_a_kind_reply(engine, event):
     s = fresh(engine)
     turn(engine, s, choice("domains"))
@@ -281,16 +311,19 @@ def test_stale_or_forged_buttons_get_a_kind_reply(engine, event):
     assert {"resume", "menu"} <= set(choices(replies))
 
 
-@pytest.mark.parametrize(("event", "expected"), [
-    (Event("text", "/inconnue"), "Je ne connais pas la commande /inconnue"),
-    (text("/blabla"), "Je ne connais pas la commande /blabla"),
-    (text(""), "Je n'ai rien reçu"),
-    (text("   "), "Je n'ai rien reçu"),
-    (text("😀😀🎉"), "émojis"),
-    (Event("unsupported"), "messages écrits"),
-    (Event("location", "not a position"), "code postal"),
-    (Event("contact", "+33612345678"), "pas besoin de votre numéro"),
-])
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (Event("text", "/inconnue"), "Je ne connais pas la commande /inconnue"),
+        (text("/blabla"), "Je ne connais pas la commande /blabla"),
+        (text(""), "Je n'ai rien reçu"),
+        (text("   "), "Je n'ai rien reçu"),
+        (text("😀😀🎉"), "émojis"),
+        (Event("unsupported"), "messages écrits"),
+        (Event("location", "not a position"), "code postal"),
+        (Event("contact", "+33612345678"), "pas besoin de votre numéro"),
+    ],
+)
 def test_bad_input_gets_a_short_kind_answer(engine, event, expected):
     s = fresh(engine)
     turn(engine, s, choice("fit"))
@@ -337,15 +370,18 @@ def test_forget_asks_confirmation_then_erases(engine):
     assert done.erase and not s.answers and s.referral is None
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    ("mlyon", ("mlyon", None)),
-    ("mlyon-diag", ("mlyon", "fit")),
-    ("ft_paris-13-contact", ("ft_paris-13", "where")),
-    ("diag", (None, "fit")),
-    ("a" * 65, (None, None)),
-    ("bad payload!", (None, None)),
-    ("ab", (None, None)),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("mlyon", ("mlyon", None)),
+        ("mlyon-diag", ("mlyon", "fit")),
+        ("ft_paris-13-contact", ("ft_paris-13", "where")),
+        ("diag", (None, "fit")),
+        ("a" * 65, (None, None)),
+        ("bad payload!", (None, None)),
+        ("ab", (None, None)),
+    ],
+)
 def test_payload_parsing(payload, expected):
     assert parse_payload(payload) == expected
 
@@ -367,15 +403,26 @@ def test_invalid_payload_is_ignored_kindly(engine):
 
 def test_session_round_trip_is_small(engine):
     s = fresh(engine, "mlyon")
-    do_fit(engine, s, situation="job_seeker", diploma="none", goal="job", reading="hard",
-           disability="yes")
+    do_fit(
+        engine,
+        s,
+        situation="job_seeker",
+        diploma="none",
+        goal="job",
+        reading="hard",
+        disability="yes",
+    )
     turn(engine, s, choice("where"))
     turn(engine, s, text("Saint-Martin"))
     raw = s.to_json()
     assert len(raw.encode()) < 1024
     restored = Session.from_json("test", raw)
     assert (restored.state, restored.answers, restored.data, restored.referral) == (
-        s.state, s.answers, s.data, s.referral)
+        s.state,
+        s.answers,
+        s.data,
+        s.referral,
+    )
 
 
 def test_overseas_collectivity_is_told_plainly(engine):
@@ -464,8 +511,9 @@ def test_questions_typed_at_the_place_prompt_are_answered(engine):
 
 def test_fit_result_for_a_weak_reader_puts_reading_help_first_and_stays_short(engine):
     s = fresh(engine)
-    replies = do_fit(engine, s, situation="employee", diploma="none", goal="job",
-                     reading="hard", disability="no")
+    replies = do_fit(
+        engine, s, situation="employee", diploma="none", goal="job", reading="hard", disability="no"
+    )
     assert len(replies) == 1  # one screen, one message: its parts are paragraphs
     assert sum(len(r.text.split()) for r in replies) <= 90
     shown = replies[0].text

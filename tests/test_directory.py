@@ -19,16 +19,19 @@ def ids(orgs) -> list[str]:
     return [o.id for o in orgs]
 
 
-@pytest.mark.parametrize(("situation", "disability", "first"), [
-    ("job_seeker", False, "france_travail"),
-    ("young", False, "jeunes_accompagnement"),
-    ("employee", False, "mon_cep"),
-    ("self_employed", False, "mon_cep"),
-    ("other", False, "mon_cep"),
-    (None, False, "mon_cep"),
-    ("job_seeker", True, "cap_emploi"),
-    ("employee", True, "cap_emploi"),
-])
+@pytest.mark.parametrize(
+    ("situation", "disability", "first"),
+    [
+        ("job_seeker", False, "france_travail"),
+        ("young", False, "jeunes_accompagnement"),
+        ("employee", False, "mon_cep"),
+        ("self_employed", False, "mon_cep"),
+        ("other", False, "mon_cep"),
+        (None, False, "mon_cep"),
+        ("job_seeker", True, "cap_emploi"),
+        ("employee", True, "cap_emploi"),
+    ],
+)
 def test_main_adviser_by_situation(knowledge, situation, disability, first):
     handoff = select(knowledge.organisations, LOIRE, situation, disability)
     assert handoff.advisers[0].id == first
@@ -50,14 +53,28 @@ def test_no_verified_evaluator_list_means_none_invented(knowledge):
 
 
 def local(org_id: str, kind: str, deps: set[str]) -> Organisation:
-    return Organisation(org_id, "Organisme local", kind, frozenset({"all"}), frozenset(),
-                        frozenset(deps), "Près de chez vous.", Contact(url="https://x.org"),
-                        (), dt.date(2026, 11, 1), local=True)
+    return Organisation(
+        org_id,
+        "Organisme local",
+        kind,
+        frozenset({"all"}),
+        frozenset(),
+        frozenset(deps),
+        "Près de chez vous.",
+        Contact(url="https://x.org"),
+        (),
+        dt.date(2026, 11, 1),
+        local=True,
+    )
 
 
 def test_local_entries_rank_first_for_their_area(knowledge):
-    orgs = (local("eval42", "evaluator", {"42"}), local("adv42", "adviser", {"42"}),
-            local("eval13", "evaluator", {"13"}), *knowledge.organisations)
+    orgs = (
+        local("eval42", "evaluator", {"42"}),
+        local("adv42", "adviser", {"42"}),
+        local("eval13", "evaluator", {"13"}),
+        *knowledge.organisations,
+    )
     handoff = select(orgs, LOIRE, "other")
     assert ids(handoff.evaluators) == ["eval42"]
     assert ids(handoff.advisers)[0] == "adv42"

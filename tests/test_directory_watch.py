@@ -23,8 +23,7 @@ def test_broken_removed_then_replaced_directory(knowledge, tmp_path, caplog):
     good = tmp_path / "good-copy.sqlite3"
     shutil.copy(path, good)
     now = [0.0]
-    watched = WatchedDirectory(path, LocalDirectory(path), check_seconds=5,
-                               clock=lambda: now[0])
+    watched = WatchedDirectory(path, LocalDirectory(path), check_seconds=5, clock=lambda: now[0])
     engine = Engine(knowledge, handoff_enabled=True, local_directory=watched)
     assert LOCAL in recap(engine, "69003", "job_seeker")[0].text
     # Broken in place while open (a bad copy, a full disk): garbage over the pages.
@@ -51,14 +50,16 @@ def test_broken_removed_then_replaced_directory(knowledge, tmp_path, caplog):
 def test_a_replaced_file_is_read_without_a_restart(knowledge, tmp_path):
     path = install(tmp_path)
     now = [0.0]
-    watched = WatchedDirectory(path, LocalDirectory(path), check_seconds=5,
-                               clock=lambda: now[0])
+    watched = WatchedDirectory(path, LocalDirectory(path), check_seconds=5, clock=lambda: now[0])
     before = watched.counts["offices"]["france_travail"]
     other = install(tmp_path / "other", name="dir2.sqlite3")
     con = __import__("sqlite3").connect(other)
     con.execute("DELETE FROM offices WHERE network = 'france_travail' AND id = 'ft-roanne'")
-    con.execute("UPDATE meta SET value = json_set(value, '$.offices.france_travail', ?) "
-                "WHERE key = 'counts'", (before - 1,))
+    con.execute(
+        "UPDATE meta SET value = json_set(value, '$.offices.france_travail', ?) "
+        "WHERE key = 'counts'",
+        (before - 1,),
+    )
     con.commit()
     con.close()
     os.replace(other, path)

@@ -30,24 +30,37 @@ def _step(api, action, until) -> None:
 def _journey_to_a_request(api) -> None:
     """A typed question, the place, the questions, then a request with name and phone."""
     n = len(api.sent(USER))
-    _step(api, lambda: api.push_text(USER, "/start contact"),
-          lambda: len(api.sent(USER)) >= n + 2)
+    _step(api, lambda: api.push_text(USER, "/start contact"), lambda: len(api.sent(USER)) >= n + 2)
     n = len(api.sent(USER))
     _step(api, lambda: api.push_text(USER, TYPED), lambda: len(api.sent(USER)) > n)
     n = len(api.sent(USER))
-    _step(api, lambda: api.push_text(USER, "/start contact"),
-          lambda: len(api.sent(USER)) >= n + 2)
-    for action, then in [(lambda: api.push_text(USER, "69003"), "yes"),
-                         (lambda: api.press(USER, "yes"), "answer:job_seeker"),
-                         (lambda: api.press(USER, "answer:job_seeker"), "answer:no"),
-                         (lambda: api.press(USER, "answer:no"), "handoff"),
-                         (lambda: api.press(USER, "handoff"), "yes")]:
+    _step(api, lambda: api.push_text(USER, "/start contact"), lambda: len(api.sent(USER)) >= n + 2)
+    for action, then in [
+        (lambda: api.push_text(USER, "69003"), "yes"),
+        (lambda: api.press(USER, "yes"), "answer:job_seeker"),
+        (lambda: api.press(USER, "answer:job_seeker"), "answer:no"),
+        (lambda: api.press(USER, "answer:no"), "handoff"),
+        (lambda: api.press(USER, "handoff"), "yes"),
+    ]:
         _step(api, action, lambda t=then: _offers(api, t))
-    _step(api, lambda: api.press(USER, "yes"),
-          lambda: "keyboard" in (api.sent(USER)[-1].params.get("reply_markup") or {}))
-    _step(api, lambda: api.push({"message": api.message(USER, None, contact={
-        "phone_number": "+33698765432", "first_name": NAME, "user_id": USER})}),
-        lambda: any("enregistrée" in c.text for c in api.sent(USER)[-3:]))
+    _step(
+        api,
+        lambda: api.press(USER, "yes"),
+        lambda: "keyboard" in (api.sent(USER)[-1].params.get("reply_markup") or {}),
+    )
+    _step(
+        api,
+        lambda: api.push(
+            {
+                "message": api.message(
+                    USER,
+                    None,
+                    contact={"phone_number": "+33698765432", "first_name": NAME, "user_id": USER},
+                )
+            }
+        ),
+        lambda: any("enregistrée" in c.text for c in api.sent(USER)[-3:]),
+    )
 
 
 @pytest.mark.integration
@@ -58,22 +71,35 @@ def test_after_forget_and_kill_9_no_byte_of_the_person_is_left(api, tmp_path):
     proc = start_bot_process(api, db, **env)
     try:
         _journey_to_a_request(api)
-        assert api.wait_until(lambda: any(not c.ok and c.chat_id == SHARED
-                                          for c in api.calls_of("sendMessage")), 20)
+        assert api.wait_until(
+            lambda: any(not c.ok and c.chat_id == SHARED for c in api.calls_of("sendMessage")), 20
+        )
         _step(api, lambda: api.push_text(USER, "/oubli"), lambda: _offers(api, "forget_yes"))
-        _step(api, lambda: api.press(USER, "forget_yes"),
-              lambda: any("effacées" in c.text for c in api.sent(USER)[-2:]))
+        _step(
+            api,
+            lambda: api.press(USER, "forget_yes"),
+            lambda: any("effacées" in c.text for c in api.sent(USER)[-2:]),
+        )
         api.chat_faults.clear()  # Telegram is back: the note must not go now
         time.sleep(2.5)
         # As kill -9 leaves them: no clean stop, no checkpoint by anyone.
         kill_hard(proc)
-        files = {p.name: p.read_bytes() for p in (db, db.with_name(db.name + "-wal"),
-                                                  db.with_name(db.name + "-shm"))
-                 if p.exists()}
+        files = {
+            p.name: p.read_bytes()
+            for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))
+            if p.exists()
+        }
         assert db.name in files
         store = Storage(db)  # only now: opening the database may checkpoint it
-        secrets = [f"tg:{USER}", str(USER), store.person(f"tg:{USER}"), "98 76 54 32",
-                   "698765432", NAME, "xyzzyplugh"]
+        secrets = [
+            f"tg:{USER}",
+            str(USER),
+            store.person(f"tg:{USER}"),
+            "98 76 54 32",
+            "698765432",
+            NAME,
+            "xyzzyplugh",
+        ]
         store.close()
         for name, raw in files.items():
             for secret in secrets:

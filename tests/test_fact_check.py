@@ -20,41 +20,60 @@ from .conftest import ROOT
 
 # pattern -> (why, the wording that was shipped)
 CORRECTED = {
-    r"103,20": ("the 2026 participation is not verified for 2026-12-01: no amount",
-                "Avec le compte formation seul, vous payez 103,20 € en 2026."),
-    r"au moins un an d'expérience": ("VAE: no minimum since loi 2022-1598",
-                                     "La VAE demande au moins un an d'expérience liée au "
-                                     "diplôme visé."),
-    r"Ensuite, vous avez 5 ans": ("the 5 years are the path, not the certificate",
-                                  "Ensuite, vous avez 5 ans pour finir."),
-    r"jury (réunit des|d')\s?employeurs": ("their representatives (paritaire)",
-                                           "Le jury réunit des employeurs et des salariés."),
-    r"peuvent aussi financer": ("unsourced for 2026: 'parfois'",
-                                "France Travail ou votre Région peuvent aussi financer."),
-    r"aider les autres à avancer": ("domain 4: unsourced",
-                                    "Respecter les règles du groupe et aider les autres à "
-                                    "avancer."),
-    r"proposer mieux": ("a judgement, not a fact",
-                        "Avec le bac ou plus, un conseiller gratuit peut vous proposer mieux."),
-    r"sans le dire à votre employeur": ("the employee whose employer asks is a different case",
-                                        "Vous pouvez utiliser votre compte formation sans le "
-                                        "dire à votre employeur."),
-    r"[Ss]elon une source de": ("reads like research notes",
-                                "Selon une source de 2018, la première évaluation peut "
-                                "prendre de 2 à 8 heures."),
-    r"\b[Ii]nscrit\b(?! ou inscrite)": ("not always masculine",
-                                        "Inscrit à France Travail, vous ne payez pas."),
-    r"ne reçoivent pas les agents publics": ("said first to a public agent, then contradicted",
-                                             "Les conseillers régionaux en évolution "
-                                             "professionnelle ne reçoivent pas les agents "
-                                             "publics."),
-    r"sur Telegram\. C'est gratuit\.": ("read as 'CléA is free' in the forwarded text",
-                                        "Un assistant vous explique tout, pas à pas, sur "
-                                        "Telegram. C'est gratuit."),
+    r"103,20": (
+        "the 2026 participation is not verified for 2026-12-01: no amount",
+        "Avec le compte formation seul, vous payez 103,20 € en 2026.",
+    ),
+    r"au moins un an d'expérience": (
+        "VAE: no minimum since loi 2022-1598",
+        "La VAE demande au moins un an d'expérience liée au diplôme visé.",
+    ),
+    r"Ensuite, vous avez 5 ans": (
+        "the 5 years are the path, not the certificate",
+        "Ensuite, vous avez 5 ans pour finir.",
+    ),
+    r"jury (réunit des|d')\s?employeurs": (
+        "their representatives (paritaire)",
+        "Le jury réunit des employeurs et des salariés.",
+    ),
+    r"peuvent aussi financer": (
+        "unsourced for 2026: 'parfois'",
+        "France Travail ou votre Région peuvent aussi financer.",
+    ),
+    r"aider les autres à avancer": (
+        "domain 4: unsourced",
+        "Respecter les règles du groupe et aider les autres à avancer.",
+    ),
+    r"proposer mieux": (
+        "a judgement, not a fact",
+        "Avec le bac ou plus, un conseiller gratuit peut vous proposer mieux.",
+    ),
+    r"sans le dire à votre employeur": (
+        "the employee whose employer asks is a different case",
+        "Vous pouvez utiliser votre compte formation sans le dire à votre employeur.",
+    ),
+    r"[Ss]elon une source de": (
+        "reads like research notes",
+        "Selon une source de 2018, la première évaluation peut prendre de 2 à 8 heures.",
+    ),
+    r"\b[Ii]nscrit\b(?! ou inscrite)": (
+        "not always masculine",
+        "Inscrit à France Travail, vous ne payez pas.",
+    ),
+    r"ne reçoivent pas les agents publics": (
+        "said first to a public agent, then contradicted",
+        "Les conseillers régionaux en évolution "
+        "professionnelle ne reçoivent pas les agents "
+        "publics.",
+    ),
+    r"sur Telegram\. C'est gratuit\.": (
+        "read as 'CléA is free' in the forwarded text",
+        "Un assistant vous explique tout, pas à pas, sur Telegram. C'est gratuit.",
+    ),
     r"Il vous aide à choisir un organisme évaluateur\.$": (
         "step 1 read as compulsory",
-        "Un conseiller gratuit vous explique CléA. Il vous aide à choisir un organisme "
-        "évaluateur."),
+        "Un conseiller gratuit vous explique CléA. Il vous aide à choisir un organisme évaluateur.",
+    ),
 }
 
 
@@ -85,20 +104,23 @@ def _source_texts() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def rendered(engine):
-    return [(where, line) for where, text in all_messages(engine)
-            for line in text.splitlines()]
+    return [(where, line) for where, text in all_messages(engine) for line in text.splitlines()]
 
 
 @pytest.mark.parametrize("pattern", sorted(CORRECTED))
 def test_a_corrected_claim_does_not_come_back(pattern, rendered):
     why, old = CORRECTED[pattern]
     assert re.search(pattern, old, re.MULTILINE), "the pattern must catch the old wording"
-    hits = [f"{where}: {text}" for where, text in [*_source_texts(), *rendered]
-            if re.search(pattern, text, re.MULTILINE)]
+    hits = [
+        f"{where}: {text}"
+        for where, text in [*_source_texts(), *rendered]
+        if re.search(pattern, text, re.MULTILINE)
+    ]
     assert not hits, f"{why}:\n" + "\n".join(hits)
 
 
 # --- what replaced them ------------------------------------------------------------------------
+
 
 def _fit(engine, **answers):
     s = Session("fc")
@@ -116,10 +138,15 @@ def _ask(engine, text: str) -> str:
     return "\n".join(r.text for r in engine.handle(s, Event("text", text)).replies)
 
 
-def test_a_reader_with_a_foreign_diploma_is_sent_to_french_courses_not_illiteracy_help(
-        engine):
-    _, replies = _fit(engine, situation="job_seeker", diploma="foreign", goal="job",
-                      reading="hard", disability="no")
+def test_a_reader_with_a_foreign_diploma_is_sent_to_french_courses_not_illiteracy_help(engine):
+    _, replies = _fit(
+        engine,
+        situation="job_seeker",
+        diploma="foreign",
+        goal="job",
+        reading="hard",
+        disability="no",
+    )
     text = "\n".join(r.text for r in replies)
     assert "cours de français" in replies[0].text  # first, before "CléA est possible"
     assert "ANLCI" not in text and "eva" not in text.split()
@@ -128,8 +155,9 @@ def test_a_reader_with_a_foreign_diploma_is_sent_to_french_courses_not_illiterac
 
 
 def test_a_reader_schooled_in_french_still_gets_illiteracy_help_first(engine):
-    _, replies = _fit(engine, situation="employee", diploma="none", goal="job",
-                      reading="hard", disability="no")
+    _, replies = _fit(
+        engine, situation="employee", diploma="none", goal="job", reading="hard", disability="no"
+    )
     assert "ANLCI" in replies[0].text
 
 
@@ -164,15 +192,22 @@ def test_time_off_says_when_to_ask_and_what_silence_means(engine):
 
 
 def test_a_public_agent_is_told_no_participation_and_the_right_to_the_training(engine):
-    s, replies = _fit(engine, situation="public_agent", diploma="none", goal="job",
-                      reading="easy", disability="no")
+    s, replies = _fit(
+        engine,
+        situation="public_agent",
+        diploma="none",
+        goal="job",
+        reading="easy",
+        disability="no",
+    )
     text = replies[-1].text
     assert "pas de somme fixe" in text and "ne peut pas refuser CléA" in text
     assert "mon-cep" not in text
     s = Session("agent")
     engine.handle(s, Event("start"))
-    answer = "\n".join(r.text for r in engine.handle(s, Event("choice", "faq:public_agent")
-                                                      ).replies)
+    answer = "\n".join(
+        r.text for r in engine.handle(s, Event("choice", "faq:public_agent")).replies
+    )
     assert "CNFPT" in answer and "ne reçoivent pas" not in answer
 
 
@@ -187,7 +222,6 @@ def test_the_regional_modules_are_never_offered_as_a_button(engine):
     explained, never offered as something to pick."""
     from tests.readability import all_screens
 
-    offered = {b.choice for _, replies in all_screens(engine) for r in replies
-               for b in r.choices()}
+    offered = {b.choice for _, replies in all_screens(engine) for r in replies for b in r.choices()}
     assert "module:numerique" in offered
     assert not offered & {"module:illettrisme", "module:qualification"}

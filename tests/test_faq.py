@@ -40,23 +40,32 @@ def test_faq_content_is_rich_enough(knowledge):
     assert all(len(e.examples) >= 8 for e in knowledge.faq)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("c koi clea", "what_is"),
-    ("jsui au chomage ca marche pr moi", "job_seeker"),
-    ("faut payer ?", "cost"),
-    ("et si je rate", "fail"),
-    ("C'EST UN DIPLÔME ???", "diploma"),
-    ("combien ça coûte le cléa", "cost"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("c koi clea", "what_is"),
+        ("jsui au chomage ca marche pr moi", "job_seeker"),
+        ("faut payer ?", "cost"),
+        ("et si je rate", "fail"),
+        ("C'EST UN DIPLÔME ???", "diploma"),
+        ("combien ça coûte le cléa", "cost"),
+    ],
+)
 def test_issue_examples(matcher, text, expected):
     match = matcher.match(text)
     assert match.kind == "faq" and match.entry.id == expected
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("bonjour", "greeting"), ("merciii", "thanks"), ("au revoir", "bye"),
-    ("bot de merde", "insult"), ("je veux parler a un humain", "human"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("bonjour", "greeting"),
+        ("merciii", "thanks"),
+        ("au revoir", "bye"),
+        ("bot de merde", "insult"),
+        ("je veux parler a un humain", "human"),
+    ],
+)
 def test_small_talk(matcher, text, kind):
     assert matcher.match(text).kind == kind
 
@@ -66,8 +75,9 @@ def test_politeness_does_not_hide_a_question(matcher):
     assert match.kind == "faq" and match.entry.id == "cost"
 
 
-@pytest.mark.parametrize("text", ["quel temps demain", "qsdfghjk", "je veux un pret",
-                                  "🙂", "", "....", "a" * 5000])
+@pytest.mark.parametrize(
+    "text", ["quel temps demain", "qsdfghjk", "je veux un pret", "🙂", "", "....", "a" * 5000]
+)
 def test_out_of_scope_is_not_understood(matcher, text):
     match = matcher.match(text)
     assert match.kind == "none"
@@ -79,6 +89,7 @@ def test_not_understood_offers_close_topics(matcher):
 
 
 # --- the learned model ----------------------------------------------------------------------
+
 
 def test_shipped_weights_come_from_the_current_faq():
     from dialogs.checks import check_model
@@ -101,8 +112,10 @@ def test_training_is_reproducible_and_matches_the_shipped_weights(knowledge, tmp
     assert again.labels == shipped.labels and again.vocabulary == shipped.vocabulary
     assert abs(again.threshold - shipped.threshold) < 1e-6
     for text in ("c koi clea", "combien ca coute", "je suis au chomage", "bonjour"):
-        assert again.labels[again.probabilities(text).argmax()] == (
-            shipped.labels[shipped.probabilities(text).argmax()])
+        assert (
+            again.labels[again.probabilities(text).argmax()]
+            == (shipped.labels[shipped.probabilities(text).argmax()])
+        )
 
 
 class _Stub:
@@ -117,8 +130,9 @@ class _Stub:
     def probabilities(self, text):
         return self._p
 
-    confidence = staticmethod(__import__("knowledge.faq_model", fromlist=["FaqModel"])
-                              .FaqModel.confidence)
+    confidence = staticmethod(
+        __import__("knowledge.faq_model", fromlist=["FaqModel"]).FaqModel.confidence
+    )
 
 
 def test_close_topics_are_offered_not_answered(knowledge):
@@ -143,37 +157,51 @@ def test_a_suggested_topic_can_be_tapped(engine):
     assert "plus valable" in engine.handle(s, Event("choice", "faq:nope")).replies[0].text
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    # Letter formulas around the question are dropped, even after it.
-    ("Madame, Monsieur, étant salarié en CDI, pourriez-vous m'indiquer le tarif de la "
-     "certification ? Je vous en remercie. Bien cordialement.",
-     "étant salarié en CDI, pourriez-vous m'indiquer le tarif de la certification"),
-    ("Madame, Monsieur, quel est le tarif ? Cordialement.", None),  # one clause left
-    # The story comes first; the last clause that asks is the question.
-    ("j'ai 52 ans, je suis cariste depuis longtemps, je n'ai jamais eu de diplôme, "
-     "est-ce qu'on peut rater une partie et la repasser plus tard ?",
-     "est-ce qu'on peut rater une partie et la repasser plus tard"),
-    # A short question is read with the clause before it.
-    ("Je travaille à mi-temps dans une crèche, ça dure combien ?",
-     "Je travaille à mi-temps dans une crèche, ça dure combien"),
-    # Dictated, no punctuation: its last 12 words.
-    ("alors voila je travaille dans le nettoyage depuis longtemps et ma cheffe m a parle "
-     "du certificat et je voulais savoir si je peux le faire pendant mes heures de travail",
-     "voulais savoir si je peux le faire pendant mes heures de travail"),
-    ("c'est payant ?", None),
-    ("Bonjour, c'est payant ?", None),  # a bare greeting is no clause
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Letter formulas around the question are dropped, even after it.
+        (
+            "Madame, Monsieur, étant salarié en CDI, pourriez-vous m'indiquer le tarif de la "
+            "certification ? Je vous en remercie. Bien cordialement.",
+            "étant salarié en CDI, pourriez-vous m'indiquer le tarif de la certification",
+        ),
+        ("Madame, Monsieur, quel est le tarif ? Cordialement.", None),  # one clause left
+        # The story comes first; the last clause that asks is the question.
+        (
+            "j'ai 52 ans, je suis cariste depuis longtemps, je n'ai jamais eu de diplôme, "
+            "est-ce qu'on peut rater une partie et la repasser plus tard ?",
+            "est-ce qu'on peut rater une partie et la repasser plus tard",
+        ),
+        # A short question is read with the clause before it.
+        (
+            "Je travaille à mi-temps dans une crèche, ça dure combien ?",
+            "Je travaille à mi-temps dans une crèche, ça dure combien",
+        ),
+        # Dictated, no punctuation: its last 12 words.
+        (
+            "alors voila je travaille dans le nettoyage depuis longtemps et ma cheffe m a parle "
+            "du certificat et je voulais savoir si je peux le faire pendant mes heures de travail",
+            "voulais savoir si je peux le faire pendant mes heures de travail",
+        ),
+        ("c'est payant ?", None),
+        ("Bonjour, c'est payant ?", None),  # a bare greeting is no clause
+    ],
+)
 def test_question_part(text, expected):
     part = question_part(text)
-    assert part == expected or (expected is not None and part is not None
-                                and part.endswith(expected)), part
+    assert part == expected or (
+        expected is not None and part is not None and part.endswith(expected)
+    ), part
 
 
 def test_a_letter_is_read_by_its_question_not_its_formulas(matcher):
     """Formal letters: the formulas after the question must not outvote it."""
-    text = ("Madame, Monsieur, salariée dans la restauration, je souhaiterais savoir "
-            "combien coûte la certification CléA. Je vous remercie par avance de votre "
-            "réponse. Bien cordialement.")
+    text = (
+        "Madame, Monsieur, salariée dans la restauration, je souhaiterais savoir "
+        "combien coûte la certification CléA. Je vous remercie par avance de votre "
+        "réponse. Bien cordialement."
+    )
     match = matcher.match(text)
     assert match.kind == "faq" and match.entry is not None, match
     assert match.entry.id == "cost"

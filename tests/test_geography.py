@@ -74,10 +74,17 @@ def test_corsica_20_is_two_departements():
     assert {p.departement for p in lookup("20").places} == {"2A", "2B"}
 
 
-@pytest.mark.parametrize(("typed", "problem"), [
-    ("abc", "unknown_name"), ("99999", "unknown_code"), ("00000", "bad_code"),
-    ("123", "bad_code"), ("", "empty"), ("12 34 56 78", "bad_code"),
-])
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("abc", "unknown_name"),
+        ("99999", "unknown_code"),
+        ("00000", "bad_code"),
+        ("123", "bad_code"),
+        ("", "empty"),
+        ("12 34 56 78", "bad_code"),
+    ],
+)
 def test_bad_input(typed, problem):
     assert lookup(typed).problem == problem
 
@@ -101,31 +108,45 @@ def test_a_postal_code_with_many_communes_lists_them_all():
     assert len(names) == 19 and "Valbelle" in names and "Sisteron" in names
 
 
-@pytest.mark.parametrize("typed, commune, departement, insee", [
-    ("valbelle 04200", "Valbelle", "04", "04229"),
-    ("saint denis 97400", "Saint-Denis", "974", "97411"),
-    ("04200 valbele", "Valbelle", "04", "04229"),  # a typo among that code's communes
-    ("69003", "Lyon", "69", "69383"),  # the arrondissement, for the competence rows
-    ("lyon 3e", "Lyon", "69", "69383"),
-    ("paris 15", "Paris", "75", "75115"),
-    ("13001", "Marseille", "13", "13201"),
-])
+@pytest.mark.parametrize(
+    "typed, commune, departement, insee",
+    [
+        ("valbelle 04200", "Valbelle", "04", "04229"),
+        ("saint denis 97400", "Saint-Denis", "974", "97411"),
+        ("04200 valbele", "Valbelle", "04", "04229"),  # a typo among that code's communes
+        ("69003", "Lyon", "69", "69383"),  # the arrondissement, for the competence rows
+        ("lyon 3e", "Lyon", "69", "69383"),
+        ("paris 15", "Paris", "75", "75115"),
+        ("13001", "Marseille", "13", "13201"),
+    ],
+)
 def test_name_and_code_together_and_arrondissements(typed, commune, departement, insee):
     places = lookup(typed).places
     assert len(places) == 1, places
     assert (places[0].commune, places[0].departement, places[0].insee) == (
-        commune, departement, insee)
+        commune,
+        departement,
+        insee,
+    )
 
 
-@pytest.mark.parametrize("typed, departement", [("la reunion", "974"), ("Guyane", "973"),
-                                                ("mayotte", "976"), ("ardeche", "07")])
+@pytest.mark.parametrize(
+    "typed, departement",
+    [("la reunion", "974"), ("Guyane", "973"), ("mayotte", "976"), ("ardeche", "07")],
+)
 def test_a_departement_name_gives_the_departement(typed, departement):
     places = lookup(typed).places
     assert [(p.commune, p.departement) for p in places] == [(None, departement)]
 
 
-@pytest.mark.parametrize("typed, phrase", [("97400", "à La Réunion"), ("97600", "à Mayotte"),
-                                           ("97300", "en Guyane"), ("42000",
-                                                                    "en Auvergne-Rhône-Alpes")])
+@pytest.mark.parametrize(
+    "typed, phrase",
+    [
+        ("97400", "à La Réunion"),
+        ("97600", "à Mayotte"),
+        ("97300", "en Guyane"),
+        ("42000", "en Auvergne-Rhône-Alpes"),
+    ],
+)
 def test_region_prepositions(typed, phrase):
     assert lookup(typed).places[0].region_phrase == phrase

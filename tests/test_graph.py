@@ -8,7 +8,8 @@ def test_docs_conversation_map_is_up_to_date():
     expected = page(load())
     assert PAGE.exists(), f"{PAGE} manque : lancez `make graph`"
     assert PAGE.read_text(encoding="utf-8") == expected, (
-        f"{PAGE.name} ne correspond plus à dialogs/machine.py : lancez `make graph`")
+        f"{PAGE.name} ne correspond plus à dialogs/machine.py : lancez `make graph`"
+    )
 
 
 def test_the_map_draws_every_state_of_the_machine():

@@ -33,12 +33,23 @@ def test_channels_know_no_dialogue_state_names(knowledge):
 
     states = set(Engine(knowledge).machine.states)
     bad = []
-    for name in ("channels/telegram.py", "channels/console.py", "turn.py", "outbox.py",
-                 "transport/polling.py", "transport/inbox.py", "transport/ordering.py",
-                 "transport/retries.py"):
+    for name in (
+        "channels/telegram.py",
+        "channels/console.py",
+        "turn.py",
+        "outbox.py",
+        "transport/polling.py",
+        "transport/inbox.py",
+        "transport/ordering.py",
+        "transport/retries.py",
+    ):
         tree = ast.parse((ROOT / "bot" / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                    and node.value in states and node.value not in {"menu", "help"}):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value in states
+                and node.value not in {"menu", "help"}
+            ):
                 bad.append(f"{name}: {node.value!r}")
     assert not bad

@@ -46,6 +46,7 @@ def choose(directory, typed: str, situation: str, disability: bool = False):
 
 # --- competence means competence --------------------------------------------------------
 
+
 def test_saint_etienne_two_competent_offices_the_nearer_one(directory, engine):
     local = choose(directory, "42000", "job_seeker")
     first = local.first
@@ -64,15 +65,27 @@ def test_a_single_competence_row_is_the_office_for_the_commune(directory, engine
     assert "C'est le bureau prévu pour votre commune." in text
 
 
-@pytest.mark.parametrize("typed, situation, disability", [
-    ("42000", "job_seeker", False), ("42000", "young", False), ("42000", "employee", False),
-    ("les omergues 04200", "job_seeker", False), ("valbelle 04200", "job_seeker", False),
-    ("97400", "job_seeker", True), ("97410", "young", False), ("mamoudzou", "job_seeker", False),
-    ("69003", "job_seeker", False), ("69003", "young", False), ("69100", "job_seeker", True),
-    ("75011", "job_seeker", False), ("98800", "job_seeker", False),
-])
-def test_the_recap_claims_what_the_data_says_and_nothing_more(directory, engine, typed,
-                                                            situation, disability):
+@pytest.mark.parametrize(
+    "typed, situation, disability",
+    [
+        ("42000", "job_seeker", False),
+        ("42000", "young", False),
+        ("42000", "employee", False),
+        ("les omergues 04200", "job_seeker", False),
+        ("valbelle 04200", "job_seeker", False),
+        ("97400", "job_seeker", True),
+        ("97410", "young", False),
+        ("mamoudzou", "job_seeker", False),
+        ("69003", "job_seeker", False),
+        ("69003", "young", False),
+        ("69100", "job_seeker", True),
+        ("75011", "job_seeker", False),
+        ("98800", "job_seeker", False),
+    ],
+)
+def test_the_recap_claims_what_the_data_says_and_nothing_more(
+    directory, engine, typed, situation, disability
+):
     local = choose(directory, typed, situation, disability)
     text = recap(engine, typed, situation, "yes" if disability else "no")[0].text
     how = local.first.how if local.first else None
@@ -92,19 +105,18 @@ def test_no_distance_no_nearest_the_departement_and_its_list(directory, engine):
 
 # --- every commune located --------------------------------------------------------------
 
+
 def test_a_village_of_04200_is_measured_from_its_own_town_hall(directory, engine):
     """Les Omergues shares Sisteron's point in the postal-code table; its town hall puts it
     nearer Forcalquier."""
     first = choose(directory, "les omergues 04200", "job_seeker").first
-    assert (first.office.id, first.how, first.origin) == ("ft-forcalquier", "nearest",
-                                                          "town_hall")
+    assert (first.office.id, first.how, first.origin) == ("ft-forcalquier", "nearest", "town_hall")
     assert 26 < first.km < 27
     text = recap(engine, "les omergues 04200", "job_seeker")[0].text
     assert "France Travail Forcalquier (test)" in text
     assert "C'est le bureau le plus proche que je connaisse, à environ 26 km." in text
     # An employee: France services Banon, 14 km away, not Sisteron's, 27 km away.
-    assert choose(directory, "les omergues 04200", "employee").help_place.office.id == \
-        "fs-banon"
+    assert choose(directory, "les omergues 04200", "employee").help_place.office.id == "fs-banon"
 
 
 def test_without_its_town_hall_the_village_falls_back_on_the_postal_code_point(tmp_path):
@@ -113,8 +125,7 @@ def test_without_its_town_hall_the_village_falls_back_on_the_postal_code_point(t
     records = [r for r in records if r["id"] != "mairie-04140"]
     (folder / "annuaire-records.json").write_text(json.dumps(records))
     update(SETTINGS, tmp_path / "d.sqlite3", folder, force=False, err=io.StringIO())
-    first = choose(LocalDirectory(tmp_path / "d.sqlite3"), "les omergues 04200",
-                   "job_seeker").first
+    first = choose(LocalDirectory(tmp_path / "d.sqlite3"), "les omergues 04200", "job_seeker").first
     assert (first.office.id, first.origin) == ("ft-sisteron", "postal_code")
 
 
@@ -125,18 +136,23 @@ def test_a_town_hall_without_coordinates_leaves_the_postal_code_point(directory)
 
 # --- overseas -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, situation, disability, office", [
-    ("97400", "job_seeker", False, "ft-st-denis-re"),
-    ("97400", "young", False, "ml-nord-re"),
-    ("97400", "job_seeker", True, "ft-st-denis-re"),  # no Cap emploi listed: France Travail
-    ("97400", "other", True, "ft-st-denis-re"),
-    ("97400", "young", True, "ml-nord-re"),  # 16-25: the Mission locale first
-    ("97410", "job_seeker", False, "ft-st-pierre-re"),  # its record has no INSEE code
-    ("mamoudzou", "job_seeker", False, "ft-mamoudzou"),
-    ("mamoudzou", "young", False, "ml-mayotte"),
-])
-def test_overseas_departements_get_their_own_offices(directory, typed, situation,
-                                                     disability, office):
+
+@pytest.mark.parametrize(
+    "typed, situation, disability, office",
+    [
+        ("97400", "job_seeker", False, "ft-st-denis-re"),
+        ("97400", "young", False, "ml-nord-re"),
+        ("97400", "job_seeker", True, "ft-st-denis-re"),  # no Cap emploi listed: France Travail
+        ("97400", "other", True, "ft-st-denis-re"),
+        ("97400", "young", True, "ml-nord-re"),  # 16-25: the Mission locale first
+        ("97410", "job_seeker", False, "ft-st-pierre-re"),  # its record has no INSEE code
+        ("mamoudzou", "job_seeker", False, "ft-mamoudzou"),
+        ("mamoudzou", "young", False, "ml-mayotte"),
+    ],
+)
+def test_overseas_departements_get_their_own_offices(
+    directory, typed, situation, disability, office
+):
     assert choose(directory, typed, situation, disability).first.office.id == office
 
 
@@ -176,20 +192,33 @@ def test_noumea_no_france_travail_no_cpf_line_and_a_human_to_call(engine, situat
 
 # --- clea-bot directory explain -------------------------------------------------------------
 
+
 def test_explain_42000_job_seeker(installed, capsys):
-    code = main(["directory", "explain", "42000", "--situation", "job_seeker",
-                 "--directory", str(installed)])
+    code = main(
+        [
+            "directory",
+            "explain",
+            "42000",
+            "--situation",
+            "job_seeker",
+            "--directory",
+            str(installed),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Lieu : Saint-Étienne (42), code INSEE 42218" in out
     assert "Position de la commune : sa mairie (annuaire)" in out
     assert "À voir en premier : France Travail Saint-Étienne Centre (test)" in out
-    assert ("Pourquoi : lignes de compétence : 2 bureaux France Travail prévus pour la "
-            "commune 42218 ; le plus proche, à 0,2 km.") in out
+    assert (
+        "Pourquoi : lignes de compétence : 2 bureaux France Travail prévus pour la "
+        "commune 42218 ; le plus proche, à 0,2 km."
+    ) in out
     assert "France Travail Saint-Étienne Centre (test) : 0,2 km  ← choisi" in out
     assert "France Travail Saint-Étienne Bellevue (test) : 2,1 km" in out
-    assert "La fiche dit : « C'est un des bureaux prévus pour votre commune, le plus proche. »" \
-        in out
+    assert (
+        "La fiche dit : « C'est un des bureaux prévus pour votre commune, le plus proche. »" in out
+    )
     assert "catalogue Mon Compte Formation du 20/11/2026" in out
     assert "fiches modifiées jusqu'au 14/11/2026" in out
     fiche = out.split("--- Ma fiche, telle que la personne la reçoit ---")[1]
@@ -197,29 +226,38 @@ def test_explain_42000_job_seeker(installed, capsys):
 
 
 def test_explain_the_nearest_and_the_fallback(installed, capsys):
-    assert main(["directory", "explain", "les", "omergues", "04200", "--directory",
-                 str(installed)]) == 0
+    assert (
+        main(["directory", "explain", "les", "omergues", "04200", "--directory", str(installed)])
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "aucune ligne de compétence pour la commune : le bureau France Travail le plus " \
-           "proche du département, à 26,4 km" in out
-    assert main(["directory", "explain", "97400", "--disability", "--directory",
-                 str(installed)]) == 0
+    assert (
+        "aucune ligne de compétence pour la commune : le bureau France Travail le plus "
+        "proche du département, à 26,4 km" in out
+    )
+    assert (
+        main(["directory", "explain", "97400", "--disability", "--directory", str(installed)]) == 0
+    )
     out = capsys.readouterr().out
     assert "Aucun bureau Cap emploi ici : France Travail à la place." in out
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["04200"], "désigne plusieurs lieux"),
-    (["zzzz"], "lieu inconnu"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["04200"], "désigne plusieurs lieux"),
+        (["zzzz"], "lieu inconnu"),
+    ],
+)
 def test_explain_asks_for_one_place(installed, capsys, args, expected):
     assert main(["directory", "explain", *args, "--directory", str(installed)]) == 1
     assert expected in capsys.readouterr().err
 
 
 def test_explain_without_a_directory_says_how_to_install_one(tmp_path, capsys):
-    assert main(["directory", "explain", "42000", "--directory",
-                 str(tmp_path / "none.sqlite3")]) == 1
+    assert (
+        main(["directory", "explain", "42000", "--directory", str(tmp_path / "none.sqlite3")]) == 1
+    )
     assert "clea-bot directory update" in capsys.readouterr().err
 
 
@@ -232,14 +270,15 @@ def test_other_overseas_collectivities_show_no_unsourced_cost_line(engine, typed
 def test_an_export_without_competence_rows_is_refused(tmp_path, capsys):
     folder = copy_exports(tmp_path / "raw")
     (folder / "annuaire-competence.json").write_text("[]")
-    assert main(["directory", "update", "--from", str(folder), "--out",
-                 str(tmp_path / "d.sqlite3")]) == 1
+    assert (
+        main(["directory", "update", "--from", str(folder), "--out", str(tmp_path / "d.sqlite3")])
+        == 1
+    )
     assert "compétence géographique : aucune ligne" in capsys.readouterr().err
     assert not (tmp_path / "d.sqlite3").exists()
 
 
-def test_explain_shows_the_hand_off_when_the_install_takes_requests(installed, capsys,
-                                                                     monkeypatch):
+def test_explain_shows_the_hand_off_when_the_install_takes_requests(installed, capsys, monkeypatch):
     monkeypatch.setenv("CLEA_ADVISER_CHAT_ID", "-100123")
     assert main(["directory", "explain", "98800", "--directory", str(installed)]) == 0
     out = capsys.readouterr().out
@@ -250,17 +289,20 @@ def test_explain_shows_the_hand_off_when_the_install_takes_requests(installed, c
 
 
 def test_a_village_without_any_point_in_the_table_is_located_by_its_town_hall(
-        directory, engine, tmp_path):
+    directory, engine, tmp_path
+):
     """Banon has no coordinates in the postal-code table (like 90 of the 04's communes):
     its town hall gives the distance; without it, only the département fallback is left."""
     first = choose(directory, "banon", "job_seeker").first
-    assert (first.office.id, first.how, first.origin) == ("ft-forcalquier", "nearest",
-                                                          "town_hall")
+    assert (first.office.id, first.how, first.origin) == ("ft-forcalquier", "nearest", "town_hall")
     assert 14 < first.km < 16
     assert choose(directory, "banon", "employee").help_place.office.id == "fs-banon"
     folder = copy_exports(tmp_path / "raw")
-    records = [r for r in json.loads((folder / "annuaire-records.json").read_text())
-               if r["id"] != "mairie-04018"]
+    records = [
+        r
+        for r in json.loads((folder / "annuaire-records.json").read_text())
+        if r["id"] != "mairie-04018"
+    ]
     (folder / "annuaire-records.json").write_text(json.dumps(records))
     update(SETTINGS, tmp_path / "d.sqlite3", folder, force=False, err=io.StringIO())
     without = choose(LocalDirectory(tmp_path / "d.sqlite3"), "banon", "job_seeker").first

@@ -21,8 +21,9 @@ def test_exception_messages_are_not_logged():
     try:
         fail_on(typed, phone)
     except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "turn failed", None,
-                                   sys.exc_info())
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "turn failed", None, sys.exc_info()
+        )
     text = NoMessageFormatter("%(message)s").format(record)
     assert "turn failed" in text and "ValueError" in text and "KeyError" in text
     assert "chomage" not in text and "06 12" not in text
@@ -37,15 +38,31 @@ def test_debug_logs_hold_no_token_and_no_typed_text(api, knowledge, tmp_path):
 
     log_file = tmp_path / "bot.log"
     typed = "ma question secrete sur clea"
-    proc = start_bot_process(api, tmp_path / "db.sqlite3", CLEA_LOG_LEVEL="DEBUG",
-                             CLEA_ADVISER_CHAT_ID="-100", PYTHONUNBUFFERED="1")
+    proc = start_bot_process(
+        api,
+        tmp_path / "db.sqlite3",
+        CLEA_LOG_LEVEL="DEBUG",
+        CLEA_ADVISER_CHAT_ID="-100",
+        PYTHONUNBUFFERED="1",
+    )
     try:
         api.push_text(4242, "/start")
         api.push_text(4242, typed)
         api.push_text(4242, "/contact")
         api.push_text(4242, "69003")
-        api.push({"message": api.message(4242, None, contact={
-            "phone_number": "+33699887766", "first_name": "Prenomsecret", "user_id": 4242})})
+        api.push(
+            {
+                "message": api.message(
+                    4242,
+                    None,
+                    contact={
+                        "phone_number": "+33699887766",
+                        "first_name": "Prenomsecret",
+                        "user_id": 4242,
+                    },
+                )
+            }
+        )
         assert api.wait_until(lambda: len(api.sent(4242)) >= 6, 20)
     finally:
         kill_hard(proc)
@@ -62,8 +79,15 @@ def test_the_token_is_blanked_even_inside_a_url():
     from bot.logs import PrivacyFilter
 
     token = "7012345678:AAH" + "x" * 32
-    record = logging.LogRecord("aiohttp.client", logging.INFO, __file__, 1,
-                               "POST https://api.telegram.org/bot%s/getMe", (token,), None)
+    record = logging.LogRecord(
+        "aiohttp.client",
+        logging.INFO,
+        __file__,
+        1,
+        "POST https://api.telegram.org/bot%s/getMe",
+        (token,),
+        None,
+    )
     assert PrivacyFilter().filter(record)
     assert token not in record.getMessage() and "<token>" in record.getMessage()
     short = logging.LogRecord("x", logging.INFO, __file__, 1, "url bot1:short/x", None, None)
@@ -93,8 +117,19 @@ async def test_the_privacy_filter_keeps_library_dumps_out_at_debug(api, knowledg
         async with running_bot(api, knowledge, tmp_path / "db.sqlite3", token=token) as bot:
             api.push_text(4343, "/start")
             api.push_text(4343, typed)
-            api.push({"message": api.message(4343, None, contact={
-                "phone_number": phone, "first_name": "Prenomsecret", "user_id": 4343})})
+            api.push(
+                {
+                    "message": api.message(
+                        4343,
+                        None,
+                        contact={
+                            "phone_number": phone,
+                            "first_name": "Prenomsecret",
+                            "user_id": 4343,
+                        },
+                    )
+                }
+            )
             # One message per screen: the welcome, the answer, the phone notice. Slow on a
             # busy machine: every library writes its DEBUG lines.
             assert await api.wait_async(lambda: len(api.sent(4343)) >= 3, 60)
@@ -106,6 +141,13 @@ async def test_the_privacy_filter_keeps_library_dumps_out_at_debug(api, knowledg
             logging.getLogger(name).setLevel(value)
     log = stream.getvalue()
     assert " DEBUG telegram." in log  # the libraries really spoke at DEBUG
-    for secret in (token, token.split(":")[1], typed, "tres secrete", phone, "99887766",
-                   "Prenomsecret"):
+    for secret in (
+        token,
+        token.split(":")[1],
+        typed,
+        "tres secrete",
+        phone,
+        "99887766",
+        "Prenomsecret",
+    ):
         assert secret not in log, secret

@@ -35,13 +35,16 @@ from .test_console import console
 SETTINGS = load_settings()
 
 
-def install(tmp_path: Path, records=None, competence=None, offers=None, name="dir.sqlite3",
-            force=False) -> Path:
+def install(
+    tmp_path: Path, records=None, competence=None, offers=None, name="dir.sqlite3", force=False
+) -> Path:
     default_records, default_competence, default_offers = france()
-    folder = write_exports(tmp_path / f"exports-{name}",
-                           default_records if records is None else records,
-                           default_competence if competence is None else competence,
-                           default_offers if offers is None else offers)
+    folder = write_exports(
+        tmp_path / f"exports-{name}",
+        default_records if records is None else records,
+        default_competence if competence is None else competence,
+        default_offers if offers is None else offers,
+    )
     out = tmp_path / name
     update(SETTINGS, out, folder, force=force, err=io.StringIO())
     return out
@@ -53,12 +56,19 @@ def digest(path: Path) -> str:
 
 # --- parsing -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, expected", [
-    ('[{"valeur": "3949"}]', [{"valeur": "3949"}]),
-    ([{"valeur": "3949"}], [{"valeur": "3949"}]),
-    ({"valeur": "3949"}, [{"valeur": "3949"}]),
-    (None, []), ("", []), ("[]", []), ([], []),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('[{"valeur": "3949"}]', [{"valeur": "3949"}]),
+        ([{"valeur": "3949"}], [{"valeur": "3949"}]),
+        ({"valeur": "3949"}, [{"valeur": "3949"}]),
+        (None, []),
+        ("", []),
+        ("[]", []),
+        ([], []),
+    ],
+)
 def test_nested_fields_accept_text_arrays_null_and_empty(value, expected):
     assert json_field(value, "x") == expected
 
@@ -69,24 +79,39 @@ def test_nested_field_with_broken_json_text_names_the_record():
 
 
 def test_opening_hours_read_as_one_short_line():
-    ranges = [{"nom_jour_debut": "Lundi", "nom_jour_fin": "Jeudi",
-               "valeur_heure_debut_1": "08:30:00", "valeur_heure_fin_1": "12:30:00",
-               "valeur_heure_debut_2": "14:00:00", "valeur_heure_fin_2": "17:00:00",
-               "commentaire": ""},
-              {"nom_jour_debut": "Vendredi", "nom_jour_fin": "Vendredi",
-               "valeur_heure_debut_1": "08:30:00", "valeur_heure_fin_1": "12:00:00",
-               "commentaire": "Fermé l'après-midi"}]
-    assert opening_hours(ranges) == ("lun-jeu 8h30-12h30, 14h-17h ; "
-                                     "ven 8h30-12h (Fermé l'après-midi)")
+    ranges = [
+        {
+            "nom_jour_debut": "Lundi",
+            "nom_jour_fin": "Jeudi",
+            "valeur_heure_debut_1": "08:30:00",
+            "valeur_heure_fin_1": "12:30:00",
+            "valeur_heure_debut_2": "14:00:00",
+            "valeur_heure_fin_2": "17:00:00",
+            "commentaire": "",
+        },
+        {
+            "nom_jour_debut": "Vendredi",
+            "nom_jour_fin": "Vendredi",
+            "valeur_heure_debut_1": "08:30:00",
+            "valeur_heure_fin_1": "12:00:00",
+            "commentaire": "Fermé l'après-midi",
+        },
+    ]
+    assert opening_hours(ranges) == (
+        "lun-jeu 8h30-12h30, 14h-17h ; ven 8h30-12h (Fermé l'après-midi)"
+    )
 
 
-@pytest.mark.parametrize("raw, shown, tap", [
-    ("04 00 00 00 01", "04 00 00 00 01", "+33 4 00 00 00 01"),
-    ("04.72.00.00.01", "04 72 00 00 01", "+33 4 72 00 00 01"),
-    ("3949", "3949", "3949"),
-    ("voir le site", "", ""),
-    ("12", "", ""),
-])
+@pytest.mark.parametrize(
+    "raw, shown, tap",
+    [
+        ("04 00 00 00 01", "04 00 00 00 01", "+33 4 00 00 00 01"),
+        ("04.72.00.00.01", "04 72 00 00 01", "+33 4 72 00 00 01"),
+        ("3949", "3949", "3949"),
+        ("voir le site", "", ""),
+        ("12", "", ""),
+    ],
+)
 def test_phones_are_kept_only_when_they_look_like_phones(raw, shown, tap):
     assert phone_number(raw) == shown
     assert tap_to_call(shown) == tap
@@ -94,25 +119,34 @@ def test_phones_are_kept_only_when_they_look_like_phones(raw, shown, tap):
 
 # --- the updater: the project's exports, guards -------------------------------------------
 
+
 def test_update_from_the_exports_installs_and_summarises(tmp_path, capsys):
     out = tmp_path / "dir"
-    code = main(["directory", "update", "--from", str(copy_exports(tmp_path / "s")),
-                 "--out", str(out)])
+    code = main(
+        ["directory", "update", "--from", str(copy_exports(tmp_path / "s")), "--out", str(out)]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     directory = LocalDirectory(out)
     counts = directory.counts
     # pole_emploi and france_travail are one network; msap is France services.
-    assert counts["offices"] == {"france_travail": 12, "mission_locale": 5, "cap_emploi": 1,
-                                 "france_services": 6}
+    assert counts["offices"] == {
+        "france_travail": 12,
+        "mission_locale": 5,
+        "cap_emploi": 1,
+        "france_services": 6,
+    }
     assert counts["codes"]["msap"] == 4 and counts["codes"]["pole_emploi"] == 8
     assert counts["offers"] == {"clea": 7, "clea_numerique": 1}  # Management left out
     assert counts["clea_management_excluded"] == 1
     assert counts["code_inventaire"] == {"clea": ["99901"], "clea_numerique": ["99902"]}
-    assert counts["skipped"]["catalogue"] == {"sans département utilisable (vide ou -1)": 2,
-                                              "sans organisme (nom_of vide)": 1}
+    assert counts["skipped"]["catalogue"] == {
+        "sans département utilisable (vide ou -1)": 2,
+        "sans organisme (nom_of vide)": 1,
+    }
     assert counts["skipped"]["annuaire"] == {
-        "sans commune utilisable (ni code INSEE ni code postal)": 1}
+        "sans commune utilisable (ni code INSEE ni code postal)": 1
+    }
     assert counts["town_halls"] == 9
     assert directory.extracted == "2026-11-20"
     assert directory.annuaire_modified == "2026-11-14"  # read from "14/11/2026 16:02:11"
@@ -120,27 +154,33 @@ def test_update_from_the_exports_installs_and_summarises(tmp_path, capsys):
     assert "France Travail : 12 bureaux (pole_emploi 8, france_travail 4)" in printed
     assert "France services : 6 bureaux (france_services 2, msap 4)" in printed
     assert "départements sans bureau" in printed
-    assert ("Lignes écartées (cpf-catalogue.json) : 3 sur 66 (4.5%) : 2 sans département "
-            "utilisable (vide ou -1), 1 sans organisme (nom_of vide)") in printed
+    assert (
+        "Lignes écartées (cpf-catalogue.json) : 3 sur 66 (4.5%) : 2 sans département "
+        "utilisable (vide ou -1), 1 sans organisme (nom_of vide)"
+    ) in printed
     assert "CléA Management écarté : 1 lignes" in printed
     assert "code_inventaire vus : clea : 99901; clea_numerique : 99902" in printed
     # Every commune of the table is counted once: by its town hall, by postal code, or not.
-    assert "Communes situées : 8 par leur mairie, 28765 par la table des codes postaux, " \
-           "6196 sans position" in printed
+    assert (
+        "Communes situées : 8 par leur mairie, 28765 par la table des codes postaux, "
+        "6196 sans position" in printed
+    )
 
 
-def test_a_97x_record_without_insee_code_gets_its_departement_from_the_postal_code(
-        tmp_path):
+def test_a_97x_record_without_insee_code_gets_its_departement_from_the_postal_code(tmp_path):
     out = tmp_path / "dir"
-    assert main(["directory", "update", "--from", str(copy_exports(tmp_path / "s")),
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["directory", "update", "--from", str(copy_exports(tmp_path / "s")), "--out", str(out)]
+        )
+        == 0
+    )
     offices = {o.id: o for o in LocalDirectory(out).in_departement("france_travail", "974")}
     assert set(offices) == {"ft-st-denis-re", "ft-st-pierre-re"}
     assert offices["ft-st-pierre-re"].insee == ""
 
 
-def test_more_than_5_percent_of_a_source_skipped_is_refused_unless_forced(tmp_path,
-                                                                           capsys):
+def test_more_than_5_percent_of_a_source_skipped_is_refused_unless_forced(tmp_path, capsys):
     out = install(tmp_path)
     folder = copy_exports(tmp_path / "s")
     rows = json.loads((folder / "cpf-catalogue.json").read_text())
@@ -150,8 +190,7 @@ def test_more_than_5_percent_of_a_source_skipped_is_refused_unless_forced(tmp_pa
     err = refused(tmp_path, capsys, folder, out)
     assert "cpf-catalogue.json : 6 lignes écartées sur 66 (9.1%, plus de 5%" in err
     assert "5 sans département utilisable (vide ou -1), 1 sans organisme" in err
-    assert main(["directory", "update", "--from", str(folder), "--out", str(out),
-                 "--force"]) == 0
+    assert main(["directory", "update", "--from", str(folder), "--out", str(out), "--force"]) == 0
 
 
 def refused(tmp_path: Path, capsys, folder: Path, out: Path, *extra: str) -> str:
@@ -205,8 +244,13 @@ def test_guard_catalogue_missing(tmp_path, capsys):
 def test_a_competence_row_with_a_bad_insee_code_is_skipped_and_counted(tmp_path, capsys):
     out = install(tmp_path)
     records, competence, offers = france()
-    competence.append({"code_insee_commune": "Lyon", "code_type_service_local": "pole_emploi",
-                       "id_service_local": ["x"]})
+    competence.append(
+        {
+            "code_insee_commune": "Lyon",
+            "code_type_service_local": "pole_emploi",
+            "id_service_local": ["x"],
+        }
+    )
     folder = write_exports(tmp_path / "bad", records, competence, offers)
     err = refused(tmp_path, capsys, folder, out)
     assert "annuaire-competence.json : 1 lignes écartées sur 6" in err
@@ -224,8 +268,12 @@ def test_guard_required_network_with_no_office(tmp_path, capsys):
 
 def test_guard_no_clea_offer(tmp_path, capsys):
     records, competence, _ = france()
-    folder = write_exports(tmp_path / "bad", records, competence,
-                           [offer("Auto-école", "69", 3, certification="Permis B")])
+    folder = write_exports(
+        tmp_path / "bad",
+        records,
+        competence,
+        [offer("Auto-école", "69", 3, certification="Permis B")],
+    )
     assert "aucune offre CléA" in refused(tmp_path, capsys, folder, tmp_path / "x.sqlite3")
 
 
@@ -237,8 +285,7 @@ def test_guard_drop_of_more_than_a_fifth_unless_forced(tmp_path, capsys):
     folder = write_exports(tmp_path / "drop", records, competence, offers)
     err = refused(tmp_path, capsys, folder, out)
     assert "réseau France Travail : 4 bureaux contre 6" in err and "--force" in err
-    assert main(["directory", "update", "--from", str(folder), "--out", str(out),
-                 "--force"]) == 0
+    assert main(["directory", "update", "--from", str(folder), "--out", str(out), "--force"]) == 0
     assert LocalDirectory(out).counts["offices"]["france_travail"] == 4
 
 
@@ -253,34 +300,42 @@ def test_a_small_drop_is_accepted(tmp_path):
     out = install(tmp_path)
     records, competence, offers = france()
     records = [r for r in records if r["id"] != "ft-roanne"]  # 6 → 5: a sixth
-    update(SETTINGS, out, write_exports(tmp_path / "ok", records, competence, offers),
-           force=False, err=io.StringIO())
+    update(
+        SETTINGS,
+        out,
+        write_exports(tmp_path / "ok", records, competence, offers),
+        force=False,
+        err=io.StringIO(),
+    )
     assert LocalDirectory(out).counts["offices"]["france_travail"] == 5
 
 
-
-def test_small_drops_one_after_another_are_compared_with_the_largest_install(tmp_path,
-                                                                            capsys):
+def test_small_drops_one_after_another_are_compared_with_the_largest_install(tmp_path, capsys):
     """6 → 5 France Travail offices is accepted (a sixth); 5 → 4 is a fifth of the last
     install but a third of the largest of the last ones: refused. Compared with the last
     install only, small drops one after another emptied a network."""
     out = install(tmp_path)
     records, competence, offers = france()
     records = [r for r in records if r["id"] != "ft-roanne"]
-    update(SETTINGS, out, write_exports(tmp_path / "ok", records, competence, offers),
-           force=False, err=io.StringIO())
+    update(
+        SETTINGS,
+        out,
+        write_exports(tmp_path / "ok", records, competence, offers),
+        force=False,
+        err=io.StringIO(),
+    )
     records = [r for r in records if r["id"] != "ft-villeurbanne"]
     folder = write_exports(tmp_path / "again", records, competence, offers)
     err = refused(tmp_path, capsys, folder, out)
     assert "réseau France Travail : 4 bureaux contre 6" in err
     # Forced, the deployer accepts the new level: the next update compares with it.
-    assert main(["directory", "update", "--from", str(folder), "--out", str(out),
-                 "--force"]) == 0
+    assert main(["directory", "update", "--from", str(folder), "--out", str(out), "--force"]) == 0
     update(SETTINGS, out, folder, force=False, err=io.StringIO())
     assert LocalDirectory(out).counts["offices"]["france_travail"] == 4
 
 
 # --- download ------------------------------------------------------------------------------
+
 
 class _Exports(BaseHTTPRequestHandler):
     """Answers the Opendatasoft export endpoint from the test's France; fails once first."""
@@ -295,8 +350,9 @@ class _Exports(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         query = parse_qs(url.query)
         where = query.get("where", [""])[0]
-        type(self).requests.append(url.path + "?" + where + "&select="
-                                   + query.get("select", [""])[0])
+        type(self).requests.append(
+            url.path + "?" + where + "&select=" + query.get("select", [""])[0]
+        )
         if type(self).failures.get(url.path, 0) > 0:
             type(self).failures[url.path] -= 1
             self.send_response(503)
@@ -327,8 +383,10 @@ def _served(handler=_Exports):
 
 def _settings_on(hosts: tuple[str, ...], only: str | None = None):
     """The real settings with every source (or `only` one) served by `hosts`."""
-    sources = {sid: replace(s, hosts=hosts) if only in (None, sid) else s
-               for sid, s in SETTINGS.sources.items()}
+    sources = {
+        sid: replace(s, hosts=hosts) if only in (None, sid) else s
+        for sid, s in SETTINGS.sources.items()
+    }
     return replace(SETTINGS, sources=sources)
 
 
@@ -352,14 +410,19 @@ def test_download_retries_keeps_raw_exports_and_replays(tmp_path):
     assert "nouvel essai" in progress  # the 503 was retried
     assert sum(1 for r in _Exports.requests if r.startswith(catalogue_path)) == 2
     # Only the fields used travel: select= on every export, a shorter one for town halls.
-    selects = {r.split("?")[1].split("&select=")[0]: r.split("&select=")[1]
-               for r in _Exports.requests}
+    selects = {
+        r.split("?")[1].split("&select=")[0]: r.split("&select=")[1] for r in _Exports.requests
+    }
     assert selects['pivot LIKE "pole_emploi"'].startswith("id,nom,pivot,adresse,telephone")
     assert selects['pivot LIKE "mairie"'] == "id,pivot,adresse,code_insee_commune"
     assert all(selects.values())
     raw = next((tmp_path / "data").glob("opendata-*"))
-    assert {p.name for p in raw.iterdir()} >= {"annuaire-records.json", "cpf-catalogue.json",
-                                               "annuaire-competence.json", "sources.json"}
+    assert {p.name for p in raw.iterdir()} >= {
+        "annuaire-records.json",
+        "cpf-catalogue.json",
+        "annuaire-competence.json",
+        "sources.json",
+    }
     # The dated folder replays to the same directory.
     again = tmp_path / "again.sqlite3"
     update(SETTINGS, again, raw, force=False, err=io.StringIO())
@@ -375,10 +438,14 @@ def test_download_falls_back_to_the_second_host_and_keeps_it(tmp_path):
     try:
         _Exports.failures, _Exports.requests, _NotFound.requests = {}, [], []
         settings = _settings_on((dead_base, base), only="annuaire")
-        settings = replace(settings, sources={
-            **settings.sources,
-            "competence": replace(settings.sources["competence"], hosts=(base,)),
-            "catalogue": replace(settings.sources["catalogue"], hosts=(base,))})
+        settings = replace(
+            settings,
+            sources={
+                **settings.sources,
+                "competence": replace(settings.sources["competence"], hosts=(base,)),
+                "catalogue": replace(settings.sources["catalogue"], hosts=(base,)),
+            },
+        )
         err = io.StringIO()
         update(settings, tmp_path / "d.sqlite3", None, force=False, err=err, pause_s=0.01)
     finally:
@@ -407,14 +474,16 @@ def test_download_gives_up_after_bounded_retries(tmp_path):
         settings = _settings_on((base,), only="annuaire")
         _Exports.failures = {settings.sources["annuaire"].path: 99}
         with pytest.raises(UpdateRefused, match="injoignable après 4 essais"):
-            update(settings, tmp_path / "d.sqlite3", None, force=False, err=io.StringIO(),
-                   pause_s=0.01)
+            update(
+                settings, tmp_path / "d.sqlite3", None, force=False, err=io.StringIO(), pause_s=0.01
+            )
     finally:
         server.shutdown()
     assert not (tmp_path / "d.sqlite3").exists()
 
 
 # --- selection ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def directory(tmp_path) -> LocalDirectory:
@@ -454,8 +523,18 @@ def test_selection_table(directory, typed, situation, disability, first, how, he
 
 def test_polynesia_job_seeker_is_never_sent_to_france_travail(tmp_path):
     records, competence, offers = france()
-    records.append(record("ft-papeete", "pole_emploi", "Agence Papeete", "98735", "98714",
-                          "Papeete", -17.53, -149.56))
+    records.append(
+        record(
+            "ft-papeete",
+            "pole_emploi",
+            "Agence Papeete",
+            "98735",
+            "98714",
+            "Papeete",
+            -17.53,
+            -149.56,
+        )
+    )
     directory = LocalDirectory(install(tmp_path, records=records, name="pf.sqlite3"))
     place = lookup("98714").places[0]
     for disability in (False, True):
@@ -476,6 +555,7 @@ def test_without_a_directory_there_is_no_local_selection():
 
 
 # --- the recap ----------------------------------------------------------------------------
+
 
 def recap(engine: Engine, typed: str, situation: str, disability: str = "no") -> list:
     s = Session("t")
@@ -516,8 +596,10 @@ def test_recap_names_office_hours_phone_and_offers(knowledge, directory):
     assert "Mon Compte Formation, le 20/11/2026" in text
 
 
-@pytest.mark.parametrize("typed, situation", [("69003", "job_seeker"), ("42000", "young"),
-                                              ("42000", "employee"), ("97400", "job_seeker")])
+@pytest.mark.parametrize(
+    "typed, situation",
+    [("69003", "job_seeker"), ("42000", "young"), ("42000", "employee"), ("97400", "job_seeker")],
+)
 def test_without_directory_nothing_claims_to_be_near(engine, typed, situation):
     replies = recap(engine, typed, situation)
     assert len(replies) == 1
@@ -542,10 +624,17 @@ def test_overseas_employee_is_not_told_mon_cep_serves_their_region(engine):
 
 def test_console_conversation_with_the_exports(tmp_path):
     out = tmp_path / "dir"
-    assert main(["directory", "update", "--from", str(copy_exports(tmp_path / "s")),
-                 "--out", str(out)]) == 0
-    transcript = console("/start contact\n69003\n1\n2\n2\n", tmp_path / "c.sqlite3",
-                         {"CLEA_LOCAL_DIRECTORY": str(out)})
+    assert (
+        main(
+            ["directory", "update", "--from", str(copy_exports(tmp_path / "s")), "--out", str(out)]
+        )
+        == 0
+    )
+    transcript = console(
+        "/start contact\n69003\n1\n2\n2\n",
+        tmp_path / "c.sqlite3",
+        {"CLEA_LOCAL_DIRECTORY": str(out)},
+    )
     fiche = transcript.split("> 2\n")[-1]
     assert "France Travail Lyon 3e (test)" in fiche
     assert "lun-ven 8h30-12h30, 13h30-16h30" in fiche and "📞 +33 1 02 03 04 05" in fiche
@@ -554,6 +643,7 @@ def test_console_conversation_with_the_exports(tmp_path):
 
 
 # --- check ---------------------------------------------------------------------------------
+
 
 def test_check_warns_when_the_directory_is_older_than_30_days(tmp_path, monkeypatch, capsys):
     import sqlite3
@@ -576,21 +666,31 @@ def test_check_fails_on_bad_open_data_settings(tmp_path, capsys):
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
     path = content / "opendata.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        '["https://opendata.caissedesdepots.fr"]', '["http://opendata.caissedesdepots.fr"]'
-    ).replace("codes: [mission_locale]", "codes: [pole_emploi]"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        .replace(
+            '["https://opendata.caissedesdepots.fr"]', '["http://opendata.caissedesdepots.fr"]'
+        )
+        .replace("codes: [mission_locale]", "codes: [pole_emploi]"),
+        encoding="utf-8",
+    )
     assert main(["check", "--content", str(content)]) == 1
     err = capsys.readouterr().err
-    assert ("opendata.yaml › sources.catalogue : « hosts » : une adresse https:// sans chemin "
-            "est attendue (reçu « http://opendata.caissedesdepots.fr »)") in err
+    assert (
+        "opendata.yaml › sources.catalogue : « hosts » : une adresse https:// sans chemin "
+        "est attendue (reçu « http://opendata.caissedesdepots.fr »)"
+    ) in err
     assert "opendata.yaml › networks[1] : code « pole_emploi » déjà donné" in err
 
 
-@pytest.mark.parametrize("situation, expected", [
-    ("job_seeker", "pas de somme fixe à payer"),
-    ("employee", "affichée sur Mon Compte Formation"),
-    ("public_agent", "votre employeur"),
-])
+@pytest.mark.parametrize(
+    "situation, expected",
+    [
+        ("job_seeker", "pas de somme fixe à payer"),
+        ("employee", "affichée sur Mon Compte Formation"),
+        ("public_agent", "votre employeur"),
+    ],
+)
 def test_recap_says_what_it_costs_for_the_situation(knowledge, directory, situation, expected):
     engine = Engine(knowledge, handoff_enabled=True, local_directory=directory)
     text = recap(engine, "69003", situation)[0].text
@@ -612,26 +712,31 @@ def test_the_deployers_local_evaluators_are_on_the_recap(tmp_path):
 
     extra = tmp_path / "local.yaml"
     extra.write_text(
-        "organisations:\n  - id: eval42\n    name: \"Centre d'évaluation Test\"\n"
-        "    kind: evaluator\n    audience: [all]\n    coverage: {departements: [\"42\"]}\n"
-        "    why: \"Il fait passer CléA dans la Loire.\"\n"
-        "    contact: {phone: \"04 77 00 00 00\"}\n"
-        "    sources: [{url: \"https://example.org\", checked: 2026-11-27}]\n"
-        "    checked: 2026-11-27\n", encoding="utf-8")
+        'organisations:\n  - id: eval42\n    name: "Centre d\'évaluation Test"\n'
+        '    kind: evaluator\n    audience: [all]\n    coverage: {departements: ["42"]}\n'
+        '    why: "Il fait passer CléA dans la Loire."\n'
+        '    contact: {phone: "04 77 00 00 00"}\n'
+        '    sources: [{url: "https://example.org", checked: 2026-11-27}]\n'
+        "    checked: 2026-11-27\n",
+        encoding="utf-8",
+    )
     engine = Engine(load(extra_directory=extra))
     text = recap(engine, "42000", "job_seeker")[0].text
     assert "Centre d'évaluation Test" in text and "+33 4 77 00 00 00" in text
     assert "Centre d'évaluation" not in recap(engine, "69003", "job_seeker")[0].text
 
 
-@pytest.mark.parametrize("insee, pivot, postal_code, expected", [
-    ("97416", [], "97410", ("97416", "974")),
-    ("", ["97416"], "97410", ("97416", "974")),  # the pivot's own commune as fallback
-    ("", [], "97410", ("", "974")),  # overseas: the postal code's first three digits
-    ("", [], "97133", ("", "977")),  # Saint-Barthélemy, though its code starts with 971
-    ("", [], "20200", ("", "2B")),
-    ("", [], "42000", ("", "42")),
-])
+@pytest.mark.parametrize(
+    "insee, pivot, postal_code, expected",
+    [
+        ("97416", [], "97410", ("97416", "974")),
+        ("", ["97416"], "97410", ("97416", "974")),  # the pivot's own commune as fallback
+        ("", [], "97410", ("", "974")),  # overseas: the postal code's first three digits
+        ("", [], "97133", ("", "977")),  # Saint-Barthélemy, though its code starts with 971
+        ("", [], "20200", ("", "2B")),
+        ("", [], "42000", ("", "42")),
+    ],
+)
 def test_an_office_s_commune_and_departement(insee, pivot, postal_code, expected):
     from knowledge.opendata import parse_records
 
@@ -686,8 +791,14 @@ def test_a_download_cut_mid_body_is_retried(tmp_path):
     try:
         _CutBody.cut, _Exports.failures = set(), {}
         err = io.StringIO()
-        summary = update(_settings_on((base,)), tmp_path / "dir.sqlite3", None, force=False,
-                         err=err, pause_s=0.01)
+        summary = update(
+            _settings_on((base,)),
+            tmp_path / "dir.sqlite3",
+            None,
+            force=False,
+            err=err,
+            pause_s=0.01,
+        )
     finally:
         server.shutdown()
     assert "France Travail : 6 bureaux" in summary and "nouvel essai" in err.getvalue()

@@ -54,8 +54,9 @@ def test_every_message_is_easy_enough(messages):
     hard = []
     for where, text in messages:
         text = without_quotes(text)
-        if (len(text.split()) < 8 or where.startswith(PLACE_SCREENS)
-                or where == "channel:commands"):  # a list of command names, not prose
+        if (
+            len(text.split()) < 8 or where.startswith(PLACE_SCREENS) or where == "channel:commands"
+        ):  # a list of command names, not prose
             continue
         score = textstat.flesch_reading_ease(text)
         if score < MESSAGE_MIN:
@@ -90,7 +91,7 @@ MESSAGE_MAX_WORDS = 120  # per message: one screen, one message (dialogs/render.
 RECAP_MAX_WORDS = 160  # the recap sheet, one message a person can forward
 FIT_MAX_MESSAGES, FIT_MAX_WORDS = 1, 90
 LABEL_MAX = 28
-_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 
 
 def words(text: str) -> int:
@@ -105,13 +106,20 @@ def screens(engine):
 
 
 def test_no_message_is_a_wall_of_text(screens):
-    long = [f"{where}: {words(p)} words" for where, replies in screens for r in replies
-            for p in paragraphs(r.text)
-            if not where.startswith(("recap", "handoff_adviser")) and words(p) > MAX_WORDS]
-    long += [f"{where}: message of {words(r.text)} words" for where, replies in screens
-             for r in replies if not where.startswith("handoff_adviser")
-             and words(r.text) > (RECAP_MAX_WORDS if where.startswith("recap")
-                                  else MESSAGE_MAX_WORDS)]
+    long = [
+        f"{where}: {words(p)} words"
+        for where, replies in screens
+        for r in replies
+        for p in paragraphs(r.text)
+        if not where.startswith(("recap", "handoff_adviser")) and words(p) > MAX_WORDS
+    ]
+    long += [
+        f"{where}: message of {words(r.text)} words"
+        for where, replies in screens
+        for r in replies
+        if not where.startswith("handoff_adviser")
+        and words(r.text) > (RECAP_MAX_WORDS if where.startswith("recap") else MESSAGE_MAX_WORDS)
+    ]
     assert not long, "\n".join(long)
 
 
@@ -120,10 +128,14 @@ def test_a_screen_is_one_message(screens):
     the domains, the steps, the fit result, FAQ answers. Only a screen too long for one
     message, the recap sheet, a message to forward and a native keyboard (share my
     position) stand apart."""
-    several = [where for where, replies in screens if len(replies) > 1
-               and sum(words(r.text) for r in replies) <= MESSAGE_MAX_WORDS
-               and not where.startswith("recap")
-               and not any(r.request for r in replies)]  # a native keyboard needs its own
+    several = [
+        where
+        for where, replies in screens
+        if len(replies) > 1
+        and sum(words(r.text) for r in replies) <= MESSAGE_MAX_WORDS
+        and not where.startswith("recap")
+        and not any(r.request for r in replies)
+    ]  # a native keyboard needs its own
     assert not several, several
 
 
@@ -138,8 +150,14 @@ def test_every_fit_result_is_short(engine):
 
 
 def test_button_labels_fit_on_a_phone(screens):
-    long = {b.label for _, replies in screens for r in replies for row in r.buttons
-            for b in row if len(b.label) > LABEL_MAX}
+    long = {
+        b.label
+        for _, replies in screens
+        for r in replies
+        for row in r.buttons
+        for b in row
+        if len(b.label) > LABEL_MAX
+    }
     assert not long, long
 
 

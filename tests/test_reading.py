@@ -9,8 +9,9 @@ from dialogs.model import Button, Event, Session
 from dialogs.reading import Reader, Screen, choose
 from knowledge.faq import FaqMatcher
 
-MENU = Screen("menu", (Button("🔎 Qu'est-ce que CléA ?", "discover"),
-                       Button("✅ Est-ce pour moi ?", "fit")))
+MENU = Screen(
+    "menu", (Button("🔎 Qu'est-ce que CléA ?", "discover"), Button("✅ Est-ce pour moi ?", "fit"))
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +31,38 @@ def kinds(readings) -> set[str]:
     return {r.kind for r in readings.all}
 
 
-@pytest.mark.parametrize("text", ["oui", "ouais", "un peu", "bof", "autre", "oui c ca",
-                                  "non", "facile", "handicap", "cap", "rien"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oui",
+        "ouais",
+        "un peu",
+        "bof",
+        "autre",
+        "oui c ca",
+        "non",
+        "facile",
+        "handicap",
+        "cap",
+        "rien",
+    ],
+)
 def test_a_bare_label_is_no_fact(reader, text):
     assert not reader.read(text, MENU).facts()
 
 
-@pytest.mark.parametrize(("text", "question", "option"), [
-    ("je suis au chomage", "situation", "job_seeker"),
-    ("jsuis au chomdu", "situation", "job_seeker"),
-    ("je travaille a lusine", "situation", "employee"),
-    ("j'ai 19 ans", "situation", "young"),
-    ("je n'ai pas de diplôme", "diploma", "none"),
-    ("jai pas de diplome", "diploma", "none"),
-    ("j'ai la RQTH", "disability", "yes"),
-])
+@pytest.mark.parametrize(
+    ("text", "question", "option"),
+    [
+        ("je suis au chomage", "situation", "job_seeker"),
+        ("jsuis au chomdu", "situation", "job_seeker"),
+        ("je travaille a lusine", "situation", "employee"),
+        ("j'ai 19 ans", "situation", "young"),
+        ("je n'ai pas de diplôme", "diploma", "none"),
+        ("jai pas de diplome", "diploma", "none"),
+        ("j'ai la RQTH", "disability", "yes"),
+    ],
+)
 def test_explicit_self_statements_are_facts(reader, text, question, option):
     facts = {(r.question, r.value) for r in reader.read(text, MENU).facts()}
     assert (question, option) in facts
@@ -52,43 +70,74 @@ def test_explicit_self_statements_are_facts(reader, text, question, option):
 
 def test_a_diploma_to_have_recognised_is_no_statement_of_having_none(reader):
     text = "j'ai une licence, comment faire reconnaître mon diplôme ?"
-    assert ("diploma", "none") not in {(r.question, r.value)
-                                       for r in reader.read(text, MENU).facts()}
+    assert ("diploma", "none") not in {
+        (r.question, r.value) for r in reader.read(text, MENU).facts()
+    }
 
 
-@pytest.mark.parametrize("text", ["69008", "je suis a 42000 stp", "j'habite à Lyon",
-                                  "jhabite a lyon 8", "j'habite a st etienne"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "69008",
+        "je suis a 42000 stp",
+        "j'habite à Lyon",
+        "jhabite a lyon 8",
+        "j'habite a st etienne",
+    ],
+)
 def test_a_place_anywhere(reader, text):
     chosen = choose(reader.read(text, MENU), MENU)
     assert chosen.kind == "place" and chosen.place and chosen.place.places
 
 
-@pytest.mark.parametrize("text", ["des infos sur clea", "c'est quoi clea", "j'ai 12 ans",
-                                  "je peux faire clea sur place ?", "formation sur mesure"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "des infos sur clea",
+        "c'est quoi clea",
+        "j'ai 12 ans",
+        "je peux faire clea sur place ?",
+        "formation sur mesure",
+    ],
+)
 def test_no_place_without_a_code_or_a_cue(reader, text):
     assert "place" not in kinds(reader.read(text, MENU))
 
 
-@pytest.mark.parametrize("text", ["qui je peux appeler", "je m'inscris où ?",
-                                  "je dois contacter qui pour passer le test"])
+@pytest.mark.parametrize(
+    "text",
+    ["qui je peux appeler", "je m'inscris où ?", "je dois contacter qui pour passer le test"],
+)
 def test_handoff_phrases(reader, text):
     assert choose(reader.read(text, MENU), MENU).kind == "handoff"
 
 
-@pytest.mark.parametrize(("text", "subject"), [
-    ("le TOEIC coûte combien ?", "toeic"), ("jpeu payer mon permis avec le cpf ?", "permis"),
-    ("combien font 12 fois 7 ?", "calculation"), ("comment faire un CV ?", "cv"),
-    ("c'est quoi un bilan de compétences ?", "bilan"), ("formation excel gratuite ?", "excel"),
-    ("combien je touche au chômage ?", "unemployment_benefit"),
-])
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("le TOEIC coûte combien ?", "toeic"),
+        ("jpeu payer mon permis avec le cpf ?", "permis"),
+        ("combien font 12 fois 7 ?", "calculation"),
+        ("comment faire un CV ?", "cv"),
+        ("c'est quoi un bilan de compétences ?", "bilan"),
+        ("formation excel gratuite ?", "excel"),
+        ("combien je touche au chômage ?", "unemployment_benefit"),
+    ],
+)
 def test_another_subject_is_said_plainly(reader, text, subject):
     chosen = choose(reader.read(text, MENU), MENU)
     assert (chosen.kind, chosen.value) == ("subject", subject)
 
 
-@pytest.mark.parametrize("text", ["le permis et CléA, c'est pareil ?",
-                                  "jai le bac jpeu qd meme faire clea?",
-                                  "ça remplace le brevet ?", "j'ai le bac, c'est pour moi ?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le permis et CléA, c'est pareil ?",
+        "jai le bac jpeu qd meme faire clea?",
+        "ça remplace le brevet ?",
+        "j'ai le bac, c'est pour moi ?",
+    ],
+)
 def test_clea_named_or_compared_is_not_another_subject(reader, text):
     assert choose(reader.read(text, MENU), MENU).kind != "subject"
 
@@ -117,8 +166,17 @@ def test_summary_never_holds_the_text(reader):
 
 # --- the 45 typed answers at the fit questions ---------------------------------------------
 
-ANSWERS = ["oui", "ouais", "nan", "je suis au chomage", "jai pas de diplome", "un peu", "bof",
-           "cap cuisine", "je sais pas"]
+ANSWERS = [
+    "oui",
+    "ouais",
+    "nan",
+    "je suis au chomage",
+    "jai pas de diplome",
+    "un peu",
+    "bof",
+    "cap cuisine",
+    "je sais pas",
+]
 # Where a typed answer moves to an option; every other one repeats the question with help.
 EXPECTED = {
     ("situation", "je suis au chomage"): "job_seeker",
@@ -140,9 +198,14 @@ def test_typed_answers_at_the_fit_questions(engine, qid, answer):
     engine.handle(s, Event("start"))
     engine.handle(s, Event("choice", "fit"))
     while s.state != f"fit_{qid}":
-        engine.handle(s, Event("choice", "skip") if engine.k.question(
-            s.state.removeprefix("fit_")).optional else Event(
-            "choice", f"answer:{engine.k.question(s.state.removeprefix('fit_')).options[0].id}"))
+        engine.handle(
+            s,
+            Event("choice", "skip")
+            if engine.k.question(s.state.removeprefix("fit_")).optional
+            else Event(
+                "choice", f"answer:{engine.k.question(s.state.removeprefix('fit_')).options[0].id}"
+            ),
+        )
     before = dict(s.answers)
     replies = engine.handle(s, Event("text", answer)).replies
     choices = [b.choice for r in replies for b in r.choices()]
@@ -163,6 +226,7 @@ def test_typed_answers_at_the_fit_questions(engine, qid, answer):
 
 
 # --- a fact heard outside its question ------------------------------------------------------
+
 
 def test_a_statement_alone_is_asked_back_then_used_once_confirmed(engine):
     s = Session("fact")

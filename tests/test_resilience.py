@@ -25,8 +25,11 @@ def production_logs():
     from bot.logs import setup
 
     root = logging.getLogger()
-    saved = (list(root.handlers), root.level,
-             {n: logging.getLogger(n).level for n in logging.root.manager.loggerDict})
+    saved = (
+        list(root.handlers),
+        root.level,
+        {n: logging.getLogger(n).level for n in logging.root.manager.loggerDict},
+    )
     stream = io.StringIO()
     setup("DEBUG", stream=stream)
     yield stream
@@ -37,18 +40,26 @@ def production_logs():
 
 
 async def test_an_unreadable_update_is_kept_aside_and_the_others_answered(
-        api, knowledge, tmp_path, production_logs):
+    api, knowledge, tmp_path, production_logs
+):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3") as channel:
         # A message without its required fields (no date, no chat): the library cannot
         # build it. It carries a person's text, which must reach no log line.
-        bad = api.push({"message": {"message_id": 1, "text": "texte tres personnel",
-                                    "from": {"id": 9100, "is_bot": False,
-                                             "first_name": "Nom"}}})
+        bad = api.push(
+            {
+                "message": {
+                    "message_id": 1,
+                    "text": "texte tres personnel",
+                    "from": {"id": 9100, "is_bot": False, "first_name": "Nom"},
+                }
+            }
+        )
         api.push_text(9101, "/start")
         assert await api.wait_async(lambda: len(api.sent(9101)) >= 1, 10)
         assert channel.storage.dead_letter_count() == 1
-        row = channel.storage.db.execute("SELECT update_id, person, error FROM "
-                                         "dead_letters").fetchone()
+        row = channel.storage.db.execute(
+            "SELECT update_id, person, error FROM dead_letters"
+        ).fetchone()
         assert row[0] == bad and row[1] == "tg:9100" and row[2]
         api.push_text(9101, "/aide")  # still running
         assert await api.wait_async(lambda: len(api.sent(9101)) >= 2, 10)
@@ -94,8 +105,7 @@ def test_update_ids_restarting_lower_through_telegram(api, tmp_path):
     proc = start_bot_process(api, db)
     try:
         api.push_text(9200, "/aide")
-        assert api.wait_until(lambda: any("Les commandes" in c.text
-                                          for c in api.sent(9200)), 20)
+        assert api.wait_until(lambda: any("Les commandes" in c.text for c in api.sent(9200)), 20)
     finally:
         kill_hard(proc)
 
@@ -108,8 +118,11 @@ def test_backlog_of_2000_updates_stopped_then_all_answered_once_in_order(api, tm
     is the one documented exception)."""
     db = tmp_path / "db.sqlite3"
     chats = list(range(30_000, 30_200))
-    proc = start_bot_process(api, db, CLEA_STOP_GRACE="0") if stop == "SIGTERM" else (
-        start_bot_process(api, db))
+    proc = (
+        start_bot_process(api, db, CLEA_STOP_GRACE="0")
+        if stop == "SIGTERM"
+        else (start_bot_process(api, db))
+    )
     try:
         for round_ in range(10):
             for chat in chats:
@@ -124,8 +137,7 @@ def test_backlog_of_2000_updates_stopped_then_all_answered_once_in_order(api, tm
         assert len(api.calls_of("sendMessage")) < 2000  # a backlog is left
         proc = start_bot_process(api, db)
         # An update leaves the inbox once answered: an empty inbox means all answered.
-        assert api.wait_until(lambda: api.pending_updates() == 0
-                              and _inbox(db) == 0, 120)
+        assert api.wait_until(lambda: api.pending_updates() == 0 and _inbox(db) == 0, 120)
     finally:
         kill_hard(proc)
     for chat in chats:
@@ -135,8 +147,11 @@ def test_backlog_of_2000_updates_stopped_then_all_answered_once_in_order(api, tm
         assert helps >= 5 and menus >= 5, (chat, helps, menus)
         assert helps + menus <= 10 + 2, (chat, helps, menus)  # at most one replayed screen
         # In order: the answers alternate as the commands did.
-        kinds = ["h" if "Les commandes" in t else "m" for t in texts
-                 if "Les commandes" in t or t.startswith("Que voulez-vous faire")]
+        kinds = [
+            "h" if "Les commandes" in t else "m"
+            for t in texts
+            if "Les commandes" in t or t.startswith("Que voulez-vous faire")
+        ]
         collapsed = [k for i, k in enumerate(kinds) if i == 0 or k != kinds[i - 1]]
         assert collapsed == ["m", "h"] * 5, (chat, kinds)
 

@@ -20,12 +20,44 @@ from tests.telegram_helpers import kill_hard, running_bot, settled, start_bot_pr
 PRIVATE = list(range(70_000, 70_040))
 GROUPS = [-1001, -1002, -1003]
 CHANNELS = [-2001]
-COMMANDS = ["/start", "/menu", "/aide", "/recommencer", "/oubli", "/privacy", "/question",
-            "/contact", "/lien", "/stats", "/xyz", "/start mlyon-diag", "/start <bad>",
-            "/menu@clea_test_bot"]
-VALID_DATA = ["fit", "where", "steps", "menu", "resume", "domain:3", "step:4", "module:numerique",
-              "answer:employee", "answer:none", "yes", "no", "skip", "back", "pick:0",
-              "forget_yes", "forget_no", "handoff", "about:cost", "retry"]
+COMMANDS = [
+    "/start",
+    "/menu",
+    "/aide",
+    "/recommencer",
+    "/oubli",
+    "/privacy",
+    "/question",
+    "/contact",
+    "/lien",
+    "/stats",
+    "/xyz",
+    "/start mlyon-diag",
+    "/start <bad>",
+    "/menu@clea_test_bot",
+]
+VALID_DATA = [
+    "fit",
+    "where",
+    "steps",
+    "menu",
+    "resume",
+    "domain:3",
+    "step:4",
+    "module:numerique",
+    "answer:employee",
+    "answer:none",
+    "yes",
+    "no",
+    "skip",
+    "back",
+    "pick:0",
+    "forget_yes",
+    "forget_no",
+    "handoff",
+    "about:cost",
+    "retry",
+]
 
 
 def GROUP_INVITE() -> str:
@@ -37,14 +69,22 @@ def GROUP_INVITE() -> str:
 
 def random_text(rng: random.Random) -> str:
     size = rng.choice([0, 1, 3, 20, 200, 4096, 10_000])
-    alphabet = rng.choice([
-        "abcdefghijklmnopqrstuvwxyzéèàç '?!",
-        "0123456789 ",
-        "🙂😀🎉👍❤️🔥",
-        "".join(chr(c) for c in range(0x20, 0x2FF)),
-        "".join(chr(c) for c in (rng.randrange(0x20, 0x10FFFF) for _ in range(64))
-                if not 0xD800 <= c <= 0xDFFF),
-    ]) or "x"
+    alphabet = (
+        rng.choice(
+            [
+                "abcdefghijklmnopqrstuvwxyzéèàç '?!",
+                "0123456789 ",
+                "🙂😀🎉👍❤️🔥",
+                "".join(chr(c) for c in range(0x20, 0x2FF)),
+                "".join(
+                    chr(c)
+                    for c in (rng.randrange(0x20, 0x10FFFF) for _ in range(64))
+                    if not 0xD800 <= c <= 0xDFFF
+                ),
+            ]
+        )
+        or "x"
+    )
     return "".join(rng.choice(alphabet) for _ in range(size))
 
 
@@ -59,32 +99,71 @@ def random_update(api, rng: random.Random) -> tuple[int, dict]:
         chat = rng.choice(CHANNELS)
         return chat, {"channel_post": api.message(chat, "annonce", chat_type="channel")}
     chat = rng.choice(PRIVATE)
-    kind = rng.choice(["text", "text", "command", "callback", "callback", "photo", "sticker",
-                       "voice", "document", "location", "contact", "edited", "dice"])
+    kind = rng.choice(
+        [
+            "text",
+            "text",
+            "command",
+            "callback",
+            "callback",
+            "photo",
+            "sticker",
+            "voice",
+            "document",
+            "location",
+            "contact",
+            "edited",
+            "dice",
+        ]
+    )
     if kind == "text":
         return chat, {"message": api.message(chat, random_text(rng) or " ")}
     if kind == "command":
         return chat, {"message": api.message(chat, rng.choice(COMMANDS))}
     if kind == "callback":
         data = rng.choice(VALID_DATA + [random_text(rng)[:64] or "x", "zz:" + "9" * 60])
-        message = {"message_id": rng.randrange(1, 10**6), "date": int(time.time()),
-                   "chat": api.chat(chat), "text": "ancien"}
-        return chat, {"callback_query": {"id": f"q{rng.random()}", "from": api.user(chat),
-                                         "chat_instance": "c", "data": data,
-                                         "message": message}}
+        message = {
+            "message_id": rng.randrange(1, 10**6),
+            "date": int(time.time()),
+            "chat": api.chat(chat),
+            "text": "ancien",
+        }
+        return chat, {
+            "callback_query": {
+                "id": f"q{rng.random()}",
+                "from": api.user(chat),
+                "chat_instance": "c",
+                "data": data,
+                "message": message,
+            }
+        }
     if kind == "edited":
-        return chat, {"edited_message": api.message(chat, random_text(rng) or "x",
-                                                    edit_date=int(time.time()))}
+        return chat, {
+            "edited_message": api.message(chat, random_text(rng) or "x", edit_date=int(time.time()))
+        }
     file = {"file_id": "f", "file_unique_id": "u"}
     extra = {
         "photo": {"photo": [{**file, "width": 10, "height": 10}]},
-        "sticker": {"sticker": {**file, "type": "regular", "width": 1, "height": 1,
-                                "is_animated": False, "is_video": False}},
+        "sticker": {
+            "sticker": {
+                **file,
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
         "voice": {"voice": {**file, "duration": 2}},
         "document": {"document": file},
         "location": {"location": {"latitude": 45.43, "longitude": 4.39}},
-        "contact": {"contact": {"phone_number": "+33600000000", "first_name": "X",
-                                "user_id": rng.choice([chat, 1])}},
+        "contact": {
+            "contact": {
+                "phone_number": "+33600000000",
+                "first_name": "X",
+                "user_id": rng.choice([chat, 1]),
+            }
+        },
         "dice": {"dice": {"emoji": "🎲", "value": 3}},
     }[kind]
     return chat, {"message": api.message(chat, None, **extra)}
@@ -101,11 +180,13 @@ async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
         for _ in range(2000):
             chat, body = random_update(api, rng)
             pushed.append((chat, api.push(body), body))
-        expected = expected_transcripts(knowledge, pushed, tmp_path / "replay.sqlite3",
-                                        chats=PRIVATE)
+        expected = expected_transcripts(
+            knowledge, pushed, tmp_path / "replay.sqlite3", chats=PRIVATE
+        )
         assert await api.wait_async(lambda: api.pending_updates() == 0, 120)
         assert await api.wait_async(
-            lambda: all(len(api.sent(c)) >= len(t) for c, t in expected.items()), 60)
+            lambda: all(len(api.sent(c)) >= len(t) for c, t in expected.items()), 60
+        )
         assert await settled(api, channel)  # nothing more can come
         for chat, texts in expected.items():
             assert [c.text for c in api.sent(chat)] == texts, chat
@@ -121,14 +202,41 @@ async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
 
 
 SCRIPTS = [
-    [("text", "/start mlyon-diag"), ("cb", "answer:job_seeker"), ("cb", "answer:none"),
-     ("text", "faut payer ?"), ("cb", "resume"), ("cb", "answer:digital"),
-     ("cb", "answer:hard"), ("cb", "skip"), ("cb", "where"), ("text", "42000"), ("cb", "yes")],
-    [("text", "/start"), ("cb", "steps"), ("cb", "step:1"), ("cb", "step:2"),
-     ("text", "et si je rate"), ("cb", "resume"), ("cb", "fit"), ("cb", "answer:employee"),
-     ("cb", "answer:cap_bep"), ("cb", "answer:progress")],
-    [("text", "/start"), ("cb", "where"), ("text", "marseile"), ("cb", "yes"),
-     ("cb", "answer:young"), ("cb", "answer:no"), ("cb", "domains"), ("cb", "domain:5")],
+    [
+        ("text", "/start mlyon-diag"),
+        ("cb", "answer:job_seeker"),
+        ("cb", "answer:none"),
+        ("text", "faut payer ?"),
+        ("cb", "resume"),
+        ("cb", "answer:digital"),
+        ("cb", "answer:hard"),
+        ("cb", "skip"),
+        ("cb", "where"),
+        ("text", "42000"),
+        ("cb", "yes"),
+    ],
+    [
+        ("text", "/start"),
+        ("cb", "steps"),
+        ("cb", "step:1"),
+        ("cb", "step:2"),
+        ("text", "et si je rate"),
+        ("cb", "resume"),
+        ("cb", "fit"),
+        ("cb", "answer:employee"),
+        ("cb", "answer:cap_bep"),
+        ("cb", "answer:progress"),
+    ],
+    [
+        ("text", "/start"),
+        ("cb", "where"),
+        ("text", "marseile"),
+        ("cb", "yes"),
+        ("cb", "answer:young"),
+        ("cb", "answer:no"),
+        ("cb", "domains"),
+        ("cb", "domain:5"),
+    ],
 ]
 
 
@@ -189,13 +297,22 @@ async def test_faults_every_reply_once(api, knowledge, tmp_path):
         assert await settled(api, channel)
         clean = [c.text for c in api.sent(59_999)]
         # A connection cut after Telegram applied the message: it must not come twice.
-        api.inject("sendMessage", Fault("429", 1), Fault("500"), Fault("apply_drop"),
-                   Fault("delay", 1.5), Fault("apply_drop"), Fault("500"), Fault("delay", 0.5),
-                   Fault("apply_drop"), Fault("apply_drop"), Fault("429", 1))
+        api.inject(
+            "sendMessage",
+            Fault("429", 1),
+            Fault("500"),
+            Fault("apply_drop"),
+            Fault("delay", 1.5),
+            Fault("apply_drop"),
+            Fault("500"),
+            Fault("delay", 0.5),
+            Fault("apply_drop"),
+            Fault("apply_drop"),
+            Fault("429", 1),
+        )
         for chat in chats:
             api.push_text(chat, "/aide")
-        assert await api.wait_async(
-            lambda: all(len(api.sent(c)) >= len(clean) for c in chats), 60)
+        assert await api.wait_async(lambda: all(len(api.sent(c)) >= len(clean) for c in chats), 60)
         assert await settled(api, channel, 60)
         for chat in chats:
             assert [c.text for c in api.sent(chat)] == clean  # all of them, once, in order
@@ -209,7 +326,8 @@ async def test_exhausted_retries_are_logged(api, knowledge, tmp_path, caplog):
         api.inject("sendMessage", *[Fault("500")] * (limiter.network_retries + 1))
         api.push_text(61_000, "/privacy")
         assert await api.wait_async(
-            lambda: any("not delivered" in r.getMessage() for r in caplog.records), 20)
+            lambda: any("not delivered" in r.getMessage() for r in caplog.records), 20
+        )
         api.push_text(61_001, "/start")  # the bot goes on
         assert await api.wait_async(lambda: len(api.sent(61_001)) >= 1)
     failed = [c for c in api.calls_of("sendMessage") if not c.ok]
@@ -233,8 +351,9 @@ async def test_broken_database_still_answers(api, knowledge, tmp_path, caplog, b
         # The person is told plainly that nothing was saved, not shown a screen as if it was.
         assert "enregistrer" in api.sent(62_000)[0].text
         errors = [r.getMessage() for r in caplog.records if r.name == "bot.turn"]
-        assert any("could not save" in e and ("readonly" in e or "locked" in e)
-                   for e in errors), errors
+        assert any("could not save" in e and ("readonly" in e or "locked" in e) for e in errors), (
+            errors
+        )
         if other is not None:
             other.execute("ROLLBACK")
 
@@ -306,8 +425,9 @@ async def test_a_locked_database_holds_only_the_turns_that_need_it(api, knowledg
         assert await api.wait_async(lambda: len(api.sent(64_000)) >= 2)
         third = api.sent(64_000)[1].text
         assert third.startswith("ℹ️ Je réponds") or "enregistrer" in third
-        assert await api.wait_async(lambda: channel.storage.inbox_pending() == [] or
-                                    "enregistrer" in third)
+        assert await api.wait_async(
+            lambda: channel.storage.inbox_pending() == [] or "enregistrer" in third
+        )
 
 
 async def test_a_save_waits_out_a_short_lock(api, knowledge, tmp_path):
@@ -363,8 +483,11 @@ def test_a_read_only_database_file(knowledge):
                 logging.getLogger("bot.turn").addHandler(handler)
                 runner = TurnRunner(engine, Storage(db))
                 results = [runner.run("tg:1", Event("start"), n) for n in (1, 2, 3)]
-                out = {"saved": [r.saved for r in results],
-                       "texts": [r.replies[0].text for r in results], "errors": errors}
+                out = {
+                    "saved": [r.saved for r in results],
+                    "texts": [r.replies[0].text for r in results],
+                    "errors": errors,
+                }
             except BaseException as exc:
                 out = {"crash": repr(exc)}
             finally:
@@ -413,8 +536,7 @@ def test_a_long_lock_costs_each_waiting_person_one_short_wait(knowledge, tmp_pat
 
 
 @pytest.mark.parametrize("typed", ["/demande", "c'est payant ?", "merci beaucoup"])
-async def test_a_turn_saved_but_not_answered_sends_its_own_replies(api, knowledge, tmp_path,
-                                                                   typed):
+async def test_a_turn_saved_but_not_answered_sends_its_own_replies(api, knowledge, tmp_path, typed):
     """Killed after the turn was saved, before any reply went out: at restart the turn is
     not applied again, and exactly its own replies are sent (a FAQ answer, a /demande
     status), not the person's current screen instead."""
@@ -443,8 +565,7 @@ async def test_a_turn_saved_but_not_answered_sends_its_own_replies(api, knowledg
         assert [c.text for c in api.sent(63_002)] == expected
 
 
-async def test_a_replay_does_not_repeat_the_keyboard_removal_already_sent(api, knowledge,
-                                                                          tmp_path):
+async def test_a_replay_does_not_repeat_the_keyboard_removal_already_sent(api, knowledge, tmp_path):
     """A turn whose replies all carry buttons removes the native keyboard with a short
     '👌' first. Killed after it went out: the replay sends the rest, not '👌' again."""
     import json
@@ -459,8 +580,12 @@ async def test_a_replay_does_not_repeat_the_keyboard_removal_already_sent(api, k
     update = {"update_id": 5003, "message": api.message(63_003, "oui")}
     store.inbox_add([(5003, json.dumps(update))])
     screen = Reply("Quelle est votre situation ?", ((Button("Salarié", "answer:employee"),),))
-    store.save(Session("tg:63003", state="fit_situation"), applied=[(5003, clock.time())],
-               update_id=5003, replies=encode_replies([screen], True))
+    store.save(
+        Session("tg:63003", state="fit_situation"),
+        applied=[(5003, clock.time())],
+        update_id=5003,
+        replies=encode_replies([screen], True),
+    )
     store.inbox_sent(5003, 1)  # '👌' went out, then the process died
     store.close()
     async with running_bot(api, knowledge, db) as channel:
@@ -484,11 +609,17 @@ async def test_a_backlog_never_blinds_the_bot(api, knowledge, tmp_path):
     db = tmp_path / "db.sqlite3"
     backlog = list(range(70_000, 70_600))
     store = Storage(db)
-    rows = [(i, json.dumps({"update_id": i, "message": api.message(chat, "/start")}))
-            for i, chat in enumerate(backlog, 1)]
+    rows = [
+        (i, json.dumps({"update_id": i, "message": api.message(chat, "/start")}))
+        for i, chat in enumerate(backlog, 1)
+    ]
     for text in ("/aide", "/menu"):  # the last person had written three times
-        rows.append((len(rows) + 1, json.dumps({"update_id": len(rows) + 1, "message":
-                                                api.message(backlog[-1], text)})))
+        rows.append(
+            (
+                len(rows) + 1,
+                json.dumps({"update_id": len(rows) + 1, "message": api.message(backlog[-1], text)}),
+            )
+        )
     store.inbox_add(rows)
     store.close()
     async with running_bot(api, knowledge, db) as channel:
@@ -518,10 +649,24 @@ def test_the_backlog_is_sorted_by_the_same_chats_as_new_updates():
         {"edited_message": api.message(6, "bonjour")},
         {"message": api.message(-100123, "/start", 7, "supergroup")},
         {"channel_post": api.message(-100999, "annonce", None, "channel")},
-        {"callback_query": {"id": "q", "from": api.user(8), "chat_instance": "c", "data": "x",
-                            "message": api.message(8, "…")}},
-        {"callback_query": {"id": "q", "from": api.user(9), "chat_instance": "c",
-                            "data": "x", "inline_message_id": "i"}},
+        {
+            "callback_query": {
+                "id": "q",
+                "from": api.user(8),
+                "chat_instance": "c",
+                "data": "x",
+                "message": api.message(8, "…"),
+            }
+        },
+        {
+            "callback_query": {
+                "id": "q",
+                "from": api.user(9),
+                "chat_instance": "c",
+                "data": "x",
+                "inline_message_id": "i",
+            }
+        },
         {"inline_query": {"id": "i", "from": api.user(10), "query": "", "offset": ""}},
     ]
     for i, body in enumerate(bodies, 1):

@@ -18,9 +18,11 @@ def test_round_trip_and_schema(tmp_path):
     again = Storage(path)
     assert again.schema_version() == SCHEMA_VERSION
     loaded = again.load("tg:1")
-    assert (loaded.state, loaded.answers, loaded.referral) == ("fit_goal",
-                                                                {"situation": "employee"},
-                                                                "mlyon")
+    assert (loaded.state, loaded.answers, loaded.referral) == (
+        "fit_goal",
+        {"situation": "employee"},
+        "mlyon",
+    )
     assert again.load("tg:2").state == "menu"
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
@@ -77,12 +79,14 @@ def test_migration_to_schema_6_moves_the_replay_guard_out_of_the_dialogue(tmp_pa
 
     path = tmp_path / "v5.sqlite3"
     con = sqlite3.connect(path)
-    con.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-                      + ";".join(MIGRATIONS[:5])
-                      + ";INSERT INTO meta VALUES ('schema_version', '5');"
-                      + "INSERT INTO sessions VALUES ('tg:5', '{\"s\":\"help\",\"d\":"
-                        "{\"seen\":[[41,1800000000]],\"u\":41,\"return\":\"menu\"}}', 0);"
-                      + "INSERT INTO sessions VALUES ('tg:6', 'not json', 0);")
+    con.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+        + ";".join(MIGRATIONS[:5])
+        + ";INSERT INTO meta VALUES ('schema_version', '5');"
+        + 'INSERT INTO sessions VALUES (\'tg:5\', \'{"s":"help","d":'
+        '{"seen":[[41,1800000000]],"u":41,"return":"menu"}}\', 0);'
+        + "INSERT INTO sessions VALUES ('tg:6', 'not json', 0);"
+    )
     con.close()
     store = Storage(path)
     session = store.load("tg:5")
@@ -98,10 +102,12 @@ def test_migration_from_schema_1_keeps_sessions(tmp_path):
 
     path = tmp_path / "v1.sqlite3"
     con = sqlite3.connect(path)
-    con.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-                      + MIGRATIONS[0]
-                      + "INSERT INTO meta VALUES ('schema_version', '1');"
-                      + "INSERT INTO sessions VALUES ('tg:5', '{\"s\":\"recap\"}', 0);")
+    con.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+        + MIGRATIONS[0]
+        + "INSERT INTO meta VALUES ('schema_version', '1');"
+        + "INSERT INTO sessions VALUES ('tg:5', '{\"s\":\"recap\"}', 0);"
+    )
     con.close()
     store = Storage(path)
     assert store.schema_version() == SCHEMA_VERSION
@@ -148,9 +154,20 @@ def test_a_turns_replies_survive_storage_whole():
     from bot.turn import decode_replies, encode_replies
     from dialogs.model import Button, LinkButton, Reply
 
-    reply = Reply("<b>Texte</b> é", ((Button("Oui", "yes"), LinkButton("Site", "https://x")),),
-                  image=b"\x89PNG", request="contact", voice="dit ceci", personal=True)
+    reply = Reply(
+        "<b>Texte</b> é",
+        ((Button("Oui", "yes"), LinkButton("Site", "https://x")),),
+        image=b"\x89PNG",
+        request="contact",
+        voice="dit ceci",
+        personal=True,
+    )
     assert {f.name for f in dataclasses.fields(Reply)} == {
-        "text", "buttons", "image", "request", "voice", "personal"}
-    assert decode_replies(encode_replies([reply, Reply("b")], True)) == (
-        [reply, Reply("b")], True)
+        "text",
+        "buttons",
+        "image",
+        "request",
+        "voice",
+        "personal",
+    }
+    assert decode_replies(encode_replies([reply, Reply("b")], True)) == ([reply, Reply("b")], True)

@@ -21,9 +21,11 @@ def texts(api, chat=CHAT):
 
 async def wait_screen(api, chat, before, timeout=10.0):
     """Wait for the end of a turn: a new message that carries an inline keyboard."""
+
     def done():
         new = api.sent(chat)[before:]
         return bool(new) and bool(new[-1].callback_data())
+
     assert await api.wait_async(done, timeout), texts(api, chat)
     return api.sent(chat)[before:]
 
@@ -38,12 +40,24 @@ async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_pa
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
         commands = api.calls_of("setMyCommands")
         assert commands and {c["command"] for c in commands[0].params["commands"]} >= {
-            "start", "menu", "aide", "recommencer", "oubli"}
+            "start",
+            "menu",
+            "aide",
+            "recommencer",
+            "oubli",
+        }
         api.push_text(CHAT, "/start")
         sent = await wait_texts(api, CHAT, 1)  # the welcome is the menu's first paragraph
         assert len(sent) == 1 and "Bonjour" in sent[0].text
-        assert sent[-1].callback_data() == ["discover", "fit", "steps", "modules", "ask",
-                                            "where", "voice_on"]  # "🔊 Tout écouter"
+        assert sent[-1].callback_data() == [
+            "discover",
+            "fit",
+            "steps",
+            "modules",
+            "ask",
+            "where",
+            "voice_on",
+        ]  # "🔊 Tout écouter"
         menu_id = sent[-1].params["_message_id"]
         # A one-message screen replaces the pressed one instead of piling up.
         api.press(CHAT, "steps")
@@ -58,8 +72,14 @@ async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_pa
         n = len(api.sent(CHAT))
         api.push_text(CHAT, "/menu")
         await wait_texts(api, CHAT, n + 1)
-        for choice in ("fit", "answer:job_seeker", "answer:none", "answer:job", "answer:easy",
-                       "skip"):
+        for choice in (
+            "fit",
+            "answer:job_seeker",
+            "answer:none",
+            "answer:job",
+            "answer:easy",
+            "skip",
+        ):
             n = len(api.sent(CHAT))
             api.press(CHAT, choice)
             await wait_texts(api, CHAT, n + 1)
@@ -91,7 +111,7 @@ async def test_one_message_per_screen_edited_in_place_or_kept(api, knowledge, tm
         assert await api.wait_async(lambda: len(api.calls_of("editMessageText")) == 1)
         n = len(api.sent(CHAT))
         api.push_text(CHAT, "c'est payant ?")
-        answer = (await wait_screen(api, CHAT, n))
+        answer = await wait_screen(api, CHAT, n)
         assert len(answer) == 1 and "resume" in answer[0].callback_data()
         api.push_callback(CHAT, "resume", answer[0].params["_message_id"])
         back = await wait_screen(api, CHAT, n + 1)
@@ -117,9 +137,23 @@ async def test_forged_and_stale_buttons(api, knowledge, tmp_path):
 
 async def test_non_text_messages_and_groups(api, knowledge, tmp_path):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
-        api.push({"message": api.message(CHAT, None, sticker={
-            "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
-            "height": 1, "is_animated": False, "is_video": False})})
+        api.push(
+            {
+                "message": api.message(
+                    CHAT,
+                    None,
+                    sticker={
+                        "file_id": "s",
+                        "file_unique_id": "s",
+                        "type": "regular",
+                        "width": 1,
+                        "height": 1,
+                        "is_animated": False,
+                        "is_video": False,
+                    },
+                )
+            }
+        )
         sent = await wait_texts(api, CHAT, 1)
         assert "messages écrits" in sent[-1].text
         api.push_text(-100123, "/start", chat_type="supergroup", user_id=7)
@@ -148,8 +182,7 @@ async def test_429_retry_after_is_waited_out(api, knowledge, tmp_path):
 async def test_a_429_holds_only_its_chat_and_each_chat_is_paced(api, knowledge, tmp_path):
     """Telegram's 429 for one chat delays that chat only; a chat sent many messages at once
     gets a short burst, then about one a second (it would earn a 429 otherwise)."""
-    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", chat_rate=1.0,
-                           chat_burst=2):
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3", chat_rate=1.0, chat_burst=2):
         api.inject("sendMessage", Fault("429", 3))
         api.push_text(CHAT, "/aide")
         assert await api.wait_async(lambda: any(not c.ok for c in api.calls_of("sendMessage")))
@@ -197,8 +230,7 @@ async def test_two_hundred_chats_at_once(api, knowledge, tmp_path):
             api.push_callback(chat, "fit")
         for i, chat in enumerate(chats):
             api.push_callback(chat, "answer:employee" if i % 2 else "answer:job_seeker")
-        assert await api.wait_async(
-            lambda: all(len(api.sent(c)) >= 3 for c in chats), 60)
+        assert await api.wait_async(lambda: all(len(api.sent(c)) >= 3 for c in chats), 60)
         for chat in chats:
             got = texts(api, chat)  # buttons of unknown messages: each screen comes below
             assert "Bonjour" in got[0]
@@ -218,8 +250,7 @@ async def test_handoff_through_telegram(api, knowledge, tmp_path):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", adviser_chat_id=advisers):
         api.push_text(CHAT, "/start contact")
         await wait_texts(api, CHAT, 1)
-        for step in ("75011", "yes", "answer:employee", "answer:no", "handoff", "no",
-                     "handoff"):
+        for step in ("75011", "yes", "answer:employee", "answer:no", "handoff", "no", "handoff"):
             n = len(api.sent(CHAT))
             if step.isdigit():
                 api.push_text(CHAT, step)
@@ -234,8 +265,15 @@ async def test_handoff_through_telegram(api, knowledge, tmp_path):
         keyboard = ask.params["reply_markup"]["keyboard"]
         assert keyboard[0][0]["request_contact"] is True
         n = len(api.sent(CHAT))
-        api.push({"message": api.message(CHAT, None, contact={
-            "phone_number": "+33612345678", "first_name": "Test", "user_id": CHAT})})
+        api.push(
+            {
+                "message": api.message(
+                    CHAT,
+                    None,
+                    contact={"phone_number": "+33612345678", "first_name": "Test", "user_id": CHAT},
+                )
+            }
+        )
         await wait_texts(api, CHAT, n + 2)
         assert await api.wait_async(lambda: api.sent(advisers))
         note = api.sent(advisers)[0].text
@@ -293,21 +331,30 @@ def start_webhook_bot(api, db, port):
     from tests.telegram_helpers import ROOT, bot_env
 
     before = len(api.calls_of("setWebhook"))
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "telegram"], cwd=ROOT,
-                            env=bot_env(api, db, CLEA_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-                                        CLEA_WEBHOOK_SECRET="s3cret",
-                                        CLEA_WEBHOOK_LISTEN="127.0.0.1",
-                                        CLEA_WEBHOOK_PORT=str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "telegram"],
+        cwd=ROOT,
+        env=bot_env(
+            api,
+            db,
+            CLEA_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+            CLEA_WEBHOOK_SECRET="s3cret",
+            CLEA_WEBHOOK_LISTEN="127.0.0.1",
+            CLEA_WEBHOOK_PORT=str(port),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert api.wait_until(lambda: len(api.calls_of("setWebhook")) > before, 30)
     return proc
 
 
 def post_update(port, update, secret="s3cret"):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/hook",
-                                 data=json.dumps(update).encode(), headers={
-                                     "Content-Type": "application/json",
-                                     "X-Telegram-Bot-Api-Secret-Token": secret})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/hook",
+        data=json.dumps(update).encode(),
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+    )
     try:
         return urllib.request.urlopen(req, timeout=5).status
     except urllib.error.HTTPError as err:
@@ -345,8 +392,7 @@ def test_webhook_update_survives_kill_9_after_its_200(api, tmp_path):
         proc = start_webhook_bot(api, db, free_port())
         # The killed process never got its answer out (held 1.5 s by the server), so the
         # answer can only come from the replay.
-        assert api.wait_until(lambda: any("Les commandes" in c.text for c in api.sent(CHAT)),
-                              20)
+        assert api.wait_until(lambda: any("Les commandes" in c.text for c in api.sent(CHAT)), 20)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
@@ -359,16 +405,20 @@ async def test_shared_location_finds_the_nearest_town(api, knowledge, tmp_path):
         ask = [c for c in sent if (c.params.get("reply_markup") or {}).get("keyboard")]
         assert ask[0].params["reply_markup"]["keyboard"][0][0]["request_location"] is True
         n = len(api.sent(CHAT))
-        api.push({"message": api.message(CHAT, None, location={"latitude": 45.4339,
-                                                                "longitude": 4.3900})})
+        api.push(
+            {
+                "message": api.message(
+                    CHAT, None, location={"latitude": 45.4339, "longitude": 4.3900}
+                )
+            }
+        )
         confirm = await wait_screen(api, CHAT, n)
         assert "près de Saint-Étienne (42)" in confirm[0].text
         # Leaving the question removes the "send my position" keyboard.
         assert confirm[0].params["reply_markup"] == {"remove_keyboard": True}
 
 
-async def test_leaving_the_place_question_removes_the_position_keyboard(api, knowledge,
-                                                                       tmp_path):
+async def test_leaving_the_place_question_removes_the_position_keyboard(api, knowledge, tmp_path):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
         api.push_text(CHAT, "/start contact")
         await wait_screen(api, CHAT, 0)
@@ -405,11 +455,22 @@ def test_webhook_refuses_before_reading_the_body(api, tmp_path):
     proc = start_webhook_bot(api, tmp_path / "db.sqlite3", port)
     try:
         huge = {"Content-Type": "application/json", "Content-Length": str(90 * 1024 * 1024)}
-        assert api.wait_until(lambda: raw_post(port, {
-            **huge, "X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403, 10)
+        assert api.wait_until(
+            lambda: raw_post(port, {**huge, "X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403, 10
+        )
         assert raw_post(port, {**huge, "X-Telegram-Bot-Api-Secret-Token": "s3cret"}) == 413
-        assert raw_post(port, {"Content-Type": "application/json", "Content-Length": "5",
-                               "X-Telegram-Bot-Api-Secret-Token": "s3cret"}, b"{nope") == 400
+        assert (
+            raw_post(
+                port,
+                {
+                    "Content-Type": "application/json",
+                    "Content-Length": "5",
+                    "X-Telegram-Bot-Api-Secret-Token": "s3cret",
+                },
+                b"{nope",
+            )
+            == 400
+        )
         update = {"update_id": 3, "message": api.message(CHAT, "/start")}
         assert post_update(port, update) == 200  # and real updates still go through
         assert api.wait_for_replies(CHAT, 1)
@@ -429,8 +490,7 @@ def test_webhook_update_ids_restarting_lower(api, tmp_path):
         assert api.wait_for_replies(CHAT, 1)
         again = {"update_id": 1_234, "message": api.message(CHAT, "/aide")}
         assert post_update(port, again) == 200
-        assert api.wait_until(lambda: any("Les commandes" in c.text
-                                          for c in api.sent(CHAT)), 20)
+        assert api.wait_until(lambda: any("Les commandes" in c.text for c in api.sent(CHAT)), 20)
         then = {"update_id": 1_235, "message": api.message(CHAT, "/menu")}
         assert post_update(port, then) == 200
         assert api.wait_until(lambda: len(api.sent(CHAT)) >= 3, 20)

@@ -15,30 +15,43 @@ def start(engine, state_choice: str | None = None) -> Session:
     return s
 
 
-@pytest.mark.parametrize("typed, option", [
-    ("je suis au chômage", "job_seeker"),
-    ("chui au chomdu", "job_seeker"),
-    ("je cherche du travail depuis 2 ans", "job_seeker"),
-    ("inscrit a france travail", "job_seeker"),
-    ("je suis en interim", "employee"),
-    ("je suis salarié", "employee"),
-    ("je suis auto entrepreneur", "self_employed"),
-    ("je suis fonctionnaire a la mairie", "public_agent"),
-    ("je ne suis pas au chomage, je suis en cdi", "employee"),
-    ("je travaille pas", "job_seeker"),
-])
+@pytest.mark.parametrize(
+    "typed, option",
+    [
+        ("je suis au chômage", "job_seeker"),
+        ("chui au chomdu", "job_seeker"),
+        ("je cherche du travail depuis 2 ans", "job_seeker"),
+        ("inscrit a france travail", "job_seeker"),
+        ("je suis en interim", "employee"),
+        ("je suis salarié", "employee"),
+        ("je suis auto entrepreneur", "self_employed"),
+        ("je suis fonctionnaire a la mairie", "public_agent"),
+        ("je ne suis pas au chomage, je suis en cdi", "employee"),
+        ("je travaille pas", "job_seeker"),
+    ],
+)
 def test_situation_typed(engine, typed, option):
     s = start(engine, "fit")
     engine.handle(s, Event("text", typed))
     assert s.answers.get("situation") == option and s.state == "fit_diploma"
 
 
-@pytest.mark.parametrize("typed, option", [
-    ("pas de diplome", "none"), ("aucun", "none"), ("rien", "none"),
-    ("j'ai un CAP", "cap_bep"), ("cap", "cap_bep"), ("BEP vente", "cap_bep"),
-    ("le brevet", "brevet_cfg"), ("CFG", "brevet_cfg"), ("bac pro", "bac"),
-    ("une licence", "higher"), ("diplome etranger", "foreign"),
-])
+@pytest.mark.parametrize(
+    "typed, option",
+    [
+        ("pas de diplome", "none"),
+        ("aucun", "none"),
+        ("rien", "none"),
+        ("j'ai un CAP", "cap_bep"),
+        ("cap", "cap_bep"),
+        ("BEP vente", "cap_bep"),
+        ("le brevet", "brevet_cfg"),
+        ("CFG", "brevet_cfg"),
+        ("bac pro", "bac"),
+        ("une licence", "higher"),
+        ("diplome etranger", "foreign"),
+    ],
+)
 def test_diploma_typed(engine, typed, option):
     s = start(engine, "fit")
     engine.handle(s, Event("choice", "answer:employee"))
@@ -53,8 +66,10 @@ def test_a_question_typed_during_the_fit_check_is_answered_without_moving(engine
     assert "prix" in " ".join(r.text for r in replies).lower()
 
 
-@pytest.mark.parametrize("typed, state", [("menu", "menu"), ("Menu svp", "menu"),
-                                          ("retour", "fit_situation"), ("aide", "help")])
+@pytest.mark.parametrize(
+    "typed, state",
+    [("menu", "menu"), ("Menu svp", "menu"), ("retour", "fit_situation"), ("aide", "help")],
+)
 def test_navigation_words_work_on_every_screen(engine, typed, state):
     s = start(engine, "fit")
     engine.handle(s, Event("choice", "answer:employee"))

@@ -19,8 +19,11 @@ CASES = Path(__file__).parent / "data" / "speech_cases.yaml"
 CHAT = 7301
 
 
-@pytest.mark.parametrize("case", yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"],
-                         ids=lambda c: c["shown"][:30])
+@pytest.mark.parametrize(
+    "case",
+    yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"],
+    ids=lambda c: c["shown"][:30],
+)
 def test_speech_text_table(case):
     assert speech_text([case["shown"]], load_said()) == case["said"]
 
@@ -38,8 +41,10 @@ def test_speech_drops_buttons_and_markup_of_a_real_screen(engine):
 
 def test_real_synthesis_is_ogg_opus_and_longer_for_more_words():
     short, short_s = synthesise("Cléa est un certificat.")
-    long, long_s = synthesise("Cléa est un certificat. Il montre que vous maîtrisez les "
-                              "bases utiles au travail, dans tous les métiers.")
+    long, long_s = synthesise(
+        "Cléa est un certificat. Il montre que vous maîtrisez les "
+        "bases utiles au travail, dans tous les métiers."
+    )
     for data in (short, long):
         assert data[:4] == b"OggS" and b"OpusHead" in data[:64]
         info = soundfile.info(io.BytesIO(data))
@@ -96,21 +101,25 @@ def first_file_id(api) -> str:
     return f"voice-{api.calls_of('sendVoice')[0].params['_message_id']}"
 
 
-async def test_always_read_aloud_brings_the_fit_result_with_its_voice(api, knowledge,
-                                                                      tmp_path):
+async def test_always_read_aloud_brings_the_fit_result_with_its_voice(api, knowledge, tmp_path):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", voice=True):
         api.push_text(CHAT, "/voix")
-        assert await api.wait_async(lambda: any("voix haute" in c.text
-                                                for c in api.sent(CHAT)))
-        for choice in ("fit", "answer:employee", "answer:none", "answer:job", "answer:hard",
-                       "answer:no"):
+        assert await api.wait_async(lambda: any("voix haute" in c.text for c in api.sent(CHAT)))
+        for choice in (
+            "fit",
+            "answer:employee",
+            "answer:none",
+            "answer:job",
+            "answer:hard",
+            "answer:no",
+        ):
             # Every screen is heard now: wait for the screen offering this choice.
-            assert await api.wait_async(lambda c=choice: any(
-                c in (m.callback_data() or []) for m in api.sent(CHAT)), 20)
+            assert await api.wait_async(
+                lambda c=choice: any(c in (m.callback_data() or []) for m in api.sent(CHAT)), 20
+            )
             api.press(CHAT, choice) if choice != "fit" else api.push_callback(CHAT, "fit")
             await asyncio.sleep(0.05)
-        assert await api.wait_async(lambda: any("ANLCI" in c.text for c in api.sent(CHAT)),
-                                    20)
+        assert await api.wait_async(lambda: any("ANLCI" in c.text for c in api.sent(CHAT)), 20)
         # One voice note per screen: /voix (with the menu), 5 questions and the result.
         assert await api.wait_async(lambda: len(api.calls_of("sendVoice")) >= 7, 30)
         assert any("ANLCI" in c.text for c in api.sent(CHAT))
@@ -118,6 +127,7 @@ async def test_always_read_aloud_brings_the_fit_result_with_its_voice(api, knowl
 
 async def test_a_broken_engine_leaves_the_text_and_says_so(api, knowledge, tmp_path):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", voice=True) as channel:
+
         def broken(text):
             raise RuntimeError("engine crashed")
 
@@ -127,8 +137,9 @@ async def test_a_broken_engine_leaves_the_text_and_says_so(api, knowledge, tmp_p
         api.press(CHAT, "discover")
         await asyncio.sleep(0.2)
         api.push_callback(CHAT, "listen")
-        assert await api.wait_async(lambda: any("le son ne marche pas" in c.text
-                                                for c in api.sent(CHAT)))
+        assert await api.wait_async(
+            lambda: any("le son ne marche pas" in c.text for c in api.sent(CHAT))
+        )
         assert not api.calls_of("sendVoice")
         n = len(api.sent(CHAT))
         api.push_text(CHAT, "/menu")  # the conversation goes on
@@ -200,7 +211,8 @@ async def test_real_synthesis_runs_in_another_process(tmp_path):
 
 
 async def test_a_file_id_telegram_refuses_is_dropped_and_the_note_uploaded_again(
-        api, knowledge, tmp_path):
+    api, knowledge, tmp_path
+):
     """The cache came from another bot or another Bot API server: its file_id is refused.
     The note is uploaded again and the new id kept, instead of failing every listener."""
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3", voice=True) as channel:
@@ -216,7 +228,8 @@ async def test_a_file_id_telegram_refuses_is_dropped_and_the_note_uploaded_again
             n = len([c for c in api.calls_of("sendVoice") if c.ok])
             api.push_callback(chat, "listen")
             assert await api.wait_async(
-                lambda: len([c for c in api.calls_of("sendVoice") if c.ok]) == n + 1, 20)
+                lambda: len([c for c in api.calls_of("sendVoice") if c.ok]) == n + 1, 20
+            )
 
         await listen()
         meta = next((tmp_path / "voice").rglob("*.txt"))

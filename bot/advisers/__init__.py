@@ -17,6 +17,14 @@ from bot.advisers.figures import (
 )
 from knowledge.advisers import Adviser, load_advisers
 
-__all__ = ["Adviser", "load_advisers", "deep_link", "link_replies", "stats_text",
-           "chart_reply", "figures_by_week", "all_figures_table",
-           "STAGE_LABELS"]
+__all__ = [
+    "Adviser",
+    "load_advisers",
+    "deep_link",
+    "link_replies",
+    "stats_text",
+    "chart_reply",
+    "figures_by_week",
+    "all_figures_table",
+    "STAGE_LABELS",
+]

@@ -18,12 +18,12 @@ def deep_link(bot_username: str, code: str, topic: str | None = None) -> str:
     return create_deep_linked_url(bot_username, f"{code}-{topic}" if topic else code)
 
 
-def link_replies(adviser: Adviser, bot_username: str, topic: str | None,
-                 env: jinja2.Environment) -> list[Reply]:
+def link_replies(
+    adviser: Adviser, bot_username: str, topic: str | None, env: jinja2.Environment
+) -> list[Reply]:
     """The link, a message to forward (templates/adviser_link.j2), and the QR code."""
     topic = topic if topic in START_TOPICS else None
     url = deep_link(bot_username, adviser.code, topic)
-    replies = render(env, "adviser_link.j2", url=url, code=adviser.code,
-                     handoff=adviser.handoff)
+    replies = render(env, "adviser_link.j2", url=url, code=adviser.code, handoff=adviser.handoff)
     caption = render(env, "adviser_notice.j2", kind="qr", url=url)[0].text
     return [*replies, Reply(caption, image=qr_png(url))]

@@ -46,26 +46,42 @@ def figures_by_week(storage: Storage, code: str, now: float) -> dict[str, dict[s
     return table
 
 
-def stats_text(adviser: Adviser, storage: Storage, env: jinja2.Environment,
-               now: float | None = None) -> tuple[str, dict[str, dict[str, int]]]:
+def stats_text(
+    adviser: Adviser, storage: Storage, env: jinja2.Environment, now: float | None = None
+) -> tuple[str, dict[str, dict[str, int]]]:
     """The figures as text (templates/adviser_stats.j2), and the table the chart is drawn
     from (database reads only)."""
     now = now or time.time()
     table = figures_by_week(storage, adviser.code, now)
     weeks = [{"monday": f"{monday_of(w):%d/%m}", "counts": c} for w, c in table.items()]
     totals = {s: sum(c[s] for c in table.values()) for s in STAGES}
-    requests = next(({"received": r, "claimed": k, "median": _duration(m)}
-                     for code, r, k, m in storage.request_figures() if code == adviser.code),
-                    None)
-    text = render(env, "adviser_stats.j2", code=adviser.code, weeks=weeks, stages=STAGES,
-                  labels=STAGE_LABELS, labels_one=STAGE_LABELS_ONE, totals=totals,
-                  requests=requests)[0].text
+    requests = next(
+        (
+            {"received": r, "claimed": k, "median": _duration(m)}
+            for code, r, k, m in storage.request_figures()
+            if code == adviser.code
+        ),
+        None,
+    )
+    text = render(
+        env,
+        "adviser_stats.j2",
+        code=adviser.code,
+        weeks=weeks,
+        stages=STAGES,
+        labels=STAGE_LABELS,
+        labels_one=STAGE_LABELS_ONE,
+        totals=totals,
+        requests=requests,
+    )[0].text
     return text, table
 
 
 def chart_reply(adviser: Adviser, table: dict[str, dict[str, int]]) -> Reply:
-    return Reply(f"Graphique du lien « {adviser.code} »",
-                 image=chart_png(table, f"Lien {adviser.code}", STAGE_LABELS))
+    return Reply(
+        f"Graphique du lien « {adviser.code} »",
+        image=chart_png(table, f"Lien {adviser.code}", STAGE_LABELS),
+    )
 
 
 def _duration(seconds: float | None) -> str:
@@ -94,8 +110,10 @@ def all_figures_table(storage: Storage, csv: bool = False) -> str:
         if requests:  # a second table, after a blank line
             out.append("")
             out.append("code,requests_received,requests_claimed,median_seconds_to_claim")
-            out.extend(f"{c or 'equipe'},{r},{k},{'' if m is None else round(m)}"
-                       for c, r, k, m in requests)
+            out.extend(
+                f"{c or 'equipe'},{r},{k},{'' if m is None else round(m)}"
+                for c, r, k, m in requests
+            )
         return "\n".join(out)
     if not rows and not requests:
         return "Aucun chiffre pour l'instant."
@@ -108,9 +126,11 @@ def all_figures_table(storage: Storage, csv: bool = False) -> str:
         lines.append(f"{code:<24} {week:<10} " + " ".join(f"{counts[s]:>9}" for s in STAGES))
     if requests:
         lines.append("")
-        lines.append(f"{'demandes de contact':<24} {'reçues':>9} {'prises':>9} "
-                     f"{'délai médian':>13}")
+        lines.append(
+            f"{'demandes de contact':<24} {'reçues':>9} {'prises':>9} {'délai médian':>13}"
+        )
         for code, received, claimed, median in requests:
-            lines.append(f"{code or '(équipe)':<24} {received:>9} {claimed:>9} "
-                         f"{_duration(median):>13}")
+            lines.append(
+                f"{code or '(équipe)':<24} {received:>9} {claimed:>9} {_duration(median):>13}"
+            )
     return "\n".join(lines)

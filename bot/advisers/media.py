@@ -23,7 +23,6 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-
 COLOURS = ("#4C72B0", "#55A868", "#C44E52", "#8172B2")
 
 
@@ -38,9 +37,11 @@ def chart_png(table: dict[str, dict[str, int]], title: str, labels: dict[str, st
     draw = ImageDraw.Draw(image)
     try:  # DejaVu, when the system has it, draws "é" and "ç"
         font: ImageFont.FreeTypeFont | ImageFont.ImageFont = ImageFont.truetype(
-            "DejaVuSans.ttf", 14)
+            "DejaVuSans.ttf", 14
+        )
         small: ImageFont.FreeTypeFont | ImageFont.ImageFont = ImageFont.truetype(
-            "DejaVuSans.ttf", 12)
+            "DejaVuSans.ttf", 12
+        )
         label: Callable[[str], str] = str
     except OSError:  # Pillow's own font has no accented letters: write them without
         font, small = ImageFont.load_default(size=14), ImageFont.load_default(size=12)
@@ -61,12 +62,12 @@ def chart_png(table: dict[str, dict[str, int]], title: str, labels: dict[str, st
             value = table[week][stage]
             h = plot_h * value / peak
             x = x0 + j * bar
-            draw.rectangle((x, height - bottom - h, x + bar - 2, height - bottom),
-                           fill=COLOURS[j])
+            draw.rectangle((x, height - bottom - h, x + bar - 2, height - bottom), fill=COLOURS[j])
             if value:
                 draw.text((x, height - bottom - h - 14), str(value), fill="black", font=small)
-        draw.text((x0, height - bottom + 6), f"sem. du {monday(week):%d/%m}", fill="black",
-                  font=small)
+        draw.text(
+            (x0, height - bottom + 6), f"sem. du {monday(week):%d/%m}", fill="black", font=small
+        )
     x = 20
     for j, stage in enumerate(labels):
         text = label(labels[stage])
@@ -76,8 +77,6 @@ def chart_png(table: dict[str, dict[str, int]], title: str, labels: dict[str, st
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-
-
 
 
 def monday(week: str) -> dt.date:

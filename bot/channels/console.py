@@ -42,8 +42,9 @@ def parse_line(line: str, options: list[Button | LinkButton]) -> Event | LinkBut
     return Event("text", line.rstrip("\n"))  # commands too: the engine reads "/start X"
 
 
-def format_replies(replies: list[Reply], phone_hint: str = "(écrivez votre numéro)"
-                   ) -> tuple[str, list[Button | LinkButton]]:
+def format_replies(
+    replies: list[Reply], phone_hint: str = "(écrivez votre numéro)"
+) -> tuple[str, list[Button | LinkButton]]:
     """The turn as text: a blank line between two messages, so a transcript shows where each
     one ends; options numbered across the whole turn, so the number typed is the one read
     (a returning person's "Reprendre" and the menu below it do not both start at [1])."""
@@ -63,8 +64,14 @@ def format_replies(replies: list[Reply], phone_hint: str = "(écrivez votre num�
 
 
 class Console:
-    def __init__(self, engine: Engine, storage: Storage, user: str = "console:local",
-                 shared_chat: int | None = None, voice: VoiceService | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        user: str = "console:local",
+        shared_chat: int | None = None,
+        voice: VoiceService | None = None,
+    ):
         self.engine = engine
         self.voice = voice
         self.storage = storage
@@ -80,8 +87,11 @@ class Console:
                 continue
             try:
                 note = self.voice.get_sync(reply.voice, reply.personal)
-                shown.append(self.engine.channel_text("console_voice", seconds=note.duration,
-                                                      path=str(note.path)).text)
+                shown.append(
+                    self.engine.channel_text(
+                        "console_voice", seconds=note.duration, path=str(note.path)
+                    ).text
+                )
             except VoiceUnavailable:
                 shown.append(to_plain(self.engine.notice("voice_unavailable")[0].text))
         return "".join(f"\n\n{line}" for line in shown)
@@ -102,8 +112,9 @@ class Console:
         if isinstance(parsed, int):
             return self.engine.channel_text("console_number", count=parsed).text
         result = self.turns.run(self.user, parsed)
-        text, options = format_replies(result.replies,
-                                       self.engine.channel_text("console_phone").text)
+        text, options = format_replies(
+            result.replies, self.engine.channel_text("console_phone").text
+        )
         text = (text + self._voice_notes(result.replies) + self._outbox()).strip("\n")
         if options:
             self.options = options
@@ -115,8 +126,7 @@ class Console:
         stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
         interactive = stdin.isatty()
         if interactive:
-            print(self.engine.channel_text("console_welcome").text,
-                  file=stdout)
+            print(self.engine.channel_text("console_welcome").text, file=stdout)
             print(self.turn("/start"), file=stdout, flush=True)
         while True:
             if interactive:

@@ -84,11 +84,16 @@ def update_to_event(update: Update) -> Event | None:
     if message.text is not None:
         return Event("text", message.text, first_name=first_name)
     if message.contact is not None:
-        own = (message.from_user is not None
-               and message.contact.user_id == message.from_user.id)
-        return (Event("contact", message.contact.phone_number,
-                      first_name=message.contact.first_name or first_name)
-                if own else Event("unsupported"))
+        own = message.from_user is not None and message.contact.user_id == message.from_user.id
+        return (
+            Event(
+                "contact",
+                message.contact.phone_number,
+                first_name=message.contact.first_name or first_name,
+            )
+            if own
+            else Event("unsupported")
+        )
     if message.location is not None:
         return Event("location", f"{message.location.latitude},{message.location.longitude}")
     if message.voice is not None or message.audio is not None or message.video_note is not None:
@@ -101,16 +106,24 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         return None
     rows = []
     for row in reply.buttons:
-        rows.append([InlineKeyboardButton(b.label, url=b.url) if isinstance(b, LinkButton)
-                     else InlineKeyboardButton(b.label, callback_data=b.choice[:64])
-                     for b in row])
+        rows.append(
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if isinstance(b, LinkButton)
+                else InlineKeyboardButton(b.label, callback_data=b.choice[:64])
+                for b in row
+            ]
+        )
     return InlineKeyboardMarkup(rows)
 
 
 def request_keyboard(reply: Reply, share_label: str) -> ReplyKeyboardMarkup:
     """The native "share" button, with the reply's choices as typed buttons."""
-    share = (KeyboardButton(share_label, request_contact=True) if reply.request == "contact"
-             else KeyboardButton(share_label, request_location=True))
+    share = (
+        KeyboardButton(share_label, request_contact=True)
+        if reply.request == "contact"
+        else KeyboardButton(share_label, request_location=True)
+    )
     rows: list[list[KeyboardButton]] = [[share]]
     for row in reply.buttons:
         rows.extend([KeyboardButton(b.label)] for b in row if isinstance(b, Button))
@@ -120,9 +133,14 @@ def request_keyboard(reply: Reply, share_label: str) -> ReplyKeyboardMarkup:
 class TelegramChannel:
     """Turns updates into events and replies into Bot API calls."""
 
-    def __init__(self, engine: Engine, storage: Storage, config: Config,
-                 advisers: dict[int, Adviser] | None = None,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        config: Config,
+        advisers: dict[int, Adviser] | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.engine = engine
         self.storage = storage
         self.config = config
@@ -130,8 +148,11 @@ class TelegramChannel:
         # Every SQLite call of the running bot, turns included, happens on this thread.
         self.db = DatabaseThread()
         self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock, self.db.call)
-        self.voice = (VoiceService(config.db_path.parent / "voice")
-                      if config.voice and engine.voice_enabled else None)
+        self.voice = (
+            VoiceService(config.db_path.parent / "voice")
+            if config.voice and engine.voice_enabled
+            else None
+        )
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
         # An adviser who blocked the bot is not named on recaps until they open it again.
         engine.advisers_blocked = storage.unreachable_advisers
@@ -151,21 +172,26 @@ class TelegramChannel:
         through the inbox."""
         cfg = self.config
         request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
-        builder = (ApplicationBuilder().token(cfg.token or "")
-                   .request(request)
-                   .get_updates_request(AiohttpRequest(connection_pool_size=2,
-                                                       read_timeout=40.0))
-                   .rate_limiter(RetryingRateLimiter(max_retries=5,
-                                                     overall_max_rate=cfg.overall_rate,
-                                                     group_max_rate=20,
-                                                     chat_max_rate=cfg.chat_rate,
-                                                     chat_burst=cfg.chat_burst))
-                   .concurrent_updates(ChatOrderedProcessor(cfg.concurrency))
-                   .post_init(self._post_init)
-                   .post_stop(self._post_stop)
-                   .post_shutdown(self._post_shutdown))
-        builder = builder.update_queue(InboxQueue(self.storage, run_db=self.db.call)
-                                       ).updater(None)
+        builder = (
+            ApplicationBuilder()
+            .token(cfg.token or "")
+            .request(request)
+            .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=40.0))
+            .rate_limiter(
+                RetryingRateLimiter(
+                    max_retries=5,
+                    overall_max_rate=cfg.overall_rate,
+                    group_max_rate=20,
+                    chat_max_rate=cfg.chat_rate,
+                    chat_burst=cfg.chat_burst,
+                )
+            )
+            .concurrent_updates(ChatOrderedProcessor(cfg.concurrency))
+            .post_init(self._post_init)
+            .post_stop(self._post_stop)
+            .post_shutdown(self._post_shutdown)
+        )
+        builder = builder.update_queue(InboxQueue(self.storage, run_db=self.db.call)).updater(None)
         if cfg.api_base_url:
             builder = builder.base_url(cfg.api_base_url)
         if cfg.api_file_url:
@@ -179,8 +205,11 @@ class TelegramChannel:
         # Application.initialize asked Telegram who we are already (one round trip less).
         self.bot_username = app.bot.username
         lines = self.engine.channel_text("commands").text.splitlines()
-        commands = [BotCommand(*(part.strip() for part in line.split(":", 1)))
-                    for line in lines if ":" in line]
+        commands = [
+            BotCommand(*(part.strip() for part in line.split(":", 1)))
+            for line in lines
+            if ":" in line
+        ]
         try:
             await app.bot.set_my_commands(commands)
         except TelegramError as exc:
@@ -189,8 +218,7 @@ class TelegramChannel:
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
         # In the background: a chat answering 5xx is retried with backoff, and the people
         # writing meanwhile must not wait for that check.
-        self._check_task = asyncio.get_running_loop().create_task(
-            self.check_recipients(app.bot))
+        self._check_task = asyncio.get_running_loop().create_task(self.check_recipients(app.bot))
         self.outbox.start(app.bot)  # replays what a previous run left unsent
         log.info("bot @%s ready", self.bot_username)
 
@@ -201,8 +229,10 @@ class TelegramChannel:
         if self.config.adviser_chat_id is not None:
             targets.append(("the advisers' shared chat", self.config.adviser_chat_id))
             if not self.advisers:  # only advisers of the file may take a request
-                log.error("the advisers' shared chat is set but no adviser is declared "
-                          "(CLEA_ADVISERS): nobody can take its contact requests")
+                log.error(
+                    "the advisers' shared chat is set but no adviser is declared "
+                    "(CLEA_ADVISERS): nobody can take its contact requests"
+                )
         for adviser in self.advisers.values():
             chat = await self.db.call(self.storage.adviser_chat, adviser.code)
             if chat is not None and adviser.handoff:
@@ -212,8 +242,9 @@ class TelegramChannel:
             try:
                 await bot.get_chat(chat_id)
             except TelegramError as exc:
-                log.error("cannot reach %s (%s): its contact requests will fail", name,
-                          type(exc).__name__)
+                log.error(
+                    "cannot reach %s (%s): its contact requests will fail", name, type(exc).__name__
+                )
                 unreachable.append(name)
         return unreachable
 
@@ -248,8 +279,9 @@ class TelegramChannel:
     async def purge(self) -> int:
         removed = 0
         while True:
-            sessions, rows = await self.db.call(self.storage.purge_batch,
-                                                self.config.retention_days)
+            sessions, rows = await self.db.call(
+                self.storage.purge_batch, self.config.retention_days
+            )
             removed += sessions
             if not rows:
                 return removed
@@ -262,13 +294,21 @@ class TelegramChannel:
             await self._on_update(update, context)
         except Exception as exc:
             # Contained to this update: kept aside (dead letters), the bot goes on.
-            log.error("update %s failed: %s; kept aside", update.update_id,
-                      type(exc).__name__, exc_info=exc)
+            log.error(
+                "update %s failed: %s; kept aside",
+                update.update_id,
+                type(exc).__name__,
+                exc_info=exc,
+            )
             with contextlib.suppress(sqlite3.Error):
                 chat = update.effective_chat
-                await self.db.call(self.storage.dead_letter, update.update_id,
-                                   type(exc).__name__, f"tg:{chat.id}" if chat else None,
-                                   json.dumps(update.to_dict()))
+                await self.db.call(
+                    self.storage.dead_letter,
+                    update.update_id,
+                    type(exc).__name__,
+                    f"tg:{chat.id}" if chat else None,
+                    json.dumps(update.to_dict()),
+                )
         finally:
             # Handled and answered: the update may leave the inbox (bot/transport/inbox.py).
             queue = context.application.update_queue
@@ -282,8 +322,12 @@ class TelegramChannel:
                 else:
                     await self.db.call(self.storage.inbox_done, update.update_id)
             except sqlite3.Error as exc:
-                log.error("inbox entry of update %s not cleared: %s: %s", update.update_id,
-                          type(exc).__name__, exc)
+                log.error(
+                    "inbox entry of update %s not cleared: %s: %s",
+                    update.update_id,
+                    type(exc).__name__,
+                    exc,
+                )
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -296,8 +340,7 @@ class TelegramChannel:
         if update.callback_query is not None:
             # Answer at once so the button stops spinning, whatever happens next; in the
             # background, so the reply does not wait for this round trip.
-            context.application.create_task(self._answer_callback(update),
-                                            update=update)
+            context.application.create_task(self._answer_callback(update), update=update)
         if chat.type != ChatType.PRIVATE:
             await self.on_group_update(update, context)
             return
@@ -311,8 +354,7 @@ class TelegramChannel:
         try:
             await update.callback_query.answer()
         except TelegramError as exc:
-            log.info("callback of update %s not answered: %s", update.update_id,
-                     type(exc).__name__)
+            log.info("callback of update %s not answered: %s", update.update_id, type(exc).__name__)
 
     async def on_group_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In groups and channels: only invite people to talk in private."""
@@ -327,8 +369,10 @@ class TelegramChannel:
             return
         now = time.monotonic()
         chat_id = update.effective_chat.id
-        if now - self._last_invite.get(chat_id, -GROUP_INVITE_EVERY_SECONDS) < \
-                GROUP_INVITE_EVERY_SECONDS:
+        if (
+            now - self._last_invite.get(chat_id, -GROUP_INVITE_EVERY_SECONDS)
+            < GROUP_INVITE_EVERY_SECONDS
+        ):
             return  # one invitation is enough; a busy group must not flood (nor stall us)
         if len(self._last_invite) > 10_000:
             self._last_invite.clear()
@@ -336,8 +380,7 @@ class TelegramChannel:
         url = f"https://t.me/{self.bot_username}" if self.bot_username else None
         invite = self.engine.channel_text("group_invite")
         label = invite.buttons[0][0].label
-        markup = (InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
-                  if url else None)
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]]) if url else None
         await self._send(context, update.effective_chat.id, invite.text, markup, update)
 
     async def adviser_replies(self, chat_id: int, event: Event) -> list[Reply] | None:
@@ -349,16 +392,21 @@ class TelegramChannel:
         command, _, rest = event.value[1:].partition(" ")
         command = command.split("@", 1)[0].lower()
         if command == "lien":
-            return await asyncio.to_thread(link_replies, adviser, self.bot_username or "bot",
-                                           rest.strip().lower() or None, self.engine.env)
+            return await asyncio.to_thread(
+                link_replies,
+                adviser,
+                self.bot_username or "bot",
+                rest.strip().lower() or None,
+                self.engine.env,
+            )
         if command == "stats":
-            text, table = await self.db.call(stats_text, adviser, self.storage,
-                                             self.engine.env)
+            text, table = await self.db.call(stats_text, adviser, self.storage, self.engine.env)
             return [Reply(text), await asyncio.to_thread(chart_reply, adviser, table)]
         return None
 
-    async def on_request_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
-                                data: str) -> None:
+    async def on_request_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, data: str
+    ) -> None:
         """'✋ Je m'en occupe' / '↪️ Pas pour moi' under a contact request. Obeyed only from
         an adviser of the advisers file, in a chat the note was sent to; anyone else reads
         the same short notice whatever the token, so nothing tells which requests exist.
@@ -376,27 +424,30 @@ class TelegramChannel:
                 act = self.outbox.claim if action == "claim" else self.outbox.pass_on
                 text = await self.db.call(act, token[:64], adviser.name, chat_id)
             except sqlite3.Error as exc:
-                log.error("request button of update %s failed: %s", update.update_id,
-                          type(exc).__name__)
+                log.error(
+                    "request button of update %s failed: %s", update.update_id, type(exc).__name__
+                )
                 text = self.engine.notice("not_saved")[0].text
         try:
             await query.answer(text[:190], show_alert=False)
         except TelegramError as exc:
-            log.info("request button of update %s not answered: %s", update.update_id,
-                     type(exc).__name__)
+            log.info(
+                "request button of update %s not answered: %s", update.update_id, type(exc).__name__
+            )
 
-    async def handle_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
-                             event: Event) -> None:
+    async def handle_private(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event
+    ) -> None:
         chat_id = update.effective_chat.id
         adviser = self.advisers.get(chat_id)
         command = event.value.startswith(("/lien", "/stats"))
-        opened = adviser is not None and await self.db.call(self.storage.adviser_opened,
-                                                            adviser.code, chat_id)
+        opened = adviser is not None and await self.db.call(
+            self.storage.adviser_opened, adviser.code, chat_id
+        )
         if opened and not command:
             # Telegram lets a bot write to a person only after they opened it: from now on
             # this adviser's contact requests come here (/lien says so too).
-            await self._send(context, chat_id, self.outbox.adviser_text("opened"), None,
-                             update)
+            await self._send(context, chat_id, self.outbox.adviser_text("opened"), None, update)
         if adviser is not None and command:
             # Drawing a QR code or a chart takes a moment: say so.
             with contextlib.suppress(TelegramError):
@@ -424,24 +475,36 @@ class TelegramChannel:
                 plain = [i for i, r in enumerate(replies) if not (r.buttons or r.request)]
                 remove_keyboard = bool(plain) and plain[0] >= done
             replies = replies[done:] if done < len(replies) else []
-        await self.deliver(context, update, chat_id, replies, remove_keyboard,
-                           result.keep_previous)
+        await self.deliver(context, update, chat_id, replies, remove_keyboard, result.keep_previous)
 
     # --- sending --------------------------------------------------------------------------
 
-    async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int,
-                      replies: list[Reply], remove_keyboard: bool = False,
-                      keep_previous: bool = True) -> None:
+    async def deliver(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        update: Update,
+        chat_id: int,
+        replies: list[Reply],
+        remove_keyboard: bool = False,
+        keep_previous: bool = True,
+    ) -> None:
         """Send a turn's replies. A tap on the current screen's button replaces that screen
         (one edit instead of a new message) unless the person should keep what they read
         (`keep_previous`: the recap, an FAQ answer); a tap on an older screen, a typed
         message or a voice note comes below."""
         pressed = update.callback_query.message if update.callback_query else None
         first = replies[0] if replies else None
-        if (isinstance(pressed, Message) and first is not None and not keep_previous
-                and not first.image and not first.request and not first.voice
-                and not remove_keyboard and self._screens.get(chat_id) == pressed.message_id
-                and await self._edit(context, pressed, first, update)):
+        if (
+            isinstance(pressed, Message)
+            and first is not None
+            and not keep_previous
+            and not first.image
+            and not first.request
+            and not first.voice
+            and not remove_keyboard
+            and self._screens.get(chat_id) == pressed.message_id
+            and await self._edit(context, pressed, first, update)
+        ):
             replies = replies[1:]
             if replies:
                 await self._progress(update, 1)
@@ -450,8 +513,13 @@ class TelegramChannel:
             start = 0
         if remove_keyboard and all(r.buttons or r.request for r in replies):
             # No plain message to carry the removal: a short acknowledgement does.
-            await self._send(context, chat_id, self.engine.channel_text("keyboard_removed").text,
-                             ReplyKeyboardRemove(), update)
+            await self._send(
+                context,
+                chat_id,
+                self.engine.channel_text("keyboard_removed").text,
+                ReplyKeyboardRemove(),
+                update,
+            )
             remove_keyboard = False
         for sent, reply in enumerate(replies, start):
             if sent > start:  # remember what went out, for a replay after a crash
@@ -461,7 +529,8 @@ class TelegramChannel:
                 # at a time), and a turn waiting for it held one of the 32 places, so 50
                 # listeners at once kept everybody else waiting for seconds.
                 context.application.create_task(
-                    self._send_voice(context, chat_id, reply, update), update=update)
+                    self._send_voice(context, chat_id, reply, update), update=update
+                )
                 continue
             markup: Any = inline_keyboard(reply)
             if reply.request is not None:
@@ -479,15 +548,19 @@ class TelegramChannel:
         with contextlib.suppress(sqlite3.Error):
             await self.db.call(self.storage.inbox_sent, update.update_id, sent)
 
-    async def _edit(self, context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply,
-                    update: Update) -> bool:
+    async def _edit(
+        self, context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply, update: Update
+    ) -> bool:
         """Replace the screen whose button was pressed. False: send a new message instead."""
         try:
-            await context.bot.edit_message_text(reply.text, chat_id=message.chat_id,
-                                                message_id=message.message_id,
-                                                parse_mode=ParseMode.HTML,
-                                                reply_markup=inline_keyboard(reply),
-                                                disable_web_page_preview=True)
+            await context.bot.edit_message_text(
+                reply.text,
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=inline_keyboard(reply),
+                disable_web_page_preview=True,
+            )
             return True
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -507,20 +580,33 @@ class TelegramChannel:
         if len(self._screens) > LAST_SCREENS_KEPT:  # the oldest conversations first
             del self._screens[next(iter(self._screens))]
 
-    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
-                    markup: Any, update: Update) -> None:
+    async def _send(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        text: str,
+        markup: Any,
+        update: Update,
+    ) -> None:
         try:
-            self._shown(chat_id, await context.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                disable_web_page_preview=True))
+            self._shown(
+                chat_id,
+                await context.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    disable_web_page_preview=True,
+                ),
+            )
         except Forbidden:
             log.info("chat of update %s blocked the bot", update.update_id)
         except TelegramError as exc:
-            log.error("reply to update %s not delivered: %s", update.update_id,
-                      type(exc).__name__)
+            log.error("reply to update %s not delivered: %s", update.update_id, type(exc).__name__)
 
-    async def _send_voice(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply,
-                          update: Update) -> None:
+    async def _send_voice(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, update: Update
+    ) -> None:
         """A voice note of a screen: made in the voice process (or found in the cache),
         sent by Telegram file_id when it was uploaded before."""
         if self.voice is None:
@@ -536,41 +622,56 @@ class TelegramChannel:
             return
         try:
             try:
-                message = await context.bot.send_voice(chat_id, note.file_id or note.data(),
-                                                       duration=note.duration)
+                message = await context.bot.send_voice(
+                    chat_id, note.file_id or note.data(), duration=note.duration
+                )
             except BadRequest:
                 if note.file_id is None:
                     raise
                 # A file_id this bot or this Bot API server does not know (the cache came
                 # from another one): forgotten, and the note uploaded again.
-                log.warning("cached voice file id refused for update %s: uploaded again",
-                            update.update_id)
+                log.warning(
+                    "cached voice file id refused for update %s: uploaded again", update.update_id
+                )
                 await asyncio.to_thread(self.voice.remember_file_id, note, "")
                 note = replace(note, file_id=None)
-                message = await context.bot.send_voice(chat_id, note.data(),
-                                                       duration=note.duration)
+                message = await context.bot.send_voice(chat_id, note.data(), duration=note.duration)
             self._shown(chat_id, message)
             if note.file_id is None and message.voice is not None:
-                await asyncio.to_thread(self.voice.remember_file_id, note,
-                                        message.voice.file_id)
+                await asyncio.to_thread(self.voice.remember_file_id, note, message.voice.file_id)
         except (TelegramError, OSError) as exc:
-            log.error("voice for update %s not delivered: %s", update.update_id,
-                      type(exc).__name__)
+            log.error("voice for update %s not delivered: %s", update.update_id, type(exc).__name__)
 
-    async def _send_photo(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply,
-                          markup: Any, update: Update) -> None:
+    async def _send_photo(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        reply: Reply,
+        markup: Any,
+        update: Update,
+    ) -> None:
         try:
-            self._shown(chat_id, await context.bot.send_photo(
-                chat_id, reply.image, caption=reply.text, parse_mode=ParseMode.HTML,
-                reply_markup=markup))
+            self._shown(
+                chat_id,
+                await context.bot.send_photo(
+                    chat_id,
+                    reply.image,
+                    caption=reply.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                ),
+            )
         except TelegramError as exc:
-            log.error("photo for update %s not delivered: %s", update.update_id,
-                      type(exc).__name__)
+            log.error("photo for update %s not delivered: %s", update.update_id, type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
-        log.error("unhandled error on update %s: %s", update_id,
-                  type(context.error).__name__, exc_info=context.error)
+        log.error(
+            "unhandled error on update %s: %s",
+            update_id,
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
 
 
 def run(config: Config) -> None:
@@ -583,8 +684,9 @@ def run(config: Config) -> None:
     started = time.perf_counter()
     advisers = load_advisers(config.advisers_file)
     storage = open_storage(config, purge=False)  # purged in the background
-    engine = build_engine(config, tuple(advisers.values()),
-                          lambda code: storage.adviser_chat(code) is not None)
+    engine = build_engine(
+        config, tuple(advisers.values()), lambda code: storage.adviser_chat(code) is not None
+    )
     channel = TelegramChannel(engine, storage, config, advisers)
     app = channel.build_application()
     freeze_startup_objects()
@@ -598,9 +700,16 @@ def run(config: Config) -> None:
             loop = asyncio.get_running_loop()
             for sig in stop_signals:
                 loop.add_signal_handler(sig, stop.set)
-            await serve_webhook(app, stop, config.webhook_url, config.webhook_secret or "",
-                                config.webhook_listen, config.webhook_port, path,
-                                config.stop_grace)
+            await serve_webhook(
+                app,
+                stop,
+                config.webhook_url,
+                config.webhook_secret or "",
+                config.webhook_listen,
+                config.webhook_port,
+                path,
+                config.stop_grace,
+            )
 
         asyncio.run(webhook())
         return

@@ -35,12 +35,23 @@ def _given(value: object, default: float | None) -> float | None:
 
 
 class AiohttpRequest(BaseRequest):
-    __slots__ = ("_connect_timeout", "_pool_size", "_read_timeout", "_session",
-                 "_write_timeout", "json_bodies")
+    __slots__ = (
+        "_connect_timeout",
+        "_pool_size",
+        "_read_timeout",
+        "_session",
+        "_write_timeout",
+        "json_bodies",
+    )
 
-    def __init__(self, connection_pool_size: int = 64, read_timeout: float | None = 15.0,
-                 write_timeout: float | None = 15.0, connect_timeout: float | None = 5.0,
-                 json_bodies: bool = True):
+    def __init__(
+        self,
+        connection_pool_size: int = 64,
+        read_timeout: float | None = 15.0,
+        write_timeout: float | None = 15.0,
+        connect_timeout: float | None = 5.0,
+        json_bodies: bool = True,
+    ):
         """`json_bodies`: requests without files go as one JSON document (else as form
         fields, python-telegram-bot's way)."""
         self.json_bodies = json_bodies
@@ -57,18 +68,24 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector,
-                                                  headers={"User-Agent": self.USER_AGENT})
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout=BaseRequest.DEFAULT_NONE,
-                         write_timeout=BaseRequest.DEFAULT_NONE,
-                         connect_timeout=BaseRequest.DEFAULT_NONE,
-                         pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout=BaseRequest.DEFAULT_NONE,
+        write_timeout=BaseRequest.DEFAULT_NONE,
+        connect_timeout=BaseRequest.DEFAULT_NONE,
+        pool_timeout=BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         # "Not given" markers are instances of the class of BaseRequest.DEFAULT_NONE (public),
@@ -79,8 +96,11 @@ class AiohttpRequest(BaseRequest):
         pool = given(pool_timeout, None)
         write = given(write_timeout, self._write_timeout)
         timeout = aiohttp.ClientTimeout(
-            sock_connect=connect, sock_read=read,
-            connect=pool, total=None if read is None else read + (write or 0) + (connect or 0))
+            sock_connect=connect,
+            sock_read=read,
+            connect=pool,
+            total=None if read is None else read + (write or 0) + (connect or 0),
+        )
         data: aiohttp.FormData | dict | bytes | None = None
         headers = None
         if request_data is not None:
@@ -99,8 +119,9 @@ class AiohttpRequest(BaseRequest):
             else:
                 data = request_data.json_parameters
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout,
-                                             headers=headers) as res:
+            async with self._session.request(
+                method, url, data=data, timeout=timeout, headers=headers
+            ) as res:
                 return res.status, await res.read()
         except aiohttp.ConnectionTimeoutError as err:
             raise NotSent(f"aiohttp.{err.__class__.__name__}") from err
@@ -108,8 +129,11 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from err
         except aiohttp.ClientConnectorError as err:
             raise NotSent(f"aiohttp.{err.__class__.__name__}") from err
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
-                aiohttp.ClientPayloadError) as err:
+        except (
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientOSError,
+            aiohttp.ClientPayloadError,
+        ) as err:
             raise MaybeSent(f"aiohttp.{err.__class__.__name__}") from err
         except aiohttp.ClientError as err:
             # Anything else went wrong somewhere between sending and reading: it may have

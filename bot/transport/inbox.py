@@ -80,8 +80,13 @@ class DeadLetter:
 class InboxQueue(asyncio.Queue):
     """`run_db`: how storage calls are made (the bot's DatabaseThread.call, off the loop)."""
 
-    def __init__(self, storage: Storage, maxsize: int = 1000, max_in_flight: int = 500,
-                 run_db: Callable[..., Awaitable[Any]] = inline):
+    def __init__(
+        self,
+        storage: Storage,
+        maxsize: int = 1000,
+        max_in_flight: int = 500,
+        run_db: Callable[..., Awaitable[Any]] = inline,
+    ):
         super().__init__(maxsize)
         self.storage = storage
         self.run_db = run_db
@@ -164,14 +169,22 @@ class InboxQueue(asyncio.Queue):
     async def _write(self, updates: list[Update], raw: list[str] | None = None) -> None:
         """In the inbox before Telegram hears we have them; tried again while another
         writer holds the lock. Failing that they are handled anyway, only not crash-safe."""
-        rows = list(zip((u.update_id for u in updates),
-                        raw if raw is not None else (json.dumps(u.to_dict()) for u in updates),
-                        strict=True))
+        rows = list(
+            zip(
+                (u.update_id for u in updates),
+                raw if raw is not None else (json.dumps(u.to_dict()) for u in updates),
+                strict=True,
+            )
+        )
         try:
             await self._retrying(self.storage.inbox_add, rows)
         except sqlite3.Error as exc:
-            log.error("updates %s… not written to the inbox (%s: %s): not safe from"
-                      " a crash", updates[0].update_id, type(exc).__name__, exc)
+            log.error(
+                "updates %s… not written to the inbox (%s: %s): not safe from a crash",
+                updates[0].update_id,
+                type(exc).__name__,
+                exc,
+            )
 
     async def done(self, update_id: int) -> None:
         """Handled and answered: out of the inbox, tried again while another writer holds
@@ -219,11 +232,11 @@ class InboxQueue(asyncio.Queue):
         """Updates that could not be read: kept 7 days in the dead letters, never retried."""
         for d in letters:
             try:
-                await self.run_db(self.storage.dead_letter, d.update_id, d.error, d.person,
-                                  d.data)
+                await self.run_db(self.storage.dead_letter, d.update_id, d.error, d.person, d.data)
             except sqlite3.Error as exc:
-                log.error("dead letter of update %s not written: %s", d.update_id,
-                          type(exc).__name__)
+                log.error(
+                    "dead letter of update %s not written: %s", d.update_id, type(exc).__name__
+                )
 
     async def replay(self, bot: Bot) -> int:
         """Queue every update a previous run received but did not finish, oldest first,
@@ -256,16 +269,19 @@ class InboxQueue(asyncio.Queue):
                 try:
                     update = Update.de_json(raw, bot)
                 except Exception as exc:
-                    log.error("update %s in the inbox is unreadable (%s); kept aside",
-                              update_id, type(exc).__name__)
-                    await self.set_aside([DeadLetter(update_id, type(exc).__name__, None,
-                                                     data)])
+                    log.error(
+                        "update %s in the inbox is unreadable (%s); kept aside",
+                        update_id,
+                        type(exc).__name__,
+                    )
+                    await self.set_aside([DeadLetter(update_id, type(exc).__name__, None, data)])
                     await self.run_db(self.storage.inbox_done, update_id)
                     await self._replayed(key)
                     continue
                 async with self._replay_room:
                     await self._replay_room.wait_for(
-                        lambda: len(self._replaying) < REPLAY_IN_FLIGHT)
+                        lambda: len(self._replaying) < REPLAY_IN_FLIGHT
+                    )
                 self._replaying.add(update.update_id)
                 self._started(update)
                 await super().put(update)

@@ -26,8 +26,7 @@ from bot.transport.ordering import stop_starting
 log = logging.getLogger(__name__)
 # getUpdates is called through do_api_request on purpose: the raw list lets each update be
 # parsed on its own (Poller.parse). The library's hint to use Bot.get_updates is silenced.
-warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'",
-                        category=PTBUserWarning)
+warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 
 
 def _person_of(item: object) -> str | None:
@@ -45,8 +44,9 @@ def _person_of(item: object) -> str | None:
     return None
 
 
-def parse_updates(raw: list, bot: object,
-                  kept: list[str] | None = None) -> tuple[list[Update], list[DeadLetter]]:
+def parse_updates(
+    raw: list, bot: object, kept: list[str] | None = None
+) -> tuple[list[Update], list[DeadLetter]]:
     """Each update parsed on its own: one the library cannot read (a missing field, a new
     type) is set aside with its id and error type, and the others go on. `kept`, when
     given, receives the JSON of each parsed update, as received, for the inbox."""
@@ -63,8 +63,14 @@ def parse_updates(raw: list, bot: object,
                 data = json.dumps(item)
             except (TypeError, ValueError):
                 data = "null"
-            letters.append(DeadLetter(update_id if isinstance(update_id, int) else None,
-                                      type(exc).__name__, _person_of(item), data))
+            letters.append(
+                DeadLetter(
+                    update_id if isinstance(update_id, int) else None,
+                    type(exc).__name__,
+                    _person_of(item),
+                    data,
+                )
+            )
     return updates, letters
 
 
@@ -94,28 +100,36 @@ class Poller:
             await self.queue.wait_for_room()  # backpressure: no fetching while far behind
             try:
                 poll = self.app.bot.do_api_request(
-                    "getUpdates", api_kwargs={"offset": self.offset, "timeout": self.timeout,
-                                              "allowed_updates": list(Update.ALL_TYPES)},
-                    read_timeout=self.timeout + 10)
+                    "getUpdates",
+                    api_kwargs={
+                        "offset": self.offset,
+                        "timeout": self.timeout,
+                        "allowed_updates": list(Update.ALL_TYPES),
+                    },
+                    read_timeout=self.timeout + 10,
+                )
                 self.first_poll.set()
                 raw = await poll
             except InvalidToken:
                 raise
             except TelegramError as exc:
-                log.warning("getUpdates failed (%s), retry in %.0fs", type(exc).__name__,
-                            backoff)
+                log.warning("getUpdates failed (%s), retry in %.0fs", type(exc).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
             kept: list[str] = []
-            updates, letters = parse_updates(raw if isinstance(raw, list) else [],
-                                             self.app.bot, kept)
+            updates, letters = parse_updates(
+                raw if isinstance(raw, list) else [], self.app.bot, kept
+            )
             await self.queue.set_aside(letters)
             if updates:
                 await self.queue.put_batch(updates, kept)
-            ids = [r.get("update_id") for r in raw if isinstance(r, dict)] if isinstance(
-                raw, list) else []
+            ids = (
+                [r.get("update_id") for r in raw if isinstance(r, dict)]
+                if isinstance(raw, list)
+                else []
+            )
             ids = [i for i in ids if isinstance(i, int)]
             if ids:
                 self.offset = max(ids) + 1
@@ -128,8 +142,13 @@ class Poller:
             await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
 
 
-async def serve(app: Application, stop: asyncio.Event, timeout: int = 10,
-                started: asyncio.Event | None = None, grace: float = 20.0) -> None:
+async def serve(
+    app: Application,
+    stop: asyncio.Event,
+    timeout: int = 10,
+    started: asyncio.Event | None = None,
+    grace: float = 20.0,
+) -> None:
     """Run the application with this polling loop until `stop` is set. The Application
     must have been built with an InboxQueue (TelegramChannel.build_application).
     `grace`: seconds to finish the updates in hand once stopped; the rest stays in the

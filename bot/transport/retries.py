@@ -26,9 +26,23 @@ log = logging.getLogger(__name__)
 
 
 # Bot API methods that create something each time they are applied.
-NOT_IDEMPOTENT = {"sendMessage", "sendPhoto", "sendVoice", "sendDocument", "sendAudio",
-                  "sendVideo", "sendAnimation", "sendSticker", "sendLocation", "sendContact",
-                  "sendMediaGroup", "forwardMessage", "copyMessage", "sendPoll", "sendDice"}
+NOT_IDEMPOTENT = {
+    "sendMessage",
+    "sendPhoto",
+    "sendVoice",
+    "sendDocument",
+    "sendAudio",
+    "sendVideo",
+    "sendAnimation",
+    "sendSticker",
+    "sendLocation",
+    "sendContact",
+    "sendMediaGroup",
+    "forwardMessage",
+    "copyMessage",
+    "sendPoll",
+    "sendDice",
+}
 
 
 # What became of a Bot API call that raised (classify).
@@ -82,9 +96,16 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
       burst earned a 429. A 429 on a call without a chat still holds everything.
     """
 
-    def __init__(self, network_retries: int = 4, backoff: float = 0.5, max_retries: int = 5,
-                 overall_max_rate: float = 30.0, group_max_rate: float = 20.0,
-                 chat_max_rate: float = 1.0, chat_burst: int = 3):
+    def __init__(
+        self,
+        network_retries: int = 4,
+        backoff: float = 0.5,
+        max_retries: int = 5,
+        overall_max_rate: float = 30.0,
+        group_max_rate: float = 20.0,
+        chat_max_rate: float = 1.0,
+        chat_burst: int = 3,
+    ):
         self.network_retries = network_retries
         self.backoff = backoff
         self.max_retries = max_retries
@@ -138,8 +159,15 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
             await self._overall.acquire()
         return await callback(*args, **kwargs)
 
-    async def process_request(self, callback, args, kwargs, endpoint, data,  # type: ignore[override]
-                              rate_limit_args):
+    async def process_request(
+        self,
+        callback,
+        args,
+        kwargs,
+        endpoint,
+        data,  # type: ignore[override]
+        rate_limit_args,
+    ):
         chat = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat = int(chat)
@@ -152,8 +180,11 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
                     log.error("%s: 429 after %d retries", endpoint, limited)
                     raise
                 limited += 1
-                wait = exc.retry_after if isinstance(exc.retry_after, int | float) else (
-                    exc.retry_after.total_seconds())
+                wait = (
+                    exc.retry_after
+                    if isinstance(exc.retry_after, int | float)
+                    else (exc.retry_after.total_seconds())
+                )
                 log.info("%s: 429, this chat waits %.1fs", endpoint, wait)
                 self._held_until[chat] = asyncio.get_running_loop().time() + wait + 0.1
             except ChatMigrated:
@@ -164,15 +195,18 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
                     raise
                 if endpoint in NOT_IDEMPOTENT and outcome == MAYBE_SENT:
                     # Telegram may have applied it: a second send could be a duplicate.
-                    log.warning("%s: %s, not resent (it may have arrived)", endpoint,
-                                type(exc).__name__)
+                    log.warning(
+                        "%s: %s, not resent (it may have arrived)", endpoint, type(exc).__name__
+                    )
                     raise
                 if attempt >= self.network_retries:
-                    log.error("%s failed after %d retries: %s", endpoint, attempt,
-                              type(exc).__name__)
+                    log.error(
+                        "%s failed after %d retries: %s", endpoint, attempt, type(exc).__name__
+                    )
                     raise
-                delay = min(self.backoff * 2 ** attempt, 8.0) * (0.5 + random.random())
-                log.warning("%s: %s, retry %d in %.2fs", endpoint, type(exc).__name__,
-                            attempt + 1, delay)
+                delay = min(self.backoff * 2**attempt, 8.0) * (0.5 + random.random())
+                log.warning(
+                    "%s: %s, retry %d in %.2fs", endpoint, type(exc).__name__, attempt + 1, delay
+                )
                 attempt += 1
                 await asyncio.sleep(delay)

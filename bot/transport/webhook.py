@@ -53,8 +53,16 @@ def webhook_app(queue: InboxQueue, app: Application, secret: str, path: str) -> 
     return server
 
 
-async def serve_webhook(app: Application, stop: asyncio.Event, url: str, secret: str,
-                        listen: str, port: int, path: str, grace: float = 20.0) -> None:
+async def serve_webhook(
+    app: Application,
+    stop: asyncio.Event,
+    url: str,
+    secret: str,
+    listen: str,
+    port: int,
+    path: str,
+    grace: float = 20.0,
+) -> None:
     """Run the application behind our webhook server until `stop` is set (then `grace`
     seconds to finish the updates in hand; the rest is replayed at the next start)."""
     queue = app.update_queue
@@ -70,8 +78,7 @@ async def serve_webhook(app: Application, stop: asyncio.Event, url: str, secret:
         await runner.setup()
         site = web.TCPSite(runner, listen, port)
         await site.start()
-        await app.bot.set_webhook(url, secret_token=secret,
-                                  allowed_updates=list(Update.ALL_TYPES))
+        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=list(Update.ALL_TYPES))
         log.info("webhook listening on %s:%s", listen, port)
         try:
             await stop.wait()
