@@ -30,6 +30,7 @@ from knowledge.faq import FaqMatcher
 from knowledge.local import select_local
 from knowledge.model import Knowledge
 from knowledge.opendata import DirectoryUnavailable, LocalDirectory
+from knowledge.phone import normalise_phone
 from knowledge.speech import load_said, speech_text
 from knowledge.text import fold, has_letters_or_digits
 
@@ -60,8 +61,6 @@ COMMANDS = {
     "diag": "fit",
 }
 ALIASES = {"steps": ("step", "0")}
-PHONE_RE = re.compile(r"^(?:\+|00)?\d{9,15}$")
-FR_PHONE_RE = re.compile(r"^(?:(?:\+|00)33|0)[1-9]\d{8}$")
 MAX_TEXT = 4096
 # Stages of the path counted in the anonymous figures, by the screen that marks them.
 STAGE_OF_STATE = {"fit_result": "fit_done", "recap": "recap", "handoff_done": "handoff"}
@@ -112,15 +111,6 @@ def parse_payload(payload: str | None) -> tuple[str | None, str | None]:
     if code and topic in START_TOPICS:
         return (code if REFERRAL_RE.match(code) else None), START_TOPICS[topic]
     return (payload if REFERRAL_RE.match(payload) else None), None
-
-
-def normalise_phone(text: str) -> str | None:
-    compact = re.sub(r"[\s.\-()]", "", text)
-    if not PHONE_RE.match(compact):
-        return None
-    if compact.startswith("+") or compact.startswith("00") or FR_PHONE_RE.match(compact):
-        return compact
-    return None
 
 
 @dataclass

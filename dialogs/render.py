@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from dialogs.model import AnyButton, Button, LinkButton, Reply
-from knowledge.opendata import tap_to_call
+from knowledge.phone import tap_to_call
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _SEPARATOR = re.compile(r"^\s*---\s*$", re.MULTILINE)

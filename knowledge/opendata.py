@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.loader import CONTENT_DIR, ContentError, Problem, Reader, read_yaml
+from knowledge.phone import phone_number
 from knowledge.text import fold
 
 SETTINGS_FILE = "opendata.yaml"
@@ -305,29 +306,6 @@ def opening_hours(ranges: list[Any]) -> str:
             line += f" ({comment[:60]})"
         parts.append(line)
     return " ; ".join(parts)
-
-
-_PHONE_CHARS = re.compile(r"[\s.\-()]")
-
-
-def phone_number(value: str) -> str:
-    """A phone as people dial it, or '' when it does not look like one."""
-    compact = _PHONE_CHARS.sub("", value)
-    if re.fullmatch(r"0[1-9]\d{8}", compact):
-        return " ".join(compact[i : i + 2] for i in range(0, 10, 2))
-    if re.fullmatch(r"\+\d{9,14}|\d{4}", compact):
-        return compact
-    return ""
-
-
-def tap_to_call(phone: str) -> str:
-    """The international form Telegram turns into a call link: '+33 4 00 00 00 01'."""
-    compact = phone.replace(" ", "")
-    national = re.fullmatch(r"(?:0|\+33|0033)([1-9]\d{8})", compact)
-    if national:
-        rest = national.group(1)
-        return "+33 " + rest[0] + " " + " ".join(rest[i : i + 2] for i in range(1, 9, 2))
-    return phone
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from knowledge import phone
 from knowledge.loader import CONTENT_DIR, ContentError, Problem
 
 SPEECH_FILE = "speech.yaml"
@@ -23,7 +24,6 @@ _TAGS = re.compile(r"<[^>]+>")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2190-\u21ff\ufe0f\u200d]")
 _AMOUNT = re.compile(r"(\d[\d\u202f ]*)(?:,(\d{1,2}))?\s*€")
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_PHONE = re.compile(r"(?:\+33\s?|\b0)([1-9](?:[\s.]?\d{2}){4})\b")
 _NUMBER = re.compile(r"\d+")
 MONTHS = [
     "janvier",
@@ -101,10 +101,9 @@ def _date(m: re.Match[str]) -> str:
 
 
 def _phone(m: re.Match[str]) -> str:
-    digits = "0" + re.sub(r"\D", "", m.group(1))
-    pairs = [digits[i : i + 2] for i in range(0, 10, 2)]
     return ", ".join(
-        ("zéro " + _words(int(p[1]))) if p[0] == "0" else _words(int(p)) for p in pairs
+        ("zéro " + _words(int(p[1]))) if p[0] == "0" else _words(int(p))
+        for p in phone.national_pairs(m)
     )
 
 
@@ -119,7 +118,7 @@ def speech_text(texts: list[str], said: tuple[Said, ...]) -> str:
             t = rule.pattern.sub(rule.spoken, t)
         t = _AMOUNT.sub(_amount, t)
         t = _DATE.sub(_date, t)
-        t = _PHONE.sub(_phone, t)
+        t = phone.IN_TEXT.sub(_phone, t)
         t = _NUMBER.sub(lambda m: _words(int(m.group(0))), t)
         t = t.replace("•", "").replace("·", ",").replace("«", "").replace("»", "")
         lines = [" ".join(line.split()) for line in t.splitlines()]

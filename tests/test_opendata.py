@@ -25,9 +25,8 @@ from knowledge.opendata import (
     json_field,
     load_settings,
     opening_hours,
-    phone_number,
-    tap_to_call,
 )
+from knowledge.phone import phone_number, tap_to_call
 
 from .opendata_fixtures import copy_exports, france, offer, record, write_exports
 from .test_console import console

@@ -58,12 +58,28 @@ def raw_chat_key(item: object) -> object:
     return ("update", item.get("update_id"))
 
 
-def chat_of(update: Update) -> object:
+def chat_of(update: object) -> object:
+    """The conversation an update belongs to, the one key of the inbox and of the
+    processor's per-chat order (bot/transport/ordering.py): its chat, else its sender, else
+    the update alone. Anything else put in the Application's queue shares the key None."""
+    if not isinstance(update, Update):
+        return None
     if update.effective_chat is not None:
         return update.effective_chat.id
     if update.effective_user is not None:
         return ("user", update.effective_user.id)
     return ("update", update.update_id)
+
+
+def person_of(item: object) -> str | None:
+    """The person of an update still in JSON (`raw_chat_key`): to erase its dead letter with
+    their data."""
+    key = raw_chat_key(item)
+    if isinstance(key, int):
+        return f"tg:{key}"
+    if isinstance(key, tuple) and key[0] == "user" and isinstance(key[1], int):
+        return f"tg:{key[1]}"
+    return None
 
 
 @dataclass(frozen=True)

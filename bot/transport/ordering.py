@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.transport.inbox import chat_of
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -35,17 +36,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     async def process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
         await self.do_process_update(update, coroutine)
 
-    @staticmethod
-    def chat_key(update: object) -> object:
-        if isinstance(update, Update):
-            if update.effective_chat is not None:
-                return update.effective_chat.id
-            if update.effective_user is not None:
-                return ("user", update.effective_user.id)
-        return None
-
     async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
-        key = self.chat_key(update)
+        key = chat_of(update)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()

@@ -20,28 +20,13 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from bot.transport.inbox import DeadLetter, InboxQueue
+from bot.transport.inbox import DeadLetter, InboxQueue, person_of
 from bot.transport.ordering import stop_starting
 
 log = logging.getLogger(__name__)
 # getUpdates is called through do_api_request on purpose: the raw list lets each update be
 # parsed on its own (Poller.parse). The library's hint to use Bot.get_updates is silenced.
 warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
-
-
-def _person_of(item: object) -> str | None:
-    """The chat of a raw update, to erase its dead letter with the person's data."""
-    if not isinstance(item, dict):
-        return None
-    for value in item.values():
-        if isinstance(value, dict):
-            chat = value.get("chat") or (value.get("message") or {}).get("chat")
-            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
-                return f"tg:{chat['id']}"
-            sender = value.get("from")
-            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
-                return f"tg:{sender['id']}"
-    return None
 
 
 def parse_updates(
@@ -67,7 +52,7 @@ def parse_updates(
                 DeadLetter(
                     update_id if isinstance(update_id, int) else None,
                     type(exc).__name__,
-                    _person_of(item),
+                    person_of(item),
                     data,
                 )
             )
