@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -24,11 +24,10 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 
 from bot.database import inline
-from bot.storage import OutboxRow, Outgoing, RequestRow, Storage, claim_buttons
+from bot.storage import OutboxRow, Outgoing, RequestRow, Storage
 from bot.transport.retries import MAYBE_SENT, RETRY, classify
 from dialogs import render
 from dialogs.engine import Engine
-from dialogs.model import Session
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +128,7 @@ class Outbox:
             except Exception:  # the worker must survive anything; the rows stay queued
                 log.exception("outbox round failed")
             self._wake.clear()
-            if await self.run_db(self.storage.outbox_due, self.clock(), 1):
+            if await self.run_db(self.storage.outbox.due, self.clock(), 1):
                 await asyncio.sleep(0.2)
                 continue
             try:
@@ -141,7 +140,7 @@ class Outbox:
         """Send every due row once; returns how many were accepted."""
         sent = 0
         self._forgotten.clear()  # rows read from now on no longer hold them
-        for row in await self.run_db(self.storage.outbox_due, self.clock()):
+        for row in await self.run_db(self.storage.outbox.due, self.clock()):
             if row.person is not None and row.person in self._forgotten:
                 continue  # erased after this round read its rows
             send = asyncio.ensure_future(self._send(bot, row))
@@ -176,7 +175,7 @@ class Outbox:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(row.buttons),
                 )
-                await self.run_db(self.storage.outbox_sent, row, row.message_id)
+                await self.run_db(self.storage.requests.delivered, row, row.message_id)
                 return True
             message = await bot.send_message(
                 row.chat_id,
@@ -185,20 +184,20 @@ class Outbox:
                 reply_markup=keyboard(row.buttons),
                 disable_web_page_preview=True,
             )
-            await self.run_db(self.storage.outbox_sent, row, message.message_id)
+            await self.run_db(self.storage.requests.delivered, row, message.message_id)
             return True
         except TelegramError as exc:
             outcome = classify(exc)
             if isinstance(exc, RetryAfter):
-                await self.run_db(
-                    self.storage.outbox_retry, row, float(exc.retry_after), self.clock()
-                )
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+                await self.run_db(self.storage.outbox.retry, row, seconds, self.clock())
             elif outcome == RETRY:  # Telegram cannot have it: send again later
                 if row.attempts + 1 >= MAX_ATTEMPTS:
                     await self.run_db(self._failed, row, type(exc).__name__)
                 else:
                     delay = min(2**row.attempts, 300) * (0.5 + random.random())
-                    await self.run_db(self.storage.outbox_retry, row, delay, self.clock())
+                    await self.run_db(self.storage.outbox.retry, row, delay, self.clock())
             elif outcome == MAYBE_SENT:
                 # Sending again could make a duplicate. The reminder covers a loss.
                 log.warning(
@@ -206,9 +205,9 @@ class Outbox:
                     row.id,
                     type(exc).__name__,
                 )
-                await self.run_db(self.storage.outbox_sent, row, None)
+                await self.run_db(self.storage.requests.delivered, row, None)
             elif row.kind == "edit" and "not modified" in str(exc).lower():
-                await self.run_db(self.storage.outbox_sent, row, row.message_id)
+                await self.run_db(self.storage.requests.delivered, row, row.message_id)
                 return True
             else:
                 await self.run_db(self._failed, row, type(exc).__name__)
@@ -222,108 +221,68 @@ class Outbox:
         A note nobody can receive: the person is told plainly, never left with "sent"."""
         # The row and its kind, never the chat: a chat id is a person's Telegram id.
         log.error("outbox row %s (%s) given up: %s", row.id, row.kind, reason)
-        drop = ("DELETE FROM outbox WHERE id=?", (row.id,))
-        request = self.storage.request(row.request_id) if row.request_id else None
+        requests = self.storage.requests
+        request = requests.get(row.request_id) if row.request_id else None
         if (
             row.kind not in ("note", "reminder")
             or request is None
             or request.status != "sent"
             or row.chat_id != request.chat_id
         ):
-            self.storage.outbox_drop(row)
+            self.storage.outbox.drop(row.id)
             return
-        if reason == "Forbidden" and self.storage.adviser_unreachable(row.chat_id):
+        if reason == "Forbidden" and self.storage.advisers.mark_unreachable(row.chat_id):
             log.error(
                 "an adviser's chat refused a contact request: that adviser is not "
                 "named any more until they open the bot again"
             )
-        if row.chat_id != self.shared_chat:
-            # To the shared advisers' chat, else to another adviser of the person's area.
-            code, organisation, chat = "", request.organisation, self.shared_chat
-            if chat is None:
-                other = self.engine.another_adviser(self.storage.load(request.person), request.code)
-                chat = self.storage.adviser_chat(other.code) if other else None
-                if other is not None:
-                    code, organisation = other.code, other.shown_name
-            moved = chat is not None and self.storage.queue(
-                [
-                    Outgoing(
-                        "note",
-                        chat,
-                        request.note,
-                        request.id,
-                        request.person,
-                        claim_buttons(request.token),
-                    )
-                ],
-                self.clock(),
-                request_updates=[drop],
-                guard=(
-                    "UPDATE requests SET chat_id=?, code=?, organisation=? WHERE id=? "
-                    "AND status='sent' AND chat_id=?",
-                    (chat, code, organisation, request.id, row.chat_id),
-                ),
-            )
-            if moved:
-                self.wake()
-                return
+        if row.chat_id != self.shared_chat and self._move_elsewhere(request, row):
+            self.wake()
+            return
         if row.kind == "reminder" or not self._settle(
-            request, "failed", "request_failed", updates=[drop]
+            request, "failed", "request_failed", drop=row.id
         ):
-            self.storage.outbox_drop(row)
+            self.storage.outbox.drop(row.id)
 
-    def _tell_person(
-        self, request: RequestRow, status: str, notice: str, **context: Any
-    ) -> tuple[list[Outgoing], list[Session]]:
-        """The person's session with the request's new status, and the message telling
-        them: for the caller to write in one transaction with the state change."""
-        person_chat = (
-            int(request.person.removeprefix("tg:")) if request.person.startswith("tg:") else None
+    def _move_elsewhere(self, request: RequestRow, row: OutboxRow) -> bool:
+        """The request to the shared advisers' chat, else to another adviser of the
+        person's area; False when there is neither (or it changed meanwhile)."""
+        code, organisation, chat = "", request.organisation, self.shared_chat
+        if chat is None:
+            other = self.engine.another_adviser(self.storage.load(request.person), request.code)
+            chat = self.storage.advisers.chat(other.code) if other else None
+            if other is not None:
+                code, organisation = other.code, other.shown_name
+        if chat is None:
+            return False
+        return self.storage.requests.move(
+            request, row.chat_id, chat, self.clock(), code, organisation, drop=row.id
         )
-        session: Session = self.storage.load(request.person)
-        session.data["request"] = {
-            "id": request.id,
-            "status": status,
-            "org": request.organisation,
-            "by": context.get("name", ""),
-            "at": round(self.clock()),
-        }
-        session.updated = self.clock()
-        messages = []
-        if person_chat is not None:
-            text, buttons = self._person_notice(
-                notice, organisation=request.organisation, **context
-            )
-            messages.append(
-                Outgoing("notice", person_chat, text, request.id, request.person, buttons)
-            )
-        return messages, [session]
 
     def _settle(
         self,
         request: RequestRow,
         status: str,
         notice: str,
-        extra: list[Outgoing] = (),
-        updates: list[tuple] = (),
+        extra: Iterable[Outgoing] = (),
+        drop: int | None = None,
         **context: Any,
     ) -> bool:
         """One state change of an open request (sent → claimed, passed or failed), the
-        person's notice and `extra` messages, all in one transaction, or nothing when the
-        request was no longer open."""
-        now = self.clock()
-        messages, sessions = self._tell_person(request, status, notice, **context)
-        fields = ", claimed_at=?, claimed_by=?" if status == "claimed" else ""
-        args = (now, context.get("name", "")) if status == "claimed" else ()
-        done = self.storage.queue(
-            [*extra, *messages],
-            now,
-            sessions=sessions,
-            request_updates=updates,
-            guard=(
-                f"UPDATE requests SET status=?{fields} WHERE id=? AND status='sent'",
-                (status, *args, request.id),
-            ),
+        person's notice and `extra` messages, all in one transaction (the storage writes
+        the person's request state with it), or nothing when the request was no longer
+        open."""
+        messages = list(extra)
+        if request.person.startswith("tg:"):
+            text, buttons = self._person_notice(
+                notice, organisation=request.organisation, **context
+            )
+            person_chat = int(request.person.removeprefix("tg:"))
+            messages.append(
+                Outgoing("notice", person_chat, text, request.id, request.person, buttons)
+            )
+        done = self.storage.requests.settle(
+            request, status, self.clock(), messages, by=context.get("name", ""), drop=drop
         )
         if done:
             self.wake()
@@ -335,7 +294,7 @@ class Outbox:
         """The request if it may still be acted on from this chat, else the answer to show.
         A token not found and a note pressed outside the chats it was sent to get the same
         answer: nothing tells which tokens exist."""
-        request = self.storage.request_by_token(token)
+        request = self.storage.requests.by_token(token)
         if request is None or chat_id not in request.chats():
             return None, self.adviser_text("unknown")
         if request.status == "claimed":
@@ -367,26 +326,8 @@ class Outbox:
             return answer
         if chat_id != request.chat_id:  # pressed on a note already passed on
             return self.adviser_text("passed_already")
-        now = self.clock()
         if self.shared_chat is not None and request.chat_id != self.shared_chat:
-            moved = self.storage.queue(
-                [
-                    Outgoing(
-                        "note",
-                        self.shared_chat,
-                        request.note,
-                        request.id,
-                        request.person,
-                        claim_buttons(request.token),
-                    )
-                ],
-                now,
-                guard=(
-                    "UPDATE requests SET chat_id=?, code='' WHERE id=? AND status='sent' "
-                    "AND chat_id=?",
-                    (self.shared_chat, request.id, chat_id),
-                ),
-            )
+            moved = self.storage.requests.move(request, chat_id, self.shared_chat, self.clock())
             if not moved:
                 return self._open_request(token, chat_id)[1] or self.adviser_text("passed_already")
             self.wake()
@@ -398,22 +339,10 @@ class Outbox:
     def remind(self) -> int:
         """One reminder per request left unclaimed for 2 working days."""
         now = self.clock()
-        due = self.storage.requests_to_remind(working_days_before(now, REMIND_AFTER_WORKING_DAYS))
+        due = self.storage.requests.to_remind(working_days_before(now, REMIND_AFTER_WORKING_DAYS))
         for request in due:
-            text = self.adviser_text("reminder", note=request.note)
-            self.storage.queue(
-                [
-                    Outgoing(
-                        "reminder",
-                        request.chat_id,
-                        text,
-                        request.id,
-                        request.person,
-                        claim_buttons(request.token),
-                    )
-                ],
-                now,
-                request_updates=[("UPDATE requests SET reminded=1 WHERE id=?", (request.id,))],
+            self.storage.requests.remind(
+                request, self.adviser_text("reminder", note=request.note), now
             )
         if due:
             self.wake()

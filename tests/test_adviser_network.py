@@ -18,6 +18,7 @@ from dialogs.model import Event, Session
 from knowledge.advisers import Adviser, load_advisers, select_adviser
 from knowledge.geography import lookup
 from knowledge.loader import ContentError
+from tests.db_helpers import count
 from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
 
 PERSON = 7001
@@ -323,7 +324,7 @@ async def test_no_duplicate_after_a_read_timeout(knowledge, tmp_path):
     for _ in range(3):
         await outbox.flush(bot)
     assert len(bot.sent) == 1  # never sent again: it may have arrived
-    assert storage.outbox_count() == 0
+    assert count(storage, "outbox") == 0
 
 
 async def test_outbox_survives_500s_and_kill_9_then_delivers_exactly_once(api, tmp_path):
@@ -345,9 +346,7 @@ async def test_outbox_survives_500s_and_kill_9_then_delivers_exactly_once(api, t
         for step in ("handoff", "yes"):
             api.push_callback(PERSON, step)
         api.push_text(PERSON, "06 12 34 56 78")
-        assert api.wait_until(
-            lambda: Storage(db).outbox_count() == 1 and _request_count(db) == 1, 20
-        )
+        assert api.wait_until(lambda: count(db, "outbox") == 1 and count(db, "requests") == 1, 20)
         assert api.wait_until(
             lambda: any(
                 c.method == "sendMessage"
@@ -363,7 +362,7 @@ async def test_outbox_survives_500s_and_kill_9_then_delivers_exactly_once(api, t
     proc = start_bot_process(api, db, **env)
     try:
         # Once the row is gone nothing can send it again: then count.
-        assert api.wait_until(lambda: Storage(db).outbox_count() == 0, 30)
+        assert api.wait_until(lambda: count(db, "outbox") == 0, 30)
         assert len(api.sent(SHARED)) == 1
     finally:
         kill_hard(proc)
@@ -434,7 +433,7 @@ def test_killed_right_after_telegram_accepted_a_message_repeats_it_at_most_once(
         assert api.wait_until(lambda: bool(killed), 20)
         proc.wait(10)
         proc = start_bot_process(api, db, **env)
-        assert api.wait_until(lambda: Storage(db).outbox_count() == 0, 30)
+        assert api.wait_until(lambda: count(db, "outbox") == 0, 30)
         told = lambda: [  # noqa: E731
             c for c in api.sent(PERSON) if "a bien reçu votre demande" in c.text
         ]
@@ -447,7 +446,7 @@ def test_killed_right_after_telegram_accepted_a_message_repeats_it_at_most_once(
                 user_id=ML_ID,
                 chat_type="supergroup",
             )
-        assert api.wait_until(lambda: told() and Storage(db).outbox_count() == 0, 20)
+        assert api.wait_until(lambda: told() and count(db, "outbox") == 0, 20)
         n = len(api.sent(PERSON))
         api.push_text(PERSON, "/demande")
         assert api.wait_until(lambda: len(api.sent(PERSON)) > n, 20)
@@ -456,10 +455,6 @@ def test_killed_right_after_telegram_accepted_a_message_repeats_it_at_most_once(
         kill_hard(proc)
     assert 1 <= len(notes()) <= (2 if kind == "note" else 1)
     assert 1 <= len(told()) <= (2 if kind == "notice" else 1)
-
-
-def _request_count(db) -> int:
-    return sqlite3.connect(db).execute("SELECT COUNT(*) FROM requests").fetchone()[0]
 
 
 def test_reminder_after_two_working_days_once(knowledge, tmp_path):
@@ -494,9 +489,9 @@ def test_forgetting_clears_pending_requests_and_messages(knowledge, tmp_path):
     storage = Storage(tmp_path / "db.sqlite3")
     s = Session("tg:9")
     storage.save(s, [NewRequest("tg:9", "", "", SHARED, "Téléphone : +33 6 12 34 56 78")])
-    assert storage.outbox_count() == 1 and _request_count(tmp_path / "db.sqlite3") == 1
+    assert count(storage, "outbox") == 1 and count(tmp_path / "db.sqlite3", "requests") == 1
     storage.save(s, erase=True)
-    assert storage.outbox_count() == 0 and _request_count(tmp_path / "db.sqlite3") == 0
+    assert count(storage, "outbox") == 0 and count(tmp_path / "db.sqlite3", "requests") == 0
 
 
 def test_migration_from_schema_2_keeps_sessions(tmp_path):
@@ -514,7 +509,7 @@ def test_migration_from_schema_2_keeps_sessions(tmp_path):
     raw.close()
     storage = Storage(db)
     assert storage.schema_version() == SCHEMA_VERSION == 7
-    assert storage.load("tg:1").state == "menu" and storage.outbox_count() == 0
+    assert storage.load("tg:1").state == "menu" and count(storage, "outbox") == 0
 
 
 async def test_start_up_names_an_advisers_chat_the_bot_cannot_reach(

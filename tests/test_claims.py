@@ -14,6 +14,7 @@ from bot.storage import NewRequest, Storage
 from dialogs.engine import Engine
 from dialogs.model import Session
 from knowledge.advisers import Adviser
+from tests.db_helpers import count
 from tests.telegram_helpers import running_bot, settled
 from tests.test_adviser_network import ML, ML_ID, PERSON, SHARED, ask_to_be_called, walk_to_recap
 
@@ -217,7 +218,7 @@ def test_a_claim_cut_before_the_persons_notice_leaves_nothing_half_done(
         m.setattr(outbox, "_person_notice", dies)
         with pytest.raises(RuntimeError):
             outbox.claim(token, "Camille", SHARED)
-    assert storage.request(1).status == "sent" and storage.outbox_count() == 0
+    assert storage.request(1).status == "sent" and count(storage, "outbox") == 0
     assert outbox.claim(token, "Camille", SHARED).startswith("✋")
     kinds = sorted(r.kind for r in storage.outbox_due(1e12))
     assert kinds == ["notice"] and storage.request(1).status == "claimed"

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from bot.storage import Storage
+from tests.db_helpers import count
 from tests.telegram_helpers import kill_hard, start_bot_process
 
 USER = 987_654_321
@@ -142,4 +143,4 @@ async def test_forgetting_cancels_the_note_in_flight(knowledge, tmp_path):
     outbox.forget("tg:1")
     assert await asyncio.wait_for(flush, 5) == 1
     assert delivered == ["note de tg:2"]  # the second note of tg:1 was skipped too
-    assert storage.outbox_count() == 0
+    assert count(storage, "outbox") == 0

@@ -7,6 +7,7 @@ import time
 
 from bot.storage import SCHEMA_VERSION, Storage
 from dialogs.model import Session
+from tests.db_helpers import count
 
 
 def test_round_trip_and_schema(tmp_path):
@@ -68,7 +69,7 @@ def test_purge_by_age(tmp_path):
     store.save(old, reached={"start"})
     store.save(Session("tg:new"))
     assert store.purge(90) == 1
-    assert store.count_sessions() == 1
+    assert count(store, "sessions") == 1
     assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 0
 
 
@@ -142,7 +143,7 @@ def test_purge_goes_in_short_batches_and_keeps_recent_sessions(tmp_path):
             break
         batches.append(sessions)
     assert batches[:3] == [20, 20, 5]
-    assert store.count_sessions() == 1 and store.load("tg:recent").referral == "c1"
+    assert count(store, "sessions") == 1 and store.load("tg:recent").referral == "c1"
     assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 1
 
 

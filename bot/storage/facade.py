@@ -1,0 +1,231 @@
+"""`Storage`: the one object the bot holds for its SQLite file.
+
+Each concern has its own small class over the one connection (sessions, inbox, outbox,
+contact requests, advisers' chats, anonymous counters, dead letters); `Storage` builds them,
+keeps the operations that span several (a turn saved in one transaction, an erasure, the
+purge) and offers the methods the channels call by their usual names. No SQL lives
+outside this package.
+
+The standard sqlite3 module, synchronous: the Telegram bot calls it from one database
+thread (bot/database.py), never from the event loop, so a lock or a slow disk holds only
+the turns that need the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from bot.storage import schema
+from bot.storage.advisers import AdviserChats
+from bot.storage.counters import Counters, FigureRow, RequestFigure
+from bot.storage.dead_letters import DeadLetters
+from bot.storage.inbox import Inbox
+from bot.storage.outbox import MessageQueue, OutboxRow
+from bot.storage.requests import NewRequest, RequestRow, Requests
+from bot.storage.sessions import Applied, Sessions
+from dialogs.model import Session
+
+log = logging.getLogger(__name__)
+
+# Expired rows removed per purge transaction (Storage.purge_batch).
+PURGE_BATCH = 200
+
+
+class Storage:
+    def __init__(self, path: Path | str, timeout: float = schema.BUSY_TIMEOUT_SECONDS) -> None:
+        self.path = Path(path)
+        self.db = schema.connect(path, timeout)
+        self.sessions = Sessions(self.db)
+        self.inbox = Inbox(self.db)
+        self.outbox = MessageQueue(self.db)
+        self.requests = Requests(self.db, self.outbox, self.sessions)
+        self.advisers = AdviserChats(self.db)
+        self.counters = Counters(self.db, schema.salt(self.db))
+        self.dead_letters = DeadLetters(self.db)
+
+    def schema_version(self) -> int:
+        return schema.schema_version(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- one turn ----------------------------------------------------------------------------
+
+    def save(
+        self,
+        session: Session,
+        requests: Iterable[NewRequest] = (),
+        reached: Iterable[str] = (),
+        erase: bool = False,
+        applied: Applied | None = None,
+        update_id: int | None = None,
+        replies: str | None = None,
+    ) -> list[int]:
+        """Persist one turn in one transaction: the session, the update ids applied to it,
+        its counters (`reached`), and the contact requests it made with the outbox messages
+        that carry them. `erase`: the person asked to forget everything about them. Returns
+        the new request ids. `replies`: the turn's replies (bot.turn.encode_replies), kept
+        with the inbox row of `update_id` until they are all sent, so a crash re-sends
+        exactly them."""
+        if erase:
+            self.erase(session.user, update_id)
+            return []
+        with self.db:
+            self.db.execute("BEGIN")
+            ids = self.requests.add_for_turn(session, list(requests))
+            self.sessions.write(session)
+            if applied is not None:
+                self.sessions.write_applied(session.user, applied)
+            if update_id is not None and replies is not None:
+                self.inbox.keep_replies(update_id, replies)
+            reached = set(reached)
+            if reached and session.referral:
+                self.counters.count(session.user, session.referral, reached, session.updated)
+        return ids
+
+    def erase(self, user: str, update_id: int | None = None) -> None:
+        """Everything the bot keeps about the person: session, marks, their requests and
+        the messages about them not yet sent, and the update asking for it (`update_id`:
+        its inbox row holds their chat id and name). What an adviser already received
+        stays with the adviser (the privacy notice says so). Then the bytes: deleted rows
+        are zeroed (secure_delete), but the -wal file keeps every page as it was before,
+        until a checkpoint copies the pages back and empties it."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.sessions.delete([user])
+            self.counters.forget([user])
+            self.outbox.delete_person(user)
+            self.requests.delete_person(user)
+            self.dead_letters.delete_person(user)
+            if update_id is not None:
+                self.inbox.done(update_id)
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Copy the -wal file into the database and empty it (TRUNCATE). Another reader
+        (a `clea-bot stats` in progress) can hold it up: tried a few times; False (and a
+        WARNING) when it could not finish, the next erasure or checkpoint finishes it."""
+        for pause in (0.0, 0.05, 0.2, 0.5):
+            time.sleep(pause)
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return True
+        log.warning("the write-ahead log could not be emptied (another reader)")
+        return False
+
+    # --- expiry ------------------------------------------------------------------------------
+
+    def purge(self, retention_days: int, now: float | None = None) -> int:
+        """Delete sessions untouched for `retention_days`, and their marks. Returns count.
+        In batches (one transaction each), as the running bot does between its turns."""
+        removed = 0
+        while True:
+            sessions, rows = self.purge_batch(retention_days, now)
+            removed += sessions
+            if not rows:
+                return removed
+
+    def purge_batch(
+        self, retention_days: int, now: float | None = None, limit: int = PURGE_BATCH
+    ) -> tuple[int, int]:
+        """One short transaction of the purge: at most `limit` expired sessions with their
+        marks, and at most `limit` rows of each other expired kind. Returns (sessions, all
+        rows) removed; (0, 0) when nothing is left. Why batches: with secure_delete, 100k
+        sessions in one transaction held the database thread 0.46 s, and every turn with
+        it; a batch of 200 holds it about a millisecond, and turns run between batches."""
+        now = now or time.time()
+        cutoff = int(now - retention_days * 86400)
+        with self.db:
+            self.db.execute("BEGIN")
+            users = self.sessions.untouched_since(cutoff, limit)
+            self.counters.forget(users)
+            self.sessions.delete(users)
+            if users:  # the other kinds once the sessions are done: one scan each
+                return len(users), len(users)
+            rows = self.counters.purge_marks(cutoff, limit)
+            rows += self.requests.purge(cutoff, limit)
+            rows += self.dead_letters.purge(now, limit)
+        return 0, rows
+
+    # --- the names the channels and workers call ---------------------------------------------
+
+    def load(self, user: str) -> Session:
+        return self.sessions.load(user)
+
+    def load_with_applied(self, user: str) -> tuple[Session, Applied]:
+        return self.sessions.load_with_applied(user)
+
+    def inbox_add(self, updates: Iterable[tuple[int, str]]) -> None:
+        self.inbox.add(updates)
+
+    def inbox_sent(self, update_id: int, count: int) -> None:
+        self.inbox.sent(update_id, count)
+
+    def inbox_sent_count(self, update_id: int) -> int:
+        return self.inbox.sent_count(update_id)
+
+    def inbox_replies(self, update_id: int) -> str | None:
+        return self.inbox.replies(update_id)
+
+    def inbox_done(self, update_id: int) -> None:
+        self.inbox.done(update_id)
+
+    def inbox_done_many(self, update_ids: list[int]) -> None:
+        self.inbox.done_many(update_ids)
+
+    def inbox_pending(self) -> list[tuple[int, str]]:
+        return self.inbox.pending()
+
+    def dead_letter(
+        self,
+        update_id: int | None,
+        error: str,
+        person: str | None,
+        data: str,
+        now: float | None = None,
+    ) -> None:
+        self.dead_letters.add(update_id, error, person, data, now)
+
+    def outbox_due(self, now: float | None = None, limit: int = 50) -> list[OutboxRow]:
+        return self.outbox.due(now, limit)
+
+    def outbox_sent(self, row: OutboxRow, message_id: int | None) -> None:
+        self.requests.delivered(row, message_id)
+
+    def outbox_retry(self, row: OutboxRow, delay: float, now: float | None = None) -> None:
+        self.outbox.retry(row, delay, now)
+
+    def outbox_drop(self, row: OutboxRow) -> None:
+        self.outbox.drop(row.id)
+
+    def request(self, request_id: int) -> RequestRow | None:
+        return self.requests.get(request_id)
+
+    def request_by_token(self, token: str) -> RequestRow | None:
+        return self.requests.by_token(token)
+
+    def adviser_opened(self, code: str, chat_id: int, now: float | None = None) -> bool:
+        return self.advisers.opened(code, chat_id, now)
+
+    def adviser_unreachable(self, chat_id: int) -> str | None:
+        return self.advisers.mark_unreachable(chat_id)
+
+    def unreachable_advisers(self) -> frozenset[str]:
+        return self.advisers.unreachable()
+
+    def adviser_chat(self, code: str) -> int | None:
+        return self.advisers.chat(code)
+
+    def person(self, user: str) -> str:
+        return self.counters.person(user)
+
+    def figures(
+        self, code: str | None = None, weeks: int | None = None, now: float | None = None
+    ) -> list[FigureRow]:
+        return self.counters.figures(code, weeks, now)
+
+    def request_figures(self) -> list[RequestFigure]:
+        return self.counters.request_figures()
