@@ -15,7 +15,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import sqlite3
 import sys
 import time
 import urllib.error
@@ -26,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.storage import directory
 from knowledge import geography
 from knowledge.opendata import (
-    OFFICE_FIELDS,
-    SCHEMA,
     SCHEMA_VERSION,
     MalformedInput,
     Offer,
@@ -350,27 +348,13 @@ def _reasons(skipped: Counter | dict) -> str:
     return ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(), key=lambda x: -x[1]))
 
 
-def _installed_meta(path: Path, key: str) -> Any:
-    if not path.exists():
-        return None
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return None  # a broken file is replaced, not compared with
-    return json.loads(row[0]) if row else None
-
-
 def installed_counts(path: Path) -> dict[str, Any] | None:
-    return _installed_meta(path, "counts")
+    return directory.installed_meta(path, "counts")
 
 
 def installed_history(path: Path) -> list[dict[str, Any]]:
     """The counts of the last installs (HISTORY_KEPT), oldest first."""
-    history = _installed_meta(path, "history")
+    history = directory.installed_meta(path, "history")
     if isinstance(history, list) and history:
         return history
     counts = installed_counts(path)  # a file installed before the history was kept
@@ -400,55 +384,21 @@ def install(built: Built, settings: OpenDataSettings, out: Path, forced: bool = 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".new")
     tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
-    try:
-        db.executescript(SCHEMA)
-        attribution = [s.attribution for s in settings.sources.values()]
-        meta = {
-            "schema": str(SCHEMA_VERSION),
-            "installed": dt.datetime.now().isoformat(timespec="seconds"),
-            "extracted": built.extracted,
-            "annuaire_modified": built.records.modified,
-            "sources": json.dumps(built.urls, ensure_ascii=False),
-            "attribution": json.dumps(attribution, ensure_ascii=False),
-            "finders": json.dumps({n.id: n.finder for n in settings.networks if n.finder}),
-            "counts": json.dumps(built.counts(), ensure_ascii=False),
-            "history": json.dumps(history, ensure_ascii=False),
-        }
-        db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        db.executemany(
-            f"INSERT OR REPLACE INTO offices VALUES ({', '.join('?' * len(OFFICE_FIELDS))})",
-            [tuple(getattr(o, f) for f in OFFICE_FIELDS) for o in built.offices],
-        )
-        db.executemany(
-            "INSERT OR IGNORE INTO competence VALUES (?, ?, ?)", sorted(built.competence)
-        )
-        db.executemany(
-            "INSERT INTO town_halls VALUES (?, ?, ?)",
-            [(insee, lat, lon) for insee, (lat, lon) in sorted(built.records.town_halls.items())],
-        )
-        db.executemany(
-            f"INSERT INTO offers VALUES ({', '.join('?' * 11)})",
-            [
-                (
-                    o.siret,
-                    o.name,
-                    o.departement,
-                    o.kind,
-                    o.sessions,
-                    o.distance_sessions,
-                    o.hours_min,
-                    o.hours_max,
-                    o.price_min,
-                    o.price_max,
-                    o.extracted,
-                )
-                for o in built.offers
-            ],
-        )
-        db.commit()
-    finally:
-        db.close()
+    attribution = [s.attribution for s in settings.sources.values()]
+    meta = {
+        "schema": str(SCHEMA_VERSION),
+        "installed": dt.datetime.now().isoformat(timespec="seconds"),
+        "extracted": built.extracted,
+        "annuaire_modified": built.records.modified,
+        "sources": json.dumps(built.urls, ensure_ascii=False),
+        "attribution": json.dumps(attribution, ensure_ascii=False),
+        "finders": json.dumps({n.id: n.finder for n in settings.networks if n.finder}),
+        "counts": json.dumps(built.counts(), ensure_ascii=False),
+        "history": json.dumps(history, ensure_ascii=False),
+    }
+    directory.write(
+        tmp, meta, built.offices, built.competence, built.records.town_halls, built.offers
+    )
     os.replace(tmp, out)
 
 

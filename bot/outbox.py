@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 
 from bot.database import inline
-from bot.storage import OutboxRow, Outgoing, RequestRow, Storage
+from bot.storage import Buttons, OutboxRow, Outgoing, RequestRow, Storage
 from bot.transport.retries import MAYBE_SENT, RETRY, classify
 from dialogs import render
 from dialogs.engine import Engine
@@ -70,7 +70,7 @@ class Outbox:
         shared_chat: int | None,
         clock: Callable[[], float] = time.time,
         run_db: Callable[..., Awaitable[Any]] = inline,
-    ):
+    ) -> None:
         self.engine = engine
         self.storage = storage
         self.shared_chat = shared_chat
@@ -78,9 +78,9 @@ class Outbox:
         self.run_db = run_db
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._forgotten: set[str] = set()
-        self._sending: tuple[str | None, asyncio.Future] | None = None
+        self._sending: tuple[str | None, asyncio.Future[bool]] | None = None
         self._cancelled_by_forget = False
 
     # --- texts ------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class Outbox:
         replies = render.render(self.engine.env, "adviser_notice.j2", kind=kind, **context)
         return "\n\n".join(r.text for r in replies)
 
-    def _person_notice(self, kind: str, **context: Any) -> tuple[str, list]:
+    def _person_notice(self, kind: str, **context: Any) -> tuple[str, Buttons]:
         reply = self.engine.notice(kind, **context)[-1]
         return reply.text, [
             [[b.label, b.choice] for b in row if hasattr(b, "choice")] for row in reply.buttons

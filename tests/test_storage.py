@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
+from pathlib import Path
 
 from bot.storage import SCHEMA_VERSION, Storage
 from dialogs.model import Session
@@ -172,3 +174,36 @@ def test_a_turns_replies_survive_storage_whole():
         "personal",
     }
     assert decode_replies(encode_replies([reply, Reply("b")], True)) == ([reply, Reply("b")], True)
+
+
+# SQL in a string (a statement's first words) or a call that runs it.
+SQL = re.compile(
+    r"\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|PRAGMA)\b"
+    r"|\.execute(many|script)?\(|sqlite3\.connect\("
+)
+
+
+def sql_outside_storage(root: Path) -> list[str]:
+    """Lines of bot/ outside bot/storage/ that hold SQL or run it."""
+    found = []
+    for path in sorted((root / "bot").rglob("*.py")):
+        if (root / "bot" / "storage") in path.parents:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if SQL.search(line):
+                found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    return found
+
+
+def test_no_sql_outside_the_storage_package(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    assert sql_outside_storage(root) == []
+    # The check sees a statement that moved out of the package.
+    (tmp_path / "bot" / "storage").mkdir(parents=True)
+    (tmp_path / "bot" / "storage" / "ok.py").write_text('db.execute("SELECT 1 FROM t")\n')
+    (tmp_path / "bot" / "outbox.py").write_text(
+        'guard = ("UPDATE requests SET status=? WHERE id=?", (status, rid))\n'
+    )
+    assert sql_outside_storage(tmp_path) == [
+        'bot/outbox.py:1: guard = ("UPDATE requests SET status=? WHERE id=?", (status, rid))'
+    ]
