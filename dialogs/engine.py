@@ -592,6 +592,15 @@ class Engine:
         kind = chosen.kind
         if kind in ("option", "answer", "unsay"):
             return self._choice(s, chosen.value, fx)
+        if kind == "dont_know" and chosen.value == "place_help":
+            national = next((o for o in self.k.organisations if o.id == "mon_cep"), None)
+            return self._render(
+                "where_problem.j2",
+                self._context(s),
+                problem="dont_know",
+                text="",
+                national=national,
+            )
         if kind == "dont_know" and chosen.value == "skip":
             return self._choice(s, "skip", fx)
         if kind in ("dont_know", "repeat"):

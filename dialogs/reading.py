@@ -144,6 +144,13 @@ class Reader:
             if q.id in FACT_QUESTIONS
         }
         self.dont_know = frozenset(sms_fold(p) for p in t.dont_know)
+        self.hedges = tuple(
+            sorted(
+                {sms_fold(p) for p in (*t.dont_know_hedges, *t.politeness)} - {""},
+                key=len,
+                reverse=True,
+            )
+        )
         self.cues = sorted({sms_fold(p) for p in t.place_cues}, key=len, reverse=True)
         self.handoff = tuple(sms_fold(p) for p in t.handoff)
         self.clea_names = tuple(sms_fold(p) for p in t.clea_names)
@@ -190,8 +197,12 @@ class Reader:
         q = screen.question
         core = typed._strip_politeness(self.words, text)
         answer = typed.yes_no(self.words, text)
-        if q is not None and plain in self.dont_know:
-            out.append(Reading("dont_know", "skip" if "skip" in ids else "help", 1.0, "dont know"))
+        if self.says_dont_know(plain):
+            if q is not None:
+                value = "skip" if "skip" in ids else "help"
+                out.append(Reading("dont_know", value, 1.0, "dont know"))
+            elif screen.state == "where_ask":
+                out.append(Reading("dont_know", "place_help", 1.0, "dont know the place"))
         if q is not None and screen.said:
             if answer == "yes":
                 out.append(
@@ -228,6 +239,21 @@ class Reader:
                     )
                     break
         return out
+
+    def says_dont_know(self, plain: str) -> bool:
+        """The whole message says "I don't know", hedges aside: "je sais pas trop", "jsp
+        vraiment", "franchement je sais pas" (never "je sais pas si c'est payant")."""
+        words = plain.split()
+        changed = True
+        while words and changed:
+            changed = False
+            for hedge in self.hedges:
+                h = hedge.split()
+                if len(words) > len(h) and words[-len(h) :] == h:
+                    words, changed = words[: -len(h)], True
+                elif len(words) > len(h) and words[: len(h)] == h:
+                    words, changed = words[len(h) :], True
+        return " ".join(words) in self.dont_know
 
     def _place_readings(self, text: str, plain: str, screen: Screen) -> list[Reading]:
         out: list[Reading] = []

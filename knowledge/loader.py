@@ -683,7 +683,15 @@ def _load_typed(path: Path, r: Reader) -> Typed:
     # "oui"/"non" as keys: YAML reads a bare yes/no as true/false.
     optional = {
         key: r.strings(data, key, key, required=False)
-        for key in ("dont_know", "place_cues", "handoff", "clea_names", "comparison", "not_places")
+        for key in (
+            "dont_know",
+            "dont_know_hedges",
+            "place_cues",
+            "handoff",
+            "clea_names",
+            "comparison",
+            "not_places",
+        )
     }
     return Typed(
         r.strings(data, "oui", "oui"),

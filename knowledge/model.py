@@ -92,6 +92,7 @@ class Typed:
     politeness: tuple[str, ...] = ()
     navigation: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dont_know: tuple[str, ...] = ()
+    dont_know_hedges: tuple[str, ...] = ()
     place_cues: tuple[str, ...] = ()
     handoff: tuple[str, ...] = ()
     clea_names: tuple[str, ...] = ()

@@ -7,7 +7,7 @@ import pytest
 
 from dialogs.model import Button, Event, Session
 from dialogs.reading import Reader, Screen, choose
-from knowledge.faq import FaqMatcher
+from knowledge.faq import FaqMatcher, sms_fold
 
 MENU = Screen(
     "menu", (Button("🔎 Qu'est-ce que CléA ?", "discover"), Button("✅ Est-ce pour moi ?", "fit"))
@@ -164,7 +164,7 @@ def test_summary_never_holds_the_text(reader):
     assert "lyon" not in summary.lower() and "chomage" not in summary
 
 
-# --- the 45 typed answers at the fit questions ---------------------------------------------
+# --- the 45 typed answers at the fit questions, and three hedged "je sais pas" -----------
 
 ANSWERS = [
     "oui",
@@ -176,6 +176,9 @@ ANSWERS = [
     "bof",
     "cap cuisine",
     "je sais pas",
+    "je sais pas trop",
+    "jsp trop",
+    "je sais pas vraiment",
 ]
 # Where a typed answer moves to an option; every other one repeats the question with help.
 EXPECTED = {
@@ -188,6 +191,9 @@ EXPECTED = {
     ("disability", "ouais"): "yes",
     ("disability", "nan"): "no",
     ("disability", "je sais pas"): "skip",
+    ("disability", "je sais pas trop"): "skip",
+    ("disability", "jsp trop"): "skip",
+    ("disability", "je sais pas vraiment"): "skip",
 }
 
 
@@ -270,3 +276,23 @@ def test_a_confirmed_statement_then_gets_its_answer(engine):
     assert s.answers["situation"] == "job_seeker" and "C'est noté" in replies[0].text
     faq = [b.choice for r in replies for b in r.choices() if b.choice.startswith("listen:faq:")]
     assert faq == ["listen:faq:job_seeker"]
+
+
+@pytest.mark.parametrize("text", ["je sais pas", "jsp", "je sais pas trop", "franchement jsp"])
+def test_dont_know_at_the_place_screen_is_helped_kindly(engine, text):
+    """ "je sais pas" where the bot asks for a postal code: a town is enough, and a free
+    adviser can be reached without one (the national service's link); never "not a place"."""
+    s = Session("place-dk")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "where"))
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    links = [b.url for r in replies for row in r.buttons for b in row if hasattr(b, "url")]
+    assert s.state == "where_ask"
+    assert "ville suffit" in shown and "Je n'ai pas compris" not in shown
+    assert links == ["https://mon-cep.org"]
+
+
+@pytest.mark.parametrize("text", ["je sais pas si c'est payant", "trop", "pas trop"])
+def test_a_hedged_dont_know_is_a_whole_message(reader, text):
+    assert not reader.says_dont_know(sms_fold(text))
