@@ -16,7 +16,6 @@ import http.client
 import json
 import os
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.storage import directory
+from bot.transport.retries import Backoff, retry_sync
 from knowledge import geography
 from knowledge.opendata import (
     SCHEMA_VERSION,
@@ -58,31 +58,41 @@ class UpdateRefused(RuntimeError):
 
 def _get_json(url: str, err: TextIO, attempts: int = ATTEMPTS, pause_s: float = 2.0) -> Any:
     """GET a JSON document with a timeout and bounded retries on network errors and 5xx."""
-    last: Exception | None = None
-    for attempt in range(1, attempts + 1):
+
+    def get() -> Any:
+        request = urllib.request.Request(
+            url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+        )
         try:
-            request = urllib.request.Request(
-                url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
-            )
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
             if exc.code < 500 and exc.code != 429:
                 raise UpdateRefused(f"{url} : HTTP {exc.code}") from None
-            last = exc
-        except (
-            urllib.error.URLError,
-            TimeoutError,
-            ConnectionError,
-            http.client.HTTPException,
-        ) as exc:  # IncompleteRead: a body cut midway
-            last = exc
+            raise
         except json.JSONDecodeError:
             raise UpdateRefused(f"{url} : la réponse n'est pas du JSON") from None
-        if attempt < attempts:
-            print(f"  nouvel essai ({attempt}/{attempts - 1}) après une erreur réseau", file=err)
-            time.sleep(pause_s * 2 ** (attempt - 1))
-    raise UpdateRefused(f"{url} : injoignable après {attempts} essais ({type(last).__name__})")
+
+    def report(exc: Exception, retry: int, pause: float) -> None:
+        print(f"  nouvel essai ({retry}/{attempts - 1}) après une erreur réseau", file=err)
+
+    try:
+        return retry_sync(get, Backoff(first=pause_s).pauses(attempts - 1), _network_error, report)
+    except UpdateRefused:
+        raise
+    except Exception as exc:
+        if not _network_error(exc):
+            raise
+        raise UpdateRefused(
+            f"{url} : injoignable après {attempts} essais ({type(exc).__name__})"
+        ) from None
+
+
+def _network_error(exc: Exception) -> bool:
+    """Worth another try: no answer, a cut body (IncompleteRead), a 5xx or a 429."""
+    return isinstance(
+        exc, urllib.error.URLError | TimeoutError | ConnectionError | http.client.HTTPException
+    )
 
 
 def _export_url(

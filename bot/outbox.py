@@ -14,18 +14,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 
+from bot.channels.keyboards import inline_keyboard
 from bot.database import inline
 from bot.storage import Buttons, OutboxRow, Outgoing, RequestRow, Storage
-from bot.transport.retries import MAYBE_SENT, RETRY, classify
+from bot.transport.retries import MAYBE_SENT, Backoff, classify, may_resend
 from dialogs import render
 from dialogs.engine import Engine
 
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 REMIND_AFTER_WORKING_DAYS = 2
 TICK_SECONDS = 30.0
+# Between two tries of a row Telegram cannot have received: 1 s, 2 s, 4 s… at most 5 min.
+RESEND_BACKOFF = Backoff(first=1.0, most=300.0, jitter=0.5)
 
 
 def working_days_before(now: float, days: int) -> float:
@@ -45,17 +47,6 @@ def working_days_before(now: float, days: int) -> float:
         if moment.weekday() < 5:
             left -= 1
     return moment.timestamp()
-
-
-def keyboard(buttons: list) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in buttons
-        ]
-    )
 
 
 class Outbox:
@@ -173,7 +164,7 @@ class Outbox:
                     chat_id=row.chat_id,
                     message_id=row.message_id,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(row.buttons),
+                    reply_markup=inline_keyboard(row.buttons),
                 )
                 await self.run_db(self.storage.requests.delivered, row, row.message_id)
                 return True
@@ -181,24 +172,24 @@ class Outbox:
                 row.chat_id,
                 row.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(row.buttons),
+                reply_markup=inline_keyboard(row.buttons),
                 disable_web_page_preview=True,
             )
             await self.run_db(self.storage.requests.delivered, row, message.message_id)
             return True
         except TelegramError as exc:
-            outcome = classify(exc)
+            endpoint = "editMessageText" if row.kind == "edit" else "sendMessage"
             if isinstance(exc, RetryAfter):
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
                 await self.run_db(self.storage.outbox.retry, row, seconds, self.clock())
-            elif outcome == RETRY:  # Telegram cannot have it: send again later
+            elif may_resend(exc, endpoint):  # send again later
                 if row.attempts + 1 >= MAX_ATTEMPTS:
                     await self.run_db(self._failed, row, type(exc).__name__)
                 else:
-                    delay = min(2**row.attempts, 300) * (0.5 + random.random())
+                    delay = RESEND_BACKOFF.delay(row.attempts)
                     await self.run_db(self.storage.outbox.retry, row, delay, self.clock())
-            elif outcome == MAYBE_SENT:
+            elif classify(exc) == MAYBE_SENT:
                 # Sending again could make a duplicate. The reminder covers a loss.
                 log.warning(
                     "outbox row %s may have been delivered (%s): not resent",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.storage import NewRequest, Storage, is_busy
+from bot.transport.retries import retry_sync
 from dialogs.engine import Engine
 from dialogs.model import AdviserNote, Button, Event, LinkButton, Reply, Session
 
@@ -218,20 +219,18 @@ class TurnRunner:
         # Right after a save gave up on a lock, the next turns try once: turns wait for
         # the database one after another, and ten people must not wait ten retry series.
         recently_locked = time.monotonic() < self._locked_until
-        pauses = iter(() if recently_locked else SAVE_RETRY_PAUSES)
-        while True:
-            try:
-                return self.storage.save(
+        try:
+            return retry_sync(  # on the database thread, never the event loop
+                lambda: self.storage.save(
                     session, requests, reached, erase, applied, update_id, replies
-                )
-            except sqlite3.OperationalError as exc:
-                busy = is_busy(exc)
-                pause = next(pauses, None) if busy else None
-                if pause is None:
-                    if busy:
-                        self._locked_until = time.monotonic() + LOCKED_FAST_FAIL_SECONDS
-                    raise
-                time.sleep(pause)  # on the database thread, never the event loop
+                ),
+                () if recently_locked else SAVE_RETRY_PAUSES,
+                lambda exc: isinstance(exc, sqlite3.OperationalError) and is_busy(exc),
+            )
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                self._locked_until = time.monotonic() + LOCKED_FAST_FAIL_SECONDS
+            raise
 
     def _request(self, user: str, note: AdviserNote) -> NewRequest | None:
         chat = self.adviser_chat(note.adviser) if note.adviser else None

@@ -25,11 +25,7 @@ from urllib.parse import urlparse
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -47,6 +43,7 @@ from telegram.ext import (
 )
 
 from bot.advisers import Adviser, chart_reply, link_replies, stats_text
+from bot.channels.keyboards import inline_keyboard, request_keyboard
 from bot.config import Config
 from bot.database import DatabaseThread
 from bot.loopwatch import LoopWatch, freeze_startup_objects
@@ -59,7 +56,7 @@ from bot.transport.retries import RetryingRateLimiter
 from bot.turn import TurnRunner
 from bot.voice import VoiceService, VoiceUnavailable
 from dialogs.engine import Engine
-from dialogs.model import Button, Event, LinkButton, Reply
+from dialogs.model import Event, LinkButton, Reply
 
 log = logging.getLogger(__name__)
 
@@ -99,35 +96,6 @@ def update_to_event(update: Update) -> Event | None:
     if message.voice is not None or message.audio is not None or message.video_note is not None:
         return Event("voice")  # answered aloud: the bot cannot listen yet
     return Event("unsupported")
-
-
-def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    rows = []
-    for row in reply.buttons:
-        rows.append(
-            [
-                InlineKeyboardButton(b.label, url=b.url)
-                if isinstance(b, LinkButton)
-                else InlineKeyboardButton(b.label, callback_data=b.choice[:64])
-                for b in row
-            ]
-        )
-    return InlineKeyboardMarkup(rows)
-
-
-def request_keyboard(reply: Reply, share_label: str) -> ReplyKeyboardMarkup:
-    """The native "share" button, with the reply's choices as typed buttons."""
-    share = (
-        KeyboardButton(share_label, request_contact=True)
-        if reply.request == "contact"
-        else KeyboardButton(share_label, request_location=True)
-    )
-    rows: list[list[KeyboardButton]] = [[share]]
-    for row in reply.buttons:
-        rows.extend([KeyboardButton(b.label)] for b in row if isinstance(b, Button))
-    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
 
 class TelegramChannel:
@@ -380,7 +348,7 @@ class TelegramChannel:
         url = f"https://t.me/{self.bot_username}" if self.bot_username else None
         invite = self.engine.channel_text("group_invite")
         label = invite.buttons[0][0].label
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]]) if url else None
+        markup = inline_keyboard([[LinkButton(label, url)]]) if url else None
         await self._send(context, update.effective_chat.id, invite.text, markup, update)
 
     async def adviser_replies(self, chat_id: int, event: Event) -> list[Reply] | None:
@@ -532,7 +500,7 @@ class TelegramChannel:
                     self._send_voice(context, chat_id, reply, update), update=update
                 )
                 continue
-            markup: Any = inline_keyboard(reply)
+            markup: Any = inline_keyboard(reply.buttons)
             if reply.request is not None:
                 label = self.engine.channel_text(f"share_{reply.request}").text
                 markup = request_keyboard(reply, label)
@@ -558,7 +526,7 @@ class TelegramChannel:
                 chat_id=message.chat_id,
                 message_id=message.message_id,
                 parse_mode=ParseMode.HTML,
-                reply_markup=inline_keyboard(reply),
+                reply_markup=inline_keyboard(reply.buttons),
                 disable_web_page_preview=True,
             )
             return True

@@ -31,6 +31,7 @@ from telegram import Bot, Update
 
 from bot.database import inline
 from bot.storage import Storage, is_busy
+from bot.transport.retries import retry_async
 
 log = logging.getLogger(__name__)
 
@@ -233,16 +234,11 @@ class InboxQueue(asyncio.Queue):
         """`fn(*args)` on the database, tried again after short pauses while the database
         is busy (a lock held by another process); a full disk or a read-only file fails at
         once."""
-        pauses = iter(WRITE_RETRY_PAUSES)
-        while True:
-            try:
-                await self.run_db(fn, *args)
-                return
-            except sqlite3.Error as exc:
-                pause = next(pauses, None) if is_busy(exc) else None
-                if pause is None:
-                    raise
-                await asyncio.sleep(pause)  # the loop goes on meanwhile
+        await retry_async(
+            lambda: self.run_db(fn, *args),
+            WRITE_RETRY_PAUSES,
+            lambda exc: isinstance(exc, sqlite3.Error) and is_busy(exc),
+        )
 
     async def set_aside(self, letters: list[DeadLetter]) -> None:
         """Updates that could not be read: kept 7 days in the dead letters, never retried."""

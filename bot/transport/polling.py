@@ -22,8 +22,11 @@ from telegram.warnings import PTBUserWarning
 
 from bot.transport.inbox import DeadLetter, InboxQueue, person_of
 from bot.transport.ordering import stop_starting
+from bot.transport.retries import Backoff
 
 log = logging.getLogger(__name__)
+# After a failed getUpdates (Telegram or the network down): 1 s, 2 s, 4 s… at most 30 s.
+POLL_BACKOFF = Backoff(first=1.0, most=30.0)
 # getUpdates is called through do_api_request on purpose: the raw list lets each update be
 # parsed on its own (Poller.parse). The library's hint to use Bot.get_updates is silenced.
 warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
@@ -68,19 +71,19 @@ class Poller:
         self.first_poll = asyncio.Event()
 
     async def run(self) -> None:
-        backoff = 1.0
         with contextlib.suppress(TelegramError):
             await self.app.bot.delete_webhook(drop_pending_updates=False)
         # The backlog alongside the new updates (each chat's in order): never blind.
         replay = asyncio.create_task(self.queue.replay(self.app.bot))
         try:
-            await self._poll(backoff)
+            await self._poll()
         finally:
             replay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await replay
 
-    async def _poll(self, backoff: float) -> None:
+    async def _poll(self) -> None:
+        failures = 0  # in a row: the pause after each grows (POLL_BACKOFF)
         while True:
             await self.queue.wait_for_room()  # backpressure: no fetching while far behind
             try:
@@ -98,11 +101,12 @@ class Poller:
             except InvalidToken:
                 raise
             except TelegramError as exc:
-                log.warning("getUpdates failed (%s), retry in %.0fs", type(exc).__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                pause = POLL_BACKOFF.delay(failures)
+                failures += 1
+                log.warning("getUpdates failed (%s), retry in %.0fs", type(exc).__name__, pause)
+                await asyncio.sleep(pause)
                 continue
-            backoff = 1.0
+            failures = 0
             kept: list[str] = []
             updates, letters = parse_updates(
                 raw if isinstance(raw, list) else [], self.app.bot, kept

@@ -1,5 +1,12 @@
 """Flood limits per chat, 429 waits for that chat only, and bounded retries that never
-duplicate a message."""
+duplicate a message.
+
+Also the project's one retry helper: `Backoff` (the pauses between tries, like aiogram's
+Backoff) and `retry_async` / `retry_sync` (a call tried again after each pause while its
+error is one worth retrying). Every retry loop of bot/ uses them: the Bot API calls (the
+rate limiter below), the outbox's next try, getUpdates, the inbox's and the turn's writes
+while the database is locked, and the open-data download.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,10 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from aiolimiter import AsyncLimiter
 from telegram.error import (
@@ -23,6 +34,91 @@ from telegram.ext import BaseRateLimiter
 from bot.transport.aiohttp_request import NotSent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Pauses that grow: `first`, then `factor` times longer at each try, at most `most`,
+    each spread by ±`jitter` (0.5: between half and one and a half times) so that callers
+    failing together do not all come back at the same moment."""
+
+    first: float
+    most: float = float("inf")
+    factor: float = 2.0
+    jitter: float = 0.0
+
+    def delay(self, attempt: int) -> float:
+        """The pause after failed try number `attempt` (0 for the first failure)."""
+        pause = min(self.first * self.factor ** min(attempt, 64), self.most)
+        if self.jitter:
+            pause *= 1 - self.jitter + 2 * self.jitter * random.random()
+        return pause
+
+    def pauses(self, retries: int) -> list[float]:
+        """The pauses of `retries` retries, in order."""
+        return [self.delay(attempt) for attempt in range(retries)]
+
+
+def _no_report(exc: Exception, retry: int, pause: float) -> None:
+    pass
+
+
+class _Tries:
+    """What `retry_async` and `retry_sync` do after a failed try."""
+
+    def __init__(
+        self,
+        pauses: Iterable[float],
+        retriable: Callable[[Exception], bool],
+        report: Callable[[Exception, int, float], None],
+    ):
+        self.left = iter(pauses)
+        self.retriable = retriable
+        self.report = report
+        self.retries = 0
+
+    def pause_after(self, exc: Exception) -> float:
+        """The pause before the next try; `exc` raised again when it is not worth
+        retrying or no try is left."""
+        pause = next(self.left, None) if self.retriable(exc) else None
+        if pause is None:
+            raise exc
+        self.retries += 1
+        self.report(exc, self.retries, pause)
+        return pause
+
+
+async def retry_async(
+    call: Callable[[], Awaitable[T]],
+    pauses: Iterable[float],
+    retriable: Callable[[Exception], bool],
+    report: Callable[[Exception, int, float], None] = _no_report,
+) -> T:
+    """`await call()`, tried again after each of `pauses` while it raises an error that
+    `retriable` accepts; then that error (or the first one not worth retrying) is raised.
+    `report(error, retry number from 1, pause)` before each pause (a log line)."""
+    tries = _Tries(pauses, retriable, report)
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            await asyncio.sleep(tries.pause_after(exc))  # the loop goes on meanwhile
+
+
+def retry_sync(
+    call: Callable[[], T],
+    pauses: Iterable[float],
+    retriable: Callable[[Exception], bool],
+    report: Callable[[Exception, int, float], None] = _no_report,
+) -> T:
+    """`retry_async` for a thread that may block (the database thread, a command)."""
+    tries = _Tries(pauses, retriable, report)
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            time.sleep(tries.pause_after(exc))
 
 
 # Bot API methods that create something each time they are applied.
@@ -68,9 +164,12 @@ def classify(exc: BaseException) -> str:
     return REFUSED  # any other TelegramError is an answer from Telegram: a refusal
 
 
-def may_resend(exc: NetworkError) -> bool:
-    """Only when Telegram cannot have received it (see classify)."""
-    return classify(exc) == RETRY
+def may_resend(exc: BaseException, endpoint: str) -> bool:
+    """The one "may resend" rule, of the rate limiter's retries and of the outbox: when
+    Telegram cannot have applied the call (see classify), or when applying it twice changes
+    nothing (an edit, a read). A message that may have arrived is never sent again."""
+    outcome = classify(exc)
+    return outcome == RETRY or (outcome == MAYBE_SENT and endpoint not in NOT_IDEMPOTENT)
 
 
 # Bot API methods that put a message in a chat (or change one): paced per private chat.
@@ -107,7 +206,7 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
         chat_burst: int = 3,
     ):
         self.network_retries = network_retries
-        self.backoff = backoff
+        self.backoff = Backoff(first=backoff, most=8.0, jitter=0.5)
         self.max_retries = max_retries
         self._overall = AsyncLimiter(overall_max_rate, 1) if overall_max_rate else None
         self._group_rate = group_max_rate
@@ -187,24 +286,21 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
                 )
                 log.info("%s: 429, this chat waits %.1fs", endpoint, wait)
                 self._held_until[chat] = asyncio.get_running_loop().time() + wait + 0.1
-            except ChatMigrated:
-                raise
             except NetworkError as exc:
-                outcome = classify(exc)
-                if outcome == REFUSED:
-                    raise
-                if endpoint in NOT_IDEMPOTENT and outcome == MAYBE_SENT:
-                    # Telegram may have applied it: a second send could be a duplicate.
-                    log.warning(
-                        "%s: %s, not resent (it may have arrived)", endpoint, type(exc).__name__
-                    )
+                if not may_resend(exc, endpoint):
+                    if classify(exc) == MAYBE_SENT:  # a second send could be a duplicate
+                        log.warning(
+                            "%s: %s, not resent (it may have arrived)",
+                            endpoint,
+                            type(exc).__name__,
+                        )
                     raise
                 if attempt >= self.network_retries:
                     log.error(
                         "%s failed after %d retries: %s", endpoint, attempt, type(exc).__name__
                     )
                     raise
-                delay = min(self.backoff * 2**attempt, 8.0) * (0.5 + random.random())
+                delay = self.backoff.delay(attempt)
                 log.warning(
                     "%s: %s, retry %d in %.2fs", endpoint, type(exc).__name__, attempt + 1, delay
                 )
