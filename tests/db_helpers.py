@@ -24,3 +24,10 @@ def query(db: Storage | Path | str, sql: str, args: tuple[Any, ...] = ()) -> lis
 def count(db: Storage | Path | str, table: str) -> int:
     """How many rows `table` holds in the file of `db`."""
     return int(query(db, f"SELECT COUNT(*) FROM {table}")[0][0])
+
+
+def write(db: Storage | Path | str, sql: str, args: tuple[Any, ...] = ()) -> None:
+    """One statement written to the file of `db` in its own transaction: a state the bot
+    cannot reach on its own (a corrupt row, a newer schema), made by hand."""
+    with contextlib.closing(sqlite3.connect(_path(db))) as con, con:
+        con.execute(sql, args)

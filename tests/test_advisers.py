@@ -12,6 +12,7 @@ import pytest
 from bot.advisers import Adviser, all_figures_table, load_advisers
 from bot.storage import Storage
 from knowledge.loader import ContentError
+from tests.db_helpers import write
 from tests.telegram_helpers import ROOT, running_bot
 
 ADVISER_ID = 900001
@@ -173,7 +174,8 @@ def test_figures_show_requests_received_claimed_and_median_time(tmp_path):
         s = Session(f"tg:{i}", updated=1_000_000.0)
         (rid,) = store.save(s, [NewRequest(f"tg:{i}", "mlyon", "ML", 1, "note")])
         if delay is not None:
-            store.db.execute(
+            write(
+                store,
                 "UPDATE requests SET status='claimed', claimed_at=?, claimed_by='C' WHERE id=?",
                 (1_000_000.0 + delay, rid),
             )

@@ -14,7 +14,7 @@ from bot.storage import NewRequest, Storage
 from dialogs.engine import Engine
 from dialogs.model import Session
 from knowledge.advisers import Adviser
-from tests.db_helpers import count
+from tests.db_helpers import count, query, write
 from tests.telegram_helpers import running_bot, settled
 from tests.test_adviser_network import ML, ML_ID, PERSON, SHARED, ask_to_be_called, walk_to_recap
 
@@ -120,8 +120,8 @@ def test_claim_and_pass_from_two_processes_at_once_one_outcome_each(knowledge, t
     tokens = []
     for i in range(20):
         setup.save(Session(f"tg:{i + 1}"), [NewRequest(f"tg:{i + 1}", "", "", SHARED, "n")])
-    tokens = [r[0] for r in setup.db.execute("SELECT token FROM requests ORDER BY id")]
-    setup.db.execute("DELETE FROM outbox")
+    tokens = [r[0] for r in query(setup, "SELECT token FROM requests ORDER BY id")]
+    write(setup, "DELETE FROM outbox")
     outboxes = [Outbox(engine, Storage(db, timeout=5), SHARED) for _ in range(2)]
     barrier = threading.Barrier(2)
     answers: list[list[str]] = [[], []]
@@ -137,11 +137,11 @@ def test_claim_and_pass_from_two_processes_at_once_one_outcome_each(knowledge, t
         t.start()
     for t in threads:
         t.join(60)
-    notices = setup.db.execute(
-        "SELECT request_id, COUNT(*) FROM outbox WHERE kind='notice' GROUP BY request_id"
-    ).fetchall()
+    notices = query(
+        setup, "SELECT request_id, COUNT(*) FROM outbox WHERE kind='notice' GROUP BY request_id"
+    )
     assert len(notices) == 20 and {n for _, n in notices} == {1}
-    statuses = [r[0] for r in setup.db.execute("SELECT status FROM requests ORDER BY id")]
+    statuses = [r[0] for r in query(setup, "SELECT status FROM requests ORDER BY id")]
     for status_, claimed, passed in zip(statuses, *answers, strict=True):
         assert status_ in ("claimed", "passed")
         won = claimed.startswith("✋") if status_ == "claimed" else passed.startswith("↪️")

@@ -16,7 +16,7 @@ from bot.storage import Storage
 from bot.turn import TurnRunner
 from dialogs.engine import Engine
 from dialogs.model import Event
-from tests.db_helpers import count
+from tests.db_helpers import count, query
 from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
 
 
@@ -58,9 +58,7 @@ async def test_an_unreadable_update_is_kept_aside_and_the_others_answered(
         api.push_text(9101, "/start")
         assert await api.wait_async(lambda: len(api.sent(9101)) >= 1, 10)
         assert count(channel.storage, "dead_letters") == 1
-        row = channel.storage.db.execute(
-            "SELECT update_id, person, error FROM dead_letters"
-        ).fetchone()
+        (row,) = query(channel.storage, "SELECT update_id, person, error FROM dead_letters")
         assert row[0] == bad and row[1] == "tg:9100" and row[2]
         api.push_text(9101, "/aide")  # still running
         assert await api.wait_async(lambda: len(api.sent(9101)) >= 2, 10)

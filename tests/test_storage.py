@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.storage import SCHEMA_VERSION, Storage
 from dialogs.model import Session
-from tests.db_helpers import count
+from tests.db_helpers import count, write
 
 
 def test_round_trip_and_schema(tmp_path):
@@ -41,7 +41,7 @@ def test_migration_from_empty_v0_database(tmp_path):
 
 def test_corrupt_row_gives_a_fresh_session(tmp_path):
     store = Storage(tmp_path / "s.sqlite3")
-    store.db.execute("INSERT INTO sessions (user, data, updated) VALUES ('tg:9', 'not json', 0)")
+    write(store, "INSERT INTO sessions (user, data, updated) VALUES ('tg:9', 'not json', 0)")
     assert store.load("tg:9").state == "menu"
 
 
@@ -72,7 +72,7 @@ def test_purge_by_age(tmp_path):
     store.save(Session("tg:new"))
     assert store.purge(90) == 1
     assert count(store, "sessions") == 1
-    assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 0
+    assert count(store, "stage_marks") == 0
 
 
 def test_migration_to_schema_6_moves_the_replay_guard_out_of_the_dialogue(tmp_path):
@@ -125,7 +125,8 @@ def test_newer_schema_is_refused(tmp_path):
     import pytest
 
     path = tmp_path / "future.sqlite3"
-    Storage(path).db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    Storage(path).close()
+    write(path, "UPDATE meta SET value='99' WHERE key='schema_version'")
     with pytest.raises(RuntimeError, match="newer"):
         Storage(path)
 
@@ -146,7 +147,7 @@ def test_purge_goes_in_short_batches_and_keeps_recent_sessions(tmp_path):
         batches.append(sessions)
     assert batches[:3] == [20, 20, 5]
     assert count(store, "sessions") == 1 and store.load("tg:recent").referral == "c1"
-    assert store.db.execute("SELECT COUNT(*) FROM stage_marks").fetchone()[0] == 1
+    assert count(store, "stage_marks") == 1
 
 
 def test_a_turns_replies_survive_storage_whole():
