@@ -467,12 +467,12 @@ def test_reminder_after_two_working_days_once(knowledge, tmp_path):
     storage.save(s, [NewRequest("tg:1", "", "", SHARED, "la note")])
     now = [friday_17h]
     outbox = Outbox(engine, storage, SHARED, clock=lambda: now[0])
-    storage.outbox_drop(storage.outbox_due(now[0])[0])  # the note went out
+    storage.outbox.drop(storage.outbox.due(now[0])[0].id)  # the note went out
     now[0] = dt.datetime(2026, 11, 30, 17, 0).timestamp()  # Monday: 1 working day
     assert outbox.remind() == 0
     now[0] = dt.datetime(2026, 12, 1, 17, 0).timestamp()  # Tuesday: 2 working days
     assert outbox.remind() == 1
-    rows = storage.outbox_due(now[0])
+    rows = storage.outbox.due(now[0])
     assert len(rows) == 1 and rows[0].kind == "reminder" and "la note" in rows[0].text
     assert rows[0].buttons[0][0][1].startswith("claim:")
     assert outbox.remind() == 0  # one reminder only

@@ -169,9 +169,9 @@ def test_open_requests_of_schema_6_get_unguessable_buttons(tmp_path):
         )
     raw.close()
     storage = Storage(db)
-    open_request, claimed = storage.request(1), storage.request(2)
+    open_request, claimed = storage.requests.get(1), storage.requests.get(2)
     assert len({open_request.token, claimed.token}) == 2 and len(open_request.token) == 32
-    edits = storage.outbox_due(1e12)
+    edits = storage.outbox.due(1e12)
     assert [(e.kind, e.chat_id, e.message_id, e.text) for e in edits] == [
         ("edit", SHARED, 42, "la note")
     ]
@@ -207,8 +207,8 @@ def test_a_claim_cut_before_the_persons_notice_leaves_nothing_half_done(
     db = tmp_path / "db.sqlite3"
     storage = Storage(db)
     storage.save(Session("tg:5"), [NewRequest("tg:5", "", "", SHARED, "la note")])
-    token = storage.request(1).token
-    storage.outbox_drop(storage.outbox_due(1e12)[0])
+    token = storage.requests.get(1).token
+    storage.outbox.drop(storage.outbox.due(1e12)[0].id)
     outbox = Outbox(Engine(knowledge, handoff_enabled=True), storage, SHARED)
 
     def dies(*args, **kwargs):
@@ -218,7 +218,7 @@ def test_a_claim_cut_before_the_persons_notice_leaves_nothing_half_done(
         m.setattr(outbox, "_person_notice", dies)
         with pytest.raises(RuntimeError):
             outbox.claim(token, "Camille", SHARED)
-    assert storage.request(1).status == "sent" and count(storage, "outbox") == 0
+    assert storage.requests.get(1).status == "sent" and count(storage, "outbox") == 0
     assert outbox.claim(token, "Camille", SHARED).startswith("✋")
-    kinds = sorted(r.kind for r in storage.outbox_due(1e12))
-    assert kinds == ["notice"] and storage.request(1).status == "claimed"
+    kinds = sorted(r.kind for r in storage.outbox.due(1e12))
+    assert kinds == ["notice"] and storage.requests.get(1).status == "claimed"

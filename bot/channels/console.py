@@ -99,10 +99,10 @@ class Console:
     def _outbox(self) -> str:
         """In the console, messages for advisers are shown where they would be sent."""
         shown = []
-        for row in self.storage.outbox_due():
+        for row in self.storage.outbox.due():
             header = self.engine.channel_text("console_outbox", chat=row.chat_id).text
             shown.append(f"\n\n{header}\n{to_plain(row.text)}")
-            self.storage.outbox_sent(row, None)
+            self.storage.requests.delivered(row, None)
         return "".join(shown)
 
     def turn(self, line: str) -> str:

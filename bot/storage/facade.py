@@ -23,8 +23,8 @@ from bot.storage.advisers import AdviserChats
 from bot.storage.counters import Counters, FigureRow, RequestFigure
 from bot.storage.dead_letters import DeadLetters
 from bot.storage.inbox import Inbox
-from bot.storage.outbox import MessageQueue, OutboxRow
-from bot.storage.requests import NewRequest, RequestRow, Requests
+from bot.storage.outbox import MessageQueue
+from bot.storage.requests import NewRequest, Requests
 from bot.storage.sessions import Applied, Sessions
 from dialogs.model import Session
 
@@ -150,7 +150,9 @@ class Storage:
             rows += self.dead_letters.purge(now, limit)
         return 0, rows
 
-    # --- the names the channels and workers call ---------------------------------------------
+    # --- the names the turn runner, the channels and the inbox call --------------------------
+    # Kept as they were before the split (other work calls them); new callers may use the
+    # concern objects directly (`storage.requests.settle`, `storage.outbox.due`…).
 
     def load(self, user: str) -> Session:
         return self.sessions.load(user)
@@ -189,29 +191,8 @@ class Storage:
     ) -> None:
         self.dead_letters.add(update_id, error, person, data, now)
 
-    def outbox_due(self, now: float | None = None, limit: int = 50) -> list[OutboxRow]:
-        return self.outbox.due(now, limit)
-
-    def outbox_sent(self, row: OutboxRow, message_id: int | None) -> None:
-        self.requests.delivered(row, message_id)
-
-    def outbox_retry(self, row: OutboxRow, delay: float, now: float | None = None) -> None:
-        self.outbox.retry(row, delay, now)
-
-    def outbox_drop(self, row: OutboxRow) -> None:
-        self.outbox.drop(row.id)
-
-    def request(self, request_id: int) -> RequestRow | None:
-        return self.requests.get(request_id)
-
-    def request_by_token(self, token: str) -> RequestRow | None:
-        return self.requests.by_token(token)
-
     def adviser_opened(self, code: str, chat_id: int, now: float | None = None) -> bool:
         return self.advisers.opened(code, chat_id, now)
-
-    def adviser_unreachable(self, chat_id: int) -> str | None:
-        return self.advisers.mark_unreachable(chat_id)
 
     def unreachable_advisers(self) -> frozenset[str]:
         return self.advisers.unreachable()
