@@ -208,3 +208,60 @@ def test_no_sql_outside_the_storage_package(tmp_path):
     assert sql_outside_storage(tmp_path) == [
         'bot/outbox.py:1: guard = ("UPDATE requests SET status=? WHERE id=?", (status, rid))'
     ]
+
+
+# A write of the person's request state: `…["request"] = …`, `….update(request=…)`,
+# `setdefault("request"…)`, `pop("request"…)`, `del …["request"]`.
+REQUEST_STATE_WRITE = re.compile(
+    r"\[[\"']request[\"']\]\s*=[^=]|update\(\s*request\s*=|setdefault\([\"']request[\"']"
+    r"|pop\([\"']request[\"']|del\s+\S+\[[\"']request[\"']\]"
+)
+
+
+def request_state_writers(root: Path) -> set[str]:
+    """The files of bot/ and dialogs/ that write a person's request state."""
+    return {
+        str(path.relative_to(root))
+        for package in ("bot", "dialogs")
+        for path in (root / package).rglob("*.py")
+        if REQUEST_STATE_WRITE.search(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_one_writer_of_the_request_state(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    assert request_state_writers(root) == {"bot/storage/requests.py"}
+    (tmp_path / "bot").mkdir()
+    (tmp_path / "dialogs").mkdir()
+    (tmp_path / "bot" / "outbox.py").write_text('session.data["request"] = {"status": s}\n')
+    (tmp_path / "dialogs" / "engine.py").write_text('s.data.get("request") == x\n')
+    assert request_state_writers(tmp_path) == {"bot/outbox.py"}
+
+
+def test_the_request_state_follows_the_request(tmp_path):
+    """Made in a turn: 'sent'. Claimed by an adviser: 'claimed', by whom, in the same
+    transaction as the claim; a second change of the same request writes nothing."""
+    from bot.storage import NewRequest
+
+    store = Storage(tmp_path / "s.sqlite3")
+    session = Session("tg:5", updated=1_000.0)
+    (rid,) = store.save(session, [NewRequest("tg:5", "c1", "Mission locale", 42, "note")])
+    assert store.load("tg:5").data["request"] == {
+        "id": rid,
+        "status": "sent",
+        "org": "Mission locale",
+        "at": 1000,
+    }
+    request = store.requests.get(rid)
+    assert request is not None
+    assert store.requests.settle(request, "claimed", 2_000.0, by="Camille")
+    assert store.load("tg:5").data["request"] == {
+        "id": rid,
+        "status": "claimed",
+        "org": "Mission locale",
+        "by": "Camille",
+        "at": 2000,
+    }
+    assert not store.requests.settle(request, "passed", 3_000.0)
+    assert store.load("tg:5").data["request"]["status"] == "claimed"
+    assert store.requests.get(rid).status == "claimed"

@@ -5,7 +5,7 @@ object the rest of the bot holds (bot/storage/facade.py). All the bot's SQL live
 from bot.storage.counters import STAGES, week_of
 from bot.storage.facade import PURGE_BATCH, Storage
 from bot.storage.outbox import Buttons, OutboxRow, Outgoing
-from bot.storage.requests import NewRequest, RequestRow, claim_buttons, show_request
+from bot.storage.requests import NewRequest, RequestRow
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION, is_busy
 
 __all__ = [
@@ -19,8 +19,6 @@ __all__ = [
     "Outgoing",
     "RequestRow",
     "Storage",
-    "claim_buttons",
     "is_busy",
-    "show_request",
     "week_of",
 ]

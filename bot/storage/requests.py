@@ -2,7 +2,7 @@
 change of its state (sent → claimed, passed or failed; moved to another chat; reminded).
 
 This module is the one writer of a person's request state (`session.data["request"]`,
-what /demande shows): a request made in a turn (`Requests.add`, from Storage.save) and
+what /demande shows): a request made in a turn (`Requests.add_for_turn`, from Storage.save) and
 every later change (`Requests.settle`, from the outbox worker) write it through
 `show_request`, in the transaction that changes the request itself.
 
