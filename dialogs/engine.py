@@ -12,21 +12,23 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
 from dialogs import render as rendering
-from dialogs.machine import ASIDE_STATES, ConversationMachine
+from dialogs.machine import ConversationMachine
 from dialogs.model import AdviserNote, Button, Event, Reply, Session, Turn
 from dialogs.reading import PLACE_SCREENS, Reader, Reading, Readings, Screen, choose
 from knowledge import directory, geography
-from knowledge.advisers import Adviser, NamedAdviser, select_adviser
+from knowledge.advisers import CODE_RE, Adviser, NamedAdviser, select_adviser
 from knowledge.costs import cost_key
 from knowledge.faq import FaqMatcher
+from knowledge.loader import load_vocabulary
 from knowledge.local import select_local
 from knowledge.model import Knowledge
 from knowledge.opendata import DirectoryUnavailable, LocalDirectory
@@ -37,39 +39,9 @@ from knowledge.text import fold, has_letters_or_digits
 log = logging.getLogger(__name__)
 
 PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-REFERRAL_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
-# Deep-link topics: https://t.me/<bot>?start=<code>-<topic> (or just <topic>).
-START_TOPICS = {
-    "diag": "fit",
-    "decouvrir": "discover",
-    "domaines": "domains",
-    "etapes": "steps",
-    "modules": "modules",
-    "contact": "where",
-    "question": "ask",
-}
-COMMANDS = {
-    "menu": "menu",
-    "aide": "help",
-    "help": "help",
-    "privacy": "privacy",
-    "donnees": "privacy",
-    "oubli": "forget",
-    "question": "ask",
-    "contact": "where",
-    "etapes": "steps",
-    "diag": "fit",
-}
-ALIASES = {"steps": ("step", "0")}
 MAX_TEXT = 4096
-# Stages of the path counted in the anonymous figures, by the screen that marks them.
-STAGE_OF_STATE = {"fit_result": "fit_done", "recap": "recap", "handoff_done": "handoff"}
-# Screens that say something about the person (their town, their answers): their voice
-# notes are cached apart from the fixed screens everyone hears.
-PERSONAL_SCREENS = frozenset({"recap", "fit_result", "handoff_done"})
-# Screens a person should keep in the chat (with FAQ answers): the next screen comes in a
-# new message below them instead of replacing them.
-KEEP_SCREENS = frozenset({"recap", "handoff_done"})
+# Topics, commands, deep-link codes and the screens kept, personal or counted as a stage of
+# the path: knowledge/content/screens.yaml (Knowledge.vocabulary).
 
 
 _TITLE = re.compile(r"^\W*<b>[^<]*</b>\W*$")
@@ -93,24 +65,35 @@ def shorter(texts: list[str], max_lines: int = 3) -> Markup:
     return Markup("\n".join(out[:max_lines]))
 
 
-def parse_choice(choice: str) -> tuple[str, str | None]:
-    if choice in ALIASES:
-        return ALIASES[choice]
+def parse_choice(choice: str, aliases: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+    """(event, argument) of a button's choice ("domain:3"); an alias of a topic ("steps",
+    screens.yaml) is that topic."""
+    if aliases and choice in aliases:
+        return aliases[choice], None
     name, _, arg = choice.partition(":")
     return name, (arg if arg else None)
 
 
-def parse_payload(payload: str | None) -> tuple[str | None, str | None]:
-    """(referral code, topic) from a /start payload; (None, None) when it is not valid."""
+@lru_cache(maxsize=1)
+def _shipped_links() -> Mapping[str, str]:
+    return load_vocabulary().links
+
+
+def parse_payload(
+    payload: str | None, links: Mapping[str, str] | None = None
+) -> tuple[str | None, str | None]:
+    """(referral code, topic) from a /start payload; (None, None) when it is not valid.
+    `links`: deep-link codes → topics (screens.yaml; the shipped file's by default)."""
+    links = _shipped_links() if links is None else links
     if not payload or not PAYLOAD_RE.match(payload):
         return None, None
     payload = payload.lower()
-    if payload in START_TOPICS:
-        return None, START_TOPICS[payload]
+    if payload in links:
+        return None, links[payload]
     code, _, topic = payload.rpartition("-")
-    if code and topic in START_TOPICS:
-        return (code if REFERRAL_RE.match(code) else None), START_TOPICS[topic]
-    return (payload if REFERRAL_RE.match(payload) else None), None
+    if code and topic in links:
+        return (code if CODE_RE.match(code) else None), links[topic]
+    return (payload if CODE_RE.match(payload) else None), None
 
 
 @dataclass
@@ -119,6 +102,18 @@ class _Effects:
 
     notes: list[AdviserNote] = field(default_factory=list)
     erase: bool = False
+
+
+def _check_templates(env: Any, machine: ConversationMachine) -> None:
+    """Every simple screen of screens.yaml has its template (dialogs/templates/<screen>.j2)."""
+    known = set(env.list_templates())
+    missing = [
+        f"{spec.screen}.j2"
+        for spec in machine.vocabulary.simple_screens
+        if f"{spec.screen}.j2" not in known
+    ]
+    if missing:
+        raise ValueError(f"screens.yaml : modèle introuvable : {', '.join(missing)}")
 
 
 class Engine:
@@ -133,14 +128,19 @@ class Engine:
         advisers: tuple[Adviser, ...] = (),
         adviser_reachable: Callable[[str], bool] = lambda code: False,
         voice_enabled: bool = True,
+        templates_dir: Path = rendering.TEMPLATES_DIR,
     ):
         """`handoff_enabled`: a shared advisers' chat receives contact requests.
         `local_directory`: the installed open-data directory of local offices; without
         it the hand-off stays national and says how to find the local office.
         `advisers`: the local network (CLEA_ADVISERS); `adviser_reachable(code)` tells
         whether that adviser opened the bot, so that it can write to them.
-        `voice_enabled`: the "🔊 Écouter" voice notes (CLEA_VOICE)."""
+        `voice_enabled`: the "🔊 Écouter" voice notes (CLEA_VOICE).
+        `templates_dir`: the screens' templates (dialogs/templates)."""
         self.k = knowledge
+        self.vocabulary = knowledge.vocabulary
+        self.personal_screens = self.vocabulary.states_where("personal")
+        self.keep_screens = self.vocabulary.states_where("keep")
         self.handoff_enabled = handoff_enabled
         self.advisers = advisers
         self.adviser_reachable = adviser_reachable
@@ -150,8 +150,10 @@ class Engine:
         self.retention_days = retention_days
         self.local_directory = local_directory
         self.machine = ConversationMachine(knowledge, handoff_enabled)
-        self.env = rendering.make_environment()
+        self.env = rendering.make_environment(templates_dir)
         self.env.globals["local_ready"] = local_directory is not None
+        self.env.globals["vocabulary"] = self.vocabulary
+        _check_templates(self.env, self.machine)
         self.voice_enabled = voice_enabled
         self.env.globals["voice_enabled"] = voice_enabled
         self.said = load_said()
@@ -185,7 +187,7 @@ class Engine:
             session.data.pop("keep", None)
             if keep_before:
                 session.data["keep"] = True
-        elif session.state in KEEP_SCREENS:
+        elif session.state in self.keep_screens:
             session.data["keep"] = True
         native = any(r.request for r in replies)
         remove_keyboard = (
@@ -213,15 +215,15 @@ class Engine:
             keep_previous=keep_before,
         )
 
-    @staticmethod
-    def _reached(s: Session, before: str, started: bool) -> frozenset[str]:
+    def _reached(self, s: Session, before: str, started: bool) -> frozenset[str]:
         """Stages of the path this turn reached: the first start, and the screens that
         mark one (the result of the fit check, the recap, a sent contact request)."""
         reached = set()
         if not started and s.data.get("started"):
             reached.add("start")
-        if s.state != before and s.state in STAGE_OF_STATE:
-            reached.add(STAGE_OF_STATE[s.state])
+        stages = self.vocabulary.stages
+        if s.state != before and s.state in stages:
+            reached.add(stages[s.state])
         return frozenset(reached)
 
     # --- voice notes -----------------------------------------------------------------------
@@ -233,12 +235,11 @@ class Engine:
             (b.choice for r in replies for b in r.choices() if b.choice.startswith("listen")), None
         )
 
-    @staticmethod
-    def _personal(s: Session, replies: list[Reply]) -> bool:
+    def _personal(self, s: Session, replies: list[Reply]) -> bool:
         """A screen that says something about the person (their town, their answers, the
         words they typed, their cost line): its note is cached apart."""
         return (
-            s.state in PERSONAL_SCREENS
+            s.state in self.personal_screens
             or s.state.startswith(("where", "handoff"))
             or any("Pour vous" in r.text for r in replies)
         )
@@ -263,7 +264,7 @@ class Engine:
             shown = self.screen(s)
             if self._listen_choice(shown) is None:
                 return self.notice("stale")
-            return [self._voice_of(shown, personal=s.state in PERSONAL_SCREENS)]
+            return [self._voice_of(shown, personal=s.state in self.personal_screens)]
         return [self._voice_of(shown)]
 
     def _repair(self, s: Session) -> None:
@@ -381,7 +382,7 @@ class Engine:
         return self.notice("unsupported")
 
     def _start(self, s: Session, payload: str | None) -> list[Reply]:
-        referral, topic = parse_payload(payload)
+        referral, topic = parse_payload(payload, self.vocabulary.links)
         if referral and self.advisers and referral not in {a.code for a in self.advisers}:
             referral = None  # a code no declared adviser owns: not counted, not named
         s.data.pop("miss", None)  # a fresh start: "two misunderstandings" counts anew
@@ -399,7 +400,7 @@ class Engine:
             bad_payload=bool(payload) and not (referral or topic),
         )
         if topic:
-            name, arg = parse_choice(topic)
+            name, arg = parse_choice(topic, self.vocabulary.aliases)
             self.machine.fire(s, name, *([arg] if arg else []))
             return rendering.join(replies[:-1] + [Reply(replies[-1].text)], self.screen(s))
         self.machine.fire(s, "menu")
@@ -420,26 +421,27 @@ class Engine:
         ]
 
     def _command(self, s: Session, name: str, fx: _Effects) -> list[Reply]:
+        """A /command of screens.yaml: it opens its topic or does its action."""
         name = name.split("@", 1)[0]
-        if name == "start":
+        command = self.vocabulary.commands_by_name.get(name)
+        if command is None:
+            return self.notice("unknown_command", command=name[:30])
+        if command.topic is not None:
+            return self._choice(s, command.topic, fx)
+        if command.action == "start":
             return self._start(s, None)
-        if name == "recommencer":
+        if command.action == "restart":
             s.answers.clear()
             s.data = {k: v for k, v in s.data.items() if k == "started"}
             self.machine.fire(s, "menu")
             return rendering.join(self.notice("restarted"), self.screen(s))
-        if name == "voix":  # "always read aloud", on or off
+        if command.action == "voice":  # "always read aloud", on or off
             return self._choice(s, "voice_off" if s.data.get("voice") else "voice_on", fx)
-        if name == "demande":  # where the person's contact request stands
-            return self._render(
-                "request_status.j2", self._context(s), request=s.data.get("request")
-            )
-        if name in COMMANDS:
-            return self._choice(s, COMMANDS[name], fx)
-        return self.notice("unknown_command", command=name[:30])
+        # "request": where the person's contact request stands
+        return self._render("request_status.j2", self._context(s), request=s.data.get("request"))
 
     def _choice(self, s: Session, choice: str, fx: _Effects) -> list[Reply]:
-        name, arg = parse_choice(choice[:64])
+        name, arg = parse_choice(choice[:64], self.vocabulary.aliases)
         if name == "resume":
             return self._resume(s)
         if name == "listen":
@@ -478,7 +480,7 @@ class Engine:
         return self.notice("stale")
 
     def _resume(self, s: Session) -> list[Reply]:
-        if s.state in ASIDE_STATES:
+        if s.state in self.machine.aside_states:
             self.machine.machine.set_state(s.data.pop("return", "menu"), s)
         elif s.state in PLACE_SCREENS and s.data.get("place_from"):
             # A place typed on another screen: back to that screen.
@@ -677,9 +679,10 @@ class Engine:
 
     def _leave_for_place(self, s: Session) -> None:
         """Remember the screen a place was typed on, for "Reprendre où j'en étais"."""
-        if s.state not in PLACE_SCREENS and s.state not in ASIDE_STATES:
+        aside = self.machine.aside_states
+        if s.state not in PLACE_SCREENS and s.state not in aside:
             s.data["place_from"] = s.state
-        elif s.state in ASIDE_STATES and s.data.get("return"):
+        elif s.state in aside and s.data.get("return"):
             s.data["place_from"] = s.data["return"]
 
     def _place_anywhere(self, s: Session, text: str, found: geography.LookupResult) -> list[Reply]:
@@ -863,6 +866,11 @@ class Engine:
 
     def _render(self, template: str, ctx: dict[str, Any], **extra: Any) -> list[Reply]:
         return rendering.render(self.env, template, **ctx, **extra)
+
+    @property
+    def command_menu(self) -> tuple[tuple[str, str], ...]:
+        """(command, description) for the channel's command menu (screens.yaml)."""
+        return self.vocabulary.menu
 
     def channel_text(self, kind: str, **values: Any) -> Reply:
         """Words a channel shows around the conversation (templates/channel.j2)."""

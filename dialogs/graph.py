@@ -36,7 +36,8 @@ PAGE = Path(__file__).resolve().parent.parent / "docs" / "conversation.md"
 _PAGE_HEAD = """# Carte de la conversation
 
 Générée par `make graph` (`clea-bot graph -o docs/conversation.md`) depuis la machine à états
-de `dialogs/machine.py` et le contenu livré ; ne pas la modifier à la main. Un test échoue
+de `dialogs/machine.py`, des écrans de `knowledge/content/screens.yaml` et du contenu livré ;
+ne pas la modifier à la main. Un test échoue
 quand elle ne correspond plus au code : relancez `make graph`.
 
 Les boutons « aller à » (menu, domaines, étapes…) marchent depuis tous les écrans ; la carte

@@ -17,6 +17,7 @@ from transitions import Machine
 
 from dialogs.model import Session
 from knowledge.model import Knowledge, Question
+from knowledge.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
 
@@ -27,23 +28,9 @@ if TYPE_CHECKING:
 else:
     EventData = _EventData
 
-# Screens reachable from anywhere, with the event that leads there.
-NAVIGATION = {
-    "menu": "menu",
-    "discover": "discover",
-    "about": "about",
-    "domains": "domains",
-    "domain": "domain",
-    "step": "step",
-    "modules": "modules",
-    "module": "module",
-    "ask": "ask",
-    "where": "where_ask",
-    "help": "help",
-    "privacy": "privacy",
-    "forget": "forget_confirm",
-    "fact": "fact_confirm",
-}
+# The simple screens, the topics that open them from anywhere and the screens opened aside
+# are declared in knowledge/content/screens.yaml (knowledge.vocabulary); the flows below
+# (fit questions, the commune, the hand-off) are built here.
 WHERE_STATES = [
     "where_ask",
     "where_pick",
@@ -52,14 +39,26 @@ WHERE_STATES = [
     "where_disability",
     "recap",
 ]
-# Screens opened aside: "Reprendre où j'en étais" goes back to the screen before them.
-ASIDE_STATES = frozenset({"ask", "help", "privacy", "forget_confirm", "fact_confirm"})
 PAGE_SIZE = 8  # communes per screen at "Lequel est le vôtre ?"
 HANDOFF_STATES = ["handoff_consent", "handoff_contact", "handoff_done"]
 
 
 def fit_state(question_id: str) -> str:
     return f"fit_{question_id}"
+
+
+def _check_flows(vocabulary: Vocabulary, flows: dict[str, list[str]]) -> None:
+    """A screen screens.yaml puts in a code-built flow must be one of that flow's screens."""
+    for spec in vocabulary.screens:
+        if spec.flow is None:
+            continue
+        if spec.screen is not None and spec.screen not in flows[spec.flow]:
+            raise ValueError(
+                f"screens.yaml : l'écran « {spec.screen} » n'est pas dans le parcours "
+                f"« {spec.flow} » ({', '.join(flows[spec.flow])})"
+            )
+        if spec.screen is None and spec.flow != "fit":
+            raise ValueError(f"screens.yaml : le sujet « {spec.topic} » n'a pas d'écran")
 
 
 class ConversationMachine:
@@ -76,30 +75,22 @@ class ConversationMachine:
         """`navigation_from`: source of the "go to" events; "*" (everywhere) for the real
         machine, "menu" to draw a readable map."""
         self.k = knowledge
+        self.vocabulary = knowledge.vocabulary
         self.everywhere = navigation_from
         self.handoff_enabled = handoff_enabled
         self.fit_states = [fit_state(q.id) for q in knowledge.questions]
-        states = (
-            [
-                "menu",
-                "discover",
-                "about",
-                "domains",
-                "domain",
-                "step",
-                "modules",
-                "module",
-                "ask",
-                "help",
-                "privacy",
-                "forget_confirm",
-                "fact_confirm",
-            ]
-            + self.fit_states
-            + ["fit_result"]
-            + WHERE_STATES
-            + HANDOFF_STATES
-        )
+        # Screens opened aside: "Reprendre où j'en étais" goes back to the screen before them.
+        self.aside_states = self.vocabulary.states_where("aside")
+        flows = {
+            "fact": ["fact_confirm"],
+            "fit": [*self.fit_states, "fit_result"],
+            "where": WHERE_STATES,
+            "handoff": HANDOFF_STATES,
+        }
+        _check_flows(self.vocabulary, flows)
+        states = [str(spec.screen) for spec in self.vocabulary.simple_screens] + [
+            state for flow in flows.values() for state in flow
+        ]
         self.machine = machine_cls(
             model=None,
             states=states,
@@ -118,27 +109,29 @@ class ConversationMachine:
     # --- building -------------------------------------------------------------------------
 
     def _add_navigation(self) -> None:
+        """A "go to" event for every topic of screens.yaml, valid from every screen."""
         add = self.machine.add_transition
-        for trigger, dest in NAVIGATION.items():
-            before = {
-                "about": self._set_about,
-                "domain": self._set_domain,
-                "step": self._set_step,
-                "module": self._set_module,
-                "ask": self._remember_return,
-                "forget": self._remember_return,
-                "fact": self._remember_return,
-                "help": self._remember_return,
-                "privacy": self._remember_return,
-            }.get(trigger)
-            conditions = {
-                "about": self._valid_about,
-                "domain": self._valid_domain,
-                "step": self._valid_step,
-                "module": self._valid_module,
-            }.get(trigger)
-            add(trigger, self.everywhere, dest, before=before, conditions=conditions)
-        add("fit", self.everywhere, self.fit_states[0], before=self._reset_fit)
+        setters = {
+            "about": (self._valid_about, self._set_about),
+            "domain": (self._valid_domain, self._set_domain),
+            "step": (self._valid_step, self._set_step),
+            "module": (self._valid_module, self._set_module),
+        }
+        for spec in self.vocabulary.screens:
+            if spec.topic is None:
+                continue
+            before: list[str | Callable[..., bool | None]] = []
+            conditions: list[str | Callable[..., bool | None]] = []
+            if spec.argument is not None:
+                condition, setter = setters[spec.argument]
+                conditions.append(condition)
+                before.append(setter)
+            if spec.aside:
+                before.append(self._remember_return)
+            if spec.screen is None:  # a topic that opens the fit questions
+                before.append(self._reset_fit)
+            dest = spec.screen or self.fit_states[0]
+            add(spec.topic, self.everywhere, dest, before=before, conditions=conditions)
 
     def _add_fit(self) -> None:
         add = self.machine.add_transition
@@ -265,7 +258,7 @@ class ConversationMachine:
     def _remember_return(self, e: EventData) -> None:
         """Keep where the person was, so "Reprendre où j'en étais" brings them back."""
         current = e.model.state
-        if current not in ASIDE_STATES:
+        if current not in self.aside_states:
             e.model.data["return"] = current
 
     def _reset_fit(self, e: EventData) -> None:

@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from knowledge.geography import ARRONDISSEMENTS, DEPARTEMENT_NAME, Place
-from knowledge.loader import ContentError, Problem, Reader, read_yaml
+from knowledge.loader import ContentError, Problem, Reader, load_vocabulary, read_yaml
 
 CODE_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
 INSEE_RE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 CONTACT_FIELDS = ("address", "phone", "url", "hours")
 ARRONDISSEMENT_CODES = frozenset(ARRONDISSEMENTS.values())
 PLM_CITY = {"75": "75056", "69": "69123", "13": "13055"}  # Paris, Lyon, Marseille
-# Deep-link topics (dialogs.engine.START_TOPICS): a code must not end with one.
-RESERVED_SUFFIXES = {"diag", "decouvrir", "domaines", "etapes", "modules", "contact", "question"}
 
 
 @dataclass(frozen=True)
@@ -51,13 +50,16 @@ class Adviser:
         return self.organisation or self.name
 
 
-def load_advisers(path: Path | None) -> dict[int, Adviser]:
+def load_advisers(path: Path | None, links: Collection[str] | None = None) -> dict[int, Adviser]:
     """Advisers by Telegram id; ContentError naming the file and entry on any problem.
 
     Read like the content files (knowledge.loader.Reader): every problem is collected
-    before failing, so a deployer fixes the whole file in one go."""
+    before failing, so a deployer fixes the whole file in one go. `links`: the deep-link
+    codes of the conversation (screens.yaml, read from the shipped content by default): an
+    adviser's code may not be one or end with one (« mlyon-diag » is a link to the fit check)."""
     if path is None:
         return {}
+    reserved = frozenset(load_vocabulary().links if links is None else links)
     r = Reader(str(path))
     data = read_yaml(path, r)
     if r.problems:
@@ -70,7 +72,7 @@ def load_advisers(path: Path | None) -> dict[int, Adviser]:
     for i, item in enumerate(items):
         entry = f"advisers[{i}]"
         before = len(r.problems)
-        adviser = _adviser(r, item, entry)
+        adviser = _adviser(r, item, entry, reserved)
         if adviser is None:
             continue
         if adviser.telegram_id in advisers:
@@ -85,7 +87,7 @@ def load_advisers(path: Path | None) -> dict[int, Adviser]:
     return advisers
 
 
-def _adviser(r: Reader, item: Any, entry: str) -> Adviser | None:
+def _adviser(r: Reader, item: Any, entry: str, reserved: frozenset[str]) -> Adviser | None:
     """One entry of the file, or None (and its problems recorded) when it is not valid."""
     if not isinstance(item, dict):
         r.problem(entry, "doit être {telegram_id, code, name, …}")
@@ -96,11 +98,10 @@ def _adviser(r: Reader, item: Any, entry: str) -> Adviser | None:
         r.problem(entry, "« telegram_id » doit être un nombre entier")
     if not isinstance(code, str) or not CODE_RE.match(code):
         r.problem(entry, "« code » : 3 à 32 caractères parmi a-z 0-9 _ -")
-    elif code in RESERVED_SUFFIXES or code.rsplit("-", 1)[-1] in RESERVED_SUFFIXES:
+    elif code in reserved or code.rsplit("-", 1)[-1] in reserved:
         r.problem(
             entry,
-            f"code « {code} » : ne doit pas finir par un sujet "
-            f"({', '.join(sorted(RESERVED_SUFFIXES))})",
+            f"code « {code} » : ne doit pas finir par un sujet ({', '.join(sorted(reserved))})",
         )
     if not isinstance(name, str) or not name.strip():
         r.problem(entry, "« name » manquant")

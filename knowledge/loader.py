@@ -35,6 +35,7 @@ from knowledge.model import (
     Subject,
     Typed,
 )
+from knowledge.vocabulary import VOCABULARY_FILE, Vocabulary, parse_vocabulary
 
 CONTENT_DIR = Path(__file__).parent / "content"
 SHIPPED_CONFIDENCE = {"H", "M"}
@@ -51,8 +52,6 @@ AUDIENCES = {
 MAX_BUTTON_LABEL = 28  # characters, emoji included: longer labels are cut on phones
 ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 FACT_RE = re.compile(r"\{([a-z_]+)\}")
-# Places in the conversation a content file may point to (buttons in fit rules, FAQ answers).
-STATIC_TOPICS = {"menu", "discover", "domains", "steps", "modules", "fit", "where", "ask"}
 
 
 @dataclass(frozen=True)
@@ -748,6 +747,7 @@ def load(
             "faq.yaml",
             "typed.yaml",
             "subjects.yaml",
+            VOCABULARY_FILE,
         )
     }
     sources = _load_sources(content_dir / "sources.yaml", readers["sources.yaml"])
@@ -772,6 +772,10 @@ def load(
         if (content_dir / "subjects.yaml").exists()
         else ()
     )
+    vocabulary = parse_vocabulary(
+        read_yaml(content_dir / VOCABULARY_FILE, readers[VOCABULARY_FILE]),
+        readers[VOCABULARY_FILE],
+    )
     _amounts_outside_money(content_dir, readers)
 
     problems = [p for rd in readers.values() for p in rd.problems]
@@ -790,6 +794,7 @@ def load(
             expired=expired,
             typed=typed,
             subjects=subjects,
+            vocabulary=vocabulary,
             **clea,
         )
         problems = _check_cross_references(knowledge)
@@ -799,14 +804,33 @@ def load(
     return knowledge
 
 
+def load_vocabulary(content_dir: Path | None = None) -> Vocabulary:
+    """screens.yaml alone (the advisers' file checks its codes against the link codes)."""
+    r = Reader(VOCABULARY_FILE)
+    vocabulary = parse_vocabulary(read_yaml((content_dir or CONTENT_DIR) / VOCABULARY_FILE, r), r)
+    if r.problems:
+        raise ContentError(r.problems)
+    return vocabulary
+
+
 def topics(knowledge: Knowledge) -> set[str]:
-    """Every place of the conversation that content may send the person to."""
-    return (
-        STATIC_TOPICS
-        | {f"about:{b}" for b in knowledge.about}
-        | {f"domain:{d.id}" for d in knowledge.domains}
-        | {f"module:{m.id}" for m in knowledge.modules}
-    )
+    """Every place of the conversation that content may send the person to (screens.yaml):
+    the topics without argument, and those with one for every id of the content."""
+    ids: dict[str, list[str]] = {
+        "about": list(knowledge.about),
+        "domain": [str(d.id) for d in knowledge.domains],
+        "step": [str(i) for i in range(len(knowledge.procedure))],
+        "module": [m.id for m in knowledge.modules],
+    }
+    out: set[str] = set()
+    for name, screen in knowledge.vocabulary.topics.items():
+        if not screen.goto:
+            continue
+        if screen.argument is None or name != screen.topic:
+            out.add(name)  # an alias stands for the topic without argument ("steps")
+        else:
+            out.update(f"{name}:{i}" for i in ids[screen.argument])
+    return out
 
 
 def _check_cross_references(k: Knowledge) -> list[Problem]:

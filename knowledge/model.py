@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from knowledge.vocabulary import Vocabulary
+
 
 @dataclass(frozen=True)
 class Source:
@@ -212,6 +214,8 @@ class Knowledge:
     typed: Typed = field(default_factory=Typed)
     subjects: tuple[Subject, ...] = ()
     expired: tuple[str, ...] = ()  # dated facts past their day, dropped from the content
+    # Screens, topics, deep-link codes and commands (screens.yaml).
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     def cost_for(self, answers: dict[str, str], departement: str | None = None) -> Block | None:
         """The one cost line for this person (fit answers, and the place when known)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import jinja2
 from telegram.helpers import create_deep_linked_url
 
 from bot.advisers.media import qr_png
-from dialogs.engine import START_TOPICS
 from dialogs.model import Reply
 from dialogs.render import render
 from knowledge.advisers import Adviser
@@ -19,10 +20,15 @@ def deep_link(bot_username: str, code: str, topic: str | None = None) -> str:
 
 
 def link_replies(
-    adviser: Adviser, bot_username: str, topic: str | None, env: jinja2.Environment
+    adviser: Adviser,
+    bot_username: str,
+    topic: str | None,
+    env: jinja2.Environment,
+    links: Collection[str] = (),
 ) -> list[Reply]:
-    """The link, a message to forward (templates/adviser_link.j2), and the QR code."""
-    topic = topic if topic in START_TOPICS else None
+    """The link, a message to forward (templates/adviser_link.j2), and the QR code.
+    `topic`: a deep-link code of screens.yaml (`links`) the link opens on; others are ignored."""
+    topic = topic if topic in links else None
     url = deep_link(bot_username, adviser.code, topic)
     replies = render(env, "adviser_link.j2", url=url, code=adviser.code, handoff=adviser.handoff)
     caption = render(env, "adviser_notice.j2", kind="qr", url=url)[0].text

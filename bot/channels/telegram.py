@@ -98,6 +98,11 @@ def update_to_event(update: Update) -> Event | None:
     return Event("unsupported")
 
 
+def bot_commands(engine: Engine) -> list[BotCommand]:
+    """Telegram's command menu: the commands of screens.yaml that have a description."""
+    return [BotCommand(name, text) for name, text in engine.command_menu]
+
+
 class TelegramChannel:
     """Turns updates into events and replies into Bot API calls."""
 
@@ -172,14 +177,8 @@ class TelegramChannel:
     async def _post_init(self, app: Application) -> None:
         # Application.initialize asked Telegram who we are already (one round trip less).
         self.bot_username = app.bot.username
-        lines = self.engine.channel_text("commands").text.splitlines()
-        commands = [
-            BotCommand(*(part.strip() for part in line.split(":", 1)))
-            for line in lines
-            if ":" in line
-        ]
         try:
-            await app.bot.set_my_commands(commands)
+            await app.bot.set_my_commands(bot_commands(self.engine))
         except TelegramError as exc:
             log.warning("could not register the commands: %s", type(exc).__name__)
         self.loop_watch.start()
@@ -366,6 +365,7 @@ class TelegramChannel:
                 self.bot_username or "bot",
                 rest.strip().lower() or None,
                 self.engine.env,
+                self.engine.vocabulary.links,
             )
         if command == "stats":
             text, table = await self.db.call(stats_text, adviser, self.storage, self.engine.env)
@@ -502,8 +502,13 @@ class TelegramChannel:
                 continue
             markup: Any = inline_keyboard(reply.buttons)
             if reply.request is not None:
-                label = self.engine.channel_text(f"share_{reply.request}").text
-                markup = request_keyboard(reply, label)
+                # Both kinds spelled out: the content test finds every kind the code asks for.
+                shown = (
+                    self.engine.channel_text("share_contact")
+                    if reply.request == "contact"
+                    else self.engine.channel_text("share_location")
+                )
+                markup = request_keyboard(reply, shown.text)
             elif remove_keyboard and markup is None:
                 markup = ReplyKeyboardRemove()
                 remove_keyboard = False
