@@ -43,6 +43,7 @@ from telegram.ext import (
 )
 
 from bot.advisers import Adviser, chart_reply, link_replies, stats_text
+from bot.app import voice_service
 from bot.channels.keyboards import inline_keyboard, request_keyboard
 from bot.config import Config
 from bot.database import DatabaseThread
@@ -54,7 +55,7 @@ from bot.transport.inbox import InboxQueue
 from bot.transport.ordering import ChatOrderedProcessor
 from bot.transport.retries import RetryingRateLimiter
 from bot.turn import TurnRunner
-from bot.voice import VoiceService, VoiceUnavailable
+from bot.voice import VoiceUnavailable
 from dialogs.engine import Engine
 from dialogs.model import Event, LinkButton, Reply
 
@@ -121,11 +122,7 @@ class TelegramChannel:
         # Every SQLite call of the running bot, turns included, happens on this thread.
         self.db = DatabaseThread()
         self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock, self.db.call)
-        self.voice = (
-            VoiceService(config.db_path.parent / "voice")
-            if config.voice and engine.voice_enabled
-            else None
-        )
+        self.voice = voice_service(config) if engine.voice_enabled else None
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
         # An adviser who blocked the bot is not named on recaps until they open it again.
         engine.advisers_blocked = storage.unreachable_advisers
@@ -664,34 +661,24 @@ def run(config: Config) -> None:
     app = channel.build_application()
     freeze_startup_objects()
     log.info("start-up took %.2fs", time.perf_counter() - started)
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
-    if config.webhook_url:
-        path = urlparse(config.webhook_url).path.lstrip("/")
-
-        async def webhook() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in stop_signals:
-                loop.add_signal_handler(sig, stop.set)
-            await serve_webhook(
-                app,
-                stop,
-                config.webhook_url,
-                config.webhook_secret or "",
-                config.webhook_listen,
-                config.webhook_port,
-                path,
-                config.stop_grace,
-            )
-
-        asyncio.run(webhook())
-        return
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in stop_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(app, stop, grace=config.stop_grace)
+        if not config.webhook_url:
+            await serve(app, stop, grace=config.stop_grace)
+            return
+        await serve_webhook(
+            app,
+            stop,
+            config.webhook_url,
+            config.webhook_secret or "",
+            config.webhook_listen,
+            config.webhook_port,
+            urlparse(config.webhook_url).path.lstrip("/"),
+            config.stop_grace,
+        )
 
     asyncio.run(main())

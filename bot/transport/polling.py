@@ -21,7 +21,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.transport.inbox import DeadLetter, InboxQueue, person_of
-from bot.transport.ordering import stop_starting
+from bot.transport.lifecycle import running
 from bot.transport.retries import Backoff
 
 log = logging.getLogger(__name__)
@@ -138,17 +138,11 @@ async def serve(
     started: asyncio.Event | None = None,
     grace: float = 20.0,
 ) -> None:
-    """Run the application with this polling loop until `stop` is set. The Application
-    must have been built with an InboxQueue (TelegramChannel.build_application).
-    `grace`: seconds to finish the updates in hand once stopped; the rest stays in the
-    inbox and is replayed, in order, at the next start."""
-    if not isinstance(app.update_queue, InboxQueue):
-        raise TypeError("the Application's update queue must be an InboxQueue")
-    poller = Poller(app, app.update_queue, timeout)
-    async with app:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
+    """Run the application with this polling loop until `stop` is set (then `grace`
+    seconds to finish the updates in hand: bot/transport/lifecycle.py)."""
+    failure = None
+    async with running(app, grace) as queue:
+        poller = Poller(app, queue, timeout)
         task = asyncio.create_task(poller.run())
         if started is not None:
             await poller.first_poll.wait()
@@ -156,7 +150,6 @@ async def serve(
         stopping = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
-        failure = None
         if task in done:
             failure = task.exception()
             log.error("polling stopped: %s", type(failure).__name__)
@@ -164,15 +157,6 @@ async def serve(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        # Let the updates being handled finish (what does not stays in the inbox).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(app.update_queue.join(), grace)
-        stop_starting(app)
-        await poller.acknowledge()
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-    if app.post_shutdown:
-        await app.post_shutdown(app)
+        await poller.acknowledge()  # what the inbox holds is ours: Telegram may forget it
     if failure is not None:  # exit non-zero, so that a supervisor restarts the bot
         raise RuntimeError(f"polling stopped: {type(failure).__name__}")

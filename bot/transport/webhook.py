@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.transport.inbox import InboxQueue
-from bot.transport.ordering import stop_starting
+from bot.transport.lifecycle import running
 from bot.transport.polling import parse_updates
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,8 @@ async def serve_webhook(
     grace: float = 20.0,
 ) -> None:
     """Run the application behind our webhook server until `stop` is set (then `grace`
-    seconds to finish the updates in hand; the rest is replayed at the next start)."""
-    queue = app.update_queue
-    if not isinstance(queue, InboxQueue):
-        raise TypeError("the Application's update queue must be an InboxQueue")
-    async with app:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
+    seconds to finish the updates in hand: bot/transport/lifecycle.py)."""
+    async with running(app, grace) as queue:
         # What a previous run received but did not finish, alongside the new updates.
         replay = asyncio.create_task(queue.replay(app.bot))
         runner = web.AppRunner(webhook_app(queue, app, secret, path), access_log=None)
@@ -87,11 +81,3 @@ async def serve_webhook(
             with contextlib.suppress(asyncio.CancelledError):
                 await replay
             await runner.cleanup()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(queue.join(), grace)
-            stop_starting(app)
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-    if app.post_shutdown:
-        await app.post_shutdown(app)
