@@ -206,7 +206,7 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
         chat_burst: int = 3,
     ):
         self.network_retries = network_retries
-        self.backoff = Backoff(first=backoff, most=8.0, jitter=0.5)
+        self.backoff = backoff  # seconds before the first retry; then 2×, 4×… at most 8 s
         self.max_retries = max_retries
         self._overall = AsyncLimiter(overall_max_rate, 1) if overall_max_rate else None
         self._group_rate = group_max_rate
@@ -300,7 +300,7 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
                         "%s failed after %d retries: %s", endpoint, attempt, type(exc).__name__
                     )
                     raise
-                delay = self.backoff.delay(attempt)
+                delay = Backoff(first=self.backoff, most=8.0, jitter=0.5).delay(attempt)
                 log.warning(
                     "%s: %s, retry %d in %.2fs", endpoint, type(exc).__name__, attempt + 1, delay
                 )
