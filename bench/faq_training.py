@@ -176,13 +176,20 @@ def choose_threshold(
     in_scope: list[tuple[str, str]],
     out_of_scope: list[str],
     wrong_cost: float = 5.0,
+    long: bool | None = None,
 ) -> float:
     """The answering threshold that maximises right answers minus `wrong_cost` × wrong
     ones (a wrong answer to an in-scope or an off-topic message), on a tuning set — the
     evaluation set, never a control set. Messages are read as the bot reads them (whole
-    or question part: knowledge.faq.read_probabilities)."""
-    from knowledge.faq import read_probabilities
+    or question part: knowledge.faq.read_probabilities). `long`: only the messages of
+    several clauses (True), only the others (False), or all (None)."""
+    from knowledge.faq import question_part, read_probabilities
 
+    def kept(text: str) -> bool:
+        return long is None or (question_part(text) is not None) == long
+
+    in_scope = [(t, e) for t, e in in_scope if kept(t)]
+    out_of_scope = [t for t in out_of_scope if kept(t)]
     labels = model.labels
     scored_in = []
     for text, expect in in_scope:
@@ -215,7 +222,10 @@ def train(
     """Train on the examples (augmented), then choose the threshold on `tuning`."""
     texts, labels = training_set(knowledge_faq)
     model = fit(texts, labels, faq_hash(faq_file))
-    model.threshold = choose_threshold(model, *tuning)
+    # Two regimes, each chosen on its own messages: single clauses, and messages of several
+    # clauses (a story then the question, letters: knowledge.faq.answering_threshold).
+    model.threshold = choose_threshold(model, *tuning, long=False)
+    model.long_threshold = choose_threshold(model, *tuning, long=True)
     model.suggest_threshold = 0.35
     return model
 

@@ -15,7 +15,9 @@ from bench.faq_eval import DATA_DIR, EVAL_FILE, HOLDOUT_FILE
 # The styles the first two lack (formal, long, non-native, dictated): written apart from
 # the training examples, see its header.
 STYLES_FILE = DATA_DIR / "faq_tuning_styles.yaml"
-TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE, STYLES_FILE)
+# Long messages with a story and letters, for the threshold of messages of several clauses.
+LONG_FILE = DATA_DIR / "faq_tuning_long.yaml"
+TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE, STYLES_FILE, LONG_FILE)
 
 
 def main() -> int:
@@ -33,7 +35,7 @@ def main() -> int:
     size = MODEL_FILE.stat().st_size / 1e6
     print(
         f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "
-        f"{size:.1f} Mo, seuil {model.threshold:.2f}"
+        f"{size:.1f} Mo, seuil {model.threshold:.2f} (messages longs : {model.long_threshold:.2f})"
     )
     return 0
 

@@ -727,7 +727,7 @@ class Engine:
         in_ask = s.state == "ask"
         if match.kind == "faq":
             s.data.pop("miss", None)
-            return self._faq_answer(s, match.entry, in_ask=in_ask)
+            return self._faq_answer(s, match.entry, in_ask=in_ask, also=match.also)
         if match.kind == "unsure":  # close topics: let the person choose
             return self._render(
                 "not_understood.j2",
@@ -748,10 +748,15 @@ class Engine:
             in_ask=in_ask,
         )
 
-    def _faq_answer(self, s: Session, entry: Any, in_ask: bool) -> list[Reply]:
-        """An answer the person may want to read again: the next screen comes below it."""
+    def _faq_answer(
+        self, s: Session, entry: Any, in_ask: bool, also: tuple[Any, ...] = ()
+    ) -> list[Reply]:
+        """An answer the person may want to read again: the next screen comes below it.
+        `also`: the other topics a long message touches, offered as buttons."""
         s.data["keep"] = True
-        return self._render("faq_answer.j2", self._context(s), entry=entry, in_ask=in_ask)
+        return self._render(
+            "faq_answer.j2", self._context(s), entry=entry, in_ask=in_ask, also=also
+        )
 
     def _typed_candidate(self, s: Session, text: str) -> str | None:
         """At the list of communes, typing one of their names picks it."""

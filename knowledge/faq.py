@@ -50,6 +50,14 @@ SMS = {
     "jveux": "je veux",
     "jve": "je veux",
     "jsp": "je ne sais pas",
+    "pdt": "pendant",
+    "ct": "c etait",
+    "mtn": "maintenant",
+    "tjr": "toujours",
+    "tjrs": "toujours",
+    "pcq": "parce que",
+    "pck": "parce que",
+    "qlq": "quelque",
     "cb": "combien",
     "cbien": "combien",
     "combi1": "combien",
@@ -229,6 +237,7 @@ pourrait pouvez pouvons passer passe passes ya y lui leur ils elles dont etc est
 )
 
 POLITENESS = {"greeting", "thanks", "bye"}
+ALSO_MIN = 0.1  # a topic a long message also touches, offered under its answer
 OFF_TOPIC = "off_topic"  # small-talk key of messages about something else
 
 _stemmer = snowballstemmer.stemmer("french")
@@ -243,6 +252,9 @@ class Match:
     entry: FaqEntry | None
     score: float
     suggestions: tuple[FaqEntry, ...] = ()
+    # With an answer to a message of several clauses: the other topics it also touches,
+    # offered under the answer ("Vous parlez aussi de…").
+    also: tuple[FaqEntry, ...] = ()
 
 
 _REPEATS = re.compile(r"([a-z])\1{2,}")
@@ -347,6 +359,16 @@ def read_probabilities(model: FaqModel, text: str) -> np.ndarray:
     return asked if model.confidence(asked) > model.confidence(p) else p
 
 
+def answering_threshold(model: FaqModel, text: str) -> float:
+    """The confidence a message needs to be answered. A message of several clauses (a
+    story, then the question; a letter) spreads its probability over the topics its story
+    touches, so the top topic leads by less even when it is the right one: such messages
+    have their own threshold (`long_threshold`), chosen on the long messages and letters
+    of the tuning sets (bench/faq_training.choose_thresholds), never on a measuring set.
+    The answer then offers the other topics the message touches ("Vous parlez aussi de…")."""
+    return model.long_threshold if question_part(text) is not None else model.threshold
+
+
 class FaqMatcher:
     """Built once from the knowledge and the shipped weights; `match` is pure and fast.
 
@@ -393,9 +415,13 @@ class FaqMatcher:
         if top in POLITENESS and len(norm.split()) > 4 and faq_ranked and (faq_ranked[0][1] >= 0.2):
             top, p_top = faq_ranked[0]
             return Match("faq", self.by_id[top], p_top)
-        if self.model.confidence(p) >= self.model.threshold:
+        threshold = answering_threshold(self.model, text)
+        if self.model.confidence(p) >= threshold:
             if top in self.by_id:
-                return Match("faq", self.by_id[top], p_top)
+                also: tuple[FaqEntry, ...] = ()
+                if question_part(text) is not None:
+                    also = tuple(self.by_id[label] for label, q in faq_ranked[1:] if q >= ALSO_MIN)
+                return Match("faq", self.by_id[top], p_top, also=also)
             if top in self.small_talk:
                 return Match(top, None, p_top)
         if sum(q for _, q in faq_ranked) >= self.model.suggest_threshold and suggestions:

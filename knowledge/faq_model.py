@@ -78,6 +78,8 @@ class FaqModel:
     threshold: float  # answer when the top topic leads the second by at least this much
     suggest_threshold: float  # below `threshold`: offer the top 3 when they hold this much
     faq_sha256: str
+    # `threshold` for messages of several clauses (knowledge.faq.answering_threshold).
+    long_threshold: float = 0.5
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> FaqModel:
@@ -92,6 +94,7 @@ class FaqModel:
                 threshold=float(data["threshold"]),
                 suggest_threshold=float(data["suggest_threshold"]),
                 faq_sha256=str(data["faq_sha256"]),
+                long_threshold=float(data["long_threshold"]),
             )
 
     def save(self, path: Path = MODEL_FILE) -> None:
@@ -107,6 +110,7 @@ class FaqModel:
             threshold=np.float32(self.threshold),
             suggest_threshold=np.float32(self.suggest_threshold),
             faq_sha256=np.array(self.faq_sha256),
+            long_threshold=np.float32(self.long_threshold),
         )
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:

@@ -121,11 +121,12 @@ def test_training_is_reproducible_and_matches_the_shipped_weights(knowledge, tmp
 class _Stub:
     """A model whose probabilities the test sets, to check the decision rules alone."""
 
-    def __init__(self, labels, p, threshold=0.3, suggest=0.35):
+    def __init__(self, labels, p, threshold=0.3, suggest=0.35, long_threshold=None):
         import numpy as np
 
         self.labels, self._p = labels, np.asarray(p, dtype=float)
         self.threshold, self.suggest_threshold = threshold, suggest
+        self.long_threshold = threshold if long_threshold is None else long_threshold
 
     def probabilities(self, text):
         return self._p
@@ -145,6 +146,43 @@ def test_close_topics_are_offered_not_answered(knowledge):
     assert sure.match("prix").entry.id == "cost"
     off = FaqMatcher(knowledge, model=_Stub(labels, [0.2, 0.1, 0.1, 0.5, 0.1]))
     assert off.match("la meteo").kind == "none"
+
+
+def test_a_long_message_has_its_own_threshold_and_offers_the_other_topics(knowledge):
+    """A story then a question spreads the probability: such a message is answered from
+    `long_threshold`, with the other topics it touches as buttons; a single clause with
+    the same probabilities is still offered a choice."""
+    labels = ["cost", "cpf", "duration", "off_topic", "greeting"]
+    stub = _Stub(labels, [0.50, 0.22, 0.12, 0.1, 0.06], threshold=0.44, long_threshold=0.25)
+    m = FaqMatcher(knowledge, model=stub)
+    story = "j'ai 45 ans, je travaille dans le ménage depuis longtemps, c'est combien pour moi ?"
+    match = m.match(story)
+    assert match.kind == "faq" and match.entry.id == "cost"
+    assert [e.id for e in match.also] == ["cpf", "duration"]
+    short = m.match("c'est combien")
+    assert short.kind == "unsure" and short.also == ()
+    below = FaqMatcher(
+        knowledge, model=_Stub(labels, [0.40, 0.30, 0.1, 0.1, 0.1], 0.44, 0.25, 0.25)
+    )
+    assert below.match(story).kind == "unsure"
+
+
+def test_an_answer_to_a_long_message_offers_what_it_also_touches(engine, monkeypatch):
+    from dialogs.model import Event, Session
+    from knowledge.faq import Match
+
+    by_id = engine.matcher.by_id
+    answer = Match("faq", by_id["cost"], 0.5, also=(by_id["cpf"], by_id["employee"]))
+    monkeypatch.setattr(engine.matcher, "match", lambda text: answer)
+    s = Session("also")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", "je suis salarié, ça coûte combien ?")).replies
+    text = "\n".join(r.text for r in replies)
+    choices = [b.choice for r in replies for b in r.choices()]
+    assert "Vous parlez aussi de" in text
+    assert {"faq:cpf", "faq:employee", "listen:faq:cost"} <= set(choices)
+    replies = engine.handle(s, Event("choice", "faq:cpf")).replies
+    assert "listen:faq:cpf" in [b.choice for r in replies for b in r.choices()]
 
 
 def test_a_suggested_topic_can_be_tapped(engine):
