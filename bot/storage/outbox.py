@@ -44,10 +44,10 @@ class OutboxRow:
 
 
 def _outbox_row(r: tuple[Any, ...]) -> OutboxRow:
-    rid, request_id, person, kind, chat_id, message_id, text, buttons, attempts = r
-    return OutboxRow(
-        rid, request_id, person, kind, chat_id, message_id, text, json.loads(buttons), attempts
-    )
+    """A row of the query in `due`: `buttons`, the eighth, is JSON."""
+    fields = list(r)
+    fields[7] = json.loads(fields[7])
+    return OutboxRow(*fields)
 
 
 class MessageQueue:

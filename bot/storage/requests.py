@@ -90,36 +90,10 @@ def show_request(
 
 
 def _row(values: tuple[Any, ...]) -> RequestRow:
-    (
-        rid,
-        person,
-        code,
-        organisation,
-        chat_id,
-        created,
-        status,
-        claimed_at,
-        claimed_by,
-        reminded,
-        note,
-        token,
-        messages,
-    ) = values
-    return RequestRow(
-        rid,
-        person,
-        code,
-        organisation,
-        chat_id,
-        created,
-        status,
-        claimed_at,
-        claimed_by,
-        reminded,
-        note,
-        token,
-        json.loads(messages),
-    )
+    """A row of REQUEST_FIELDS: `messages`, the last, is JSON."""
+    fields = list(values)
+    fields[-1] = json.loads(fields[-1])
+    return RequestRow(*fields)
 
 
 @contextmanager
