@@ -194,7 +194,8 @@ async def closed_loop(
     api: FakeBotApi, kind: str, users: int, first_chat: int, paths: list | None = None
 ) -> dict:
     """Every user sends its next step as soon as its previous turn is answered."""
-    driver = Driver(api, kind, finished=asyncio.Event())
+    finished = asyncio.Event()
+    driver = Driver(api, kind, finished=finished)
     paths = paths or PATHS
     for i in range(users):
         driver.remaining[first_chat + i] = list(paths[i % len(paths)])
@@ -202,7 +203,7 @@ async def closed_loop(
     started = time.perf_counter()
     for chat in list(driver.remaining):
         driver.push_next(chat)
-    await driver.finished.wait()
+    await finished.wait()
     elapsed = time.perf_counter() - started
     await asyncio.sleep(0.3)  # the last callback answers (sent in the background)
     api.on_call = None
@@ -352,6 +353,7 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
         proc, startup = run_bot(kind, api, db, concurrency, log)
         try:
             loop = api._loop
+            assert loop is not None  # the fake Bot API is started
             cpu0 = proc_cpu_seconds(proc.pid)
             through = asyncio.run_coroutine_threadsafe(
                 closed_loop(api, kind, users, 1_000_000), loop
@@ -390,7 +392,7 @@ def run_regime(latency: float, quick: bool, workdir: Path, concurrency: int) -> 
             except subprocess.TimeoutExpired:
                 proc.kill()
             api.stop()
-        if kind == "ours":
+        if log is not None:  # ours
             stalls = re.findall(r"longest event-loop stall: ([\d.]+) ms", log.read_text())
             out[kind]["longest_loop_stall_ms"] = float(stalls[-1]) if stalls else None
             con = sqlite3.connect(db)

@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
+from typing import cast
 
 from bot.config import Config
 from bot.directory_watch import WatchedDirectory
@@ -15,7 +16,7 @@ from dialogs.engine import Engine
 from knowledge import geography
 from knowledge.advisers import Adviser
 from knowledge.loader import load
-from knowledge.opendata import open_directory
+from knowledge.opendata import LocalDirectory, open_directory
 
 
 def open_local_directory(config: Config) -> WatchedDirectory | None:
@@ -55,7 +56,8 @@ def build_engine(
         knowledge,
         handoff_enabled=config.adviser_chat_id is not None,
         retention_days=config.retention_days,
-        local_directory=open_local_directory(config),
+        # A WatchedDirectory answers like the LocalDirectory it watches (a proxy).
+        local_directory=cast(LocalDirectory | None, open_local_directory(config)),
         advisers=advisers,
         adviser_reachable=adviser_reachable,
         voice_enabled=config.voice,

@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["start", "text", "choice", "location", "contact", "unsupported", "edited"]
+EventKind = Literal[
+    "start", "text", "choice", "location", "contact", "voice", "unsupported", "edited"
+]
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,8 @@ class TelegramChannel:
 
     @staticmethod
     async def _answer_callback(update: Update) -> None:
+        if update.callback_query is None:
+            return
         try:
             await update.callback_query.answer()
         except TelegramError as exc:
@@ -378,6 +380,8 @@ class TelegramChannel:
         Telegram checks callback data against the message's buttons, but a local Bot API
         server or a forged update does not: the bot checks for itself."""
         query = update.callback_query
+        if query is None:
+            return
         action, _, token = data.partition(":")
         user = update.effective_user
         adviser = self.advisers.get(user.id) if user else None
@@ -403,6 +407,8 @@ class TelegramChannel:
     async def handle_private(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event
     ) -> None:
+        if update.effective_chat is None:  # _on_update answers only updates of a chat
+            return
         chat_id = update.effective_chat.id
         adviser = self.advisers.get(chat_id)
         command = event.value.startswith(("/lien", "/stats"))
@@ -620,6 +626,8 @@ class TelegramChannel:
         markup: Any,
         update: Update,
     ) -> None:
+        if reply.image is None:
+            return
         try:
             self._shown(
                 chat_id,

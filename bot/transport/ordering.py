@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from telegram.ext import BaseUpdateProcessor
@@ -33,10 +33,14 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         (python-telegram-bot would otherwise handle every one of them before stopping)."""
         self._starting = False
 
-    async def process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
+    # Final in python-telegram-bot, overridden on purpose: its version takes a concurrency
+    # slot before the chat's lock, so one chat's burst could hold every slot.
+    async def process_update(  # type: ignore[misc]
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> None:
         await self.do_process_update(update, coroutine)
 
-    async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_of(update)
         lock = self._locks.get(key)
         if lock is None:
@@ -45,7 +49,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         try:
             async with lock, self._slots:
                 if not self._starting:
-                    coroutine.close()  # never started: nothing to undo
+                    if isinstance(coroutine, Coroutine):
+                        coroutine.close()  # never started: nothing to undo
                     return
                 await coroutine
         finally:

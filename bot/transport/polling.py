@@ -14,8 +14,9 @@ import contextlib
 import json
 import logging
 import warnings
+from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
@@ -33,12 +34,13 @@ warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", categor
 
 
 def parse_updates(
-    raw: list, bot: object, kept: list[str] | None = None
+    raw: list[Any], bot: Bot | None, kept: list[str] | None = None
 ) -> tuple[list[Update], list[DeadLetter]]:
     """Each update parsed on its own: one the library cannot read (a missing field, a new
     type) is set aside with its id and error type, and the others go on. `kept`, when
     given, receives the JSON of each parsed update, as received, for the inbox."""
-    updates, letters = [], []
+    updates: list[Update] = []
+    letters: list[DeadLetter] = []
     for item in raw:
         try:
             updates.append(Update.de_json(item, bot))
@@ -114,12 +116,11 @@ class Poller:
             await self.queue.set_aside(letters)
             if updates:
                 await self.queue.put_batch(updates, kept)
-            ids = (
-                [r.get("update_id") for r in raw if isinstance(r, dict)]
-                if isinstance(raw, list)
-                else []
-            )
-            ids = [i for i in ids if isinstance(i, int)]
+            ids = [
+                r["update_id"]
+                for r in (raw if isinstance(raw, list) else [])
+                if isinstance(r, dict) and isinstance(r.get("update_id"), int)
+            ]
             if ids:
                 self.offset = max(ids) + 1
 

@@ -11,13 +11,12 @@ while the database is locked, and the open-data download.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 from telegram.error import (
@@ -35,6 +34,7 @@ from bot.transport.aiohttp_request import NotSent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+ApiResult = bool | dict[str, Any] | list[dict[str, Any]]  # what a Bot API call answers
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,16 @@ PACED_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")
 CHAT_LIMITERS_KEPT = 10_000  # idle private chats' buckets are dropped beyond this
 
 
+def call_chat(chat_id: object) -> int | str | None:
+    """The chat a Bot API call goes to: its id as a number, '@name' as it is, else None."""
+    if not isinstance(chat_id, int | str):
+        return None
+    try:
+        return int(chat_id)
+    except ValueError:
+        return chat_id
+
+
 def paced(endpoint: str) -> bool:
     return endpoint.startswith(PACED_PREFIXES) and endpoint != "sendChatAction"
 
@@ -249,7 +259,14 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
             if until is not None and until <= loop.time():
                 self._held_until.pop(key, None)
 
-    async def _once(self, callback, args, kwargs, endpoint: str, chat: int | str | None):
+    async def _once(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, ApiResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        chat: int | str | None,
+    ) -> ApiResult:
         await self._wait_if_held(chat)
         limiter = self._limiter(chat) if chat is not None and paced(endpoint) else None
         if limiter is not None:
@@ -260,16 +277,14 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
 
     async def process_request(
         self,
-        callback,
-        args,
-        kwargs,
-        endpoint,
-        data,  # type: ignore[override]
-        rate_limit_args,
-    ):
-        chat = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat = int(chat)
+        callback: Callable[..., Coroutine[Any, Any, ApiResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> ApiResult:
+        chat = call_chat(data.get("chat_id"))
         attempt = limited = 0
         while True:
             try:
