@@ -13,6 +13,8 @@ import gc
 import logging
 import time
 
+from bot.tasks import cancel
+
 log = logging.getLogger(__name__)
 
 INTERVAL = 0.02
@@ -42,11 +44,7 @@ class LoopWatch:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel(self._task)
         log.info("longest event-loop stall: %.1f ms", self.longest_ms)
 
     async def _run(self) -> None:

@@ -25,6 +25,7 @@ from telegram.error import RetryAfter, TelegramError
 from bot.channels.keyboards import inline_keyboard
 from bot.database import inline
 from bot.storage import Buttons, OutboxRow, Outgoing, RequestRow, Storage
+from bot.tasks import cancel
 from bot.transport.retries import MAYBE_SENT, Backoff, classify, may_resend
 from dialogs import render
 from dialogs.engine import Engine
@@ -105,11 +106,7 @@ class Outbox:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel(self._task)
 
     async def _run(self, bot: Bot) -> None:
         while True:

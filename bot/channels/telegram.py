@@ -50,6 +50,7 @@ from bot.database import DatabaseThread
 from bot.loopwatch import LoopWatch, freeze_startup_objects
 from bot.outbox import Outbox
 from bot.storage import Storage
+from bot.tasks import cancel
 from bot.transport.aiohttp_request import AiohttpRequest
 from bot.transport.inbox import InboxQueue
 from bot.transport.ordering import ChatOrderedProcessor
@@ -217,9 +218,7 @@ class TelegramChannel:
         await self.loop_watch.stop()
         for task in (self._purge_task, self._check_task):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel(task)
 
     async def _post_shutdown(self, app: Application) -> None:
         if self.voice is not None:

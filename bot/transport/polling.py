@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
+from bot.tasks import cancel
 from bot.transport.inbox import DeadLetter, InboxQueue, person_of
 from bot.transport.lifecycle import running
 from bot.transport.retries import Backoff
@@ -75,14 +76,7 @@ class Poller:
     async def run(self) -> None:
         with contextlib.suppress(TelegramError):
             await self.app.bot.delete_webhook(drop_pending_updates=False)
-        # The backlog alongside the new updates (each chat's in order): never blind.
-        replay = asyncio.create_task(self.queue.replay(self.app.bot))
-        try:
-            await self._poll()
-        finally:
-            replay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replay
+        await self._poll()  # the backlog is replayed meanwhile (lifecycle.running)
 
     async def _poll(self) -> None:
         failures = 0  # in a row: the pause after each grows (POLL_BACKOFF)
@@ -155,9 +149,7 @@ async def serve(
             failure = task.exception()
             log.error("polling stopped: %s", type(failure).__name__)
         else:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel(task)
         await poller.acknowledge()  # what the inbox holds is ours: Telegram may forget it
     if failure is not None:  # exit non-zero, so that a supervisor restarts the bot
         raise RuntimeError(f"polling stopped: {type(failure).__name__}")

@@ -10,7 +10,6 @@ update is written to the inbox before the 200 (Telegram forgets it then), parsed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -66,8 +65,6 @@ async def serve_webhook(
     """Run the application behind our webhook server until `stop` is set (then `grace`
     seconds to finish the updates in hand: bot/transport/lifecycle.py)."""
     async with running(app, grace) as queue:
-        # What a previous run received but did not finish, alongside the new updates.
-        replay = asyncio.create_task(queue.replay(app.bot))
         runner = web.AppRunner(webhook_app(queue, app, secret, path), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, listen, port)
@@ -77,7 +74,4 @@ async def serve_webhook(
         try:
             await stop.wait()
         finally:
-            replay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replay
             await runner.cleanup()
