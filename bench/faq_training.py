@@ -209,7 +209,7 @@ def choose_threshold(
         wrong = sum(not ok and q >= t for ok, q, _ in scored_in)
         answered_out = sum(answered and q >= t for answered, q in scored_out)
         score = right - wrong_cost * (wrong + answered_out)
-        if score > best:
+        if score >= best:  # equal scores: the higher threshold, the more careful one
             best, best_t = score, float(t)
     return round(best_t, 2)
 

@@ -128,7 +128,7 @@ SYNONYMS = {
         "employe employee employes"
     ),
     "prix": "tarif tarifs cout coute couter payant payer paye cher argent gratuit gratuite "
-    "frais euros financer financement",
+    "frais euros financer financement finance finances financee financent",
     "etape": "etapes procedure demarche demarches deroulement deroule processus",
     "formation": "cours stage stages",
     "lire": "lecture lis lit",
@@ -162,7 +162,10 @@ _FORMULAS = [
     ),
     re.compile(r"\b(?:merci|remerciements) (?:d avance|par avance)\b"),
     re.compile(r"\bdans l attente de votre reponse\b"),
-    re.compile(r"\bje vous saurais gre de bien vouloir(?: me)?\b"),
+    re.compile(
+        r"\bje vous saurais gre de bien vouloir(?: me)?"
+        r"(?: preciser| indiquer| communiquer| faire savoir| dire)?\b"
+    ),
     re.compile(
         r"\b(?:je souhaiterais|je souhaite|je voudrais|j aimerais) "
         r"(?:savoir|connaitre|obtenir|recevoir|avoir)\b"
