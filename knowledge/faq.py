@@ -224,6 +224,8 @@ _PHRASES = [
     (re.compile(r"\bechec partiel\b"), "echec"),
     (re.compile(r"\bpretendre a\b"), "passer"),
     (re.compile(r"\bcertification clea\b"), "clea"),
+    # Here "the certificate" is CléA: the word names it, it does not ask about the paper.
+    (re.compile(r"\b(?:certificats?|certifications?)(?: clea)?\b"), "clea"),
 ]
 
 STOP_WORDS = set(

@@ -181,6 +181,9 @@ def test_an_answer_to_a_long_message_offers_what_it_also_touches(engine, monkeyp
     choices = [b.choice for r in replies for b in r.choices()]
     assert "Vous parlez aussi de" in text
     assert {"faq:cpf", "faq:employee", "listen:faq:cost"} <= set(choices)
+    assert text.rstrip().endswith("Vous parlez aussi de :")  # the line its buttons follow
+    assert choices.index("faq:cpf") < choices.index("listen:faq:cost")
+    assert choices.index("faq:employee") < choices.index("listen:faq:cost")
     replies = engine.handle(s, Event("choice", "faq:cpf")).replies
     assert "listen:faq:cpf" in [b.choice for r in replies for b in r.choices()]
 

@@ -122,6 +122,8 @@ def test_handoff_phrases(reader, text):
         ("c'est quoi un bilan de compétences ?", "bilan"),
         ("formation excel gratuite ?", "excel"),
         ("combien je touche au chômage ?", "unemployment_benefit"),
+        ("ça coûte combien une carte grise ?", "prefecture"),
+        ("comment avoir un certificat médical ?", "other_certificates"),
     ],
 )
 def test_another_subject_is_said_plainly(reader, text, subject):
