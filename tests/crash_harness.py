@@ -169,6 +169,19 @@ def repeats(expected: list[str], got: list[str]) -> tuple[int, list[int]]:
     return len(expected) - i + (len(got) - j), again
 
 
+def first_difference(chat: int, expected: list[str], calls: list) -> str:
+    """Where a chat's messages first differ from its transcript, for a failure message:
+    the position, the expected texts and the calls made there (method and text)."""
+    i = 0
+    while i < min(len(expected), len(calls)) and calls[i].text == expected[i]:
+        i += 1
+    return (
+        f"chat {chat}, message {i} of {len(expected)} expected, {len(calls)} sent: "
+        f"expected {[t[:60] for t in expected[i : i + 2]]}, "
+        f"got {[(c.method, c.text[:60]) for c in calls[i : i + 2]]}"
+    )
+
+
 def compare(expected: list[str], got: list[str]) -> tuple[int, int]:
     """(lost, repeated)."""
     lost, again = repeats(expected, got)
@@ -190,6 +203,7 @@ class Campaign:
     worst_repeats_per_chat_per_crash: int = 0  # repeats sent after the same restart
     chats_over_limit: list[int] = field(default_factory=list)  # more than 1 per crash
     chats_with_loss: list[int] = field(default_factory=list)
+    first_loss: str = ""  # where the first chat with a loss went off its transcript
     seconds: float = 0.0
 
 
@@ -273,6 +287,8 @@ def run_campaign(
         )
         if lost:
             campaign.chats_with_loss.append(chat)
+            if not campaign.first_loss:
+                campaign.first_loss = first_difference(chat, expected[chat], calls)
         if worst > 1 or (again and min(per_crash) == 0):  # a repeat with no crash before
             campaign.chats_over_limit.append(chat)
     campaign.seconds = round(time.monotonic() - started, 1)
