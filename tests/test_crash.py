@@ -17,6 +17,7 @@ def test_compare_counts_losses_and_repeats():
     assert compare(["a", "b"], ["b", "a"])[0] > 0  # out of order
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_kill_9_under_load_loses_nothing_and_repeats_at_most_one_per_crash(
     api, knowledge, tmp_path

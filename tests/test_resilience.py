@@ -109,6 +109,7 @@ def test_update_ids_restarting_lower_through_telegram(api, tmp_path):
         kill_hard(proc)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", ["kill -9", "SIGTERM"])
 def test_backlog_of_2000_updates_stopped_then_all_answered_once_in_order(api, tmp_path, stop):
     """2,000 updates from 200 people; the bot is killed (or stopped by SIGTERM, with no

@@ -169,6 +169,7 @@ def random_update(api, rng: random.Random) -> tuple[int, dict]:
     return chat, {"message": api.message(chat, None, **extra)}
 
 
+@pytest.mark.slow
 async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
     """2,000 random updates (random Unicode up to 10k characters, forged buttons, media,
     edits, groups, channels): every private update answered exactly once, in order — the
@@ -254,6 +255,7 @@ def inbox_size(db: Path) -> int:
         return con.execute("SELECT count(*) FROM inbox").fetchone()[0]
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_then_everyone_resumes(api, knowledge, tmp_path):
     rng = random.Random(7)
     db = tmp_path / "db.sqlite3"
@@ -594,6 +596,7 @@ async def test_a_replay_does_not_repeat_the_keyboard_removal_already_sent(api, k
         assert [c.text for c in api.sent(63_003)] == [screen.text]
 
 
+@pytest.mark.slow
 async def test_a_backlog_never_blinds_the_bot(api, knowledge, tmp_path):
     """600 people's updates left in the inbox by a stop (more conversations than the bot
     takes in hand at once): polling starts at once, a new person is answered before most

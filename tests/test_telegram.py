@@ -9,6 +9,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.fake_bot_api import Fault
 from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
 
@@ -283,6 +285,7 @@ async def test_handoff_through_telegram(api, knowledge, tmp_path):
         assert confirmation.params["reply_markup"] == {"remove_keyboard": True}
 
 
+@pytest.mark.slow
 def test_kill_9_mid_conversation_then_resume(api, tmp_path):
     db = tmp_path / "db.sqlite3"
     proc = start_bot_process(api, db)
