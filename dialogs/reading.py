@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 
 from dialogs.model import Button
 from knowledge import geography, typed
-from knowledge.faq import FaqMatcher, sms_fold
+from knowledge.faq import FaqMatcher
 from knowledge.model import Knowledge, Question, Subject
+from knowledge.normalise import sms_fold
 from knowledge.text import fold, name_key
 
 POSTAL_CODE = re.compile(r"(?<![\d.,])\b\d{5}\b(?![\d.,])")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.faq import normalise, tokens_of
+from knowledge.normalise import normalise, tokens_of
 
 MODEL_FILE = Path(__file__).parent / "model" / "faq_model.npz"
 CHAR_NGRAMS = (2, 5)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from knowledge.faq import normalise
+from knowledge.normalise import normalise
 
 NEGATIONS = {"pas", "ne", "n", "plus", "jamais", "non"}
 _AGE = re.compile(r"\b(?:j ai|jai|g|age de|agee? de)\s+(\d{2})\s*(?:ans?|age)\b")

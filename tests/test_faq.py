@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench.faq_eval import EVAL_FILE, evaluate
-from knowledge.faq import FaqMatcher, normalise, question_part
+from knowledge.faq import FaqMatcher, question_part
+from knowledge.normalise import normalise
 
 ACCURACY_MIN = 0.90
 REJECTION_MIN = 0.90

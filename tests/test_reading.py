@@ -7,7 +7,8 @@ import pytest
 
 from dialogs.model import Button, Event, Session
 from dialogs.reading import Reader, Screen, choose
-from knowledge.faq import FaqMatcher, sms_fold
+from knowledge.faq import FaqMatcher
+from knowledge.normalise import sms_fold
 
 MENU = Screen(
     "menu", (Button("🔎 Qu'est-ce que CléA ?", "discover"), Button("✅ Est-ce pour moi ?", "fit"))
