@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from dialogs.engine import Engine
-from dialogs.model import Event, Reply, Session
+from dialogs.model import Event, Reach, Reply, Session
 from knowledge.loader import load
 
 POLITE = ("greeting", "thanks", "bye")
@@ -48,10 +48,10 @@ class Reader:
 
     def __init__(self, engine: Engine | None = None):
         self.engine = engine or Engine(load(), handoff_enabled=True, voice_enabled=True)
-        ctx = self.engine._context(Session("eval"))
+        session = Session("eval")
         self.small_talk = {}
         for kind in ("greeting", "thanks", "bye", "insult", "human", "off_topic"):
-            first = self.engine._render("small_talk.j2", ctx, kind=kind)[0].text
+            first = self.engine.views.page("small_talk.j2", session, Reach(), kind=kind)[0].text
             self.small_talk[first] = kind
 
     def outcome(self, text: str) -> Outcome:

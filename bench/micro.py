@@ -113,7 +113,7 @@ def voice_bench(engine: Engine) -> dict[str, object]:
     texts = []
     for state, data in screens:
         s = Session("v", state=state, answers=answers, data=data)
-        texts.append(engine._voice_of(engine.screen(s)).voice or "")
+        texts.append(engine.views.voice_of(engine.screen(s)).voice or "")
     with tempfile.TemporaryDirectory() as tmp:
         service = VoiceService(Path(tmp))
         cold = []

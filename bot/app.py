@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
 from typing import cast
 
 from bot.config import Config
@@ -46,7 +45,6 @@ def open_local_directory(config: Config) -> WatchedDirectory | None:
 def build_engine(
     config: Config,
     advisers: tuple[Adviser, ...] = (),
-    adviser_reachable: Callable[[str], bool] = lambda code: False,
 ) -> Engine:
     knowledge = load(extra_directory=config.directory_extra)
     for problem in knowledge.expired:  # hidden from people; `clea-bot check` fails on them
@@ -59,7 +57,6 @@ def build_engine(
         # A WatchedDirectory answers like the LocalDirectory it watches (a proxy).
         local_directory=cast(LocalDirectory | None, open_local_directory(config)),
         advisers=advisers,
-        adviser_reachable=adviser_reachable,
         voice_enabled=config.voice,
     )
 

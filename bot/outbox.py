@@ -237,7 +237,9 @@ class Outbox:
         person's area; False when there is neither (or it changed meanwhile)."""
         code, organisation, chat = "", request.organisation, self.shared_chat
         if chat is None:
-            other = self.engine.another_adviser(self.storage.load(request.person), request.code)
+            other = self.engine.another_adviser(
+                self.storage.load(request.person), request.code, self.storage.adviser_reach()
+            )
             chat = self.storage.advisers.chat(other.code) if other else None
             if other is not None:
                 code, organisation = other.code, other.shown_name

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from bot.storage import NewRequest, Storage, is_busy
 from bot.transport.retries import retry_sync
 from dialogs.engine import Engine
-from dialogs.model import AdviserNote, Button, Event, LinkButton, Reply, Session
+from dialogs.model import AdviserNote, Button, Event, LinkButton, Reach, Reply, Session
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class TurnRunner:
         previous = session.state
         if update_id is not None and already_applied(applied, update_id, self.clock()):
             return self._replayed(session, update_id)
-        turn = self.engine.handle(session, event)
+        turn = self.engine.handle(session, event, self._reach())
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
         result = TurnResult(
             turn.replies,
@@ -186,6 +186,17 @@ class TurnRunner:
         )
         return result
 
+    def _reach(self) -> Reach:
+        """The advisers' chats as storage knows them, for the engine (it reads no database).
+        Without declared advisers nobody can be named: no read."""
+        if not self.engine.advisers:
+            return Reach()
+        try:
+            return self.storage.adviser_reach()
+        except sqlite3.Error as exc:
+            log.error("could not read the advisers' chats: %s: %s", type(exc).__name__, exc)
+            return Reach()
+
     def _replayed(self, session: Session, update_id: int) -> TurnResult:
         """Delivered again after a crash: the turn was applied, and its replies stored
         with it. Exactly those are sent again (the channel skips the ones that went out),
@@ -198,7 +209,10 @@ class TurnRunner:
             stored = None
         if stored is None:
             return TurnResult(
-                self.engine.screen(session), session, replayed=True, keep_previous=True
+                self.engine.screen(session, self._reach()),
+                session,
+                replayed=True,
+                keep_previous=True,
             )
         replies, remove_keyboard = decode_replies(stored)
         return TurnResult(replies, session, remove_keyboard, replayed=True, keep_previous=True)

@@ -73,6 +73,17 @@ class AdviserNote:
     organisation: str = ""
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What storage knows of the advisers' private chats when a turn starts, read by the
+    channel before the turn (the engine never reads the database): `open`, the codes of the
+    advisers who opened the bot and did not block it since (the bot can write to them);
+    `blocked`, those whose chat refused the bot (not named until they open it again)."""
+
+    open: frozenset[str] = frozenset()
+    blocked: frozenset[str] = frozenset()
+
+
 @dataclass
 class Turn:
     """What one event did: the replies for the person, and the effects the runner applies

@@ -7,7 +7,7 @@ import re
 
 from dialogs.checks import template_kinds
 from dialogs.engine import Engine
-from dialogs.model import Event, Reply, Session
+from dialogs.model import Event, Reach, Reply, Session
 
 
 def all_messages(engine: Engine) -> list[tuple[str, str]]:
@@ -81,12 +81,12 @@ def all_screens(engine: Engine) -> list[tuple[str, list[Reply]]]:
     for e in k.faq:
         add(
             f"faq:{e.id}",
-            engine._render("faq_answer.j2", engine._context(s), entry=e, in_ask=False),
+            engine.views.page("faq_answer.j2", s, Reach(), entry=e, in_ask=False),
         )
     for kind in k.small_talk:
         add(
             f"small_talk:{kind}",
-            engine._render("small_talk.j2", engine._context(s), kind=kind, in_ask=False),
+            engine.views.page("small_talk.j2", s, Reach(), kind=kind, in_ask=False),
         )
     s.state = "menu"
     add("welcome", engine.handle(Session("w"), Event("start")).replies)

@@ -61,7 +61,6 @@ async def running_bot(
         handoff_enabled=config.adviser_chat_id is not None,
         retention_days=config.retention_days,
         advisers=tuple(advisers.values()),
-        adviser_reachable=lambda code: storage.adviser_chat(code) is not None,
     )
     channel = TelegramChannel(engine, storage, config, advisers, clock=clock)
     app = channel.build_application()

@@ -14,7 +14,7 @@ from telegram.error import TimedOut
 from bot.outbox import Outbox, working_days_before
 from bot.storage import Storage
 from dialogs.engine import Engine
-from dialogs.model import Event, Session
+from dialogs.model import Event, Reach, Session
 from knowledge.advisers import Adviser, load_advisers, select_adviser
 from knowledge.geography import lookup
 from knowledge.loader import ContentError
@@ -115,7 +115,8 @@ def test_several_advisers_share_a_departement_evenly():
 
 
 def test_recap_names_the_adviser_above_the_open_data(knowledge):
-    engine = Engine(knowledge, advisers=(ML,), adviser_reachable=lambda code: True)
+    engine = Engine(knowledge, advisers=(ML,))
+    reach = Reach(open=frozenset({ML.code}))  # the adviser opened the bot
     s = Session("tg:1")
     for e in (
         Event("start"),
@@ -124,8 +125,8 @@ def test_recap_names_the_adviser_above_the_open_data(knowledge):
         Event("choice", "yes"),
         Event("choice", "answer:job_seeker"),
     ):
-        engine.handle(s, e)
-    text = engine.handle(s, Event("choice", "answer:no")).replies[0].text
+        engine.handle(s, e, reach)
+    text = engine.handle(s, Event("choice", "answer:no"), reach).replies[0].text
     assert "Votre conseiller : Mission locale Exemple" in text
     assert "+33 4 00 00 00 02" in text and "lun-ven 9h-17h" in text
     assert s.data["handoff_to"] == "mlexemple"

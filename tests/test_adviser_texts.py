@@ -13,6 +13,7 @@ from dialogs import render
 from dialogs.checks import template_kinds
 from dialogs.engine import Engine
 from dialogs.model import Event, Session
+from dialogs.understanding import question_id
 from tests.telegram_helpers import running_bot, settled
 from tests.test_adviser_network import PERSON, SHARED, walk_to_recap
 from tests.test_claims import ADVISERS, status
@@ -33,7 +34,7 @@ def note_for(engine: Engine, first_name: str, **answers: str) -> str:
         engine.handle(s, Event("choice", "pick:0"))
     engine.handle(s, Event("choice", "yes"))
     while s.state != "recap":
-        q = engine._question_id(s.state) if hasattr(engine, "_question_id") else None
+        q = question_id(s.state)
         engine.handle(s, Event("choice", f"answer:{answers.get(q, 'no')}"))
     engine.handle(s, Event("choice", "handoff"))
     engine.handle(s, Event("choice", "yes"))

@@ -125,8 +125,6 @@ class TelegramChannel:
         self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock, self.db.call)
         self.voice = voice_service(config) if engine.voice_enabled else None
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
-        # An adviser who blocked the bot is not named on recaps until they open it again.
-        engine.advisers_blocked = storage.unreachable_advisers
         self.bot_username: str | None = None
         self._unsaved: set[int] = set()
         self._purge_task: asyncio.Task | None = None
@@ -661,9 +659,7 @@ def run(config: Config) -> None:
     started = time.perf_counter()
     advisers = load_advisers(config.advisers_file)
     storage = open_storage(config, purge=False)  # purged in the background
-    engine = build_engine(
-        config, tuple(advisers.values()), lambda code: storage.adviser_chat(code) is not None
-    )
+    engine = build_engine(config, tuple(advisers.values()))
     channel = TelegramChannel(engine, storage, config, advisers)
     app = channel.build_application()
     freeze_startup_objects()

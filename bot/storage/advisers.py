@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from dialogs.model import Reach
+
 
 class AdviserChats:
     """The `adviser_chats` table."""
@@ -34,10 +36,12 @@ class AdviserChats:
         ).fetchone()
         return str(row[0]) if row else None
 
-    def unreachable(self) -> frozenset[str]:
-        """The codes of the advisers marked unreachable."""
-        return frozenset(
-            str(r[0]) for r in self.db.execute("SELECT code FROM adviser_chats WHERE unreachable=1")
+    def reach(self) -> Reach:
+        """Whom the bot can write to and who blocked it, for the next turn (dialogs.Reach)."""
+        rows = self.db.execute("SELECT code, unreachable FROM adviser_chats").fetchall()
+        return Reach(
+            open=frozenset(str(code) for code, unreachable in rows if not unreachable),
+            blocked=frozenset(str(code) for code, unreachable in rows if unreachable),
         )
 
     def chat(self, code: str) -> int | None:

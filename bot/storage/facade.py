@@ -26,7 +26,7 @@ from bot.storage.inbox import Inbox
 from bot.storage.outbox import MessageQueue
 from bot.storage.requests import NewRequest, Requests
 from bot.storage.sessions import Applied, Sessions
-from dialogs.model import Session
+from dialogs.model import Reach, Session
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +194,9 @@ class Storage:
     def adviser_opened(self, code: str, chat_id: int, now: float | None = None) -> bool:
         return self.advisers.opened(code, chat_id, now)
 
-    def unreachable_advisers(self) -> frozenset[str]:
-        return self.advisers.unreachable()
+    def adviser_reach(self) -> Reach:
+        """What a turn needs to know of the advisers' chats (read before the turn)."""
+        return self.advisers.reach()
 
     def adviser_chat(self, code: str) -> int | None:
         return self.advisers.chat(code)

@@ -1,0 +1,84 @@
+"""Moving a session through the machine, and showing where it arrived.
+
+Every change of state goes through `Flow.go` (an event) or `Flow.jump` (back to a stored
+state); both end in `arrive`, which takes the decisions a screen depends on: a session that
+cannot be shown in its state is repaired (dialogs/repair.py), and the recap records who
+would receive a contact request. Rendering (dialogs/views.py) then only reads the session.
+
+`TurnState` is what one turn carries besides the session: what the channel read from
+storage before the turn (`reach`), the effects collected for the `Turn`, and the current
+screen once rendered, so that its buttons are computed once per turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dialogs.context import Contexts
+from dialogs.machine import ConversationMachine
+from dialogs.model import AdviserNote, Button, Reach, Reply, Session
+from dialogs.repair import fallback
+from dialogs.views import Views
+
+
+@dataclass
+class TurnState:
+    """One turn's inputs and effects."""
+
+    reach: Reach = field(default_factory=Reach)
+    notes: list[AdviserNote] = field(default_factory=list)
+    erase: bool = False
+    # The current screen, rendered once: (the session as it was, its replies).
+    shown: tuple[str, list[Reply]] | None = None
+
+
+class Flow:
+    def __init__(self, machine: ConversationMachine, views: Views, contexts: Contexts) -> None:
+        self.machine = machine
+        self.views = views
+        self.contexts = contexts
+        self.k = views.k
+
+    def can(self, s: Session, trigger: str) -> bool:
+        return self.machine.can(s, trigger)
+
+    def go(self, s: Session, t: TurnState, trigger: str, *args: object) -> bool:
+        """Fire `trigger`; True when a transition happened (the session then arrived)."""
+        if not self.machine.fire(s, trigger, *args):
+            return False
+        self.arrive(s, t)
+        return True
+
+    def jump(self, s: Session, t: TurnState, state: str) -> None:
+        """Put the session back in a stored state (resume, continue)."""
+        self.machine.machine.set_state(state, s)
+        self.arrive(s, t)
+
+    def arrive(self, s: Session, t: TurnState) -> None:
+        """Decide what the screen of the session's state depends on, before it is shown."""
+        instead = fallback(self.k, s)
+        if instead is not None:
+            self.machine.machine.set_state(instead, s)
+        if s.state == "recap":
+            target = self.contexts.recap_target(s, t.reach)
+            if target is None:
+                s.data.pop("handoff_to", None)
+            else:
+                s.data["handoff_to"] = target
+
+    def show(self, s: Session, t: TurnState) -> list[Reply]:
+        """The current screen; rendered at most once per turn for one session content."""
+        key = s.to_json()
+        if t.shown is not None and t.shown[0] == key:
+            return list(t.shown[1])
+        replies = self.views.screen(s, t.reach)
+        t.shown = (key, replies)
+        return list(replies)
+
+    def buttons(self, s: Session, t: TurnState) -> tuple[Button, ...]:
+        """The buttons of the current screen, in the order shown."""
+        return self.views.buttons(self.show(s, t))
+
+    def page(self, template: str, s: Session, t: TurnState, **extra: object) -> list[Reply]:
+        """A template in the person's context (a FAQ answer, a status, a problem)."""
+        return self.views.page(template, s, t.reach, **extra)
