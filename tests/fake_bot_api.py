@@ -88,6 +88,7 @@ class FakeBotApi:
     chat_faults: dict = field(default_factory=dict)  # chat id → 400, 403 or 500 for sendMessage
     on_call: Any = None  # called in the server's loop with each successful Call (benchmarks)
     record: bool = True  # False: keep no call history (long benchmarks)
+    webhook_url: str = ""  # set: getUpdates is refused (409), as Telegram does
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -421,7 +422,10 @@ class FakeBotApi:
                     }
                 return None, {}
         if method == "getUpdates":
-            return 200, {"ok": True, "result": await self._get_updates(params)}
+            return self._refused_poll() or (
+                200,
+                {"ok": True, "result": await self._get_updates(params)},
+            )
         voice = params.get("voice") if method == "sendVoice" else None
         if isinstance(voice, str) and voice not in self._file_ids:
             # A file_id this server never gave (another bot's, another server's).
@@ -454,6 +458,18 @@ class FakeBotApi:
         if self.on_call is not None:
             self.on_call(call)
         return 200, {"ok": True, "result": result}
+
+    def _refused_poll(self) -> tuple[int, dict] | None:
+        """Telegram's rule: no getUpdates while a webhook is set (409 Conflict)."""
+        if not self.webhook_url:
+            return None
+        self.get_updates_count += 1
+        return 409, {
+            "ok": False,
+            "error_code": 409,
+            "description": "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        }
 
     async def _get_updates(self, params: dict) -> list[dict]:
         offset = int(params.get("offset") or 0)
@@ -537,6 +553,8 @@ class FakeBotApi:
                 "from": BOT_USER,
                 "text": params.get("text", ""),
             }
+        if method in ("setWebhook", "deleteWebhook"):
+            self.webhook_url = str(params.get("url") or "") if method == "setWebhook" else ""
         if method in (
             "answerCallbackQuery",
             "setMyCommands",

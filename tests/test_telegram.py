@@ -40,6 +40,8 @@ async def wait_texts(api, chat, count, timeout=10.0):
 
 async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_path):
     async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        # Registered in the background, alongside the first poll.
+        assert await api.wait_async(lambda: api.calls_of("setMyCommands"), 10)
         commands = api.calls_of("setMyCommands")
         assert commands and {c["command"] for c in commands[0].params["commands"]} >= {
             "start",
@@ -101,6 +103,19 @@ async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_pa
         urls = [b.get("url") for c in sent[n:] for b in c.buttons() if b.get("url")]
         assert "https://www.francetravail.fr" in urls
         assert all(c.params.get("parse_mode") == "HTML" for c in sent)
+
+
+async def test_a_webhook_left_set_is_removed_when_polling_meets_it(api, knowledge, tmp_path):
+    """Telegram refuses getUpdates (409) while a webhook is set: the bot removes it then,
+    once, keeping the updates waiting, and answers."""
+    api.webhook_url = "https://old.example/hook"
+    api.push_text(CHAT, "/start")
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3"):
+        sent = await wait_texts(api, CHAT, 1)
+        assert "Bonjour" in sent[0].text
+        deletions = api.calls_of("deleteWebhook")
+        assert len(deletions) == 1 and deletions[0].params.get("drop_pending_updates") is False
+        assert api.webhook_url == ""
 
 
 async def test_one_message_per_screen_edited_in_place_or_kept(api, knowledge, tmp_path):

@@ -140,6 +140,7 @@ class TelegramChannel:
         self._unsaved: set[int] = set()
         self._purge_task: asyncio.Task | None = None
         self._check_task: asyncio.Task | None = None
+        self._commands_task: asyncio.Task | None = None
         self._last_invite: dict[int, float] = {}
         self.loop_watch = LoopWatch()
         self._screens: dict[int, int] = {}  # chat → id of the last message sent there
@@ -171,7 +172,12 @@ class TelegramChannel:
             .post_stop(self._post_stop)
             .post_shutdown(self._post_shutdown)
         )
-        builder = builder.update_queue(InboxQueue(self.storage, run_db=self.db.call)).updater(None)
+        inbox = InboxQueue(
+            self.storage,
+            run_db=self.db.call,
+            replay_in_flight=max(1, cfg.concurrency * 3 // 4),  # the rest: new updates
+        )
+        builder = builder.update_queue(inbox).updater(None)
         if cfg.api_base_url:
             builder = builder.base_url(cfg.api_base_url)
         if cfg.api_file_url:
@@ -184,10 +190,11 @@ class TelegramChannel:
     async def _post_init(self, app: Application) -> None:
         # Application.initialize asked Telegram who we are already (one round trip less).
         self.bot_username = app.bot.username
-        try:
-            await app.bot.set_my_commands(bot_commands(self.engine))
-        except TelegramError as exc:
-            log.warning("could not register the commands: %s", type(exc).__name__)
+        # In the background: the menu of commands does not need to be registered before
+        # the first person is answered (one round trip less before polling starts).
+        self._commands_task = asyncio.get_running_loop().create_task(
+            self._register_commands(app.bot, bot_commands(self.engine))
+        )
         self.loop_watch.start()
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_daily())
         # In the background: a chat answering 5xx is retried with backoff, and the people
@@ -195,6 +202,13 @@ class TelegramChannel:
         self._check_task = asyncio.get_running_loop().create_task(self.check_recipients(app.bot))
         self.outbox.start(app.bot)  # replays what a previous run left unsent
         log.info("bot @%s ready", self.bot_username)
+
+    @staticmethod
+    async def _register_commands(bot: Any, commands: list[BotCommand]) -> None:
+        try:
+            await bot.set_my_commands(commands)
+        except TelegramError as exc:
+            log.warning("could not register the commands: %s", type(exc).__name__)
 
     async def check_recipients(self, bot: Any) -> list[str]:
         """Contact requests must be deliverable: one ERROR line for each advisers' chat the
@@ -225,7 +239,7 @@ class TelegramChannel:
     async def _post_stop(self, app: Application) -> None:
         await self.outbox.stop()
         await self.loop_watch.stop()
-        for task in (self._purge_task, self._check_task):
+        for task in (self._purge_task, self._check_task, self._commands_task):
             if task is not None:
                 await cancel(task)
 
@@ -685,7 +699,6 @@ def run(config: Config) -> None:
     from bot.advisers import load_advisers
     from bot.app import build_engine, open_storage
     from bot.transport.polling import serve
-    from bot.transport.webhook import serve_webhook
 
     started = time.perf_counter()
     advisers = load_advisers(config.advisers_file)
@@ -704,6 +717,8 @@ def run(config: Config) -> None:
         if not config.webhook_url:
             await serve(app, stop, grace=config.stop_grace)
             return
+        from bot.transport.webhook import serve_webhook  # aiohttp's server: 0.1 s to import
+
         await serve_webhook(
             app,
             stop,

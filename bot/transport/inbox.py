@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 
 WRITE_RETRY_PAUSES = (0.1, 0.3)
 # Backlog updates being handled at once during a replay: a new person's update queues
-# behind at most these (the processor's concurrency), not behind the whole backlog.
+# behind at most these, not behind the whole backlog. The Telegram channel gives three
+# quarters of the processor's places (24 of 32): a new update finds a free one at once
+# instead of waiting for a backlog turn to end (measured: 0.13 s at start-up).
 REPLAY_IN_FLIGHT = 32
 PARSE_CHUNK = 200  # backlog rows read between two yields to the event loop
 
@@ -103,8 +105,10 @@ class InboxQueue(asyncio.Queue):
         maxsize: int = 1000,
         max_in_flight: int = 500,
         run_db: Callable[..., Awaitable[Any]] = inline,
+        replay_in_flight: int = REPLAY_IN_FLIGHT,
     ):
         super().__init__(maxsize)
+        self.replay_in_flight = replay_in_flight
         self.storage = storage
         self.run_db = run_db
         self.max_in_flight = max_in_flight
@@ -254,7 +258,7 @@ class InboxQueue(asyncio.Queue):
         """Queue every update a previous run received but did not finish, oldest first,
         alongside the new ones: polling starts at once (with 10k updates left, the first
         getUpdates came 27.5 s after start when the backlog was queued first). At most
-        REPLAY_IN_FLIGHT backlog updates are in hand at a time, so a new person waits
+        `replay_in_flight` backlog updates are in hand at a time, so a new person waits
         behind a few turns, not the backlog; a chat's new updates wait for its backlog."""
         self._backlog_known.clear()
         try:
@@ -292,7 +296,7 @@ class InboxQueue(asyncio.Queue):
                     continue
                 async with self._replay_room:
                     await self._replay_room.wait_for(
-                        lambda: len(self._replaying) < REPLAY_IN_FLIGHT
+                        lambda: len(self._replaying) < self.replay_in_flight
                     )
                 self._replaying.add(update.update_id)
                 self._started(update)

@@ -17,7 +17,7 @@ import warnings
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
@@ -72,10 +72,9 @@ class Poller:
         self.timeout = timeout
         self.offset: int | None = None
         self.first_poll = asyncio.Event()
+        self._webhook_deleted = False
 
     async def run(self) -> None:
-        with contextlib.suppress(TelegramError):
-            await self.app.bot.delete_webhook(drop_pending_updates=False)
         await self._poll()  # the backlog is replayed meanwhile (lifecycle.running)
 
     async def _poll(self) -> None:
@@ -97,6 +96,15 @@ class Poller:
             except InvalidToken:
                 raise
             except TelegramError as exc:
+                if isinstance(exc, Conflict) and not self._webhook_deleted:
+                    # A webhook is set (a deployment with CLEA_WEBHOOK_URL): Telegram
+                    # refuses getUpdates until it is removed. Removed when met rather than
+                    # before every start: one round trip less before the first poll.
+                    # Another Conflict (another process polling with this token) waits.
+                    self._webhook_deleted = True
+                    with contextlib.suppress(TelegramError):
+                        await self.app.bot.delete_webhook(drop_pending_updates=False)
+                    continue
                 pause = POLL_BACKOFF.delay(failures)
                 failures += 1
                 log.warning("getUpdates failed (%s), retry in %.0fs", type(exc).__name__, pause)
