@@ -10,6 +10,7 @@ forward). Buttons are declared with `{{ ui.button("Label", "choice") }}` or
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import re
@@ -61,6 +62,22 @@ def escape_text(value: Any) -> Any:
     return value
 
 
+class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """A cache that cannot be read or written (a full disk, a folder of another user
+    after the process changed user) only makes rendering slower, never fail: the
+    template is compiled again."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
 @functools.cache
 def bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs, in jinja2's own per-user folder of the
@@ -69,7 +86,7 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     it); loading them compiled costs 0.01 s. Each is checked against its template's
     source, so an edited template is compiled again. None when no safe folder exists."""
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return QuietBytecodeCache()
     except (OSError, RuntimeError):
         return None
 
