@@ -12,7 +12,6 @@ from bot.directory_watch import WatchedDirectory
 from bot.storage import Storage
 from bot.voice import VoiceService
 from dialogs.engine import Engine
-from knowledge import geography
 from knowledge.advisers import Adviser
 from knowledge.loader import load
 from knowledge.opendata import LocalDirectory, open_directory
@@ -49,7 +48,6 @@ def build_engine(
     knowledge = load(extra_directory=config.directory_extra)
     for problem in knowledge.expired:  # hidden from people; `clea-bot check` fails on them
         logging.getLogger(__name__).warning("expired dated fact hidden: %s", problem)
-    geography.warm()
     return Engine(
         knowledge,
         handoff_enabled=config.adviser_chat_id is not None,

