@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.retrying import Backoff, retry_sync
 from bot.storage import directory
-from bot.transport.retries import Backoff, retry_sync
 from knowledge import geography
 from knowledge.opendata import (
     SCHEMA_VERSION,

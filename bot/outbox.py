@@ -24,9 +24,10 @@ from telegram.error import RetryAfter, TelegramError
 
 from bot.channels.keyboards import inline_keyboard
 from bot.database import inline
+from bot.retrying import Backoff
 from bot.storage import Buttons, OutboxRow, Outgoing, RequestRow, Storage
 from bot.tasks import cancel
-from bot.transport.retries import MAYBE_SENT, Backoff, classify, may_resend
+from bot.transport.retries import MAYBE_SENT, classify, may_resend
 from dialogs import render
 from dialogs.engine import Engine
 

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.retrying import retry_sync
 from bot.storage import NewRequest, Storage, is_busy
-from bot.transport.retries import retry_sync
 from dialogs.engine import Engine
 from dialogs.model import AdviserNote, Button, Event, LinkButton, Reach, Reply, Session
 

@@ -1,4 +1,5 @@
-"""The one retry helper (bot/transport/retries.py): its pauses and when it gives up."""
+"""The one retry helper (bot/retrying.py): its pauses and when it gives up; the one
+"may resend" rule (bot/transport/retries.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import sqlite3
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.transport.retries import Backoff, may_resend, retry_async, retry_sync
+from bot.retrying import Backoff, retry_async, retry_sync
+from bot.transport.retries import may_resend
 
 
 def test_backoff_grows_to_its_ceiling_and_jitter_stays_within_bounds():

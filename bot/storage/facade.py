@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.retrying import retry_sync
 from bot.storage import schema
 from bot.storage.advisers import AdviserChats
 from bot.storage.counters import Counters, FigureRow, RequestFigure
@@ -29,6 +30,14 @@ from bot.storage.sessions import Applied, Sessions
 from dialogs.model import Reach, Session
 
 log = logging.getLogger(__name__)
+
+# Between two tries to empty the write-ahead log while another reader holds it up.
+CHECKPOINT_PAUSES = (0.05, 0.2, 0.5)
+
+
+class _WalBusy(Exception):
+    """The checkpoint could not finish: another connection is reading."""
+
 
 # Expired rows removed per purge transaction (Storage.purge_batch).
 PURGE_BATCH = 200
@@ -108,13 +117,17 @@ class Storage:
         """Copy the -wal file into the database and empty it (TRUNCATE). Another reader
         (a `clea-bot stats` in progress) can hold it up: tried a few times; False (and a
         WARNING) when it could not finish, the next erasure or checkpoint finishes it."""
-        for pause in (0.0, 0.05, 0.2, 0.5):
-            time.sleep(pause)
-            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if not busy:
-                return True
-        log.warning("the write-ahead log could not be emptied (another reader)")
-        return False
+
+        def truncate() -> None:
+            if self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                raise _WalBusy
+
+        try:
+            retry_sync(truncate, CHECKPOINT_PAUSES, lambda exc: isinstance(exc, _WalBusy))
+        except _WalBusy:
+            log.warning("the write-ahead log could not be emptied (another reader)")
+            return False
+        return True
 
     # --- expiry ------------------------------------------------------------------------------
 

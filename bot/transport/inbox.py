@@ -30,8 +30,8 @@ from typing import Any
 from telegram import Bot, Update
 
 from bot.database import inline
+from bot.retrying import retry_async
 from bot.storage import Storage, is_busy
-from bot.transport.retries import retry_async
 
 log = logging.getLogger(__name__)
 

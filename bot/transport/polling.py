@@ -21,10 +21,10 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
+from bot.retrying import Backoff
 from bot.tasks import cancel
 from bot.transport.inbox import DeadLetter, InboxQueue, person_of
 from bot.transport.lifecycle import running
-from bot.transport.retries import Backoff
 
 log = logging.getLogger(__name__)
 # After a failed getUpdates (Telegram or the network down): 1 s, 2 s, 4 s… at most 30 s.
