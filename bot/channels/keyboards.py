@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -21,18 +20,11 @@ KeyboardButtonSpec = AnyButton | Sequence[str]
 CALLBACK_DATA_MAX = 64  # bytes Telegram keeps of a button's callback data
 
 
-def inline_button(button: KeyboardButtonSpec) -> InlineKeyboardButton:
-    if isinstance(button, LinkButton):
-        return InlineKeyboardButton(button.label, url=button.url)
-    label, data = (button.label, button.choice) if isinstance(button, Button) else button
-    return InlineKeyboardButton(label, callback_data=data[:CALLBACK_DATA_MAX])
-
-
 def inline_keyboard(rows: Sequence[Sequence[KeyboardButtonSpec]]) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of these rows of buttons; None without any."""
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[inline_button(b) for b in row] for row in rows])
+    """The inline keyboard of these rows of buttons, as the library's object (a photo's
+    upload, the outbox); None without any. Built from `keyboard_json`: one rule for both."""
+    markup = keyboard_json(rows)
+    return InlineKeyboardMarkup.de_json(markup, None) if markup else None
 
 
 def keyboard_json(rows: Sequence[Sequence[KeyboardButtonSpec]]) -> dict[str, Any] | None:
