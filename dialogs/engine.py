@@ -3,7 +3,8 @@
 The engine interprets an event (command, button, typed text…), moves the session through
 the shared state machine (dialogs/flow.py) and shows the screen it arrives at
 (dialogs/views.py). Typed text is read by dialogs/reading.py against what the person sees
-(dialogs/understanding.py); places and the hand-off are dialogs/places.py; what the
+(dialogs/understanding.py); places and the hand-off are dialogs/places.py, answers to
+questions dialogs/answers.py, facts heard in free text dialogs/facts.py; what the
 templates see of a person is dialogs/context.py. Anything the engine does not expect gets
 a short kind notice and a way forward; nothing raises to the channel. What a turn means
 beyond its replies (a contact request, an erasure, a stage of the path reached) comes back
@@ -17,13 +18,14 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from dialogs import render as rendering
+from dialogs.answers import Answers
 from dialogs.context import Contexts
+from dialogs.facts import Facts
 from dialogs.flow import Flow, TurnState
 from dialogs.machine import ConversationMachine
 from dialogs.model import Button, Event, Reach, Reply, Session, Turn
@@ -34,7 +36,7 @@ from dialogs.views import Views, listen_choice, shorter
 from knowledge.advisers import CODE_RE, Adviser
 from knowledge.faq import FaqMatcher
 from knowledge.loader import load_vocabulary
-from knowledge.model import FaqEntry, Knowledge
+from knowledge.model import Knowledge
 from knowledge.opendata import LocalDirectory
 from knowledge.phone import normalise_phone
 from knowledge.speech import load_said
@@ -131,6 +133,8 @@ class Engine:
         self.matcher = FaqMatcher(knowledge)
         self.reader = Reader(knowledge, self.matcher)
         self.places = Places(self.flow, self.matcher)
+        self.answers = Answers(self.flow, self.matcher)
+        self.facts = Facts(self.flow, self.answers)
 
     # --- public API -----------------------------------------------------------------------
 
@@ -359,7 +363,7 @@ class Engine:
     def _choice(self, s: Session, t: TurnState, choice: str) -> list[Reply]:
         name, arg = parse_choice(choice[:64], self.vocabulary.aliases)
         if name == "resume":
-            return self._resume(s, t)
+            return self.flow.resume(s, t)
         if name == "listen":
             return self._listen(s, t, arg)
         if name in ("voice_on", "voice_off"):
@@ -368,83 +372,21 @@ class Engine:
                 return self.notice(name) + self.flow.show(s, t)
             return self.notice(name)
         if name == "faq":  # a topic chosen from "Vouliez-vous parler de…"
-            entry = self.matcher.by_id.get(arg or "")
-            if entry is None:
-                return self.notice("stale")
-            s.data.pop("miss", None)
-            return self._faq_answer(s, t, entry, in_ask=s.state == "ask")
+            return self.answers.chosen(s, t, arg or "") or self.notice("stale")
         if name == "unsay":  # "Non" to "Vous m'avez dit… C'est bien ça ?"
-            return self._unsay(s, t)
+            return self.facts.unsay(s, t)
         if name == "answer" and s.state == "fact_confirm":
-            return self._confirm_fact(s, t, arg)
+            return self.facts.confirm(s, t, arg)
         if name == "forget_yes" and s.state == "forget_confirm":
             t.erase = True
             s.state, s.answers, s.data, s.referral = "menu", {}, {}, None
             return self.notice("forgotten")
         if name == "forget_no" and s.state == "forget_confirm":
-            return self._resume(s, t)
+            return self.flow.resume(s, t)
         if self.flow.go(s, t, name, *([arg] if arg is not None else [])):
             s.data.pop("miss", None)
             return self.flow.show(s, t)
         return self.notice("stale")
-
-    def _resume(self, s: Session, t: TurnState) -> list[Reply]:
-        if s.state in self.machine.aside_states:
-            self.flow.jump(s, t, s.data.pop("return", "menu"))
-        elif s.state in PLACE_SCREENS and s.data.get("place_from"):
-            # A place typed on another screen: back to that screen.
-            s.data.pop("candidates", None)
-            self.flow.jump(s, t, s.data.pop("place_from"))
-        return self.flow.show(s, t)
-
-    # --- facts heard in free text ----------------------------------------------------------
-
-    def _unsay(self, s: Session, t: TurnState) -> list[Reply]:
-        """ "Non" to "Vous m'avez dit… C'est bien ça ?": the heard fact is forgotten."""
-        qid = question_id(s.state, s)
-        if qid is None or not s.data.get("said", {}).get(qid):
-            return self.notice("stale")
-        s.data["said"].pop(qid)
-        if s.state == "fact_confirm":
-            s.data.pop("confirm_faq", None)
-            return self._resume(s, t)
-        return self.flow.show(s, t)
-
-    def _confirm_fact(self, s: Session, t: TurnState, option: str | None) -> list[Reply]:
-        """The person confirmed (or corrected) a fact heard in free text: from now on it is
-        an answer, used for routing, the recap and an adviser's note."""
-        q = self.k.question(str(s.data.get("confirm", "")))
-        if q is None or q.option(option or "") is None:
-            return self.notice("stale")
-        s.answers[q.id] = str(option)
-        heard = s.data.get("said", {}).pop(q.id, None)
-        s.data.pop("confirm", None)
-        entry = self.matcher.by_id.get(str(s.data.pop("confirm_faq", "")))
-        if heard != option:
-            entry = None  # corrected: the answer to what was misheard no longer fits
-        resumed = self._resume(s, t)
-        if entry is not None:  # what the person's message was about, now for their case
-            resumed = self.flow.page("faq_answer.j2", s, t, entry=entry, in_ask=s.state == "ask")
-        noted = self.notice("noted")[0].text  # one line before the screen, no buttons
-        first = resumed[0]
-        return [replace(first, text=f"{noted}\n\n{first.text}"), *resumed[1:]]
-
-    def _ask_fact(self, s: Session, t: TurnState, fact: Reading, faq_id: str | None) -> list[Reply]:
-        """A fact stated alone ("je cherche un emploi"): asked back with its question and
-        its options before it is used; the FAQ answer that fits the message (if any) comes
-        once it is confirmed."""
-        if fact.question in s.answers or self.k.question(str(fact.question)) is None:
-            return (
-                self._not_understood(s, t)
-                if faq_id is None
-                else self._choice(s, t, f"faq:{faq_id}")
-            )
-        s.data.setdefault("said", {})[str(fact.question)] = fact.value
-        s.data["confirm"] = fact.question
-        if faq_id:
-            s.data["confirm_faq"] = faq_id
-        self.flow.go(s, t, "fact")
-        return self.flow.show(s, t)
 
     # --- typed text -----------------------------------------------------------------------
 
@@ -509,17 +451,10 @@ class Engine:
             )
         if kind == "fact":
             faq = readings.first("faq")
-            return self._ask_fact(s, t, chosen, faq.value if faq else None)
+            return self.facts.ask(s, t, chosen, faq.value if faq else None)
         if kind == "offer" and not chosen.topics:
-            return self.flow.page(
-                "not_understood.j2",
-                s,
-                t,
-                suggestions=self.matcher.ranked(text),
-                misses=0,
-                in_ask=s.state == "ask",
-            )
-        return self._question(s, t, text)
+            return self.answers.offer(s, t, text)
+        return self.answers.question(s, t, text)
 
     def _repeat_question(self, s: Session, t: TurnState) -> list[Reply]:
         """The question again, with its line of help: a typed answer that is none of its
@@ -536,11 +471,11 @@ class Engine:
         if action == "restart":
             return self._command(s, t, "recommencer")
         if action == "resume":
-            return self._resume(s, t)
+            return self.flow.resume(s, t)
         if action == "back" and self.flow.can(s, "back"):
             return self._choice(s, t, "back")
         if action == "back":
-            return self._resume(s, t)
+            return self.flow.resume(s, t)
         if action == "simpler":
             return self._simpler(s, t)
         return self._choice(s, t, action)
@@ -558,45 +493,3 @@ class Engine:
             buttons=list(self.views.buttons(shown)),
             person=not s.state.startswith(("where", "recap", "handoff")),
         )
-
-    def _question(self, s: Session, t: TurnState, text: str) -> list[Reply]:
-        match = self.matcher.match(text)
-        in_ask = s.state == "ask"
-        if match.kind == "faq" and match.entry is not None:
-            s.data.pop("miss", None)
-            return self._faq_answer(s, t, match.entry, in_ask=in_ask, also=match.also)
-        if match.kind == "unsure":  # close topics: let the person choose
-            return self.flow.page(
-                "not_understood.j2", s, t, suggestions=match.suggestions, misses=0, in_ask=in_ask
-            )
-        if match.kind != "none":
-            s.data.pop("miss", None)
-            return self.flow.page("small_talk.j2", s, t, kind=match.kind, in_ask=in_ask)
-        return self._not_understood(s, t, match.suggestions)
-
-    def _not_understood(
-        self, s: Session, t: TurnState, suggestions: tuple[FaqEntry, ...] | list[FaqEntry] = ()
-    ) -> list[Reply]:
-        """One more miss: "Je n'ai pas trouvé", with close topics when there are."""
-        s.data["miss"] = s.data.get("miss", 0) + 1
-        return self.flow.page(
-            "not_understood.j2",
-            s,
-            t,
-            suggestions=suggestions,
-            misses=s.data["miss"],
-            in_ask=s.state == "ask",
-        )
-
-    def _faq_answer(
-        self,
-        s: Session,
-        t: TurnState,
-        entry: FaqEntry,
-        in_ask: bool,
-        also: tuple[FaqEntry, ...] = (),
-    ) -> list[Reply]:
-        """An answer the person may want to read again: the next screen comes below it.
-        `also`: the other topics a long message touches, offered as buttons."""
-        s.data["keep"] = True
-        return self.flow.page("faq_answer.j2", s, t, entry=entry, in_ask=in_ask, also=also)

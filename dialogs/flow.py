@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from dialogs.context import Contexts
 from dialogs.machine import ConversationMachine
 from dialogs.model import AdviserNote, Button, Reach, Reply, Session
+from dialogs.reading import PLACE_SCREENS
 from dialogs.repair import fallback
 from dialogs.views import Views
 
@@ -65,6 +66,16 @@ class Flow:
                 s.data.pop("handoff_to", None)
             else:
                 s.data["handoff_to"] = target
+
+    def resume(self, s: Session, t: TurnState) -> list[Reply]:
+        """ "Reprendre où j'en étais": back from a screen opened aside, or from a place typed
+        on another screen, to that screen."""
+        if s.state in self.machine.aside_states:
+            self.jump(s, t, s.data.pop("return", "menu"))
+        elif s.state in PLACE_SCREENS and s.data.get("place_from"):
+            s.data.pop("candidates", None)
+            self.jump(s, t, s.data.pop("place_from"))
+        return self.show(s, t)
 
     def show(self, s: Session, t: TurnState) -> list[Reply]:
         """The current screen; rendered at most once per turn for one session content."""
