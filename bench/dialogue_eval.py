@@ -5,8 +5,8 @@ of a fresh session, through `Engine.handle`, and the reply read back.
 
 The set stays outside the project (a user's clone has none). Its shape:
 `in_scope`: {id, style, accept: [faq ids] (or [none]: no entry covers it), text};
-`out_of_scope`: {id, style, trap (near-topic), text} (or {near_topic: [texts], far:
-[texts]}); `greetings`: {id, text, expect (optional small-talk kind)}.
+`out_of_scope`: {id, style, trap (near-topic) or kind: trap|off, text} (or {near_topic:
+[texts], far: [texts]}); `greetings`: {id, text, expect (optional small-talk kind)}.
 Control sets with `expect` (an id or a list) and `kind` instead are read the same way.
 
 What a reply counts as (read from its buttons and the small-talk texts, so the figure does
@@ -188,7 +188,7 @@ def evaluate_set(path: Path, reader: Reader | None = None) -> SetReport:
         ]
     for item in out:
         text = item["text"] if isinstance(item, dict) else item
-        trap = isinstance(item, dict) and item.get("trap")
+        trap = isinstance(item, dict) and (item.get("trap") or item.get("kind") == "trap")
         got = reader.outcome(text)
         (report.traps if trap else report.off_topic)[got.kind] += 1
         if got.kind in ("answer", "offer"):
