@@ -349,7 +349,8 @@ class ConversationMachine:
         return bool(e.model.data.get("place"))
 
     def _handoff_possible(self, e: EventData) -> bool:
-        """Someone can receive the request: set on the recap (Engine._recap_target)."""
+        """Someone can receive the request: decided on arrival at the recap (Flow.arrive,
+        Contexts.recap_target)."""
         return bool(e.model.data.get("place")) and "handoff_to" in e.model.data
 
     def _note_refused(self, e: EventData) -> None:
