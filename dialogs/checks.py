@@ -12,7 +12,7 @@ from jinja2 import nodes
 
 from dialogs import render
 from dialogs.engine import Engine
-from dialogs.model import Session
+from dialogs.model import Reach, Session
 from knowledge.amounts import amounts_in
 from knowledge.loader import ContentError, Problem, load
 from knowledge.speech import load_said
@@ -146,7 +146,9 @@ def check_templates(templates_dir: Path) -> list[Problem]:
 
 def check_screens(engine: Engine) -> list[Problem]:
     """Render every state once with a complete session: a template that breaks on real
-    content (unknown variable, bad filter) is found at start-up, not by a user."""
+    content (unknown variable, bad filter) is found at start-up, not by a user. The
+    screen's `buttons` block, rendered alone as the engine reads it, must give the
+    buttons shown (a variable it uses but sets outside the block breaks it)."""
     k = engine.k
     problems = []
     session = Session(
@@ -168,8 +170,14 @@ def check_screens(engine: Engine) -> list[Problem]:
         for state in engine.machine.states:
             session.state = state
             try:
-                if not engine.screen(session):
+                replies = engine.screen(session)
+                if not replies:
                     raise ValueError("aucun message")
+                if engine.views.buttons_of(session, Reach()) != engine.views.buttons(replies):
+                    raise ValueError(
+                        "le bloc buttons, lu seul, ne donne pas les boutons de l'écran : "
+                        "une variable du bloc est définie hors du bloc ?"
+                    )
             except Exception as exc:  # report, whatever the template did wrong
                 problems.append(
                     Problem(f"templates/{state}.j2", "", f"{type(exc).__name__}: {exc}")

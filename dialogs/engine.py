@@ -126,6 +126,7 @@ class Engine:
             local_ready=local_directory is not None,
             voice_enabled=voice_enabled,
             said=load_said(),
+            states=self.machine.states,
         )
         self.env = self.views.env
         self.said = self.views.said

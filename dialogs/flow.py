@@ -7,7 +7,9 @@ would receive a contact request. Rendering (dialogs/views.py) then only reads th
 
 `TurnState` is what one turn carries besides the session: what the channel read from
 storage before the turn (`reach`), the effects collected for the `Turn`, and the current
-screen once rendered, so that its buttons are computed once per turn.
+screen once rendered. A screen's buttons (what typed text is read against) are computed
+once per turn from the screen's `buttons` block, without rendering its text; a screen
+already shown in the turn gives them as they were shown.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class TurnState:
     erase: bool = False
     # The current screen, rendered once: (the session as it was, its replies).
     shown: tuple[str, list[Reply]] | None = None
+    # The current screen's buttons, from its declaration: (the session as it was, buttons).
+    buttons: tuple[str, tuple[Button, ...]] | None = None
 
 
 class Flow:
@@ -87,8 +91,14 @@ class Flow:
         return list(replies)
 
     def buttons(self, s: Session, t: TurnState) -> tuple[Button, ...]:
-        """The buttons of the current screen, in the order shown."""
-        return self.views.buttons(self.show(s, t))
+        """The buttons of the current screen, in the order shown: computed once per turn
+        for one session content, from the screen's declaration (its text is not rendered)."""
+        key = s.to_json()
+        if t.shown is not None and t.shown[0] == key:
+            return self.views.buttons(t.shown[1])
+        if t.buttons is None or t.buttons[0] != key:
+            t.buttons = (key, self.views.buttons_of(s, t.reach))
+        return t.buttons[1]
 
     def page(self, template: str, s: Session, t: TurnState, **extra: object) -> list[Reply]:
         """A template in the person's context (a FAQ answer, a status, a problem)."""

@@ -5,7 +5,9 @@ screen: they become paragraphs of one message (one screen, one message), as long
 message stays short (MAX_MESSAGE_WORDS); a longer screen goes on in a second message. A
 line `===` starts a message of its own whatever its length (the recap sheet, a message to
 forward). Buttons are declared with `{{ ui.button("Label", "choice") }}` or
-`{{ ui.link("Label", "https://…") }}` and attach to the last message.
+`{{ ui.link("Label", "https://…") }}` and attach to the last message. A screen declares
+them in its `{% block buttons %}`: that block alone can be rendered (`buttons`), so the
+engine learns which buttons a screen has without writing its text.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from markupsafe import Markup
 
 from dialogs.model import AnyButton, Button, LinkButton, Reply
 from knowledge.phone import tap_to_call
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+BUTTONS_BLOCK = "buttons"
 _SEPARATOR = re.compile(r"^\s*---\s*$", re.MULTILINE)
 _MESSAGE_SEPARATOR = re.compile(r"^\s*===\s*$", re.MULTILINE)
 _TAGS = re.compile(r"<[^>]+>")
@@ -189,3 +193,40 @@ def render(env: jinja2.Environment, template: str, **context: Any) -> list[Reply
     replies = [Reply(m) for m in messages[:-1]]
     replies.append(Reply(messages[-1], buttons=buttons))
     return replies
+
+
+def buttons(
+    env: jinja2.Environment, template: str, **context: Any
+) -> tuple[tuple[AnyButton, ...], ...]:
+    """The buttons a template declares in its `buttons` block, in rows, rendered without the
+    rest of the template (its text); no buttons when it has no such block. The block sees
+    the context only: a variable it needs is set inside it."""
+    ui = UI()
+    loaded = env.get_template(template)
+    block = loaded.blocks.get(BUTTONS_BLOCK)
+    if block is not None:
+        for _ in block(loaded.new_context({"ui": ui, **context})):
+            pass  # the block writes no text a person reads: only the buttons count
+    return tuple(tuple(row) for row in ui.rows)
+
+
+def undeclared_buttons(env: jinja2.Environment, template: str) -> list[int]:
+    """The lines where a template declares a button outside its `buttons` block."""
+    assert env.loader is not None  # make_environment always gives one
+    source = env.loader.get_source(env, template)[0]
+    tree = env.parse(source)
+    inside = {
+        id(call)
+        for block in tree.find_all(nodes.Block)
+        if block.name == BUTTONS_BLOCK
+        for call in block.find_all(nodes.Call)
+    }
+    return [
+        call.lineno
+        for call in tree.find_all(nodes.Call)
+        if id(call) not in inside
+        and isinstance(call.node, nodes.Getattr)
+        and isinstance(call.node.node, nodes.Name)
+        and call.node.node.name == "ui"
+        and call.node.attr in ("button", "link")
+    ]

@@ -9,7 +9,7 @@ turn (dialogs/repair.py, Contexts.recap_target).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -61,8 +61,26 @@ def confirmed_question(k: Knowledge, s: Session) -> Question | None:
     return q
 
 
-def check_templates(env: jinja2.Environment, vocabulary: Vocabulary) -> None:
-    """Every simple screen of screens.yaml has its template (dialogs/templates/<screen>.j2)."""
+# Screens that ask one question of fit.yaml outside the fit check (state → question id),
+# shown with the questions' template like the fit states and a heard fact to confirm.
+_ASKED = {"where_situation": "situation", "where_disability": "disability"}
+_FACT_CONFIRM = "fact_confirm"
+
+
+def screen_template(state: str) -> str:
+    """The template of a state's screen."""
+    fit_question = state.startswith("fit_") and state != "fit_result"
+    if fit_question or state in _ASKED or state == _FACT_CONFIRM:
+        return "fit_question.j2"
+    return f"{state}.j2"
+
+
+def check_templates(
+    env: jinja2.Environment, vocabulary: Vocabulary, states: Iterable[str] = ()
+) -> None:
+    """Every simple screen of screens.yaml has its template (dialogs/templates/<screen>.j2),
+    and every screen declares its buttons in its `{% block buttons %}` (the engine reads
+    a screen's buttons from that block alone, see dialogs/render.py)."""
     known = set(env.list_templates())
     missing = [
         f"{spec.screen}.j2"
@@ -71,6 +89,13 @@ def check_templates(env: jinja2.Environment, vocabulary: Vocabulary) -> None:
     ]
     if missing:
         raise ValueError(f"screens.yaml : modèle introuvable : {', '.join(missing)}")
+    outside = [
+        f"{name} (ligne {', '.join(map(str, lines))})"
+        for name in sorted({screen_template(state) for state in states} & known)
+        if (lines := rendering.undeclared_buttons(env, name))
+    ]
+    if outside:
+        raise ValueError("bouton déclaré hors du bloc {% block buttons %} : " + " ; ".join(outside))
 
 
 class Views:
@@ -84,6 +109,7 @@ class Views:
         local_ready: bool,
         voice_enabled: bool,
         said: tuple[Said, ...],
+        states: Iterable[str] = (),
     ) -> None:
         self.k = knowledge
         self.contexts = contexts
@@ -91,7 +117,7 @@ class Views:
         self.env.globals["local_ready"] = local_ready
         self.env.globals["vocabulary"] = knowledge.vocabulary
         self.env.globals["voice_enabled"] = voice_enabled
-        check_templates(self.env, knowledge.vocabulary)
+        check_templates(self.env, knowledge.vocabulary, states)
         self.said = said
 
     @cached_property
@@ -125,41 +151,46 @@ class Views:
             personal=personal,
         )
 
+    def _screen(self, s: Session, reach: Reach) -> tuple[str, dict[str, Any]]:
+        """The template of the current state's screen and everything it is rendered with."""
+        state = s.state
+        template = screen_template(state)
+        ctx = self.contexts.of(s, reach)
+        if template != "fit_question.j2":
+            return template, ctx
+        if state in _ASKED or state == _FACT_CONFIRM:
+            q = (
+                confirmed_question(self.k, s)
+                if state == _FACT_CONFIRM
+                else self.k.question(_ASKED[state])
+            )
+            asked = {"q": q, "index": None, "total": None, "back": False}
+            return template, {**ctx, **asked, "aside": state == _FACT_CONFIRM}
+        question = self.k.question(state.removeprefix("fit_"))
+        assert question is not None  # fit states are made from the questions
+        index = self.k.questions.index(question)
+        fit = {"q": question, "index": index, "total": len(self.k.questions), "back": True}
+        return template, {**ctx, **fit}
+
     def screen(self, s: Session, reach: Reach) -> list[Reply]:
         """The current state's screen. The session is read, never written: it must be in a
         state that can be shown (the engine repairs it when it arrives there)."""
-        state = s.state
-        ctx = self.contexts.of(s, reach)
-        if state.startswith("fit_") and state != "fit_result":
-            q = self.k.question(state.removeprefix("fit_"))
-            assert q is not None  # fit states are made from the questions
-            index = self.k.questions.index(q)
-            return self.render(
-                "fit_question.j2", ctx, q=q, index=index, total=len(self.k.questions), back=True
-            )
-        asked = {
-            "where_situation": self.k.question("situation"),
-            "where_disability": self.k.question("disability"),
-            "fact_confirm": confirmed_question(self.k, s),
-        }
-        if state in asked:
-            return self.render(
-                "fit_question.j2",
-                ctx,
-                q=asked[state],
-                index=None,
-                total=None,
-                back=False,
-                aside=state == "fact_confirm",
-            )
-        replies = self.render(f"{state}.j2", ctx)
-        if state == "handoff_contact":
+        template, ctx = self._screen(s, reach)
+        replies = self.render(template, ctx)
+        if s.state == "handoff_contact":
             last = replies[-1]
             replies[-1] = Reply(last.text, last.buttons, request="contact")
-        elif state == "where_ask":
+        elif s.state == "where_ask":
             first = replies[0]
             replies[0] = Reply(first.text, first.buttons, request="location")
         return replies
+
+    def buttons_of(self, s: Session, reach: Reach) -> tuple[Button, ...]:
+        """The buttons of the current state's screen, in the order shown, from the
+        screen's `buttons` block alone: its text is not rendered."""
+        template, ctx = self._screen(s, reach)
+        rows = rendering.buttons(self.env, template, **ctx)
+        return tuple(b for row in rows for b in row if isinstance(b, Button))
 
     @staticmethod
     def buttons(replies: Sequence[Reply]) -> tuple[Button, ...]:

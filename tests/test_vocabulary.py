@@ -34,7 +34,9 @@ NEW_COMMAND = {
     "aide": True,
 }
 TEMPLATE = """🆕 Voici le nouvel écran, ajouté sans toucher au code.
+{% block buttons %}
 {{ ui.button(topic_label("menu"), "menu") }}
+{% endblock %}
 """
 
 
