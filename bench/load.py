@@ -405,6 +405,8 @@ def run_regime(
                 "SELECT MAX(LENGTH(CAST(data AS BLOB))) FROM sessions"
             ).fetchone()[0]
             con.close()
+    if "ours" not in out:
+        return out
     o = out["ours"]
     out["ratios"] = {}
     for floor in ("echo", "echo_aiohttp"):
