@@ -6,7 +6,8 @@ of a fresh session, through `Engine.handle`, and the reply read back.
 The set stays outside the project (a user's clone has none). Its shape:
 `in_scope`: {id, style, accept: [faq ids] (or [none]: no entry covers it), text};
 `out_of_scope`: {id, style, trap (near-topic) or kind: trap|off, text} (or {near_topic:
-[texts], far: [texts]}); `greetings`: {id, text, expect (optional small-talk kind)}.
+[texts], far: [texts]}); `greetings`: {id, text, expect (optional small-talk kind)} or
+plain strings (any greeting, thanks or bye reply).
 Control sets with `expect` (an id or a list) and `kind` instead are read the same way.
 
 What a reply counts as (read from its buttons and the small-talk texts, so the figure does
@@ -196,6 +197,8 @@ def evaluate_set(path: Path, reader: Reader | None = None) -> SetReport:
                 f"[{'trap' if trap else 'off'}] {text[:90]!r}: {got.kind} {','.join(got.topics)}"
             )
     for item in data.get("greetings", []):
+        if isinstance(item, str):  # a plain string: any polite reply will do
+            item = {"text": item}
         got = reader.outcome(item["text"])
         wanted = {item["expect"]} if item.get("expect") else set(POLITE)
         ok = got.kind == "small_talk" and got.topics[0] in wanted
