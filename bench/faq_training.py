@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,13 @@ _SMS_BACK = {
 }
 _FILLERS = ["bonjour ", "svp ", "euh ", "alors ", "bonjour, ", "excusez moi ", "dites moi "]
 _ENDINGS = [" svp", " merci", " ?", " stp", " merci beaucoup", " s'il vous plait"]
+
+
+# A wrong answer costs this many "not understood" when the thresholds are chosen: for a
+# vulnerable person a wrong answer is worse than "did you mean… [3 buttons]".
+WRONG_COST = 5.0
+# Thresholds are judged with their neighbours within this many hundredths (choose_threshold).
+SMOOTHING = 3
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -175,17 +182,22 @@ def choose_threshold(
     model: FaqModel,
     in_scope: list[tuple[str, str]],
     out_of_scope: list[str],
-    wrong_cost: float = 5.0,
+    wrong_cost: float = WRONG_COST,
     long: bool | None = None,
+    declined: Callable[[str], bool] | None = None,
 ) -> float:
     """The answering threshold that maximises right answers minus `wrong_cost` × wrong
     ones (a wrong answer to an in-scope or an off-topic message), on a tuning set — the
     evaluation set, never a control set. Messages are read as the bot reads them (whole
     or question part: knowledge.faq.read_probabilities). `long`: only the messages of
-    several clauses (True), only the others (False), or all (None)."""
+    several clauses (True), only the others (False), or all (None). `declined`: messages
+    the dialogue declines before the FAQ is asked (another certificate or service named:
+    dialogs.reading), left out — the threshold never decides them."""
     from knowledge.faq import question_part, read_probabilities
 
     def kept(text: str) -> bool:
+        if declined is not None and declined(text):
+            return False
         return long is None or (question_part(text) is not None) == long
 
     in_scope = [(t, e) for t, e in in_scope if kept(t)]
@@ -203,39 +215,53 @@ def choose_threshold(
         p = read_probabilities(model, text)
         i = int(np.argmax(p))
         scored_out.append((labels[i] not in quiet, model.confidence(p)))
-    best, best_t = -math.inf, 0.5
-    for t in np.arange(0.05, 0.91, 0.01):
+    candidates = np.round(np.arange(0.05, 0.91, 0.01), 2)
+    scores = []
+    for t in candidates:
         right = sum(ok and q >= t for ok, q, _ in scored_in)
         wrong = sum(not ok and q >= t for ok, q, _ in scored_in)
         answered_out = sum(answered and q >= t for answered, q in scored_out)
-        score = right - wrong_cost * (wrong + answered_out)
-        if score >= best:  # equal scores: the higher threshold, the more careful one
-            best, best_t = score, float(t)
-    return round(best_t, 2)
+        scores.append(right - wrong_cost * (wrong + answered_out))
+    # The score is a step function of a few hundred messages: one message moved by a
+    # retraining made the chosen threshold jump (long messages: 0.28 and 0.45 tied, with a
+    # dip between). Each threshold is judged by the mean score of its neighbours within
+    # ±SMOOTHING, so the choice lands inside a broad good region, not on a lone peak.
+    window = np.ones(2 * SMOOTHING + 1) / (2 * SMOOTHING + 1)
+    smoothed = np.convolve(np.pad(scores, SMOOTHING, mode="edge"), window, mode="valid")
+    best = int(len(smoothed) - 1 - np.argmax(smoothed[::-1]))  # ties: the higher, more careful
+    return float(candidates[best])
 
 
 def train(
     knowledge_faq: list[tuple[str, str]],
     faq_file: Path,
     tuning: tuple[list[tuple[str, str]], list[str]],
+    declined: Callable[[str], bool] | None = None,
+    wrong_cost: float = WRONG_COST,
 ) -> FaqModel:
     """Train on the examples (augmented), then choose the threshold on `tuning`."""
     texts, labels = training_set(knowledge_faq)
     model = fit(texts, labels, faq_hash(faq_file))
     # Two regimes, each chosen on its own messages: single clauses, and messages of several
     # clauses (a story then the question, letters: knowledge.faq.answering_threshold).
-    model.threshold = choose_threshold(model, *tuning, long=False)
-    model.long_threshold = choose_threshold(model, *tuning, long=True)
+    model.threshold = choose_threshold(
+        model, *tuning, wrong_cost=wrong_cost, long=False, declined=declined
+    )
+    model.long_threshold = choose_threshold(
+        model, *tuning, wrong_cost=wrong_cost, long=True, declined=declined
+    )
     model.suggest_threshold = 0.35
     return model
 
 
 def train_from_content(knowledge: Any, tuning_files: Sequence[Path]) -> FaqModel:
     """What `make train` does: the examples of faq.yaml (and small talk), thresholds chosen
-    on `tuning_files` (the evaluation set and the first control set, both already consulted
-    while tuning: bench/train.py); the later control sets are never used here."""
+    on `tuning_files` (bench/train.py: all consulted while tuning); the control sets are
+    never used here. Messages that name another subject (subjects.yaml) are left out of the
+    threshold choice: the dialogue declines them before the FAQ is asked."""
     import yaml
 
+    from dialogs.reading import Subjects
     from knowledge.loader import CONTENT_DIR
 
     examples = [(e.id, ex) for e in knowledge.faq for ex in e.examples]
@@ -243,6 +269,16 @@ def train_from_content(knowledge: Any, tuning_files: Sequence[Path]) -> FaqModel
     tuning: tuple[list, list] = ([], [])
     for path in tuning_files:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        tuning[0].extend((i["text"], i["expect"]) for i in data["in_scope"])
-        tuning[1].extend(data["out_of_scope"])
-    return train(examples, CONTENT_DIR / "faq.yaml", tuning)
+        # "none": no entry covers the message (a gap), it cannot be answered right
+        tuning[0].extend(
+            (i["text"], i["expect"]) for i in data["in_scope"] if i["expect"] != "none"
+        )
+        # off-topic items are plain strings or {kind, text}
+        tuning[1].extend(i["text"] if isinstance(i, dict) else i for i in data["out_of_scope"])
+    subjects = Subjects(knowledge)
+    return train(
+        examples,
+        CONTENT_DIR / "faq.yaml",
+        tuning,
+        declined=lambda text: subjects.other_subject(text) is not None,
+    )

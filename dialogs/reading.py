@@ -120,6 +120,52 @@ def _phrase_in(phrase: str, text: str) -> bool:
     return re.search(rf"(?:^| ){re.escape(phrase)}(?= |$)", text) is not None
 
 
+class Subjects:
+    """Subject before topic: the other certificates, exams, benefits and services of
+    subjects.yaml, found in a message that does not name CléA. Needs the content only (no
+    model): `make train` uses it too."""
+
+    def __init__(self, knowledge: Knowledge):
+        t = knowledge.typed
+        self.clea_names = tuple(sms_fold(p) for p in t.clea_names)
+        self.comparison = tuple(sms_fold(p) for p in t.comparison)
+        self.subjects: tuple[tuple[Subject, tuple[str, ...]], ...] = tuple(
+            (s, tuple(sorted({sms_fold(w) for w in s.words}, key=len, reverse=True)))
+            for s in knowledge.subjects
+        )
+
+    def other_subject(self, text: str) -> str | None:
+        """The subject other than CléA a message names (subjects.yaml), if any: such a
+        message is declined before any FAQ topic is weighed (`choose`, rule 6), so `make
+        train` leaves it out when it chooses the answering thresholds."""
+        plain = sms_fold(text)
+        found = self.find(plain, self.names_clea(plain))
+        return found.value if found is not None else None
+
+    def names_clea(self, plain: str) -> bool:
+        return any(_phrase_in(p, plain) for p in self.clea_names)
+
+    def find(self, plain: str, names_clea: bool) -> Reading | None:
+        """The subject reading of a folded message (`sms_fold`), if it names one."""
+        if names_clea:
+            return None
+        if ARITHMETIC.search(plain):
+            return Reading("subject", "calculation", 0.9, "arithmetic")
+        if any(_phrase_in(c, plain) for c in self.comparison):
+            return None  # "ça remplace le brevet ?": a question about CléA
+        tokens = plain.split()
+        for subject, words in self.subjects:
+            for w in words:
+                m = re.search(rf"(?:^| ){re.escape(w)}(?= |$)", plain)
+                if not m:
+                    continue
+                before = tokens[: len(plain[: m.start()].split())][-3:]
+                if subject.diploma and ({"j", "ai"} <= set(before) or "mon" in before):
+                    continue  # "j'ai le bac": a fact about the person
+                return Reading("subject", subject.id, 0.9, f"subject {subject.kind}")
+        return None
+
+
 class Reader:
     """Built once per engine from the content; `read` is pure."""
 
@@ -154,13 +200,8 @@ class Reader:
         )
         self.cues = sorted({sms_fold(p) for p in t.place_cues}, key=len, reverse=True)
         self.handoff = tuple(sms_fold(p) for p in t.handoff)
-        self.clea_names = tuple(sms_fold(p) for p in t.clea_names)
-        self.comparison = tuple(sms_fold(p) for p in t.comparison)
+        self.subject_rule = Subjects(knowledge)
         self.not_places = frozenset(sms_fold(p) for p in t.not_places)
-        self.subjects: tuple[tuple[Subject, tuple[str, ...]], ...] = tuple(
-            (s, tuple(sorted({sms_fold(w) for w in s.words}, key=len, reverse=True)))
-            for s in knowledge.subjects
-        )
 
     # --- the readings ----------------------------------------------------------------------
 
@@ -176,8 +217,8 @@ class Reader:
         if any(_phrase_in(p, plain) for p in self.handoff):
             found.append(Reading("handoff", "where", 0.9, "handoff phrase"))
         found += self._fact_readings(text, norm)
-        names_clea = any(_phrase_in(p, plain) for p in self.clea_names)
-        subject = self._subject(plain, names_clea)
+        names_clea = self.subject_rule.names_clea(plain)
+        subject = self.subject_rule.find(plain, names_clea)
         if subject is not None:
             found.append(subject)
         found += self._faq_readings(text)
@@ -336,25 +377,6 @@ class Reader:
         ):
             out.append(Reading("fact", "young", 0.8, "age", question="situation"))
         return out
-
-    def _subject(self, plain: str, names_clea: bool) -> Reading | None:
-        if names_clea:
-            return None
-        if ARITHMETIC.search(plain):
-            return Reading("subject", "calculation", 0.9, "arithmetic")
-        if any(_phrase_in(c, plain) for c in self.comparison):
-            return None  # "ça remplace le brevet ?": a question about CléA
-        tokens = plain.split()
-        for subject, words in self.subjects:
-            for w in words:
-                m = re.search(rf"(?:^| ){re.escape(w)}(?= |$)", plain)
-                if not m:
-                    continue
-                before = tokens[: len(plain[: m.start()].split())][-3:]
-                if subject.diploma and ({"j", "ai"} <= set(before) or "mon" in before):
-                    continue  # "j'ai le bac": a fact about the person
-                return Reading("subject", subject.id, 0.9, f"subject {subject.kind}")
-        return None
 
     def _faq_readings(self, text: str) -> list[Reading]:
         match = self.matcher.match(text)

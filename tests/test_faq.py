@@ -247,3 +247,32 @@ def test_a_letter_is_read_by_its_question_not_its_formulas(matcher):
     match = matcher.match(text)
     assert match.kind == "faq" and match.entry is not None, match
     assert match.entry.id == "cost"
+
+
+def test_threshold_choice_leaves_out_messages_declined_before_the_faq():
+    """A message on another subject (TOEIC…) never reaches the FAQ: it must not push the
+    answering threshold up (bench/faq_training.choose_threshold, `declined`)."""
+    pytest.importorskip("sklearn", reason="the train extra is installed by make test")
+    import numpy as np
+
+    from bench.faq_training import choose_threshold
+    from knowledge.faq_model import FaqModel
+
+    class Fixed:
+        labels = ["cost", "steps", "off_topic"]
+        confidence = staticmethod(FaqModel.confidence)
+
+        def probabilities(self, text: str) -> np.ndarray:
+            if text.startswith("toeic"):
+                return np.array([0.8, 0.1, 0.1])  # margin 0.7, a CléA answer
+            return np.array([0.65, 0.15, 0.2])  # margin 0.45, right
+
+    right = [(f"prix {i}", "cost") for i in range(3)]
+    kept = choose_threshold(Fixed(), right, ["toeic prix"])  # type: ignore[arg-type]
+    left_out = choose_threshold(
+        Fixed(),  # type: ignore[arg-type]
+        right,
+        ["toeic prix"],
+        declined=lambda text: text.startswith("toeic"),
+    )
+    assert kept > 0.7 and left_out <= 0.45
