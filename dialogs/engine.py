@@ -37,6 +37,7 @@ from knowledge.advisers import CODE_RE, Adviser
 from knowledge.faq import FaqMatcher
 from knowledge.loader import load_vocabulary
 from knowledge.model import Knowledge
+from knowledge.normalise import forget_texts
 from knowledge.opendata import LocalDirectory
 from knowledge.phone import normalise_phone
 from knowledge.speech import load_said
@@ -142,6 +143,7 @@ class Engine:
     def handle(self, session: Session, event: Event, reach: Reach | None = None) -> Turn:
         """The turn of one event. `reach`: what storage knows of the advisers' chats, read
         by the channel before the turn (nobody reachable when not given)."""
+        forget_texts()  # the last turn's typed text, cached while it was read
         session.updated = time.time()
         before = session.state
         keep_before = bool(session.data.pop("keep", False))

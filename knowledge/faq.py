@@ -15,7 +15,7 @@ import numpy as np
 
 from knowledge.faq_model import FaqModel
 from knowledge.model import FaqEntry, Knowledge
-from knowledge.normalise import MAX_CHARS, normalise
+from knowledge.normalise import MAX_CHARS, normalise, turn_cache
 
 POLITENESS = {"greeting", "thanks", "bye"}
 ALSO_MIN = 0.1  # a topic a long message also touches, offered under its answer
@@ -66,6 +66,7 @@ def _clauses(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+@turn_cache  # read up to three times per message (probabilities, threshold, also)
 def question_part(text: str) -> str | None:
     """The question of a message of several clauses: its last clause that asks something
     (ends a sentence with "?" or holds a question word), with the clauses just before it

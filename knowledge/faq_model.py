@@ -115,16 +115,19 @@ class FaqModel:
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature ids, TF-IDF values, L2-normalised) of the features the model knows."""
-        ids, values = [], []
+        ids, tf = [], []
         for f, count in features(text).items():
             i = self.vocabulary.get(f)
             if i is not None:
                 ids.append(i)
-                values.append((1.0 + math.log(count)) * self.idf[i])
+                tf.append(1.0 + math.log(count))
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        v = np.asarray(values, dtype=np.float32)
-        return np.asarray(ids, dtype=np.int64), v / (np.linalg.norm(v) or 1.0)
+        found = np.asarray(ids, dtype=np.int64)
+        # One float32 product per feature, as the per-feature loop gave (numpy ≥ 2 keeps
+        # a Python float times a float32 in float32), without indexing idf one by one.
+        v = np.asarray(tf, dtype=np.float32) * self.idf[found]
+        return found, v / (np.linalg.norm(v) or 1.0)
 
     @staticmethod
     def confidence(p: np.ndarray) -> float:

@@ -8,7 +8,9 @@ French stop words dropped and Snowball stems kept (`tokens_of`). Shared by the F
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import _lru_cache_wrapper, lru_cache
+from typing import Any, TypeVar
 
 import snowballstemmer
 
@@ -237,7 +239,28 @@ _stemmer = snowballstemmer.stemmer("french")
 
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
+_T = TypeVar("_T")
+_TURN_CACHES: list[_lru_cache_wrapper[Any]] = []
 
+
+def turn_cache(function: Callable[..., _T]) -> _lru_cache_wrapper[_T]:
+    """Cache a pure function of typed text for one turn. A turn reads the same message
+    many times (the screen's answers, yes/no, navigation, facts, places, the FAQ's
+    clauses): each reading then costs once. The engine empties these caches at the start
+    of every turn (`forget_texts`), so no typed text stays in memory after its turn, and a
+    benchmark repeating the same messages measures no gain a real mix would not have."""
+    cached = lru_cache(maxsize=64)(function)
+    _TURN_CACHES.append(cached)
+    return cached
+
+
+def forget_texts() -> None:
+    """Empty every `turn_cache`."""
+    for cached in _TURN_CACHES:
+        cached.cache_clear()
+
+
+@turn_cache
 def sms_fold(text: str) -> str:
     """Folded text with SMS spellings expanded, and nothing else (no synonyms): what
     phrase lists written by people (typed.yaml, subjects.yaml) are compared with."""
@@ -250,6 +273,7 @@ def sms_fold(text: str) -> str:
     return " ".join(" ".join(expanded).split())
 
 
+@turn_cache
 def normalise(text: str) -> str:
     folded = sms_fold(text)
     for formula in _FORMULAS:

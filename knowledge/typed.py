@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from knowledge.normalise import normalise
+from knowledge.normalise import normalise, turn_cache
 
 NEGATIONS = {"pas", "ne", "n", "plus", "jamais", "non"}
 _AGE = re.compile(r"\b(?:j ai|jai|g|age de|agee? de)\s+(\d{2})\s*(?:ans?|age)\b")
@@ -36,9 +37,27 @@ def key(text: str) -> str:
 
 
 def _strip_politeness(words: TypedWords, text: str) -> str:
-    out = key(text)
-    for phrase in sorted(words.politeness, key=len, reverse=True):
-        out = re.sub(rf"(?:^| ){re.escape(phrase)}(?= |$)", " ", out)
+    return _without(words.politeness, key(text))
+
+
+@lru_cache(maxsize=8)
+def _phrase_patterns(phrases: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each phrase with its compiled pattern, longest first (compiled once per word list,
+    not once per message)."""
+    return tuple(
+        (phrase, re.compile(rf"(?:^| ){re.escape(phrase)}(?= |$)"))
+        for phrase in sorted(phrases, key=len, reverse=True)
+    )
+
+
+@turn_cache
+def _without(phrases: frozenset[str], normalised: str) -> str:
+    """A normalised text without the given phrases (read three times per message: the
+    screen's answer, yes/no, navigation)."""
+    out = normalised
+    for phrase, pattern in _phrase_patterns(phrases):
+        if phrase in out:  # a pattern can only match where its phrase is
+            out = pattern.sub(" ", out)
     return " ".join(out.split())
 
 
@@ -84,11 +103,24 @@ def find_options(
     ("je travaille pas" hides "je travaille"); a phrase after a negation does not count
     unless it is itself negative ("pas de diplome")."""
     found: list[tuple[int, int, str]] = []
+    at: dict[str, list[int]] = {}  # where each word of the message is
+    for i, t in enumerate(tokens):
+        at.setdefault(t, []).append(i)
+    long_at = [i for i, t in enumerate(tokens) if len(t) >= 5 and t not in NEGATIONS]
+    starts: dict[str, list[int] | range] = {}  # by first word: many phrases share one
     for option_id, option_phrases in phrases.items():
         for phrase in option_phrases:
-            words = phrase.split()
+            words, exact = _phrase_shape(phrase)
+            if not exact <= at.keys():
+                continue  # a word that must be typed exactly is not in the message
             n = len(words)
-            for i in range(len(tokens) - n + 1):
+            last = len(tokens) - n
+            first = words[0] if words else ""
+            if first not in starts:
+                starts[first] = _starts(words, tokens, at, long_at)
+            for i in starts[first]:
+                if i > last:
+                    break
                 window = tokens[i : i + n]
                 if (window == words or _close(window, words)) and (
                     phrase.startswith(("pas ", "sans ", "aucun")) or not _negated(tokens, i)
@@ -100,6 +132,30 @@ def find_options(
         if all(start + n <= s or start >= s + m for s, m, _ in kept):
             kept.append((start, n, option_id))
     return kept
+
+
+def _starts(
+    words: list[str], tokens: list[str], at: dict[str, list[int]], long_at: list[int]
+) -> list[int] | range:
+    """Where in the message a phrase may start, in order: where its first word is, or,
+    for a long first word, where `_close` may accept a typo of it. Every other start
+    fails `_close` on the first word: skipping them changes nothing found."""
+    if not words:
+        return range(len(tokens) + 1)
+    first = words[0]
+    if len(first) < 5 or first in NEGATIONS:
+        return at.get(first, [])
+    typos = [i for i in long_at if tokens[i] != first and fuzz.ratio(tokens[i], first) >= 80]
+    return sorted([*at.get(first, []), *typos])
+
+
+@lru_cache(maxsize=4096)
+def _phrase_shape(phrase: str) -> tuple[list[str], frozenset[str]]:
+    """A phrase's words, and those `_close` never lets a typo stand for (short words and
+    negations): a phrase can only be found where all of those are among the words.
+    Phrases come from the content (fit.yaml), so the cache holds no typed text."""
+    words = phrase.split()
+    return words, frozenset(w for w in words if len(w) < 5 or w in NEGATIONS)
 
 
 def decide(kept: list[tuple[int, int, str]]) -> str | None:
