@@ -198,22 +198,31 @@ class TurnRunner:
             return Reach()
 
     def _replayed(self, session: Session, update_id: int) -> TurnResult:
-        """Delivered again after a crash: the turn was applied, and its replies stored
-        with it. Exactly those are sent again (the channel skips the ones that went out),
-        never the current screen in their place: a FAQ answer or a /demande status is not
-        a screen. An update applied before replies were stored gets its screen."""
+        """Delivered again: the turn was applied, and its replies stored with it in the same
+        transaction (Storage.save). While its inbox row holds them (a crash came before
+        they were all sent), exactly those are sent again (the channel skips the ones that
+        went out), never the current screen in their place: a FAQ answer or a /demande
+        status is not a screen.
+
+        No replies on its row: the turn was answered and its row removed, and this is
+        Telegram delivering the update again. Telegram forgets an update only at the next
+        getUpdates; a process killed before that gets it again at its next start, beside
+        its inbox copy (or after that copy was answered). Nothing is sent then: the
+        current screen once sent here came after the answer already given, an extra
+        message, out of place after a FAQ answer. Only when the row cannot be read is the
+        screen sent, so the person still sees where they are."""
         try:
             stored = self.storage.inbox_replies(update_id)
         except sqlite3.Error as exc:
             log.error("could not read a turn's replies: %s: %s", type(exc).__name__, exc)
-            stored = None
-        if stored is None:
             return TurnResult(
                 self.engine.screen(session, self._reach()),
                 session,
                 replayed=True,
                 keep_previous=True,
             )
+        if stored is None:
+            return TurnResult([], session, replayed=True, keep_previous=True)
         replies, remove_keyboard = decode_replies(stored)
         return TurnResult(replies, session, remove_keyboard, replayed=True, keep_previous=True)
 

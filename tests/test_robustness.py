@@ -386,20 +386,73 @@ async def test_a_screen_cut_by_a_crash_is_completed_not_repeated(api, knowledge,
     import time as clock
 
     from bot.storage import Storage
+    from bot.turn import encode_replies
     from dialogs.model import Session
 
     db = tmp_path / "db.sqlite3"
     store = Storage(db)
     update = {"update_id": 5001, "message": api.message(63_001, "/contact")}
     store.inbox_add([(5001, json.dumps(update))])
+    session = Session("tg:63001", state="where_ask")
+    store.save(  # the turn and its replies, in one transaction, as the bot saves them
+        session,
+        applied=[(5001, clock.time())],
+        update_id=5001,
+        replies=encode_replies(Engine(knowledge).screen(session), False),
+    )
     store.inbox_sent(5001, 1)  # "📍 Où habitez-vous ?" went out, then the process died
-    store.save(Session("tg:63001", state="where_ask"), applied=[(5001, clock.time())])
     store.close()
     async with running_bot(api, knowledge, db) as channel:
         assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
         assert await settled(api, channel)
         texts = [c.text for c in api.sent(63_001)]
     assert len(texts) == 1 and texts[0].startswith("Écrivez votre code postal")
+
+
+@pytest.mark.parametrize("row", ["answered", "cut_short"])
+async def test_an_update_telegram_delivers_again_is_answered_once(api, knowledge, tmp_path, row):
+    """Telegram forgets an update only at the next getUpdates. Killed before that, the bot
+    gets it again at its next start, although its turn was applied: either answered and out
+    of the inbox already, or cut short with its inbox copy replayed beside the one Telegram
+    sends again. Either way each reply goes out once and nothing else (the current screen
+    once came again after a FAQ answer: every chat of the kill -9 campaign under load went
+    off its transcript)."""
+    import json
+
+    from telegram import Update
+
+    from bot.channels.telegram import update_to_event
+    from bot.storage import Storage
+    from bot.turn import TurnRunner
+
+    chat = 63_010
+    body = {"message": api.message(chat, "combien ca coute")}  # a FAQ answer, not a screen
+    update_id = api.push(body)  # not acknowledged: Telegram delivers it at the next start
+    update = {"update_id": update_id, **body}
+    # The killed process: the update in its inbox, the turn applied with its replies.
+    store = Storage(tmp_path / "db.sqlite3")
+    store.inbox_add([(update_id, json.dumps(update))])
+    event = update_to_event(Update.de_json(update, None))
+    assert event is not None
+    replies = [
+        r.text
+        for r in TurnRunner(Engine(knowledge), store).run(f"tg:{chat}", event, update_id).replies
+    ]
+    if row == "answered":  # every reply went out and the row left the inbox
+        store.inbox_done(update_id)
+        left: list[str] = []
+    else:  # all but the last went out
+        store.inbox_sent(update_id, len(replies) - 1)
+        left = replies[-1:]
+    store.close()
+    async with running_bot(api, knowledge, tmp_path / "db.sqlite3") as channel:
+        assert await api.wait_async(lambda: channel.storage.inbox_pending() == [])
+        assert await settled(api, channel)
+        assert [c.text for c in api.sent(chat)] == left
+        api.push_text(chat, "/aide")  # and the conversation goes on
+        assert await api.wait_async(lambda: len(api.sent(chat)) > len(left))
+        assert await settled(api, channel)
+        assert api.sent(chat)[len(left)].text.startswith("ℹ️ Je réponds")
 
 
 async def test_a_locked_database_holds_only_the_turns_that_need_it(api, knowledge, tmp_path):
