@@ -54,6 +54,7 @@ class Call:
     params: dict[str, Any]
     at: float
     ok: bool = True
+    origin: str = ""  # who called: the first part of the path of base_url_for(origin)
 
     @property
     def chat_id(self) -> int | None:
@@ -113,6 +114,11 @@ class FakeBotApi:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
+
+    def base_url_for(self, origin: str) -> str:
+        """`base_url` for one client: its calls carry `origin`, known by the process that
+        made them even when the server reads them after that process was killed."""
+        return f"http://127.0.0.1:{self.port}/{origin}/bot"
 
     @property
     def file_url(self) -> str:
@@ -334,8 +340,10 @@ class FakeBotApi:
                     headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", 0) or 0))
                 method = path.rstrip("/").rsplit("/", 1)[-1]
+                first = path.lstrip("/").split("/", 1)[0]
+                origin = "" if first.startswith(("bot", "file")) else first
                 params = self._parse(headers.get("content-type", ""), body)
-                status, payload = await self._answer(method, params)
+                status, payload = await self._answer(method, params, origin)
                 if status is None:  # dropped connection
                     writer.transport.abort()
                     return
@@ -380,14 +388,14 @@ class FakeBotApi:
             return fields
         return {k: _maybe_json(v) for k, v in parse_qsl(body.decode(), keep_blank_values=True)}
 
-    async def _answer(self, method: str, params: dict) -> tuple[int | None, dict]:
+    async def _answer(self, method: str, params: dict, origin: str = "") -> tuple[int | None, dict]:
         fault = None
         with self._lock:
             if self._faults.get(method):
                 fault = self._faults[method].popleft()
         if method != "getUpdates" and self.latency:
             await asyncio.sleep(self.latency)
-        call = Call(method, params, time.time())
+        call = Call(method, params, time.time(), origin=origin)
         if fault is not None and fault.kind == "apply_drop":
             if method != "getUpdates":
                 self._result(method, params)
