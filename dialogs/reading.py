@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dialogs.model import Button
 from knowledge import geography, typed
@@ -117,7 +118,17 @@ def _as_written(name: str) -> str:
 
 
 def _phrase_in(phrase: str, text: str) -> bool:
-    return re.search(rf"(?:^| ){re.escape(phrase)}(?= |$)", text) is not None
+    return typed.phrase_at(phrase, text) is not None
+
+
+@lru_cache(maxsize=256)
+def _after_pattern(cue: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:^| ){re.escape(cue)} (.+)$")
+
+
+def _after(cue: str, plain: str) -> re.Match[str] | None:
+    """What follows a place cue ("j'habite à") in a folded message, as group 1."""
+    return _after_pattern(cue).search(plain) if cue in plain else None
 
 
 class Subjects:
@@ -156,7 +167,7 @@ class Subjects:
         tokens = plain.split()
         for subject, words in self.subjects:
             for w in words:
-                m = re.search(rf"(?:^| ){re.escape(w)}(?= |$)", plain)
+                m = typed.phrase_at(w, plain)
                 if not m:
                     continue
                 before = tokens[: len(plain[: m.start()].split())][-3:]
@@ -311,7 +322,7 @@ class Reader:
                 out.append(Reading("place", "postal code", 0.95, "postal code", place=result))
                 return out
         for cue in self.cues:
-            m = re.search(rf"(?:^| ){re.escape(cue)} (.+)$", plain)
+            m = _after(cue, plain)
             if not m:
                 continue
             rest = m.group(1).split()

@@ -40,13 +40,26 @@ def _strip_politeness(words: TypedWords, text: str) -> str:
     return _without(words.politeness, key(text))
 
 
+@lru_cache(maxsize=4096)
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A phrase as whole words of a folded text, compiled once: phrases come from the
+    content (typed.yaml, subjects.yaml), so the cache holds no typed text."""
+    return re.compile(rf"(?:^| ){re.escape(phrase)}(?= |$)")
+
+
+def phrase_at(phrase: str, text: str) -> re.Match[str] | None:
+    """Where a phrase stands as whole words in a folded text (None when it does not)."""
+    if phrase not in text:  # the pattern can only match where the phrase is
+        return None
+    return phrase_pattern(phrase).search(text)
+
+
 @lru_cache(maxsize=8)
 def _phrase_patterns(phrases: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Each phrase with its compiled pattern, longest first (compiled once per word list,
     not once per message)."""
     return tuple(
-        (phrase, re.compile(rf"(?:^| ){re.escape(phrase)}(?= |$)"))
-        for phrase in sorted(phrases, key=len, reverse=True)
+        (phrase, phrase_pattern(phrase)) for phrase in sorted(phrases, key=len, reverse=True)
     )
 
 
