@@ -25,7 +25,14 @@ COST_TABLE = [
     ("job_seeker", "none", "no", "42", "job_seeker", "pas de somme fixe"),
     ("job_seeker", "none", "yes", "974", "job_seeker", "France Travail ou la Région aident"),
     ("employee", "bac", "no", "69", "employee", "Et la différence si le compte ne suffit pas"),
-    ("employee", "none", "no", "42", "employee_low", "Sans CAP ni BEP : 800 € par an en plus"),
+    (
+        "employee",
+        "none",
+        "no",
+        "42",
+        "employee_low",
+        "Sans CAP ni BEP, votre compte reçoit 800 € par an",
+    ),
     ("employee", "brevet_cfg", None, None, "employee_low", "800 € par an"),
     (
         "employee",
@@ -41,7 +48,7 @@ COST_TABLE = [
         "yes",
         "13",
         "employee_disability",
-        "Handicap reconnu : 800 € par an en plus",
+        "Avec un handicap reconnu, votre compte reçoit 800 € par an",
     ),
     (
         "self_employed",
