@@ -247,8 +247,9 @@ def turn_cache(function: Callable[..., _T]) -> _lru_cache_wrapper[_T]:
     """Cache a pure function of typed text for one turn. A turn reads the same message
     many times (the screen's answers, yes/no, navigation, facts, places, the FAQ's
     clauses): each reading then costs once. The engine empties these caches at the start
-    of every turn (`forget_texts`), so no typed text stays in memory after its turn, and a
-    benchmark repeating the same messages measures no gain a real mix would not have."""
+    of every turn (`forget_texts`): a typed text stays in them until the next turn only,
+    and a benchmark repeating the same messages measures no gain a real mix would not have.
+    """
     cached = lru_cache(maxsize=64)(function)
     _TURN_CACHES.append(cached)
     return cached
