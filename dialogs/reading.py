@@ -90,6 +90,7 @@ class Reading:
     evidence: str = ""
     question: str | None = None
     topics: tuple[str, ...] = ()
+    alone: bool = False  # a fact: its phrase is the whole message
     place: geography.LookupResult | None = field(default=None, compare=False)
 
 
@@ -129,6 +130,20 @@ def _after_pattern(cue: str) -> re.Pattern[str]:
 def _after(cue: str, plain: str) -> re.Match[str] | None:
     """What follows a place cue ("j'habite à") in a folded message, as group 1."""
     return _after_pattern(cue).search(plain) if cue in plain else None
+
+
+def _yes_no_readings(answer: str | None, ids: frozenset[str], q: Question | None) -> list[Reading]:
+    """A typed yes or no as the screen's button: "oui" presses "yes" or "Oui" of a yes/no
+    question; an acknowledgement ("ok") agrees with a confirmation ("C'est bien là ?")
+    only, never answers a question about the person."""
+    if answer == "ok":
+        return [Reading("answer", "yes", 0.95, "ok to confirm")] if "yes" in ids else []
+    if answer is None:
+        return []
+    for choice in (answer, f"answer:{answer}", "retry" if answer == "no" else ""):
+        if choice and choice in ids:
+            return [Reading("answer", choice, 0.95, "yes/no", question=(q.id if q else None))]
+    return []
 
 
 class Subjects:
@@ -187,6 +202,7 @@ class Reader:
         self.words = typed.TypedWords(
             frozenset(map(typed.key, t.yes)),
             frozenset(map(typed.key, t.no)),
+            frozenset(map(typed.key, t.ok)),
             frozenset(map(typed.key, t.politeness)),
             {typed.key(w): action for action, ws in t.navigation.items() for w in ws},
         )
@@ -197,9 +213,21 @@ class Reader:
             for q in knowledge.questions
         }
         self.fact_phrases = {
-            q.id: {o.id: tuple(typed.key(p) for p in o.typed) for o in q.options}
+            q.id: {
+                o.id: tuple(
+                    typed.key(p)
+                    for p in o.typed
+                    if not q.explicit_facts or typed.key(p).split()[0] in FIRST_PERSON
+                )
+                for o in q.options
+            }
             for q in knowledge.questions
             if q.id in FACT_QUESTIONS
+        }
+        # Answers typed as the whole message only ("bien"), by question.
+        self.alone = {
+            q.id: {typed.key(p): o.id for o in q.options for p in o.alone}
+            for q in knowledge.questions
         }
         self.dont_know = frozenset(sms_fold(p) for p in t.dont_know)
         self.hedges = tuple(
@@ -257,7 +285,7 @@ class Reader:
             elif screen.state == "where_ask":
                 out.append(Reading("dont_know", "place_help", 1.0, "dont know the place"))
         if q is not None and screen.said:
-            if answer == "yes":
+            if answer in ("yes", "ok"):
                 out.append(
                     Reading("answer", f"answer:{screen.said}", 1.0, "yes to said", question=q.id)
                 )
@@ -273,7 +301,7 @@ class Reader:
                 else core
             )
             kept = typed.find_options(self.answers[q.id], corrected.split())
-            option = typed.decide(kept)
+            option = self.alone[q.id].get(corrected) or typed.decide(kept)
             if option is not None and f"answer:{option}" in ids:
                 out.append(
                     Reading(
@@ -284,13 +312,7 @@ class Reader:
                         question=q.id,
                     )
                 )
-        if answer is not None:
-            for choice in (answer, f"answer:{answer}", "retry" if answer == "no" else ""):
-                if choice and choice in ids:
-                    out.append(
-                        Reading("answer", choice, 0.95, "yes/no", question=(q.id if q else None))
-                    )
-                    break
+        out += _yes_no_readings(answer, ids, q)
         return out
 
     def says_dont_know(self, plain: str) -> bool:
@@ -379,7 +401,9 @@ class Reader:
             ]
             option = typed.decide(kept)
             if option is not None:
-                out.append(Reading("fact", option, 0.8, "self-statement", question=qid))
+                whole = any(n == len(tokens) for _, n, _ in kept)  # "j'ai du mal à lire"
+                evidence = "whole self-statement" if whole else "self-statement"
+                out.append(Reading("fact", option, 0.8, evidence, question=qid, alone=whole))
         years = typed.age(text)
         if (
             years is not None
@@ -422,8 +446,9 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     5. on a question screen, another question's fact or a short answer that is none of the
        options: the same question again, with one line of help (never a FAQ answer);
     6. another certificate, exam, benefit or service, CléA not named: said plainly;
-    7. a short statement about oneself and nothing else ("je cherche un travail"): asked
-       back with its question (the answer that fits comes once it is confirmed);
+    7. a statement about oneself and nothing else, short ("je cherche un travail") or a
+       longer phrase that is the whole message ("j'ai du mal à lire"): asked back with
+       its question (the answer that fits comes once it is confirmed);
     8. a confident FAQ answer (a fact stated with it is kept aside, unconfirmed, and asked
        back when its question comes); else a fact stated alone is asked back;
     9. small talk (greeting, thanks…);
@@ -447,8 +472,9 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     if subject is not None:
         return subject
     facts = readings.facts()
-    if facts and not readings.is_question and readings.words <= STATEMENT_WORDS:
-        return facts[0]
+    if facts and not readings.is_question:
+        if readings.words <= STATEMENT_WORDS or any(f.alone for f in facts):
+            return facts[0]
     faq = readings.first("faq")
     if faq is not None:
         return faq

@@ -472,6 +472,7 @@ def _load_fit(
         text = r.field(item, "text", str, entry)
         optional = r.field(item, "optional", bool, entry, required=False, default=False)
         help_line = r.field(item, "help", str, entry, required=False, default="")
+        explicit = r.field(item, "explicit_facts", bool, entry, required=False, default=False)
         options: list[Option] = []
         seen_opt: set[Any] = set()
         for j, opt in enumerate(r.field(item, "options", list, entry, default=[])):
@@ -479,14 +480,18 @@ def _load_fit(
             oid = r.field(opt, "id", str, oentry)
             label = r.field(opt, "label", str, oentry)
             typed = r.strings(opt, "typed", oentry, required=False)
+            alone = r.strings(opt, "alone", oentry, required=False)
+            asks_nothing = r.field(opt, "asks_nothing", bool, oentry, required=False, default=False)
             if label and len(label) > MAX_BUTTON_LABEL:
                 r.problem(oentry, f"libellé « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
             r.unique(seen_opt, oid, oentry)
             if oid is not None and label is not None:
-                options.append(Option(oid, label, typed))
+                options.append(Option(oid, label, typed, alone, bool(asks_nothing)))
         r.unique(seen, qid, entry)
         if qid is not None and text is not None and options:
-            questions.append(Question(qid, text, tuple(options), optional, help_line or ""))
+            questions.append(
+                Question(qid, text, tuple(options), optional, help_line or "", bool(explicit))
+            )
     by_id = {q.id: q for q in questions}
 
     rules, seen = [], set()
@@ -683,6 +688,7 @@ def _load_typed(path: Path, r: Reader) -> Typed:
     optional = {
         key: r.strings(data, key, key, required=False)
         for key in (
+            "ok",
             "dont_know",
             "dont_know_hedges",
             "place_cues",

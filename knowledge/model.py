@@ -81,6 +81,12 @@ class Option:
     id: str
     label: str
     typed: tuple[str, ...] = ()  # what people type instead of tapping it
+    # Typed as the whole answer only: a word that means something else inside a sentence
+    # ("bien" in "je veux bien qu'on m'appelle").
+    alone: tuple[str, ...] = ()
+    # A statement of this option asks for nothing: once confirmed, no FAQ answer follows
+    # it ("je lis bien" is no request for help to read).
+    asks_nothing: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class Typed:
     no: tuple[str, ...] = ()
     politeness: tuple[str, ...] = ()
     navigation: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ok: tuple[str, ...] = ()  # yes at a confirmation only, never a question's answer
     dont_know: tuple[str, ...] = ()
     dont_know_hedges: tuple[str, ...] = ()
     place_cues: tuple[str, ...] = ()
@@ -124,6 +131,9 @@ class Question:
     options: tuple[Option, ...]
     optional: bool = False
     help: str = ""  # one line said when a typed answer is not one of the options
+    # Only typed phrases that say "je…" themselves ("je lis mal") state a fact about this
+    # question outside it: its short answers ("difficile") are about anything in a sentence.
+    explicit_facts: bool = False
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)

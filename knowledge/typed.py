@@ -19,6 +19,7 @@ from rapidfuzz import fuzz
 from knowledge.normalise import normalise, turn_cache
 
 NEGATIONS = {"pas", "ne", "n", "plus", "jamais", "non"}
+SUBJECTS = {"je", "j"}  # a negation before them negates no phrase they start
 _AGE = re.compile(r"\b(?:j ai|jai|g|age de|agee? de)\s+(\d{2})\s*(?:ans?|age)\b")
 
 
@@ -28,6 +29,7 @@ class TypedWords:
 
     yes: frozenset[str]
     no: frozenset[str]
+    ok: frozenset[str]  # acknowledgements: yes at a confirmation only
     politeness: frozenset[str]
     navigation: dict[str, str]  # normalised phrase → action (menu, back, resume, …)
 
@@ -80,15 +82,23 @@ def navigation(words: TypedWords, text: str) -> str | None:
 
 
 def yes_no(words: TypedWords, text: str) -> str | None:
+    """'yes', 'no', or 'ok' for an acknowledgement ("ok", "d'accord"), which agrees with a
+    confirmation but answers no question about the person."""
     core = _strip_politeness(words, text)
     if core in words.yes:
         return "yes"
     if core in words.no:
         return "no"
+    if core in words.ok:
+        return "ok"
     return None
 
 
 def _negated(tokens: list[str], start: int) -> bool:
+    """A negation just before the phrase. French negates a verb after its subject ("je ne
+    travaille pas"): before "je" a negation answers something else ("non, je travaille")."""
+    if tokens[start] in SUBJECTS:
+        return False
     return any(t in NEGATIONS for t in tokens[max(0, start - 2) : start])
 
 

@@ -62,11 +62,35 @@ def test_a_bare_label_is_no_fact(reader, text):
         ("je n'ai pas de diplôme", "diploma", "none"),
         ("jai pas de diplome", "diploma", "none"),
         ("j'ai la RQTH", "disability", "yes"),
+        ("je lis bien", "reading", "easy"),
+        ("je lis mal", "reading", "hard"),
+        ("j'ai du mal à lire", "reading", "hard"),
+        ("non je travaille", "situation", "employee"),
     ],
 )
 def test_explicit_self_statements_are_facts(reader, text, question, option):
     facts = {(r.question, r.value) for r in reader.read(text, MENU).facts()}
     assert (question, option) in facts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jveux bien quon mappelle",
+        "je veux bien un conseiller",
+        "je trouve ca difficile de trouver une formation",
+        "moi ca va",
+        "je voudrais un peu d'aide",
+    ],
+)
+def test_a_word_of_the_reading_answers_in_a_sentence_is_no_reading_fact(reader, text):
+    assert "reading" not in {r.question for r in reader.read(text, MENU).facts()}
+
+
+def test_non_before_je_is_no_negation_of_the_statement(reader):
+    assert ("situation", "employee") not in {
+        (r.question, r.value) for r in reader.read("non salarie", MENU).facts()
+    }
 
 
 def test_a_diploma_to_have_recognised_is_no_statement_of_having_none(reader):
@@ -200,7 +224,13 @@ ANSWERS = [
     "je sais pas trop",
     "jsp trop",
     "je sais pas vraiment",
+    "ok",
+    "d'accord",
+    "jveux bien quon mappelle",
+    "bien",
 ]
+# Sentences that are no answer; every other one is (or is none of the options).
+SENTENCES = {"jveux bien quon mappelle"}
 # Where a typed answer moves to an option; every other one repeats the question with help.
 EXPECTED = {
     ("situation", "je suis au chomage"): "job_seeker",
@@ -208,6 +238,7 @@ EXPECTED = {
     ("diploma", "cap cuisine"): "cap_bep",
     ("reading", "un peu"): "some",
     ("reading", "bof"): "some",
+    ("reading", "bien"): "easy",
     ("disability", "oui"): "yes",
     ("disability", "ouais"): "yes",
     ("disability", "nan"): "no",
@@ -245,6 +276,8 @@ def test_typed_answers_at_the_fit_questions(engine, qid, answer):
         assert s.state != f"fit_{qid}"
     elif expected:
         assert s.answers.get(qid) == expected and s.state != f"fit_{qid}"
+    elif answer in SENTENCES:  # not an answer: nothing stored, the question stays
+        assert s.state == f"fit_{qid}" and qid not in s.answers
     else:
         q = engine.k.question(qid)
         text = "\n".join(r.text for r in replies)
@@ -317,3 +350,61 @@ def test_dont_know_at_the_place_screen_is_helped_kindly(engine, text):
 @pytest.mark.parametrize("text", ["je sais pas si c'est payant", "trop", "pas trop"])
 def test_a_hedged_dont_know_is_a_whole_message(reader, text):
     assert not reader.says_dont_know(sms_fold(text))
+
+
+# --- what people type that is no answer to a question about them ---------------------------
+
+
+def test_ok_at_a_factual_question_repeats_it_with_help(engine):
+    s = Session("ok-handicap")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "where"))
+    engine.handle(s, Event("text", "13001"))
+    engine.handle(s, Event("text", "ok"))  # "C'est bien là ?": an acknowledgement agrees
+    assert s.state == "where_situation"
+    engine.handle(s, Event("choice", "answer:job_seeker"))
+    replies = engine.handle(s, Event("text", "ok")).replies
+    text = "\n".join(r.text for r in replies)
+    q = engine.k.question("disability")
+    assert s.state == "where_disability" and "disability" not in s.answers
+    assert q.text in text and q.help in text
+
+
+def test_ok_confirms_a_heard_fact(engine):
+    s = Session("ok-fact")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("text", "je suis au chomage"))
+    engine.handle(s, Event("text", "d'accord"))
+    assert s.answers["situation"] == "job_seeker"
+
+
+def test_je_lis_bien_is_asked_back_and_asks_for_no_reading_help(engine):
+    s = Session("lis-bien")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", "je lis bien")).replies
+    text = "\n".join(r.text for r in replies)
+    assert s.state == "fact_confirm" and "reading" not in s.answers
+    assert "Vous m'avez dit : 😀 Facile. C'est bien ça ?" in text
+    replies = engine.handle(s, Event("text", "oui")).replies
+    assert s.answers["reading"] == "easy"
+    faq = [b.choice for r in replies for b in r.choices() if b.choice.startswith("listen:faq:")]
+    assert faq == [] and "ANLCI" not in "\n".join(r.text for r in replies)
+
+
+def test_j_ai_du_mal_a_lire_is_asked_back_then_gets_its_answer(engine):
+    s = Session("du-mal")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("text", "j'ai du mal à lire"))
+    assert s.state == "fact_confirm" and "reading" not in s.answers
+    replies = engine.handle(s, Event("text", "oui")).replies
+    assert s.answers["reading"] == "hard"
+    assert "ANLCI" in "\n".join(r.text for r in replies)
+
+
+def test_non_je_travaille_from_the_menu_is_asked_back(engine):
+    s = Session("non-travaille")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", "non je travaille")).replies
+    text = "\n".join(r.text for r in replies)
+    assert s.state == "fact_confirm" and "situation" not in s.answers
+    assert "Vous m'avez dit : 🏭 J'ai un emploi. C'est bien ça ?" in text
