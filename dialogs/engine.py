@@ -27,10 +27,10 @@ from dialogs.answers import Answers
 from dialogs.context import Contexts
 from dialogs.facts import Facts
 from dialogs.flow import Flow, TurnState
-from dialogs.machine import ConversationMachine
+from dialogs.machine import PLACE_FLOW, ConversationMachine
 from dialogs.model import Button, Event, Reach, Reply, Session, Turn
 from dialogs.places import Places
-from dialogs.reading import PLACE_SCREENS, Reader, Reading, Readings, choose
+from dialogs.reading import Reader, Reading, Readings, choose
 from dialogs.understanding import keep_facts, question_id, reading_screen, typed_candidate
 from dialogs.views import Views, listen_choice, shorter
 from knowledge.advisers import CODE_RE, Adviser
@@ -150,7 +150,7 @@ class Engine:
         started = bool(session.data.get("started"))
         if session.state not in self.machine.triggers_by_state:
             session.state = "menu"  # a state removed since this session was stored
-        t = TurnState(reach or Reach())
+        t = TurnState(reach or Reach(), over=session.data.pop("over", None))
         try:
             self.flow.arrive(session, t)  # a stored session that cannot be shown: repaired
             replies = self._dispatch(session, event, t)
@@ -206,8 +206,8 @@ class Engine:
     ) -> tuple[list[Reply], bool]:
         """What the replies of any turn get: the screen kept or not, the native keyboard
         removed, the voice note when "always read aloud" is on."""
-        if s.state not in PLACE_SCREENS:  # the place is confirmed or given up
-            s.data.pop("place_from", None)
+        if s.state not in PLACE_FLOW and s.state not in self.machine.aside_states:
+            s.data.pop("place_from", None)  # the place and hand-off left for another screen
         if all(r.voice for r in replies):  # a voice note: the screen shown stays
             s.data.pop("keep", None)
             if keep_before:
@@ -366,7 +366,7 @@ class Engine:
     def _choice(self, s: Session, t: TurnState, choice: str) -> list[Reply]:
         name, arg = parse_choice(choice[:64], self.vocabulary.aliases)
         if name == "resume":
-            return self.flow.resume(s, t)
+            return self.flow.resume_pressed(s, t)
         if name == "listen":
             return self._listen(s, t, arg)
         if name in ("voice_on", "voice_off"):
@@ -474,7 +474,7 @@ class Engine:
         if action == "restart":
             return self._command(s, t, "recommencer")
         if action == "resume":
-            return self.flow.resume(s, t)
+            return self.flow.resume_pressed(s, t)
         if action == "back" and self.flow.can(s, "back"):
             return self._choice(s, t, "back")
         if action == "back":

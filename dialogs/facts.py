@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from dialogs.answers import Answers
 from dialogs.flow import Flow, TurnState
+from dialogs.machine import fit_state
 from dialogs.model import Reply, Session
 from dialogs.reading import Reading
 from dialogs.understanding import question_id
@@ -61,6 +62,12 @@ class Facts:
         if heard != option:
             entry = None  # corrected: the answer to what was misheard no longer fits
         resumed = self.flow.resume(s, t)
+        if s.state in self.flow.machine.fit_states:
+            # Back in the fit questions: the question comes, not a FAQ answer; the one they
+            # were on, now answered, gives way to the next.
+            entry = None
+            if s.state == fit_state(q.id) and self.flow.go(s, t, "answer", option):
+                resumed = self.flow.show(s, t)
         if entry is not None:  # what the person's message was about, now for their case
             resumed = self.flow.page("faq_answer.j2", s, t, entry=entry, in_ask=s.state == "ask")
         noted = self.flow.views.notice("noted")[0].text  # one line before the screen

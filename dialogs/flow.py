@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dialogs.context import Contexts
-from dialogs.machine import ConversationMachine
+from dialogs.machine import PLACE_FLOW, ConversationMachine
 from dialogs.model import AdviserNote, Button, Reach, Reply, Session
-from dialogs.reading import PLACE_SCREENS
 from dialogs.repair import fallback
 from dialogs.views import Views
+
+# A heard fact asked back (dialogs/facts.py): "Reprendre" under a page over it returns to it.
+CHECK_STATE = "fact_confirm"
 
 
 @dataclass
@@ -35,6 +37,8 @@ class TurnState:
     shown: tuple[str, list[Reply]] | None = None
     # The current screen's buttons, from its declaration: (the session as it was, buttons).
     buttons: tuple[str, tuple[Button, ...]] | None = None
+    # The state a page (a FAQ answer…) was shown over in the last turn: its "Reprendre".
+    over: str | None = None
 
 
 class Flow:
@@ -71,18 +75,28 @@ class Flow:
             else:
                 s.data["handoff_to"] = target
 
+    def resume_pressed(self, s: Session, t: TurnState) -> list[Reply]:
+        """ "Reprendre où j'en étais" pressed or typed. Under a page (a FAQ answer, small
+        talk) shown over "Vous m'avez dit… C'est bien ça ?", the person was on that check,
+        still to answer: it comes again. Otherwise `resume` (from "Poser une question",
+        back to the screen before it)."""
+        if t.over == s.state == CHECK_STATE:
+            return self.show(s, t)
+        return self.resume(s, t)
+
     def resume(self, s: Session, t: TurnState) -> list[Reply]:
-        """ "Reprendre où j'en étais": back from a screen opened aside, or from a place typed
-        on another screen, to that screen."""
+        """Back from a screen opened aside, or from a place typed on another screen (through
+        its confirmation and the hand-off), to that screen."""
         if s.state in self.machine.aside_states:
             self.jump(s, t, s.data.pop("return", "menu"))
-        elif s.state in PLACE_SCREENS and s.data.get("place_from"):
+        elif s.state in PLACE_FLOW and s.data.get("place_from"):
             s.data.pop("candidates", None)
             self.jump(s, t, s.data.pop("place_from"))
         return self.show(s, t)
 
     def show(self, s: Session, t: TurnState) -> list[Reply]:
         """The current screen; rendered at most once per turn for one session content."""
+        s.data.pop("over", None)  # the screen is shown last: no page over it
         key = s.to_json()
         if t.shown is not None and t.shown[0] == key:
             return list(t.shown[1])
@@ -101,5 +115,11 @@ class Flow:
         return t.buttons[1]
 
     def page(self, template: str, s: Session, t: TurnState, **extra: object) -> list[Reply]:
-        """A template in the person's context (a FAQ answer, a status, a problem)."""
-        return self.views.page(template, s, t.reach, **extra)
+        """A template in the person's context (a FAQ answer, a status, a problem), shown
+        over the current screen. Over a check still to answer, that is remembered for the
+        next turn's "Reprendre" (Engine.handle moves it into TurnState.over); a screen shown
+        after it forgets it."""
+        replies = self.views.page(template, s, t.reach, **extra)
+        if s.state == CHECK_STATE:
+            s.data["over"] = s.state
+        return replies

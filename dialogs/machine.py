@@ -41,6 +41,9 @@ WHERE_STATES = [
 ]
 PAGE_SIZE = 8  # communes per screen at "Lequel est le vôtre ?"
 HANDOFF_STATES = ["handoff_consent", "handoff_contact", "handoff_done"]
+# From a typed place to the hand-off: the screen the place was typed on stays the way back
+# ("Reprendre où j'en étais", session.data["place_from"]) on all of them.
+PLACE_FLOW = frozenset(WHERE_STATES + HANDOFF_STATES)
 
 
 def fit_state(question_id: str) -> str:

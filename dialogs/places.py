@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dialogs.context import place_of
 from dialogs.flow import Flow, TurnState
+from dialogs.machine import PLACE_FLOW
 from dialogs.model import AdviserNote, Reply, Session
 from dialogs.reading import PLACE_SCREENS
 from knowledge import geography
@@ -42,10 +43,12 @@ class Places:
     def leave_for_place(self, s: Session) -> None:
         """Remember the screen a place was typed on, for "Reprendre où j'en étais"."""
         aside = self.flow.machine.aside_states
-        if s.state not in PLACE_SCREENS and s.state not in aside:
-            s.data["place_from"] = s.state
-        elif s.state in aside and s.data.get("return"):
-            s.data["place_from"] = s.data["return"]
+        where = s.data.get("return") if s.state in aside else s.state
+        if not where or (s.state not in aside and where in PLACE_SCREENS):
+            return
+        if where in PLACE_FLOW and s.data.get("place_from"):
+            return  # a place typed again on the way: the first screen stays the way back
+        s.data["place_from"] = where
 
     def to_recap(self, s: Session, t: TurnState) -> list[Reply]:
         """ "Je veux être rappelé" typed anywhere: the recap (or "Où habitez-vous ?")."""

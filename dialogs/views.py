@@ -165,7 +165,9 @@ class Views:
                 else self.k.question(_ASKED[state])
             )
             asked = {"q": q, "index": None, "total": None, "back": False}
-            return template, {**ctx, **asked, "aside": state == _FACT_CONFIRM}
+            # "Reprendre où j'en étais": from the check, or back to where a place was typed
+            aside = state == _FACT_CONFIRM or bool(s.data.get("place_from"))
+            return template, {**ctx, **asked, "aside": aside}
         question = self.k.question(state.removeprefix("fit_"))
         assert question is not None  # fit states are made from the questions
         index = self.k.questions.index(question)

@@ -169,3 +169,43 @@ def test_oui_c_ca_confirms_the_town_and_stores_no_disability(tmp_path):
     after = out.split("> oui c ca", 1)[1]
     assert "Quelle est votre situation aujourd'hui ?" in after
     assert "Vous m'avez dit" not in after and "handicap" in after.split("> 1", 1)[1]
+
+
+def _after(out: str, line: str) -> str:
+    """What the bot answered to the last `line` typed."""
+    return out.rsplit(f"> {line}\n", 1)[1].split("\n> ", 1)[0]
+
+
+@pytest.mark.parametrize("place", ["jhabite au 69008\noui c ca", "jhabite marseille\noui"])
+def test_a_place_typed_in_the_fit_questions_keeps_the_way_back_through_the_hand_off(
+    tmp_path, place
+):
+    confirm = place.split("\n")[1]
+    # at the hand-off's question: "Reprendre" gives the fit question the person was on
+    out = console(f"/start\n2\n1\n3\n{place}\nreprendre\n", tmp_path / "a.sqlite3")
+    disability = _after(out, confirm)
+    assert "reconnaissance officielle de handicap" in disability
+    assert "[4] ↩️ Reprendre où j'en étais" in disability
+    assert "Question 3 sur 5" in _after(out, "reprendre")
+    # through the hand-off to the sheet, then back, earlier answers kept, to the fit result
+    out = console(f"/start\n2\n1\n3\n{place}\n2\nreprendre\n1\n1\n2\n", tmp_path / "b.sqlite3")
+    recap = out.rsplit(f"> {confirm}\n", 1)[1].split("> 2\n", 1)[1].split("\n> ", 1)[0]
+    assert "Ma fiche" in recap and "Reprendre où j'en étais" in recap
+    assert "Question 3 sur 5" in _after(out, "reprendre")
+    assert "CléA peut vous être utile" in _after(out, "2")  # the fit result, Q1-2 kept
+
+
+def test_a_fact_answering_the_question_asked_moves_on_to_the_next_question(tmp_path):
+    out = console("/start\n2\njai 19 ans\n1\nreprendre\n", tmp_path / "c.sqlite3")
+    noted = _after(out, "1")
+    assert "C'est noté" in noted and "Question 2 sur 5" in noted
+    assert "Mission locale" not in noted  # the question comes, not a FAQ answer
+    assert "Question 2 sur 5" in _after(out, "reprendre")
+
+
+def test_resume_after_a_faq_answer_over_a_fact_check_gives_the_check_again(tmp_path):
+    out = console("/start\nje bosse en cuisine\nca coute cb\nreprendre\n", tmp_path / "c.sqlite3")
+    assert "Mon Compte Formation" in _after(out, "ca coute cb")
+    back = _after(out, "reprendre")
+    assert "Vous m'avez dit : 🏭 J'ai un emploi. C'est bien ça ?" in back
+    assert "Que voulez-vous faire" not in back
