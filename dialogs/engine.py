@@ -369,6 +369,8 @@ class Engine:
             return self.flow.resume_pressed(s, t)
         if name == "listen":
             return self._listen(s, t, arg)
+        if name == "voice_on" and not self.voice_enabled:  # no promise the bot cannot keep
+            return self.notice("voice_unavailable")
         if name in ("voice_on", "voice_off"):
             s.data["voice"] = name == "voice_on"
             if name == "voice_on":  # said at once: the notice, then the screen, aloud

@@ -155,6 +155,10 @@ def test_voice_off_for_a_deployment(knowledge):
     replies = engine.handle(s, Event("choice", "discover")).replies
     assert not any(b.choice.startswith("listen") for r in replies for b in r.choices())
     assert "plus valable" in engine.handle(s, Event("choice", "listen")).replies[0].text
+    # /voix promises nothing it cannot do: no "je lis chaque écran", nothing stored.
+    said = " ".join(r.text for r in engine.handle(s, Event("text", "/voix")).replies)
+    assert "le son ne marche pas" in said and "je lis chaque écran" not in said
+    assert not s.data.get("voice")
 
 
 def test_unavailable_engine_is_reported_as_such(tmp_path):
