@@ -13,7 +13,7 @@ import pytest
 
 from dialogs.engine import Engine
 from dialogs.model import Event, Session
-from tests.crash_harness import expected_transcripts
+from tests.crash_harness import JOURNEYS, expected_transcripts
 from tests.fake_bot_api import Fault
 from tests.telegram_helpers import kill_hard, running_bot, settled, start_bot_process
 
@@ -202,42 +202,18 @@ async def test_fuzzed_updates(api, knowledge, tmp_path, caplog):
     assert not bad, [f"{r.name}: {r.getMessage()}" for r in bad[:5]]
 
 
+# The crash campaign's journeys (tests/crash_harness.py) without their /demande: the second
+# one whole, the third and the fourth up to their sixth step, then on to other screens.
 SCRIPTS = [
-    [
-        ("text", "/start mlyon-diag"),
-        ("cb", "answer:job_seeker"),
-        ("cb", "answer:none"),
-        ("text", "faut payer ?"),
-        ("cb", "resume"),
-        ("cb", "answer:digital"),
-        ("cb", "answer:hard"),
-        ("cb", "skip"),
-        ("cb", "where"),
-        ("text", "42000"),
-        ("cb", "yes"),
-    ],
-    [
-        ("text", "/start"),
-        ("cb", "steps"),
-        ("cb", "step:1"),
-        ("cb", "step:2"),
-        ("text", "et si je rate"),
-        ("cb", "resume"),
+    JOURNEYS[1][:-1],
+    JOURNEYS[2][:6]
+    + [
         ("cb", "fit"),
         ("cb", "answer:employee"),
         ("cb", "answer:cap_bep"),
         ("cb", "answer:progress"),
     ],
-    [
-        ("text", "/start"),
-        ("cb", "where"),
-        ("text", "marseile"),
-        ("cb", "yes"),
-        ("cb", "answer:young"),
-        ("cb", "answer:no"),
-        ("cb", "domains"),
-        ("cb", "domain:5"),
-    ],
+    JOURNEYS[3][:6] + [("cb", "domains"), ("cb", "domain:5")],
 ]
 
 
