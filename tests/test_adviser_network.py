@@ -402,6 +402,16 @@ def test_killed_right_after_telegram_accepted_a_message_repeats_it_at_most_once(
             os.kill(proc.pid, signal.SIGKILL)
 
     api.on_call = kill_on_accept
+
+    def claim(note) -> None:  # the adviser presses the note's claim button in the shared chat
+        api.push_callback(
+            SHARED,
+            note.callback_data()[0],
+            note.params["_message_id"],
+            user_id=ML_ID,
+            chat_type="supergroup",
+        )
+
     try:
         store = Storage(db)
         store.save(
@@ -423,14 +433,7 @@ def test_killed_right_after_telegram_accepted_a_message_repeats_it_at_most_once(
         ]
         assert api.wait_until(lambda: notes() or killed, 20)
         if kind == "notice":
-            note = notes()[0]
-            api.push_callback(
-                SHARED,
-                note.callback_data()[0],
-                note.params["_message_id"],
-                user_id=ML_ID,
-                chat_type="supergroup",
-            )
+            claim(notes()[0])
         assert api.wait_until(lambda: bool(killed), 20)
         proc.wait(10)
         proc = start_bot_process(api, db, **env)
@@ -439,14 +442,7 @@ def test_killed_right_after_telegram_accepted_a_message_repeats_it_at_most_once(
             c for c in api.sent(PERSON) if "a bien reçu votre demande" in c.text
         ]
         if kind == "note":  # the claim still works, once
-            note = notes()[-1]
-            api.push_callback(
-                SHARED,
-                note.callback_data()[0],
-                note.params["_message_id"],
-                user_id=ML_ID,
-                chat_type="supergroup",
-            )
+            claim(notes()[-1])
         assert api.wait_until(lambda: told() and count(db, "outbox") == 0, 20)
         n = len(api.sent(PERSON))
         api.push_text(PERSON, "/demande")

@@ -6,6 +6,7 @@ import pytest
 
 from dialogs.engine import Engine, parse_payload
 from dialogs.model import Event, Reply, Session
+from tests.menus import MAIN_MENU
 
 
 def choice(value: str) -> Event:
@@ -53,15 +54,7 @@ def test_welcome_shows_the_main_menu(engine):
     done = engine.handle(s, Event("start"))
     replies = done.replies
     assert "Bonjour" in replies[0].text
-    assert choices(replies) == [
-        "discover",
-        "fit",
-        "steps",
-        "modules",
-        "ask",
-        "where",
-        "voice_on",
-    ]  # the welcome offers to read aloud
+    assert choices(replies) == MAIN_MENU  # the welcome offers to read aloud
     assert s.state == "menu" and done.reached == {"start"}
     assert engine.handle(s, Event("start")).reached == frozenset()  # counted once
 

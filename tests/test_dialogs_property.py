@@ -15,6 +15,14 @@ from knowledge.text import fold
 
 ENGINE = Engine(load(), handoff_enabled=True)
 STATES = ENGINE.machine.states
+# Derandomized so CI is repeatable; drop derandomize and raise max_examples to explore.
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _valid_choices() -> list[str]:
@@ -107,14 +115,7 @@ events = st.one_of(
 )
 
 
-# Derandomized so CI is repeatable; drop derandomize and raise max_examples to explore.
-@settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@SETTINGS
 @given(state=st.sampled_from(STATES), sequence=st.lists(events, min_size=1, max_size=12))
 def test_random_events_never_raise_and_always_reply(state, sequence):
     session = Session(
@@ -197,13 +198,7 @@ def _stored(s: Session) -> dict[str, object]:
     return facts
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@SETTINGS
 @given(
     state=st.sampled_from(STATES),
     texts=st.lists(

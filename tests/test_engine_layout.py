@@ -51,32 +51,29 @@ def test_rendering_a_screen_writes_nothing_in_the_session(engine):
         assert s.to_json() == before, state
 
 
-@pytest.fixture
-def renders(monkeypatch):
-    """Full renders (text and buttons) of each template."""
+def _count_calls(monkeypatch, name: str) -> collections.Counter[str]:
+    """Calls of `rendering.<name>`, by template."""
     counts: collections.Counter[str] = collections.Counter()
-    original = rendering.render
+    original = getattr(rendering, name)
 
     def counting(env, template, **context):
         counts[template] += 1
         return original(env, template, **context)
 
-    monkeypatch.setattr(rendering, "render", counting)
+    monkeypatch.setattr(rendering, name, counting)
     return counts
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Full renders (text and buttons) of each template."""
+    return _count_calls(monkeypatch, "render")
 
 
 @pytest.fixture
 def button_reads(monkeypatch):
     """Renders of a template's `buttons` block alone."""
-    counts: collections.Counter[str] = collections.Counter()
-    original = rendering.buttons
-
-    def counting(env, template, **context):
-        counts[template] += 1
-        return original(env, template, **context)
-
-    monkeypatch.setattr(rendering, "buttons", counting)
-    return counts
+    return _count_calls(monkeypatch, "buttons")
 
 
 def test_typed_yes_at_the_place_confirm_reads_its_buttons_once_and_never_renders_it(

@@ -378,11 +378,16 @@ def test_ok_confirms_a_heard_fact(engine):
     assert s.answers["situation"] == "job_seeker"
 
 
-def test_je_lis_bien_is_asked_back_and_asks_for_no_reading_help(engine):
-    s = Session("lis-bien")
+def _said_at_the_menu(engine, user: str, said: str) -> tuple[Session, str]:
+    """A new person types `said` at the welcome menu: their session and the reply's text."""
+    s = Session(user)
     engine.handle(s, Event("start"))
-    replies = engine.handle(s, Event("text", "je lis bien")).replies
-    text = "\n".join(r.text for r in replies)
+    replies = engine.handle(s, Event("text", said)).replies
+    return s, "\n".join(r.text for r in replies)
+
+
+def test_je_lis_bien_is_asked_back_and_asks_for_no_reading_help(engine):
+    s, text = _said_at_the_menu(engine, "lis-bien", "je lis bien")
     assert s.state == "fact_confirm" and "reading" not in s.answers
     assert "Vous m'avez dit : 😀 Facile. C'est bien ça ?" in text
     replies = engine.handle(s, Event("text", "oui")).replies
@@ -402,9 +407,6 @@ def test_j_ai_du_mal_a_lire_is_asked_back_then_gets_its_answer(engine):
 
 
 def test_non_je_travaille_from_the_menu_is_asked_back(engine):
-    s = Session("non-travaille")
-    engine.handle(s, Event("start"))
-    replies = engine.handle(s, Event("text", "non je travaille")).replies
-    text = "\n".join(r.text for r in replies)
+    s, text = _said_at_the_menu(engine, "non-travaille", "non je travaille")
     assert s.state == "fact_confirm" and "situation" not in s.answers
     assert "Vous m'avez dit : 🏭 J'ai un emploi. C'est bien ça ?" in text
