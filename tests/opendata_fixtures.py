@@ -5,67 +5,22 @@ Nothing here reads outside the project: a clone of the project alone runs these 
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import shutil
 from pathlib import Path
 
-EXPORTS = Path(__file__).resolve().parent / "data" / "opendata"
+from .data.opendata import build_fixtures
+
+EXPORTS = build_fixtures.HERE  # the project's own exports
 
 
-def record(
-    rid: str,
-    type_code: str,
-    name: str,
-    insee: str,
-    postal_code: str,
-    commune: str,
-    lat: float | None,
-    lon: float | None,
-    served: list[str] | None = None,
-    phone: str | None = "01 02 03 04 05",
-    as_text: bool = True,
-) -> dict:
-    """One annuaire record; `as_text` puts the nested fields in JSON text, as the API does."""
-
-    def encode(value):
-        return json.dumps(value, ensure_ascii=False) if as_text else value
-
-    address = {
-        "type_adresse": "Adresse",
-        "numero_voie": f"1 rue {name}",
-        "complement1": "",
-        "complement2": "",
-        "service_distribution": "",
-        "code_postal": postal_code,
-        "nom_commune": commune,
-        "longitude": "" if lon is None else str(lon),
-        "latitude": "" if lat is None else str(lat),
-    }
-    return {
-        "id": rid,
-        "nom": f"{name} (test)",
-        "pivot": encode([{"type_service_local": type_code, "code_insee_commune": served or []}]),
-        "adresse": encode([address]),
-        "telephone": encode([{"valeur": phone, "description": ""}]) if phone else None,
-        "site_internet": "",
-        "adresse_courriel": "",
-        "plage_ouverture": encode(
-            [
-                {
-                    "nom_jour_debut": "Lundi",
-                    "nom_jour_fin": "Vendredi",
-                    "valeur_heure_debut_1": "09:00:00",
-                    "valeur_heure_fin_1": "12:00:00",
-                    "valeur_heure_debut_2": "",
-                    "valeur_heure_fin_2": "",
-                    "commentaire": "",
-                }
-            ]
-        ),
-        "url_service_public": f"https://lannuaire.service-public.gouv.fr/test/{rid}",
-        "code_insee_commune": insee,
-        "date_modification": "2026-11-01 10:00:00",
-    }
+# One annuaire record, written like the project's exports (build_fixtures.record), open
+# from 9h to 12h.
+record = functools.partial(
+    build_fixtures.record, modified="01/11/2026 10:00:00", hours=("09:00:00", "12:00:00", "", "")
+)
 
 
 def offer(
@@ -73,42 +28,16 @@ def offer(
     departement: str,
     sessions: int,
     distance: int = 0,
-    certification: str = "Certificat CléA - Socle de connaissances et de compétences "
-    "professionnelles",
+    certification: str = build_fixtures.CLEA,
     siret: str | None = None,
 ) -> dict:
-    return {
-        "date_extract": "2026-11-20",
-        "nom_of": f"{name} (test)",
-        "siret": siret or f"{abs(hash((name, departement))) % 10**14:014d}",
-        "numero_formation": "x",
-        "intitule_formation": "CléA",
-        "intitule_certification": certification,
-        "type_referentiel": "RS",
-        "code_inventaire": 0,
-        "code_rncp": None,
-        "nom_departement": "x",
-        "code_departement": departement,
-        "nom_region": "x",
-        "code_region": "x",
-        "nb_action": 1,
-        "nb_session_active": sessions,
-        "nb_session_a_distance": distance,
-        "nombre_heures_total_min": 10,
-        "nombre_heures_total_max": 50,
-        "frais_ttc_tot_min": 500.0,
-        "frais_ttc_tot_max": 1500.0,
-        "points_forts": None,
-    }
+    """One catalogue row, written like the project's exports (build_fixtures.offer)."""
+    siret = siret or f"{abs(hash((name, departement))) % 10**14:014d}"
+    return build_fixtures.offer(0, name, siret, departement, sessions, distance, certification)
 
 
-def competence(insee: str, type_code: str, office_ids: list[str], as_text: bool = False) -> dict:
-    return {
-        "code_insee_commune": insee,
-        "nom_commune": "x",
-        "id_service_local": json.dumps(office_ids) if as_text else office_ids,
-        "code_type_service_local": type_code,
-    }
+# One competence row, written like the project's exports (build_fixtures.competence).
+competence = functools.partial(build_fixtures.competence, commune="x", as_text=False)
 
 
 def write_exports(folder: Path, records: list, competence_rows: list | None, offers: list) -> Path:
@@ -128,8 +57,22 @@ def copy_exports(folder: Path) -> Path:
     return folder
 
 
+def exported(*ids: str, renamed: dict[str, str] | None = None) -> list[dict]:
+    """Copies of these records of the project's exports (build_fixtures.RECORDS), free to be
+    altered; `renamed`: a new id for some of them (by their id in the exports)."""
+    by_id = {r["id"]: r for r in build_fixtures.RECORDS}
+    rows = [copy.deepcopy(by_id[rid]) for rid in ids]
+    for row in rows:
+        new_id = (renamed or {}).get(row["id"])
+        if new_id:
+            row["url_service_public"] = row["url_service_public"].replace(row["id"], new_id)
+            row["id"] = new_id
+    return rows
+
+
 def france() -> tuple[list, list, list]:
-    """A small France: offices in Lyon, the Loire, Paris, Réunion and Polynesia."""
+    """A small France: offices in Lyon, the Loire, Paris, Réunion and Polynesia, some of them
+    the project's exports' own records."""
     records = [
         record(
             "ft-lyon3",
@@ -141,16 +84,7 @@ def france() -> tuple[list, list, list]:
             45.76,
             4.85,
         ),
-        record(
-            "ft-villeurbanne",
-            "france_travail",
-            "France Travail Villeurbanne",
-            "69266",
-            "69100",
-            "Villeurbanne",
-            45.77,
-            4.88,
-        ),
+        *exported("ft-villeurbanne"),
         record(
             "ml-lyon",
             "mission_locale",
@@ -162,17 +96,7 @@ def france() -> tuple[list, list, list]:
             4.83,
             served=["69381", "69382", "69383"],
         ),
-        record("ce-rhone", "cap_emploi", "Cap emploi Rhône", "69387", "69007", "Lyon", 45.74, 4.84),
-        record(
-            "fs-givors",
-            "france_services",
-            "France services Givors",
-            "69091",
-            "69700",
-            "Givors",
-            45.59,
-            4.77,
-        ),
+        *exported("ce-rhone", "fs-givors"),
         # The Loire: no competence rows at all; two agencies far apart.
         record(
             "ft-st-etienne",
@@ -184,68 +108,12 @@ def france() -> tuple[list, list, list]:
             45.43,
             4.39,
         ),
-        record(
-            "ft-roanne",
-            "pole_emploi",
-            "France Travail Roanne",
-            "42187",
-            "42300",
-            "Roanne",
-            46.04,
-            4.07,
-        ),
-        record(
-            "ml-roanne",
-            "mission_locale",
-            "Mission locale Roanne",
-            "42187",
-            "42300",
-            "Roanne",
-            None,
-            None,
-        ),
-        record(
-            "fs-feurs",
-            "france_services",
-            "France services Feurs",
-            "42094",
-            "42110",
-            "Feurs",
-            45.74,
-            4.23,
-        ),
-        record(
+        *exported("ft-roanne", "ml-roanne", "fs-feurs"),
+        *exported(
             "ft-paris11",
-            "pole_emploi",
-            "France Travail Paris 11e",
-            "75111",
-            "75011",
-            "Paris",
-            48.86,
-            2.38,
-            phone="3949",
-        ),
-        record(
             "ft-st-denis-re",
-            "pole_emploi",
-            "France Travail Saint-Denis",
-            "97411",
-            "97400",
-            "Saint-Denis",
-            -20.88,
-            55.45,
-        ),
-        record(
-            "ml-st-denis-re",
-            "mission_locale",
-            "Mission locale Nord Réunion",
-            "97411",
-            "97400",
-            "Saint-Denis",
-            -20.89,
-            55.46,
-            phone=None,
-            as_text=False,
+            "ml-nord-re",
+            renamed={"ml-nord-re": "ml-st-denis-re"},
         ),
         # An office of a network we do not route to: skipped.
         record("mairie", "mairie", "Mairie", "69383", "69003", "Lyon", 45.76, 4.85),

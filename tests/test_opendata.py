@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
 import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,7 +46,22 @@ def install(
         default_offers if offers is None else offers,
     )
     out = tmp_path / name
+    reinstall(out, folder, force)
+    return out
+
+
+def reinstall(out: Path, folder: Path, force: bool = False) -> None:
+    """Installs the exports in `folder` as the directory `out`, the update's messages unread."""
     update(SETTINGS, out, folder, force=force, err=io.StringIO())
+
+
+def install_with_meta(tmp_path: Path, key: str, value: str) -> Path:
+    """An installed directory whose `key` row of its meta table is set to `value`."""
+    out = install(tmp_path)
+    db = sqlite3.connect(out)
+    db.execute("UPDATE meta SET value = ? WHERE key = ?", (value, key))
+    db.commit()
+    db.close()
     return out
 
 
@@ -299,13 +315,7 @@ def test_a_small_drop_is_accepted(tmp_path):
     out = install(tmp_path)
     records, competence, offers = france()
     records = [r for r in records if r["id"] != "ft-roanne"]  # 6 → 5: a sixth
-    update(
-        SETTINGS,
-        out,
-        write_exports(tmp_path / "ok", records, competence, offers),
-        force=False,
-        err=io.StringIO(),
-    )
+    reinstall(out, write_exports(tmp_path / "ok", records, competence, offers))
     assert LocalDirectory(out).counts["offices"]["france_travail"] == 5
 
 
@@ -316,20 +326,14 @@ def test_small_drops_one_after_another_are_compared_with_the_largest_install(tmp
     out = install(tmp_path)
     records, competence, offers = france()
     records = [r for r in records if r["id"] != "ft-roanne"]
-    update(
-        SETTINGS,
-        out,
-        write_exports(tmp_path / "ok", records, competence, offers),
-        force=False,
-        err=io.StringIO(),
-    )
+    reinstall(out, write_exports(tmp_path / "ok", records, competence, offers))
     records = [r for r in records if r["id"] != "ft-villeurbanne"]
     folder = write_exports(tmp_path / "again", records, competence, offers)
     err = refused(tmp_path, capsys, folder, out)
     assert "réseau France Travail : 4 bureaux contre 6" in err
     # Forced, the deployer accepts the new level: the next update compares with it.
     assert main(["directory", "update", "--from", str(folder), "--out", str(out), "--force"]) == 0
-    update(SETTINGS, out, folder, force=False, err=io.StringIO())
+    reinstall(out, folder)
     assert LocalDirectory(out).counts["offices"]["france_travail"] == 4
 
 
@@ -424,7 +428,7 @@ def test_download_retries_keeps_raw_exports_and_replays(tmp_path):
     }
     # The dated folder replays to the same directory.
     again = tmp_path / "again.sqlite3"
-    update(SETTINGS, again, raw, force=False, err=io.StringIO())
+    reinstall(again, raw)
     assert LocalDirectory(again).counts == LocalDirectory(out).counts
     assert json.loads(LocalDirectory(out).meta["sources"])  # URLs kept for attribution
 
@@ -645,13 +649,7 @@ def test_console_conversation_with_the_exports(tmp_path):
 
 
 def test_check_warns_when_the_directory_is_older_than_30_days(tmp_path, monkeypatch, capsys):
-    import sqlite3
-
-    out = install(tmp_path)
-    db = sqlite3.connect(out)
-    db.execute("UPDATE meta SET value = '2026-01-01T00:00:00' WHERE key = 'installed'")
-    db.commit()
-    db.close()
+    out = install_with_meta(tmp_path, "installed", "2026-01-01T00:00:00")
     monkeypatch.setenv("CLEA_LOCAL_DIRECTORY", str(out))
     assert main(["check"]) == 0  # a warning, not a failure
     assert "Attention : l'annuaire local a" in capsys.readouterr().err
@@ -753,13 +751,7 @@ def test_a_record_with_neither_insee_nor_postal_code_is_skipped():
 
 
 def test_check_names_an_old_format_directory_and_what_to_run(tmp_path, monkeypatch, capsys):
-    import sqlite3
-
-    out = install(tmp_path)
-    db = sqlite3.connect(out)
-    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
-    db.commit()
-    db.close()
+    out = install_with_meta(tmp_path, "schema", "1")
     monkeypatch.setenv("CLEA_LOCAL_DIRECTORY", str(out))
     assert main(["check"]) == 0  # a warning: the bot still runs on national contacts
     err = capsys.readouterr().err

@@ -39,11 +39,18 @@ def record(
     as_text: bool = True,
     modified: str = "22/12/2023 10:38:56",
     partner: str | None = None,
+    served: list[str] | None = None,
+    hours: tuple[str, str, str, str] = ("08:30:00", "12:30:00", "13:30:00", "16:30:00"),
 ) -> dict:
     """One annuaire record. `as_text`: nested fields as JSON text (the usual form) or as
-    real arrays (also seen). `insee` may be '' (seen in 97x records)."""
+    real arrays (also seen). `insee` may be '' (seen in 97x records). `served`: the
+    communes its pivot names (by default its own); `hours`: Monday to Friday, morning
+    start and end, afternoon start and end ('' for none). tests/opendata_fixtures.py
+    writes the tests' own records with this function too."""
     encode = _text if as_text else (lambda v: v)
-    pivot = {"type_service_local": code, "code_insee_commune": [insee] if insee else []}
+    if served is None:
+        served = [insee] if insee else []
+    pivot = {"type_service_local": code, "code_insee_commune": served}
     if partner:
         pivot["partenaire"] = partner
     address = {
@@ -65,10 +72,10 @@ def record(
         {
             "nom_jour_debut": "Lundi",
             "nom_jour_fin": "Vendredi",
-            "valeur_heure_debut_1": "08:30:00",
-            "valeur_heure_fin_1": "12:30:00",
-            "valeur_heure_debut_2": "13:30:00",
-            "valeur_heure_fin_2": "16:30:00",
+            "valeur_heure_debut_1": hours[0],
+            "valeur_heure_fin_1": hours[1],
+            "valeur_heure_debut_2": hours[2],
+            "valeur_heure_fin_2": hours[3],
             "commentaire": "",
         }
     ]
@@ -350,58 +357,31 @@ RECORDS = [
     town_hall("98818", "98800", "Nouméa", -22.2758, 166.4580),
 ]
 
-# One row per commune and type of office; `id_service_local` as JSON text (the usual form)
-# or as a real array.
+
+def competence(
+    insee: str, type_code: str, office_ids: list[str], commune: str, as_text: bool = True
+) -> dict:
+    """One competence row: the offices of one type competent for a commune, their ids as
+    JSON text (the usual form) or as a real array (also seen)."""
+    return {
+        "code_insee_commune": insee,
+        "nom_commune": commune,
+        "id_service_local": _text(office_ids) if as_text else office_ids,
+        "code_type_service_local": type_code,
+    }
+
+
+LYON_3 = "Lyon 3e Arrondissement"
 COMPETENCE = [
-    {
-        "code_insee_commune": "42218",
-        "nom_commune": "Saint-Étienne",
-        "id_service_local": _text(["ft-se-bellevue", "ft-se-centre"]),
-        "code_type_service_local": "pole_emploi",
-    },
-    {
-        "code_insee_commune": "42187",
-        "nom_commune": "Roanne",
-        "id_service_local": _text(["ft-roanne"]),
-        "code_type_service_local": "pole_emploi",
-    },
-    {
-        "code_insee_commune": "69383",
-        "nom_commune": "Lyon 3e Arrondissement",
-        "id_service_local": ["ft-lyon3"],
-        "code_type_service_local": "pole_emploi",
-    },
-    {
-        "code_insee_commune": "69383",
-        "nom_commune": "Lyon 3e Arrondissement",
-        "id_service_local": _text(["ml-lyon"]),
-        "code_type_service_local": "mission_locale",
-    },
-    {
-        "code_insee_commune": "69383",
-        "nom_commune": "Lyon 3e Arrondissement",
-        "id_service_local": _text(["ce-rhone"]),
-        "code_type_service_local": "cap_emploi",
-    },
-    {
-        "code_insee_commune": "69266",
-        "nom_commune": "Villeurbanne",
-        "id_service_local": _text(["ft-villeurbanne"]),
-        "code_type_service_local": "france_travail",
-    },
-    {
-        "code_insee_commune": "75111",
-        "nom_commune": "Paris 11e Arrondissement",
-        "id_service_local": _text(["ft-paris11"]),
-        "code_type_service_local": "pole_emploi",
-    },
+    competence("42218", "pole_emploi", ["ft-se-bellevue", "ft-se-centre"], "Saint-Étienne"),
+    competence("42187", "pole_emploi", ["ft-roanne"], "Roanne"),
+    competence("69383", "pole_emploi", ["ft-lyon3"], LYON_3, as_text=False),
+    competence("69383", "mission_locale", ["ml-lyon"], LYON_3),
+    competence("69383", "cap_emploi", ["ce-rhone"], LYON_3),
+    competence("69266", "france_travail", ["ft-villeurbanne"], "Villeurbanne"),
+    competence("75111", "pole_emploi", ["ft-paris11"], "Paris 11e Arrondissement"),
     # A competence row naming an office that is not among the records (closed): ignored.
-    {
-        "code_insee_commune": "04209",
-        "nom_commune": "Sisteron",
-        "id_service_local": _text(["ml-closed"]),
-        "code_type_service_local": "mission_locale",
-    },
+    competence("04209", "mission_locale", ["ml-closed"], "Sisteron"),
 ]
 
 CLEA = "Certificat CléA - Socle de connaissances et de compétences professionnelles"
