@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from bench.load import run_bot
+from bench.load import run_bot, stop_bot
 from bot.storage import Storage
 from tests.fake_bot_api import FakeBotApi
 
@@ -61,11 +60,7 @@ def measure(updates: int = 10_000, people: int = 2_000, latency: float = 0.05) -
                 while new_person not in answered and time.monotonic() < deadline:
                     time.sleep(0.01)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop_bot(proc)
             left = Storage(db)
             remaining = len(left.inbox_pending())
             left.close()

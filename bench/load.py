@@ -27,25 +27,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dialogs.model import Session
-from tests.fake_bot_api import TOKEN, Call, FakeBotApi
+from tests.fake_bot_api import Call, FakeBotApi
+from tests.telegram_helpers import bot_env
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
+# The fit check (one question skipped), then the place from a typed postal code, confirmed.
+FIT_CHECK = [
+    ("cb", "fit"),
+    ("cb", "answer:job_seeker"),
+    ("cb", "answer:none"),
+    ("cb", "answer:job"),
+    ("cb", "answer:easy"),
+    ("cb", "skip"),
+    ("cb", "where"),
+    ("text", "42000"),
+    ("cb", "yes"),
+]
+
 # Real paths through the conversation: ("text", value) or ("cb", callback data).
 PATHS = [
     [
         ("text", "/start"),
-        ("cb", "fit"),
-        ("cb", "answer:job_seeker"),
-        ("cb", "answer:none"),
-        ("cb", "answer:job"),
-        ("cb", "answer:easy"),
-        ("cb", "skip"),
-        ("cb", "where"),
-        ("text", "42000"),
-        ("cb", "yes"),
+        *FIT_CHECK,
         ("text", "c'est payant ?"),
         ("cb", "resume"),
     ],
@@ -94,15 +100,7 @@ JOURNEY = [
     ("cb", "step:1"),
     ("cb", "step:2"),
     ("cb", "menu"),
-    ("cb", "fit"),
-    ("cb", "answer:job_seeker"),
-    ("cb", "answer:none"),
-    ("cb", "answer:job"),
-    ("cb", "answer:easy"),
-    ("cb", "skip"),
-    ("cb", "where"),
-    ("text", "42000"),
-    ("cb", "yes"),
+    *FIT_CHECK,
 ]
 MESSAGES = ("sendMessage", "editMessageText", "sendPhoto", "sendVoice")
 
@@ -312,18 +310,18 @@ def run_bot(
     kind: str, api: FakeBotApi, db: Path, concurrency: int, log: Path | None = None
 ) -> tuple[subprocess.Popen, float]:
     """The bot in its own process; `log`: its stderr (INFO), to read its longest stall."""
-    env = dict(
-        os.environ,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=api.base_url,
-        TELEGRAM_API_FILE_URL=api.file_url,
-        CLEA_DB_PATH=str(db),
-        CLEA_RATE_LIMIT="0",
-        CLEA_CHAT_RATE="0",  # simulated users tap faster than people: no pacing
+    env = bot_env(  # no rate limit: simulated users tap faster than people
+        api,
+        db,
         CLEA_CONCURRENCY=str(concurrency),
         CLEA_LOG_LEVEL="INFO" if log else "WARNING",
         ECHO_BACKEND="aiohttp" if kind == "echo_aiohttp" else "httpx",
     )
+    # The tests turn the local directory off; the bench keeps the deployment's, if any.
+    if "CLEA_LOCAL_DIRECTORY" in os.environ:
+        env["CLEA_LOCAL_DIRECTORY"] = os.environ["CLEA_LOCAL_DIRECTORY"]
+    else:
+        del env["CLEA_LOCAL_DIRECTORY"]
     before = api.get_updates_count
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -338,6 +336,15 @@ def run_bot(
             raise RuntimeError(f"{kind} bot exited with {proc.returncode}")
         time.sleep(0.005)
     return proc, time.perf_counter() - started
+
+
+def stop_bot(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """A bot started by run_bot: SIGTERM, then SIGKILL if it has not exited after `timeout` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def run_regime(
@@ -388,11 +395,7 @@ def run_regime(
                 "peak_rss_mb": round(proc_peak_rss_mb(proc.pid), 1),
             }
         finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_bot(proc, 20)
             api.stop()
         if log is not None:  # ours
             stalls = re.findall(r"longest event-loop stall: ([\d.]+) ms", log.read_text())

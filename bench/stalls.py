@@ -181,9 +181,8 @@ def under_load(
     people writing at `rate` updates a second meanwhile. Their reply times, and the bot's
     longest event-loop stall (its own measure, logged at stop)."""
     import re
-    import subprocess
 
-    from bench.load import latency_summary, run_bot
+    from bench.load import latency_summary, run_bot, stop_bot
     from dialogs.model import Session
     from tests.fake_bot_api import FakeBotApi
 
@@ -248,11 +247,7 @@ def under_load(
                     time.sleep(0.05)
                 voice_done = (max(voices) - started) if voices else None
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop_bot(proc)
             text = log.read_text()
             stall = re.findall(r"longest event-loop stall: ([\d.]+) ms", text)
             purged = re.findall(r"purge: (\d+) sessions removed", text)
