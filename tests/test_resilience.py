@@ -69,8 +69,8 @@ async def test_an_unreadable_update_is_kept_aside_and_the_others_answered(
 
 def test_dead_letters_go_with_the_person_and_after_7_days(tmp_path):
     storage = Storage(tmp_path / "db.sqlite3")
-    storage.dead_letter(5, "TypeError", "tg:1", "{}")
-    storage.dead_letter(6, "TypeError", "tg:2", "{}", now=time.time() - 8 * 86400)
+    storage.dead_letters.add(5, "TypeError", "tg:1", "{}")
+    storage.dead_letters.add(6, "TypeError", "tg:2", "{}", now=time.time() - 8 * 86400)
     storage.erase("tg:1")
     assert count(storage, "dead_letters") == 1
     storage.purge(90)

@@ -289,7 +289,7 @@ class TelegramChannel:
             with contextlib.suppress(sqlite3.Error):
                 chat = update.effective_chat
                 await self.db.call(
-                    self.storage.dead_letter,
+                    self.storage.dead_letters.add,
                     update.update_id,
                     type(exc).__name__,
                     f"tg:{chat.id}" if chat else None,

@@ -194,16 +194,6 @@ class Storage:
     def inbox_pending(self) -> list[tuple[int, str]]:
         return self.inbox.pending()
 
-    def dead_letter(
-        self,
-        update_id: int | None,
-        error: str,
-        person: str | None,
-        data: str,
-        now: float | None = None,
-    ) -> None:
-        self.dead_letters.add(update_id, error, person, data, now)
-
     def adviser_opened(self, code: str, chat_id: int, now: float | None = None) -> bool:
         return self.advisers.opened(code, chat_id, now)
 

@@ -248,7 +248,9 @@ class InboxQueue(asyncio.Queue):
         """Updates that could not be read: kept 7 days in the dead letters, never retried."""
         for d in letters:
             try:
-                await self.run_db(self.storage.dead_letter, d.update_id, d.error, d.person, d.data)
+                await self.run_db(
+                    self.storage.dead_letters.add, d.update_id, d.error, d.person, d.data
+                )
             except sqlite3.Error as exc:
                 log.error(
                     "dead letter of update %s not written: %s", d.update_id, type(exc).__name__
