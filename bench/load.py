@@ -215,10 +215,11 @@ async def closed_loop(
     }
 
 
-async def paced(api: FakeBotApi, kind: str, rate: float, total: int, first_chat: int) -> dict:
+async def paced(
+    api: FakeBotApi, kind: str, rate: float, total: int, first_chat: int, users: int = 400
+) -> dict:
     """Updates pushed at a fixed rate, each to a user whose previous turn is answered."""
     driver = Driver(api, kind, finished=asyncio.Event(), closed_loop=False)
-    users = 400
     for i in range(users):
         driver.remaining[first_chat + i] = list(PATHS[i % len(PATHS)])
     driver.idle = list(driver.remaining)
@@ -235,7 +236,12 @@ async def paced(api: FakeBotApi, kind: str, rate: float, total: int, first_chat:
     while driver.pushed_at:
         await asyncio.sleep(0.001)
     api.on_call = None
-    return {"rate": rate, "updates": total, **latency_summary(driver.latencies)}
+    return {
+        "rate": rate,
+        "updates": total,
+        "calls_per_update": round(driver.calls / total, 3),
+        **latency_summary(driver.latencies),
+    }
 
 
 async def order_burst(api: FakeBotApi, kind: str, chats: int, first_chat: int) -> dict:

@@ -1,0 +1,173 @@
+"""CPU per update at 200 updates/s, 50 ms API latency: clea-bot against the aiohttp echo,
+as a statistic rather than one draw.
+
+Why a separate bench: bench.load runs each bot once, one after the other, and reads CPU
+over a 3 s paced phase; on a shared 2-core machine the ratio of two such draws went from
+1.28× to 1.91× on the same code. Here:
+
+- the two bots run **interleaved**, echo, ours, echo, ours… `--rounds` times, each in a
+  fresh process against a fresh fake Bot API (same latency, same pushed updates: the
+  same paths, the same chat ids, the same rate); clea-bot starts each round from the same
+  copy of a database of 20 000 stored sessions;
+- start-up is excluded: each bot first serves a closed-loop warm-up (every path of the
+  mix walked once, so that templates, the communes index and the model are loaded), then
+  CPU is read from the bot process's own /proc/<pid>/stat (user + system, all threads)
+  just before and just after a **steady phase** of `--seconds` at 200 updates/s;
+- each round gives one ratio, ours / the echo of the same round; the report is the
+  median ratio and its spread (min, max, and the ratio of the medians), with the machine
+  load, the latencies (a bot that falls behind handles updates in batches, which costs
+  less per update: such rounds are flagged) and getUpdates calls per update.
+
+Run by hand: python -m bench.cpu_ratio [--rounds 5] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.load import (
+    LABELS,
+    PATHS,
+    RESULTS,
+    closed_loop,
+    paced,
+    populate,
+    proc_cpu_seconds,
+    run_bot,
+    stop_bot,
+)
+from tests.fake_bot_api import FakeBotApi
+
+RATE = 200.0
+LATENCY = 0.05
+KINDS = ("echo_aiohttp", "ours")
+# A round whose p50 latency exceeds this did not keep up with the rate: updates then come
+# in batches and cost less each, which flatters that bot.
+BEHIND_MS = 250.0
+SHORTEST_PATH = min(len(p) for p in PATHS)
+
+
+def steady_users(total: int) -> int:
+    """Enough simulated people for `total` updates (each walks at most one path), and
+    few enough that most walk theirs to the end: the mix is the whole paths."""
+    return total // SHORTEST_PATH + 20
+
+
+def one_bot(kind: str, db: Path, seconds: float, concurrency: int) -> dict:
+    api = FakeBotApi(latency=LATENCY, record=False).start()
+    proc, startup = run_bot(kind, api, db, concurrency)
+    try:
+        loop = api._loop
+        assert loop is not None  # the fake Bot API is started
+
+        def run(coro, timeout: float = 600):
+            return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+        run(closed_loop(api, kind, 2 * len(PATHS), 5_000_000))  # warm-up, not measured
+        time.sleep(0.3)
+        total = int(RATE * seconds)
+        polls0, cpu0, wall0 = api.get_updates_count, proc_cpu_seconds(proc.pid), time.time()
+        pace = run(paced(api, kind, RATE, total, 6_000_000, steady_users(total)))
+        time.sleep(0.3)  # the last callback answers (sent in the background), for both bots
+        cpu1, wall1, polls1 = proc_cpu_seconds(proc.pid), time.time(), api.get_updates_count
+    finally:
+        stop_bot(proc, 20)
+        api.stop()
+    return {
+        "cpu_ms_per_update": round((cpu1 - cpu0) / total * 1000, 3),
+        "cpu_share_of_a_core": round((cpu1 - cpu0) / (wall1 - wall0), 3),
+        "get_updates_per_update": round((polls1 - polls0) / total, 3),
+        "calls_per_update": pace["calls_per_update"],
+        "p50_ms": pace.get("p50_ms"),
+        "p99_ms": pace.get("p99_ms"),
+        "behind": (pace.get("p50_ms") or 0) > BEHIND_MS,
+        "startup_s": round(startup, 2),
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def summary(rounds: list[dict]) -> dict:
+    ratios = [r["ratio"] for r in rounds]
+    echo = [r["echo_aiohttp"]["cpu_ms_per_update"] for r in rounds]
+    ours = [r["ours"]["cpu_ms_per_update"] for r in rounds]
+    kept = [r["ratio"] for r in rounds if not (r["ours"]["behind"] or r["echo_aiohttp"]["behind"])]
+    return {
+        "rounds": len(rounds),
+        "median_ratio": round(statistics.median(ratios), 3),
+        "min_ratio": min(ratios),
+        "max_ratio": max(ratios),
+        "ratio_of_medians": round(statistics.median(ours) / statistics.median(echo), 3),
+        "median_ours_ms": round(statistics.median(ours), 3),
+        "median_echo_ms": round(statistics.median(echo), 3),
+        "rounds_behind": len(rounds) - len(kept),
+        "median_ratio_rounds_kept_up": round(statistics.median(kept), 3) if kept else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=15.0, help="steady phase per bot")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--label", default="", help="a note kept with the results")
+    args = parser.parse_args()
+    started = time.time()
+    rounds: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        template = workdir / "sessions.sqlite3"
+        populate(template, 20_000)
+        for n in range(args.rounds):
+            row: dict = {}
+            for kind in KINDS:
+                db = workdir / f"{kind}-{n}.sqlite3"
+                if kind == "ours":
+                    shutil.copy(template, db)
+                row[kind] = one_bot(kind, db, args.seconds, args.concurrency)
+            row["ratio"] = round(
+                row["ours"]["cpu_ms_per_update"] / row["echo_aiohttp"]["cpu_ms_per_update"], 3
+            )
+            rounds.append(row)
+            e, o = row["echo_aiohttp"], row["ours"]
+            print(
+                f"round {n + 1}: écho {e['cpu_ms_per_update']} ms/maj (p50 {e['p50_ms']} ms), "
+                f"clea-bot {o['cpu_ms_per_update']} ms/maj (p50 {o['p50_ms']} ms) → "
+                f"{row['ratio']}× ; charge {o['load_1min']}",
+                flush=True,
+            )
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "label": args.label,
+        "rate": RATE,
+        "latency_s": LATENCY,
+        "steady_seconds": args.seconds,
+        "concurrency": args.concurrency,
+        "rounds": rounds,
+        "summary": summary(rounds),
+        "seconds": round(time.time() - started, 1),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"cpu-ratio-{stamp}.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    )
+    s = result["summary"]
+    print(
+        f"CPU par maj à {RATE:.0f} maj/s, {LATENCY * 1000:.0f} ms, clea-bot / "
+        f"{LABELS['echo_aiohttp']}, {s['rounds']} manches alternées de {args.seconds:.0f} s : "
+        f"médiane {s['median_ratio']}× (de {s['min_ratio']}× à {s['max_ratio']}×) ; "
+        f"médianes {s['median_ours_ms']} / {s['median_echo_ms']} ms "
+        f"(rapport {s['ratio_of_medians']}×) ; manches en retard : {s['rounds_behind']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
