@@ -40,6 +40,18 @@ class Answers:
         s.data.pop("miss", None)
         return self.faq(s, t, entry, in_ask=s.state == "ask")
 
+    def topics(
+        self, s: Session, t: TurnState, faq_id: str, also: tuple[str, ...] = ()
+    ) -> list[Reply] | None:
+        """A topic the reading chose by rule (an age typed alone), with the topics offered
+        under it; None when it is no topic."""
+        entry = self.matcher.by_id.get(faq_id)
+        if entry is None:
+            return None
+        s.data.pop("miss", None)
+        offered = tuple(e for e in map(self.matcher.by_id.get, also) if e is not None)
+        return self.faq(s, t, entry, in_ask=s.state == "ask", also=offered)
+
     def offer(self, s: Session, t: TurnState, text: str) -> list[Reply]:
         """The message names topics without asking: the closest ones, to choose from."""
         return self.flow.page(

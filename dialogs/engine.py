@@ -30,7 +30,7 @@ from dialogs.flow import Flow, TurnState
 from dialogs.machine import PLACE_FLOW, ConversationMachine
 from dialogs.model import Button, Event, Reach, Reply, Session, Turn
 from dialogs.places import Places
-from dialogs.reading import Reader, Reading, Readings, choose
+from dialogs.reading import AGE_TOPIC, Reader, Reading, Readings, choose
 from dialogs.understanding import keep_facts, question_id, reading_screen, typed_candidate
 from dialogs.views import Views, listen_choice, shorter
 from knowledge.advisers import CODE_RE, Adviser
@@ -388,6 +388,9 @@ class Engine:
             return self.notice("forgotten")
         if name == "forget_no" and s.state == "forget_confirm":
             return self.flow.resume(s, t)
+        if name == "where" and s.state != "menu":
+            # "Qui contacter ?" from a screen or a page over it: the way back stays.
+            self.places.leave_for_place(s)
         if self.flow.go(s, t, name, *([arg] if arg is not None else [])):
             s.data.pop("miss", None)
             return self.flow.show(s, t)
@@ -454,9 +457,13 @@ class Engine:
             return self.flow.page(
                 "small_talk.j2", s, t, kind="subject", subject=subject, in_ask=s.state == "ask"
             )
+        if kind == "age":
+            return self.answers.topics(s, t, chosen.value, chosen.topics) or self.notice("stale")
         if kind == "fact":
             faq = readings.first("faq")
-            return self.facts.ask(s, t, chosen, faq.value if faq else None)
+            # An age: once the situation is known, the topic about age answers it.
+            fallback = AGE_TOPIC if chosen.evidence == "age" else None
+            return self.facts.ask(s, t, chosen, faq.value if faq else fallback)
         if kind == "offer" and not chosen.topics:
             return self.answers.offer(s, t, text)
         return self.answers.question(s, t, text)

@@ -15,6 +15,8 @@ is read once, against what the screen shows and asks:
   a cue ("j'habite à"); `handoff`: "qui je peux appeler";
 - `fact`: an explicit self-statement ("je suis au chômage", "j'ai 19 ans", "je n'ai pas de
   diplôme"); never a bare option label ("oui", "un peu", "autre");
+- `age`: an age no question asks for ("j'ai 45 ans"): its FAQ topic (`value`), and the
+  topics offered under it;
 - `subject`: another certificate, exam, benefit or service, when CléA is not named;
 - `faq`, `offer`, `small_talk`, `off_topic`: what the free-text model says.
 
@@ -60,6 +62,13 @@ PLACE_SCREENS = {"where_ask", "where_pick", "where_confirm"}
 # Cues after which only an exact commune name counts (they also start ordinary phrases).
 WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur"}
 STATEMENT_WORDS = 4  # "je cherche un travail": a statement, not yet a question
+AGE_WORDS = 6  # "bonjour moi j'ai 45 ans": an age said alone
+# Ages of the situation "J'ai entre 16 et 25 ans" (fit.yaml); any other age typed alone
+# gets the FAQ topic about age, or, from typed.yaml's `retired_from`, the one for retired
+# people first (the age topic offered under it).
+YOUNG = (16, 25)
+AGE_TOPIC = "young"
+RETIRED_TOPIC = "retired"
 
 
 @dataclass(frozen=True)
@@ -405,12 +414,19 @@ class Reader:
                 evidence = "whole self-statement" if whole else "self-statement"
                 out.append(Reading("fact", option, 0.8, evidence, question=qid, alone=whole))
         years = typed.age(text)
-        if (
-            years is not None
-            and 16 <= years <= 25
-            and not any(r.question == "situation" for r in out)
-        ):
-            out.append(Reading("fact", "young", 0.8, "age", question="situation"))
+        if years is None:
+            return out
+        if YOUNG[0] <= years <= YOUNG[1]:
+            if not any(r.question == "situation" for r in out):
+                out.append(Reading("fact", "young", 0.8, "age", question="situation"))
+        else:  # an age no question asks for: the topics about age
+            retired = self.k.typed.retired_from
+            topics = (
+                (RETIRED_TOPIC, AGE_TOPIC)
+                if retired is not None and years >= retired
+                else (AGE_TOPIC,)
+            )
+            out.append(Reading("age", topics[0], 0.8, "age", topics=topics[1:]))
         return out
 
     def _faq_readings(self, text: str) -> list[Reading]:
@@ -434,6 +450,16 @@ class Reader:
 SCREEN_FIRST = ("option", "dont_know", "unsay", "answer")
 
 
+def _no_answer(readings: Readings, question: Question, age_alone: bool) -> bool:
+    """Typed at `question`, a message that answers another question (a fact, an age it
+    does not ask for) or is too short to be anything but a wrong option: the question
+    comes again. A short request for a person ("parler a qqn") is no miss."""
+    other_fact = any(r.question != question.id for r in readings.facts())
+    person = any(r.kind == "small_talk" and r.value == "human" for r in readings.all)
+    short = readings.words <= 3 and not readings.is_question and not person
+    return other_fact or age_alone or short
+
+
 def choose(readings: Readings, screen: Screen) -> Reading:
     """The one reading the dialogue acts on. Current screen first:
 
@@ -443,18 +469,21 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     3. a place: the place screens take any commune; elsewhere a postal code or a commune
        after a cue ("j'habite à") starts the hand-off;
     4. a request for someone to contact ("qui je peux appeler");
-    5. on a question screen, another question's fact or a short answer that is none of the
-       options: the same question again, with one line of help (never a FAQ answer);
+    5. on a question screen, another question's fact, an age it does not ask for, or a
+       short answer that is none of the options (a request for a person aside): the same
+       question again, with one line of help (never a FAQ answer);
     6. another certificate, exam, benefit or service, CléA not named: said plainly;
     7. a statement about oneself and nothing else, short ("je cherche un travail") or a
        longer phrase that is the whole message ("j'ai du mal à lire"): asked back with
        its question (the answer that fits comes once it is confirmed);
-    8. a confident FAQ answer (a fact stated with it is kept aside, unconfirmed, and asked
+    8. an age said alone that no question asks for ("j'ai 45 ans"): the topic about age
+       (or, for a retirement age, the one for retired people, the age topic offered);
+    9. a confident FAQ answer (a fact stated with it is kept aside, unconfirmed, and asked
        back when its question comes); else a fact stated alone is asked back;
-    9. small talk (greeting, thanks…);
-    10. close topics offered; a message naming CléA is never declined: its closest topics
+    10. small talk (greeting, thanks…);
+    11. close topics offered; a message naming CléA is never declined: its closest topics
         are offered;
-    11. not understood.
+    12. not understood.
     """
     for kind in SCREEN_FIRST:
         found = readings.first(kind)
@@ -464,10 +493,10 @@ def choose(readings: Readings, screen: Screen) -> Reading:
         found = readings.first(kind)
         if found is not None:
             return found
-    if screen.question is not None:
-        other_fact = any(r.question != screen.question.id for r in readings.facts())
-        if other_fact or (readings.words <= 3 and not readings.is_question):
-            return Reading("repeat", screen.question.id, 1.0, "not an option")
+    age = readings.first("age")
+    age_alone = age is not None and not readings.is_question and readings.words <= AGE_WORDS
+    if screen.question is not None and _no_answer(readings, screen.question, age_alone):
+        return Reading("repeat", screen.question.id, 1.0, "not an option")
     subject = readings.first("subject")
     if subject is not None:
         return subject
@@ -475,6 +504,8 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     if facts and not readings.is_question:
         if readings.words <= STATEMENT_WORDS or any(f.alone for f in facts):
             return facts[0]
+    if age is not None and age_alone:
+        return age
     faq = readings.first("faq")
     if faq is not None:
         return faq

@@ -698,12 +698,17 @@ def _load_typed(path: Path, r: Reader) -> Typed:
             "not_places",
         )
     }
+    retired_from = r.field(data, "retired_from", int, "retired_from", required=False)
+    if retired_from is not None and not 26 <= retired_from <= 99:
+        r.problem("retired_from", f"{retired_from} : un âge entre 26 et 99 ans est attendu")
+        retired_from = None
     return Typed(
         r.strings(data, "oui", "oui"),
         r.strings(data, "non", "non"),
         r.strings(data, "politeness", "politeness"),
         navigation,
         **optional,
+        retired_from=retired_from,
     )
 
 

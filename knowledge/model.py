@@ -93,7 +93,8 @@ class Option:
 class Typed:
     """typed.yaml: yes/no words, politeness fillers, navigation words by action, and the
     phrases that read a message in context: "je ne sais pas", a place cue ("j'habite à"),
-    a request for someone to contact, and the words that name CléA."""
+    a request for someone to contact, the words that name CléA, and the age from which an
+    age typed alone ("j'ai 67 ans") gets the answer for retired people first."""
 
     yes: tuple[str, ...] = ()
     no: tuple[str, ...] = ()
@@ -107,6 +108,8 @@ class Typed:
     clea_names: tuple[str, ...] = ()
     comparison: tuple[str, ...] = ()
     not_places: tuple[str, ...] = ()
+    # From this age, an age typed alone gets the answer for retired people first.
+    retired_from: int | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,10 @@ from knowledge.normalise import normalise, turn_cache
 
 NEGATIONS = {"pas", "ne", "n", "plus", "jamais", "non"}
 SUBJECTS = {"je", "j"}  # a negation before them negates no phrase they start
-_AGE = re.compile(r"\b(?:j ai|jai|g|age de|agee? de)\s+(\d{2})\s*(?:ans?|age)\b")
+_AGE = re.compile(
+    r"\b(?:j ai|jai|g|moi|age de|agee? de|j ai bientot|je vais avoir)\s+(\d{2})\s*(?:ans?|age)\b"
+)
+_AGE_ALONE = re.compile(r"^(\d{2})\s*(?:ans?|age)$")  # "45 ans" as the whole message
 
 
 @dataclass(frozen=True)
@@ -194,8 +197,9 @@ def decide(kept: list[tuple[int, int, str]]) -> str | None:
 
 
 def age(text: str) -> int | None:
-    """'j'ai 19 ans' → 19 (ages from 14 to 99 only)."""
-    m = _AGE.search(key(text))
+    """'j'ai 19 ans', 'moi 45 ans', '45 ans' alone → the age (from 14 to 99 only)."""
+    norm = key(text)
+    m = _AGE.search(norm) or _AGE_ALONE.match(norm)
     if not m:
         return None
     value = int(m.group(1))

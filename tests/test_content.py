@@ -178,6 +178,8 @@ def replace(path: Path, old: str, new: str) -> None:
             "discover_tour: [quoi,",
             ["clea.yaml › discover_tour", "bloc inconnu « quoi »"],
         ),
+        ("typed.yaml", "retired_from: 60", "retired_from: 6", ["typed.yaml", "entre 26 et 99"]),
+        ("typed.yaml", "retired_from: 60", "retired_from: soixante", ["typed.yaml", "int"]),
     ],
 )
 def test_broken_content_names_file_entry_and_problem(tmp_path, file, old, new, expected):

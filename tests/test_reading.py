@@ -131,10 +131,23 @@ def test_no_place_without_a_code_or_a_cue(reader, text):
 
 @pytest.mark.parametrize(
     "text",
-    ["qui je peux appeler", "je m'inscris où ?", "je dois contacter qui pour passer le test"],
+    [
+        "qui je peux appeler",
+        "je m'inscris où ?",
+        "je dois contacter qui pour passer le test",
+        "jveux bien quon mappelle",
+        "vous pouvez m'appeler ?",
+        "je voudrais qu'on me rappelle svp",
+        "rappelez-moi",
+    ],
 )
 def test_handoff_phrases(reader, text):
     assert choose(reader.read(text, MENU), MENU).kind == "handoff"
+
+
+@pytest.mark.parametrize("text", ["je m'appelle Karim", "comment s'appelle le certificat ?"])
+def test_a_name_is_no_request_to_be_called(reader, text):
+    assert choose(reader.read(text, MENU), MENU).kind != "handoff"
 
 
 @pytest.mark.parametrize(
@@ -229,8 +242,9 @@ ANSWERS = [
     "jveux bien quon mappelle",
     "bien",
 ]
-# Sentences that are no answer; every other one is (or is none of the options).
-SENTENCES = {"jveux bien quon mappelle"}
+# Asking to be called: the hand-off, the question kept as the way back; every other one is
+# an answer (or none of the options).
+HANDOFF = {"jveux bien quon mappelle"}
 # Where a typed answer moves to an option; every other one repeats the question with help.
 EXPECTED = {
     ("situation", "je suis au chomage"): "job_seeker",
@@ -276,8 +290,11 @@ def test_typed_answers_at_the_fit_questions(engine, qid, answer):
         assert s.state != f"fit_{qid}"
     elif expected:
         assert s.answers.get(qid) == expected and s.state != f"fit_{qid}"
-    elif answer in SENTENCES:  # not an answer: nothing stored, the question stays
-        assert s.state == f"fit_{qid}" and qid not in s.answers
+    elif answer in HANDOFF:  # not an answer: nothing stored, the question is the way back
+        assert s.state == "where_ask" and qid not in s.answers
+        assert "resume" in choices
+        engine.handle(s, Event("choice", "resume"))
+        assert s.state == f"fit_{qid}"
     else:
         q = engine.k.question(qid)
         text = "\n".join(r.text for r in replies)
@@ -410,3 +427,106 @@ def test_non_je_travaille_from_the_menu_is_asked_back(engine):
     s, text = _said_at_the_menu(engine, "non-travaille", "non je travaille")
     assert s.state == "fact_confirm" and "situation" not in s.answers
     assert "Vous m'avez dit : 🏭 J'ai un emploi. C'est bien ça ?" in text
+
+
+# --- an age, a request for a person: typed anywhere, the place kept ------------------------
+
+
+def _at_question(engine, user: str, qid: str) -> Session:
+    """A new person at the fit question `qid`, the questions before answered by tapping."""
+    s = Session(user)
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "fit"))
+    while s.state != f"fit_{qid}":
+        q = engine.k.question(s.state.removeprefix("fit_"))
+        engine.handle(s, Event("choice", "skip" if q.optional else f"answer:{q.options[0].id}"))
+    return s
+
+
+def _faq_shown(replies) -> tuple[list[str], list[str]]:
+    """(FAQ answers shown, FAQ topics offered as buttons) of a turn."""
+    choices = [b.choice for r in replies for b in r.choices()]
+    return (
+        [c.removeprefix("listen:faq:") for c in choices if c.startswith("listen:faq:")],
+        [c.removeprefix("faq:") for c in choices if c.startswith("faq:")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "answered", "offered"),
+    [
+        ("jai 45 ans", "young", []),
+        ("j'ai 45 ans", "young", []),
+        ("45 ans", "young", []),
+        ("j'ai 15 ans", "young", []),  # under 16: the age topic says when the account opens
+        ("j'ai 67 ans", "retired", ["young"]),
+        ("moi j'ai 72 ans", "retired", ["young"]),
+    ],
+)
+def test_an_age_nothing_asks_for_gets_the_age_topic(engine, text, answered, offered):
+    """An age typed alone that no question uses: the topic about age (for a retirement age,
+    the one for retired people first, the age topic offered); nothing is stored."""
+    s = Session(f"age-{text}")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", text)).replies
+    assert _faq_shown(replies) == ([answered], offered)
+    assert s.answers == {} and not s.data.get("said")
+
+
+@pytest.mark.parametrize("text", ["j ai 19 ans", "jai 22 ans", "moi 20 ans"])
+def test_an_age_from_16_to_25_is_asked_back_as_the_situation(engine, text):
+    s = Session(f"young-{text}")
+    engine.handle(s, Event("start"))
+    text_shown = "\n".join(r.text for r in engine.handle(s, Event("text", text)).replies)
+    assert s.state == "fact_confirm" and "situation" not in s.answers
+    assert "Vous m'avez dit : 🧑 J'ai entre 16 et 25 ans. C'est bien ça ?" in text_shown
+
+
+def test_an_age_once_the_situation_is_known_gets_the_age_topic(engine):
+    s = Session("young-known")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("text", "je cherche un emploi"))
+    engine.handle(s, Event("text", "oui"))
+    replies = engine.handle(s, Event("text", "jai 23 ans")).replies
+    assert _faq_shown(replies)[0] == ["young"] and s.answers == {"situation": "job_seeker"}
+
+
+@pytest.mark.parametrize("qid", ["situation", "diploma", "goal", "reading", "disability"])
+@pytest.mark.parametrize("text", ["jai 45 ans", "j ai 19 ans", "j'ai 67 ans"])
+def test_an_age_at_a_fit_question_keeps_the_question(engine, qid, text):
+    """At a question that does not ask for it, an age repeats the question with its help
+    (19 at the situation question: "J'ai entre 16 et 25 ans" asked back); never a FAQ
+    answer, never another question's fact."""
+    s = _at_question(engine, f"age-{qid}-{text}", qid)
+    before = dict(s.answers)
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    q = engine.k.question(qid)
+    assert _faq_shown(replies) == ([], []) and s.answers == before
+    if qid == "situation" and "19" in text:
+        assert s.state == "fact_confirm" and "J'ai entre 16 et 25 ans. C'est bien ça" in shown
+    else:
+        assert s.state == f"fit_{qid}" and q.text in shown and q.help in shown
+
+
+@pytest.mark.parametrize("text", ["je veux parler a quelqu un", "parler a qqn"])
+@pytest.mark.parametrize("qid", ["situation", "reading"])
+def test_a_request_for_a_person_at_a_question_offers_the_handoff_and_keeps_the_place(
+    engine, qid, text
+):
+    s = _at_question(engine, f"person-{qid}-{text}", qid)
+    replies = engine.handle(s, Event("text", text)).replies
+    choices = [b.choice for r in replies for b in r.choices()]
+    assert {"where", "resume"} <= set(choices) and qid not in s.answers
+    replies = engine.handle(s, Event("choice", "where")).replies
+    assert s.state == "where_ask"
+    assert "resume" in [b.choice for r in replies for b in r.choices()]
+    engine.handle(s, Event("choice", "resume"))
+    assert s.state == f"fit_{qid}"
+
+
+def test_qui_contacter_from_the_menu_offers_no_way_back_to_the_menu(engine):
+    s = Session("where-menu")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("choice", "where")).replies
+    assert "resume" not in [b.choice for r in replies for b in r.choices()]
