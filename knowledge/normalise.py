@@ -102,6 +102,12 @@ SMS = {
     "diplom": "diplome",
     "diplomes": "diplome",
     "exam": "examen",
+    "exams": "examen",
+    "examens": "examen",
+    "eval": "evaluation",
+    "evals": "evaluation",
+    "evalu": "evaluation",
+    "eva": "eva anlci",  # the ANLCI's test of reading and counting (not "évaluation")
     "formations": "formation",
     "certif": "certificat",
     "certifica": "certificat",

@@ -71,6 +71,23 @@ def test_small_talk(matcher, text, kind):
     assert matcher.match(text).kind == kind
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("y a des exams ?", "evaluation"),
+        ("il y aura des examens ?", "evaluation"),
+        ("c koi les evals", "evaluation"),
+        ("eva c'est quoi ?", "test_myself"),  # the ANLCI's tool the bot names, not CléA
+        ("on m'a parlé de eva", "test_myself"),
+    ],
+)
+def test_short_words_for_the_evaluation_and_eva(matcher, text, expected):
+    """SMS words (normalise.SMS): "exams", "examens", "eval(s)" are the evaluation; "eva"
+    is the ANLCI's positioning tool the reading-help screens name."""
+    match = matcher.match(text)
+    assert match.kind == "faq" and match.entry.id == expected
+
+
 def test_politeness_does_not_hide_a_question(matcher):
     match = matcher.match("bonjour, c'est payant ?")
     assert match.kind == "faq" and match.entry.id == "cost"

@@ -139,6 +139,29 @@ def test_a_screen_is_one_message(screens):
     assert not several, several
 
 
+# A FAQ answer, as anybody gets it: heard in under 50 seconds at the voice's 125 words a
+# minute (tests/test_voice_screens.py); the "Pour vous" cost line may come under it.
+FAQ_MAX_WORDS = 104
+
+
+def test_every_faq_answer_is_heard_in_under_50_seconds(engine):
+    from dialogs.model import Reach, Session
+
+    s = Session("faq-length")
+    long = {
+        e.id: n
+        for e in engine.k.faq
+        if (
+            n := sum(
+                words(r.text)
+                for r in engine.views.page("faq_answer.j2", s, Reach(), entry=e, in_ask=False)
+            )
+        )
+        > FAQ_MAX_WORDS
+    }
+    assert not long, long
+
+
 def test_every_fit_result_is_short(engine):
     from tests.readability import fit_screens
 
