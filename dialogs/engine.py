@@ -18,6 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -450,6 +451,8 @@ class Engine:
             return self.places.anywhere(s, t, text, chosen.place)
         if kind == "handoff":
             return self.places.to_recap(s, t)
+        if kind == "ack":
+            return self._acknowledged(s, t)
         if s.state == "where_ask" and kind not in ("faq", "subject"):
             return self.places.typed(s, t, text)  # says what was wrong with the place typed
         if kind == "subject":
@@ -467,6 +470,14 @@ class Engine:
         if kind == "offer" and not chosen.topics:
             return self.answers.offer(s, t, text)
         return self.answers.question(s, t, text)
+
+    def _acknowledged(self, s: Session, t: TurnState) -> list[Reply]:
+        """ "ok", "super" where nothing is asked: the screen the person is on, under "👍
+        D'accord." (one message); no miss is counted."""
+        s.data.pop("miss", None)
+        shown = self.flow.show(s, t)
+        line = self.notice("ack")[0].text
+        return [replace(shown[0], text=f"{line}\n\n{shown[0].text}"), *shown[1:]]
 
     def _repeat_question(self, s: Session, t: TurnState) -> list[Reply]:
         """The question again, with its line of help: a typed answer that is none of its

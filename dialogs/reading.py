@@ -10,7 +10,8 @@ is read once, against what the screen shows and asks:
 - `answer`: an answer to the question the screen asks ("je suis au chômage" at the
   situation question; "oui" where the screen asks yes or no); `dont_know`: "je sais pas";
   `unsay`: "non" to "Vous m'avez dit… C'est bien ça ?";
-- `navigation`: a whole-message navigation word (menu, retour…);
+- `navigation`: a whole-message navigation word (menu, retour…); `ack`: an
+  acknowledgement ("ok", "super", "d'accord") where the screen asks nothing it answers;
 - `place`: a postal code anywhere, or a commune where the screen asks for a place or after
   a cue ("j'habite à"); `handoff`: "qui je peux appeler";
 - `fact`: an explicit self-statement ("je suis au chômage", "j'ai 19 ans", "je n'ai pas de
@@ -261,6 +262,8 @@ class Reader:
         action = typed.navigation(self.words, text)
         if action is not None:
             found.append(Reading("navigation", action, 1.0, "whole message"))
+        if typed.yes_no(self.words, text) in ("ok", "yes"):
+            found.append(Reading("ack", "", 0.9, "acknowledgement"))
         found += self._place_readings(text, plain, screen)
         if any(_phrase_in(p, plain) for p in self.handoff):
             found.append(Reading("handoff", "where", 0.9, "handoff phrase"))
@@ -325,18 +328,25 @@ class Reader:
         return out
 
     def says_dont_know(self, plain: str) -> bool:
-        """The whole message says "I don't know", hedges aside: "je sais pas trop", "jsp
-        vraiment", "franchement je sais pas" (never "je sais pas si c'est payant")."""
+        """The whole message says "I don't know", hedges aside, wherever they stand: "je
+        sais pas trop", "jsp vraiment", "franchement je sais pas", "je sais pas trop quoi
+        répondre" (never "je sais pas si c'est payant")."""
         words = plain.split()
+        if " ".join(words) in self.dont_know:
+            return True
         changed = True
         while words and changed:
             changed = False
             for hedge in self.hedges:
                 h = hedge.split()
-                if len(words) > len(h) and words[-len(h) :] == h:
-                    words, changed = words[: -len(h)], True
-                elif len(words) > len(h) and words[: len(h)] == h:
-                    words, changed = words[len(h) :], True
+                at = next(
+                    (i for i in range(len(words) - len(h) + 1) if words[i : i + len(h)] == h),
+                    None,
+                )
+                if at is not None and len(words) > len(h):
+                    words, changed = words[:at] + words[at + len(h) :], True
+                    if " ".join(words) in self.dont_know:
+                        return True
         return " ".join(words) in self.dont_know
 
     def _place_readings(self, text: str, plain: str, screen: Screen) -> list[Reading]:
@@ -450,6 +460,11 @@ class Reader:
 SCREEN_FIRST = ("option", "dont_know", "unsay", "answer")
 
 
+def _by_priority(readings: Readings, kinds: tuple[str, ...]) -> Reading | None:
+    """The first reading of the first of `kinds` that has one."""
+    return next((r for k in kinds if (r := readings.first(k)) is not None), None)
+
+
 def _no_answer(readings: Readings, question: Question, age_alone: bool) -> bool:
     """Typed at `question`, a message that answers another question (a fact, an age it
     does not ask for) or is too short to be anything but a wrong option: the question
@@ -472,7 +487,9 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     5. on a question screen, another question's fact, an age it does not ask for, or a
        short answer that is none of the options (a request for a person aside): the same
        question again, with one line of help (never a FAQ answer);
-    6. another certificate, exam, benefit or service, CléA not named: said plainly;
+    6. an acknowledgement ("ok", "super") the screen does not take as an answer: "👍
+       D'accord." and the screen again (never "je n'ai pas compris");
+    6b. another certificate, exam, benefit or service, CléA not named: said plainly;
     7. a statement about oneself and nothing else, short ("je cherche un travail") or a
        longer phrase that is the whole message ("j'ai du mal à lire"): asked back with
        its question (the answer that fits comes once it is confirmed);
@@ -485,18 +502,16 @@ def choose(readings: Readings, screen: Screen) -> Reading:
         are offered;
     12. not understood.
     """
-    for kind in SCREEN_FIRST:
-        found = readings.first(kind)
-        if found is not None:
-            return found
-    for kind in ("navigation", "place", "handoff"):
-        found = readings.first(kind)
-        if found is not None:
-            return found
+    found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "handoff"))
+    if found is not None:
+        return found
     age = readings.first("age")
     age_alone = age is not None and not readings.is_question and readings.words <= AGE_WORDS
     if screen.question is not None and _no_answer(readings, screen.question, age_alone):
         return Reading("repeat", screen.question.id, 1.0, "not an option")
+    ack = readings.first("ack")
+    if ack is not None:
+        return ack
     subject = readings.first("subject")
     if subject is not None:
         return subject

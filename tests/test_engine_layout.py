@@ -96,7 +96,7 @@ def test_typed_yes_at_the_place_confirm_reads_its_buttons_once_and_never_renders
         ((), "menu.j2", "c'est payant ?"),
         ((), "menu.j2", "bonjour"),
         (("modules",), "modules.j2", "combien de temps ça dure"),
-        (("modules",), "modules.j2", "oui"),
+        (("modules",), "modules.j2", "peut-être"),
         (("steps",), "step.j2", "c'est quoi l'evaluation"),
         (("fit",), "fit_question.j2", "pourquoi vous demandez ca"),
     ],

@@ -241,6 +241,12 @@ ANSWERS = [
     "d'accord",
     "jveux bien quon mappelle",
     "bien",
+    # found by a new-user trial (2 December 2026): "I don't know" in SMS or hedged, and
+    # "aucune idée", once read as "Aucun diplôme"
+    "je c pas",
+    "jcp",
+    "je sais pas trop quoi repondre",
+    "j'en ai aucune idée",
 ]
 # Asking to be called: the hand-off, the question kept as the way back; every other one is
 # an answer (or none of the options).
@@ -260,6 +266,10 @@ EXPECTED = {
     ("disability", "je sais pas trop"): "skip",
     ("disability", "jsp trop"): "skip",
     ("disability", "je sais pas vraiment"): "skip",
+    ("disability", "je c pas"): "skip",
+    ("disability", "jcp"): "skip",
+    ("disability", "je sais pas trop quoi repondre"): "skip",
+    ("disability", "j'en ai aucune idée"): "skip",
 }
 
 
@@ -530,3 +540,40 @@ def test_qui_contacter_from_the_menu_offers_no_way_back_to_the_menu(engine):
     engine.handle(s, Event("start"))
     replies = engine.handle(s, Event("choice", "where")).replies
     assert "resume" not in [b.choice for r in replies for b in r.choices()]
+
+
+# --- found by a new-user trial: acknowledgements, "je me suis trompé" -----------------------
+
+
+@pytest.mark.parametrize("text", ["ok", "super", "daccord", "oui", "ça marche", "ok merci"])
+def test_an_acknowledgement_after_an_answer_is_no_miss(engine, text):
+    """ "ok" after a FAQ answer: "👍 D'accord." and the screen the person is on, never "je
+    n'ai pas compris" (twice, it offered a person as if the bot had failed)."""
+    s = Session(f"ack-{text}")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("text", "c koi clea"))
+    for _ in range(3):
+        replies = engine.handle(s, Event("text", text)).replies
+        shown = "\n".join(r.text for r in replies)
+        assert "compris" not in shown and "comprendre" not in shown, shown
+        assert not s.data.get("miss")
+    if text != "ok merci":  # thanks: "Avec plaisir"
+        assert shown.startswith("👍 D'accord.") and "Que voulez-vous faire ?" in shown
+
+
+def test_super_confirms_a_town(engine):
+    s = Session("ack-town")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "where"))
+    engine.handle(s, Event("text", "42000"))
+    engine.handle(s, Event("text", "super"))
+    assert s.state == "where_situation"
+
+
+@pytest.mark.parametrize(
+    "text", ["je me suis trompé", "attends je me suis trompée", "oups mauvais bouton", "erreur"]
+)
+def test_i_tapped_the_wrong_one_goes_back_to_the_question_before(engine, text):
+    s = _at_question(engine, f"wrong-{text}", "goal")
+    replies = engine.handle(s, Event("text", text)).replies
+    assert s.state == "fit_diploma" and _faq_shown(replies) == ([], [])
