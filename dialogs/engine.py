@@ -453,6 +453,8 @@ class Engine:
             return self.places.to_recap(s, t)
         if kind == "ack":
             return self._acknowledged(s, t)
+        if kind == "phone":
+            return self._phone_typed(s, t)
         if s.state == "where_ask" and kind not in ("faq", "subject"):
             return self.places.typed(s, t, text)  # says what was wrong with the place typed
         if kind == "subject":
@@ -478,6 +480,16 @@ class Engine:
         shown = self.flow.show(s, t)
         line = self.notice("ack")[0].text
         return [replace(shown[0], text=f"{line}\n\n{shown[0].text}"), *shown[1:]]
+
+    def _phone_typed(self, s: Session, t: TurnState) -> list[Reply]:
+        """A phone number typed where none is asked: it is not kept (a number is taken only
+        with the person's consent, at "Être recontacté"). Where that is offered, its consent
+        comes; elsewhere, the way to a contact."""
+        if self.flow.can(s, "handoff") and self.flow.go(s, t, "handoff"):
+            shown = self.flow.show(s, t)
+            line = self.notice("phone_not_kept")[0].text
+            return [replace(shown[0], text=f"{line}\n\n{shown[0].text}"), *shown[1:]]
+        return self.notice("phone_typed")
 
     def _repeat_question(self, s: Session, t: TurnState) -> list[Reply]:
         """The question again, with its line of help: a typed answer that is none of its

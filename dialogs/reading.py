@@ -13,7 +13,8 @@ is read once, against what the screen shows and asks:
 - `navigation`: a whole-message navigation word (menu, retour…); `ack`: an
   acknowledgement ("ok", "super", "d'accord") where the screen asks nothing it answers;
 - `place`: a postal code anywhere, or a commune where the screen asks for a place or after
-  a cue ("j'habite à"); `handoff`: "qui je peux appeler";
+  a cue ("j'habite à"); `handoff`: "qui je peux appeler"; `phone`: a phone number typed
+  where none is asked;
 - `fact`: an explicit self-statement ("je suis au chômage", "j'ai 19 ans", "je n'ai pas de
   diplôme"); never a bare option label ("oui", "un peu", "autre");
 - `age`: an age no question asks for ("j'ai 45 ans"): its FAQ topic (`value`), and the
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from dialogs.model import Button
-from knowledge import geography, typed
+from knowledge import geography, phone, typed
 from knowledge.faq import FaqMatcher
 from knowledge.model import Knowledge, Question, Subject
 from knowledge.normalise import sms_fold
@@ -267,6 +268,8 @@ class Reader:
         found += self._place_readings(text, plain, screen)
         if any(_phrase_in(p, plain) for p in self.handoff):
             found.append(Reading("handoff", "where", 0.9, "handoff phrase"))
+        if phone.IN_TEXT.search(text):  # never kept: the reading holds no digit
+            found.append(Reading("phone", "", 0.9, "phone number"))
         found += self._fact_readings(text, norm)
         names_clea = self.subject_rule.names_clea(plain)
         subject = self.subject_rule.find(plain, names_clea)
@@ -483,7 +486,8 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     2. a whole-message navigation word (menu, retour…);
     3. a place: the place screens take any commune; elsewhere a postal code or a commune
        after a cue ("j'habite à") starts the hand-off;
-    4. a request for someone to contact ("qui je peux appeler");
+    4. a request for someone to contact ("qui je peux appeler"); a phone number typed where
+       none is asked (not kept: the way to be called back is shown);
     5. on a question screen, another question's fact, an age it does not ask for, or a
        short answer that is none of the options (a request for a person aside): the same
        question again, with one line of help (never a FAQ answer);
@@ -502,7 +506,7 @@ def choose(readings: Readings, screen: Screen) -> Reading:
         are offered;
     12. not understood.
     """
-    found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "handoff"))
+    found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "handoff", "phone"))
     if found is not None:
         return found
     age = readings.first("age")

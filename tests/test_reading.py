@@ -3,6 +3,8 @@ policy that chooses, and the 45 typed answers at the fit questions (through the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dialogs.model import Button, Event, Session
@@ -577,3 +579,39 @@ def test_i_tapped_the_wrong_one_goes_back_to_the_question_before(engine, text):
     s = _at_question(engine, f"wrong-{text}", "goal")
     replies = engine.handle(s, Event("text", text)).replies
     assert s.state == "fit_diploma" and _faq_shown(replies) == ([], [])
+
+
+# --- a phone number typed where none is asked (found by a new-user trial) -------------------
+
+
+def test_a_phone_number_typed_anywhere_is_not_kept_and_shows_the_way_to_a_contact(engine):
+    s = Session("phone-menu")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", "mon numero c 06 12 34 56 78")).replies
+    shown = "\n".join(r.text for r in replies)
+    assert "Je n'ai pas gardé ce numéro" in shown and "compris" not in shown
+    assert [b.choice for r in replies for b in r.choices()][:2] == ["where", "resume"]
+    assert "12 34" not in s.to_json() and "0612" not in s.to_json()
+
+
+def test_a_phone_number_typed_on_the_sheet_asks_the_consent_first(engine):
+    s = Session("phone-recap")
+    for event in (
+        Event("start"),
+        Event("choice", "where"),
+        Event("text", "42000"),
+        Event("text", "oui"),
+        Event("choice", "answer:job_seeker"),
+        Event("choice", "skip"),
+    ):
+        engine.handle(s, event)
+    assert s.state == "recap"
+    replies = engine.handle(s, Event("text", "0612345678")).replies
+    assert s.state == "handoff_consent" and "0612" not in s.to_json()
+    assert "Je n'ai pas gardé ce numéro" in replies[0].text
+
+
+def test_a_phone_reading_holds_no_digit(reader):
+    summary = reader.read("06 12 34 56 78", MENU).summary()
+    assert "phone" in summary
+    assert not any(c.isdigit() for c in re.sub(r"@\d\.\d\d", "", summary)), summary
