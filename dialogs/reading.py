@@ -11,7 +11,8 @@ is read once, against what the screen shows and asks:
   situation question; "oui" where the screen asks yes or no); `dont_know`: "je sais pas";
   `unsay`: "non" to "Vous m'avez dit… C'est bien ça ?";
 - `navigation`: a whole-message navigation word (menu, retour…); `ack`: an
-  acknowledgement ("ok", "super", "d'accord") where the screen asks nothing it answers;
+  acknowledgement ("ok", "super", a bare "oui" or "non") where the screen asks nothing it
+  answers;
 - `place`: a postal code anywhere, or a commune where the screen asks for a place or after
   a cue ("j'habite à"); `handoff`: "qui je peux appeler"; `phone`: a phone number typed
   where none is asked;
@@ -263,7 +264,7 @@ class Reader:
         action = typed.navigation(self.words, text)
         if action is not None:
             found.append(Reading("navigation", action, 1.0, "whole message"))
-        if typed.yes_no(self.words, text) in ("ok", "yes"):
+        if typed.yes_no(self.words, text) is not None:  # "ok", "oui", "non" alone
             found.append(Reading("ack", "", 0.9, "acknowledgement"))
         found += self._place_readings(text, plain, screen)
         if any(_phrase_in(p, plain) for p in self.handoff):
@@ -491,8 +492,9 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     5. on a question screen, another question's fact, an age it does not ask for, or a
        short answer that is none of the options (a request for a person aside): the same
        question again, with one line of help (never a FAQ answer);
-    6. an acknowledgement ("ok", "super") the screen does not take as an answer: "👍
-       D'accord." and the screen again (never "je n'ai pas compris");
+    6. an acknowledgement ("ok", "super", a bare "oui" or "non") the screen does not take
+       as an answer: "👍 D'accord." and the screen again (never "je n'ai pas compris", nor
+       a FAQ answer the model finds for "non");
     6b. another certificate, exam, benefit or service, CléA not named: said plainly;
     7. a statement about oneself and nothing else, short ("je cherche un travail") or a
        longer phrase that is the whole message ("j'ai du mal à lire"): asked back with

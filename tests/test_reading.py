@@ -547,7 +547,9 @@ def test_qui_contacter_from_the_menu_offers_no_way_back_to_the_menu(engine):
 # --- found by a new-user trial: acknowledgements, "je me suis trompé" -----------------------
 
 
-@pytest.mark.parametrize("text", ["ok", "super", "daccord", "oui", "ça marche", "ok merci"])
+@pytest.mark.parametrize(
+    "text", ["ok", "super", "daccord", "oui", "ça marche", "ok merci", "non", "nan"]
+)
 def test_an_acknowledgement_after_an_answer_is_no_miss(engine, text):
     """ "ok" after a FAQ answer: "👍 D'accord." and the screen the person is on, never "je
     n'ai pas compris" (twice, it offered a person as if the bot had failed)."""
@@ -615,3 +617,20 @@ def test_a_phone_reading_holds_no_digit(reader):
     summary = reader.read("06 12 34 56 78", MENU).summary()
     assert "phone" in summary
     assert not any(c.isdigit() for c in re.sub(r"@\d\.\d\d", "", summary)), summary
+
+
+def test_a_bare_non_after_poser_une_question_is_no_faq_answer(engine):
+    """ "non" (no more questions) was answered with the self-employed topic."""
+    s = Session("ask-non")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "ask"))
+    replies = engine.handle(s, Event("text", "non")).replies
+    assert _faq_shown(replies) == ([], []) and s.state == "ask"
+    assert replies[0].text.startswith("👍 D'accord.")
+
+
+@pytest.mark.parametrize("text", ["je veux arreter", "laisse tomber", "tant pis"])
+def test_giving_up_goes_to_the_menu(engine, text):
+    s = _at_question(engine, f"stop-{text}", "diploma")
+    engine.handle(s, Event("text", text))
+    assert s.state == "menu" and "diploma" not in s.answers
