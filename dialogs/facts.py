@@ -22,12 +22,15 @@ class Facts:
 
     def ask(self, s: Session, t: TurnState, fact: Reading, faq_id: str | None) -> list[Reply]:
         """A fact stated alone: asked back with its question and its options; the FAQ answer
-        that fits the message (if any) comes once it is confirmed."""
+        that fits the message (if any) comes once it is confirmed. A question already
+        answered is asked back only for a correction ("non en fait j'ai un CDI")."""
         q = self.k.question(str(fact.question))
         option = q.option(fact.value) if q is not None else None
         if option is not None and option.asks_nothing:
             faq_id = None  # "je lis bien": no request for help to read
-        if fact.question in s.answers or q is None:
+        answered = s.answers.get(str(fact.question))
+        corrects = fact.evidence == "correction" and answered != fact.value
+        if q is None or (answered is not None and not corrects):
             if faq_id is None:
                 return self.answers.not_understood(s, t)
             return self.answers.chosen(s, t, faq_id) or self.flow.views.notice("stale")

@@ -29,7 +29,7 @@ Pure: no session is changed here, and nothing here knows about an `Engine`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from dialogs.model import Button
@@ -83,6 +83,9 @@ class Screen:
     choices: tuple[Button, ...] = ()
     question: Question | None = None
     said: str | None = None
+    # The person's answers so far, (question id, option id): a correction ("non en fait
+    # j'ai un CDI") of one of them is asked back.
+    answered: tuple[tuple[str, str], ...] = ()
 
     @property
     def choice_ids(self) -> frozenset[str]:
@@ -114,6 +117,7 @@ class Readings:
     names_clea: bool
     is_question: bool
     words: int
+    corrects: bool = False  # starts as a correction: "non en fait…", "finalement…"
 
     def first(self, *kinds: str) -> Reading | None:
         return next((r for r in self.all if r.kind in kinds), None)
@@ -253,6 +257,7 @@ class Reader:
         self.handoff = tuple(sms_fold(p) for p in t.handoff)
         self.subject_rule = Subjects(knowledge)
         self.not_places = frozenset(sms_fold(p) for p in t.not_places)
+        self.corrections = tuple(sorted({typed.key(p) for p in t.corrections}, key=len))
 
     # --- the readings ----------------------------------------------------------------------
 
@@ -279,7 +284,9 @@ class Reader:
         found += self._faq_readings(text)
         tokens = plain.split()
         is_question = "?" in text or any(w in QUESTION_WORDS for w in tokens) or ("est ce" in plain)
-        return Readings(tuple(found), names_clea, is_question, len(tokens))
+        core = typed._strip_politeness(self.words, text)  # "euh", "bon ben" aside
+        corrects = any(core == c or core.startswith(c + " ") for c in self.corrections)
+        return Readings(tuple(found), names_clea, is_question, len(tokens), corrects)
 
     def _screen_readings(self, text: str, plain: str, screen: Screen) -> list[Reading]:
         out: list[Reading] = []
@@ -469,6 +476,25 @@ def _by_priority(readings: Readings, kinds: tuple[str, ...]) -> Reading | None:
     return next((r for k in kinds if (r := readings.first(k)) is not None), None)
 
 
+def _correction(readings: Readings, screen: Screen) -> Reading | None:
+    """ "non en fait j'ai un CDI" typed after "Je cherche un emploi" was answered: the
+    fact that corrects an earlier answer (of another question than the screen's), to ask
+    back with its question."""
+    if not readings.corrects:
+        return None
+    answered = dict(screen.answered)
+    asked = screen.question.id if screen.question is not None else None
+    found = next(
+        (
+            f
+            for f in readings.facts()
+            if f.question != asked and answered.get(str(f.question)) not in (None, f.value)
+        ),
+        None,
+    )
+    return replace(found, evidence="correction") if found is not None else None
+
+
 def _no_answer(readings: Readings, question: Question, age_alone: bool) -> bool:
     """Typed at `question`, a message that answers another question (a fact, an age it
     does not ask for) or is too short to be anything but a wrong option: the question
@@ -489,6 +515,8 @@ def choose(readings: Readings, screen: Screen) -> Reading:
        after a cue ("j'habite à") starts the hand-off;
     4. a request for someone to contact ("qui je peux appeler"); a phone number typed where
        none is asked (not kept: the way to be called back is shown);
+    4b. a correction ("non en fait j'ai un CDI") of an earlier answer: asked back with its
+        question (on any screen);
     5. on a question screen, another question's fact, an age it does not ask for, or a
        short answer that is none of the options (a request for a person aside): the same
        question again, with one line of help (never a FAQ answer);
@@ -511,6 +539,9 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "handoff", "phone"))
     if found is not None:
         return found
+    correction = _correction(readings, screen)
+    if correction is not None:
+        return correction
     age = readings.first("age")
     age_alone = age is not None and not readings.is_question and readings.words <= AGE_WORDS
     if screen.question is not None and _no_answer(readings, screen.question, age_alone):

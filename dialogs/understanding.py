@@ -36,6 +36,7 @@ def reading_screen(k: Knowledge, s: Session, buttons: tuple[Button, ...]) -> Scr
         buttons,
         q,
         said if q is not None and q.option(str(said)) else None,
+        tuple(sorted((qid, str(v)) for qid, v in s.answers.items() if v)),
     )
 
 

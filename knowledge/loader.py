@@ -696,6 +696,7 @@ def _load_typed(path: Path, r: Reader) -> Typed:
             "clea_names",
             "comparison",
             "not_places",
+            "corrections",
         )
     }
     retired_from = r.field(data, "retired_from", int, "retired_from", required=False)

@@ -108,6 +108,7 @@ class Typed:
     clea_names: tuple[str, ...] = ()
     comparison: tuple[str, ...] = ()
     not_places: tuple[str, ...] = ()
+    corrections: tuple[str, ...] = ()  # "non en fait…": an earlier answer corrected
     # From this age, an age typed alone gets the answer for retired people first.
     retired_from: int | None = None
 

@@ -634,3 +634,30 @@ def test_giving_up_goes_to_the_menu(engine, text):
     s = _at_question(engine, f"stop-{text}", "diploma")
     engine.handle(s, Event("text", text))
     assert s.state == "menu" and "diploma" not in s.answers
+
+
+# --- a correction of an earlier answer (found by a new-user trial) --------------------------
+
+
+@pytest.mark.parametrize("text", ["euh non en fait jai un cdi", "finalement je travaille"])
+def test_a_correction_of_an_earlier_answer_is_asked_back_then_the_question_resumes(engine, text):
+    s = Session(f"correct-{text}")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "fit"))
+    engine.handle(s, Event("choice", "answer:job_seeker"))
+    assert s.state == "fit_diploma"
+    shown = "\n".join(r.text for r in engine.handle(s, Event("text", text)).replies)
+    assert s.state == "fact_confirm" and s.answers == {"situation": "job_seeker"}
+    assert "Vous m'avez dit : 🏭 J'ai un emploi. C'est bien ça ?" in shown
+    shown = "\n".join(r.text for r in engine.handle(s, Event("text", "oui")).replies)
+    assert s.answers == {"situation": "employee"} and s.state == "fit_diploma"
+    assert "C'est noté" in shown and "Question 2 sur 5" in shown
+
+
+def test_a_fact_without_a_correction_word_keeps_the_question(engine):
+    s = Session("no-correct")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "fit"))
+    engine.handle(s, Event("choice", "answer:job_seeker"))
+    engine.handle(s, Event("text", "j'ai un cdi"))
+    assert s.state == "fit_diploma" and s.answers == {"situation": "job_seeker"}
