@@ -183,38 +183,39 @@ def choose_threshold(
     in_scope: list[tuple[str, str]],
     out_of_scope: list[str],
     wrong_cost: float = WRONG_COST,
-    long: bool | None = None,
+    regime: str | None = None,
     declined: Callable[[str], bool] | None = None,
 ) -> float:
     """The answering threshold that maximises right answers minus `wrong_cost` × wrong
     ones (a wrong answer to an in-scope or an off-topic message), on a tuning set — the
     evaluation set, never a control set. Messages are read as the bot reads them (whole
-    or question part: knowledge.faq.read_probabilities). `long`: only the messages of
-    several clauses (True), only the others (False), or all (None). `declined`: messages
+    or question part: knowledge.faq.read_probabilities). `regime`: only the messages
+    read in that regime (knowledge.faq.regime: "short", "long" or "conflict"), or all
+    (None). `declined`: messages
     the dialogue declines before the FAQ is asked (another certificate or service named:
     dialogs.reading), left out — the threshold never decides them."""
-    from knowledge.faq import question_part, read_probabilities
+    from knowledge.faq import read
 
     def kept(text: str) -> bool:
         if declined is not None and declined(text):
             return False
-        return long is None or (question_part(text) is not None) == long
+        return regime is None or read(model, text).regime == regime
 
     in_scope = [(t, e) for t, e in in_scope if kept(t)]
     out_of_scope = [t for t in out_of_scope if kept(t)]
     labels = model.labels
     scored_in = []
     for text, expect in in_scope:
-        p = read_probabilities(model, text)
-        i = int(np.argmax(p))
+        reading = read(model, text)
+        i = int(np.argmax(reading.p))
         accepted = expect if isinstance(expect, list) else [expect]  # one id or several
-        scored_in.append((labels[i] in accepted, model.confidence(p), labels[i]))
+        scored_in.append((labels[i] in accepted, reading.confidence, labels[i]))
     scored_out = []
     quiet = {"off_topic", "greeting", "thanks", "bye", "insult", "human"}
     for text in out_of_scope:
-        p = read_probabilities(model, text)
-        i = int(np.argmax(p))
-        scored_out.append((labels[i] not in quiet, model.confidence(p)))
+        reading = read(model, text)
+        i = int(np.argmax(reading.p))
+        scored_out.append((labels[i] not in quiet, reading.confidence))
     candidates = np.round(np.arange(0.05, 0.91, 0.01), 2)
     scores = []
     for t in candidates:
@@ -242,13 +243,17 @@ def train(
     """Train on the examples (augmented), then choose the threshold on `tuning`."""
     texts, labels = training_set(knowledge_faq)
     model = fit(texts, labels, faq_hash(faq_file))
-    # Two regimes, each chosen on its own messages: single clauses, and messages of several
-    # clauses (a story then the question, letters: knowledge.faq.answering_threshold).
+    # Three regimes, each chosen on its own messages: single clauses; messages of several
+    # clauses (a story then the question, letters) whose whole and question part agree;
+    # and those where they disagree (knowledge.faq.answering_threshold).
     model.threshold = choose_threshold(
-        model, *tuning, wrong_cost=wrong_cost, long=False, declined=declined
+        model, *tuning, wrong_cost=wrong_cost, regime="short", declined=declined
     )
     model.long_threshold = choose_threshold(
-        model, *tuning, wrong_cost=wrong_cost, long=True, declined=declined
+        model, *tuning, wrong_cost=wrong_cost, regime="long", declined=declined
+    )
+    model.conflict_threshold = choose_threshold(
+        model, *tuning, wrong_cost=wrong_cost, regime="conflict", declined=declined
     )
     model.suggest_threshold = 0.35
     return model

@@ -19,7 +19,10 @@ STYLES_FILE = DATA_DIR / "faq_tuning_styles.yaml"
 LONG_FILE = DATA_DIR / "faq_tuning_long.yaml"
 # Tuning set 6 (written blind from the facts file, 2 December 2026): studied and tuned on.
 TUNING6_FILE = DATA_DIR / "faq_tuning6.yaml"
-TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE, STYLES_FILE, LONG_FILE, TUNING6_FILE)
+# Tuning set 7 (written blind the same way, long messages and letters first): studied and
+# tuned on by the second pass on long messages.
+TUNING7_FILE = DATA_DIR / "faq_tuning7.yaml"
+TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE, STYLES_FILE, LONG_FILE, TUNING6_FILE, TUNING7_FILE)
 
 
 def main() -> int:
@@ -37,7 +40,9 @@ def main() -> int:
     size = MODEL_FILE.stat().st_size / 1e6
     print(
         f"{MODEL_FILE}: {len(model.labels)} sujets, {len(model.vocabulary)} traits, "
-        f"{size:.1f} Mo, seuil {model.threshold:.2f} (messages longs : {model.long_threshold:.2f})"
+        f"{size:.1f} Mo, seuil {model.threshold:.2f} (messages longs : "
+        f"{model.long_threshold:.2f}, {model.conflict_threshold:.2f} quand le message et sa "
+        "question divergent)"
     )
     return 0
 

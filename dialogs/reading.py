@@ -34,7 +34,7 @@ from functools import lru_cache
 
 from dialogs.model import Button
 from knowledge import geography, phone, typed
-from knowledge.faq import FaqMatcher
+from knowledge.faq import FaqMatcher, asks
 from knowledge.model import Knowledge, Question, Subject
 from knowledge.normalise import sms_fold
 from knowledge.text import fold, name_key
@@ -64,6 +64,8 @@ FACT_QUESTIONS = ("situation", "diploma", "reading", "disability")
 PLACE_SCREENS = {"where_ask", "where_pick", "where_confirm"}
 # Cues after which only an exact commune name counts (they also start ordinary phrases).
 WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur"}
+# "le niveau A2" is a language level (DELF, residence card), not a comparison with CléA.
+_LANGUAGE_LEVEL = re.compile(r"\bniveau [abc][12]\b")
 STATEMENT_WORDS = 4  # "je cherche un travail": a statement, not yet a question
 AGE_WORDS = 6  # "bonjour moi j'ai 45 ans": an age said alone
 # Ages of the situation "J'ai entre 16 et 25 ans" (fit.yaml); any other age typed alone
@@ -193,7 +195,7 @@ class Subjects:
             return None
         if ARITHMETIC.search(plain):
             return Reading("subject", "calculation", 0.9, "arithmetic")
-        if any(_phrase_in(c, plain) for c in self.comparison):
+        if any(_phrase_in(c, _LANGUAGE_LEVEL.sub(" ", plain)) for c in self.comparison):
             return None  # "ça remplace le brevet ?": a question about CléA
         tokens = plain.split()
         for subject, words in self.subjects:
@@ -283,7 +285,7 @@ class Reader:
             found.append(subject)
         found += self._faq_readings(text)
         tokens = plain.split()
-        is_question = "?" in text or any(w in QUESTION_WORDS for w in tokens) or ("est ce" in plain)
+        is_question = any(w in QUESTION_WORDS for w in tokens) or "est ce" in plain or asks(text)
         core = typed._strip_politeness(self.words, text)  # "euh", "bon ben" aside
         corrects = any(core == c or core.startswith(c + " ") for c in self.corrections)
         return Readings(tuple(found), names_clea, is_question, len(tokens), corrects)

@@ -78,8 +78,10 @@ class FaqModel:
     threshold: float  # answer when the top topic leads the second by at least this much
     suggest_threshold: float  # below `threshold`: offer the top 3 when they hold this much
     faq_sha256: str
-    # `threshold` for messages of several clauses (knowledge.faq.answering_threshold).
+    # `threshold` for messages of several clauses (knowledge.faq.answering_threshold),
+    # when their whole and their question part agree on the topic, and when they do not.
     long_threshold: float = 0.5
+    conflict_threshold: float = 0.5
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> FaqModel:
@@ -95,6 +97,7 @@ class FaqModel:
                 suggest_threshold=float(data["suggest_threshold"]),
                 faq_sha256=str(data["faq_sha256"]),
                 long_threshold=float(data["long_threshold"]),
+                conflict_threshold=float(data["conflict_threshold"]),
             )
 
     def save(self, path: Path = MODEL_FILE) -> None:
@@ -111,6 +114,7 @@ class FaqModel:
             suggest_threshold=np.float32(self.suggest_threshold),
             faq_sha256=np.array(self.faq_sha256),
             long_threshold=np.float32(self.long_threshold),
+            conflict_threshold=np.float32(self.conflict_threshold),
         )
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:

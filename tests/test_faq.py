@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.faq_eval import EVAL_FILE, evaluate
-from knowledge.faq import FaqMatcher, question_part
+from knowledge.faq import FaqMatcher, asks, question_part
 from knowledge.normalise import normalise
 
 ACCURACY_MIN = 0.90
@@ -145,6 +145,7 @@ class _Stub:
         self.labels, self._p = labels, np.asarray(p, dtype=float)
         self.threshold, self.suggest_threshold = threshold, suggest
         self.long_threshold = threshold if long_threshold is None else long_threshold
+        self.conflict_threshold = self.long_threshold
 
     def probabilities(self, text):
         return self._p
@@ -183,6 +184,47 @@ def test_a_long_message_has_its_own_threshold_and_offers_the_other_topics(knowle
         knowledge, model=_Stub(labels, [0.40, 0.30, 0.1, 0.1, 0.1], 0.44, 0.25, 0.25)
     )
     assert below.match(story).kind == "unsure"
+
+
+class _TwoReadings(_Stub):
+    """Gives `whole` for the message `text` and `part` for anything else (its question
+    part)."""
+
+    def __init__(self, labels, text, whole, part, **thresholds):
+        import numpy as np
+
+        super().__init__(labels, whole, **thresholds)
+        self._text, self._part = text, np.asarray(part, dtype=float)
+
+    def probabilities(self, text):
+        return self._p if text == self._text else self._part
+
+
+def test_when_the_story_and_the_question_disagree_the_bar_is_higher(knowledge):
+    """The whole message says one topic, its question part another ("…, c'est la même
+    chose ?"): the more decisive reading needs `conflict_threshold` to be answered, and
+    when it is not answered both readings' topics are offered."""
+    labels = ["cost", "cpf", "duration", "validity", "off_topic", "greeting"]
+    text = "j'ai commencé il y a trois ans, puis j'ai arrêté, c'est encore bon ?"
+    whole = [0.10, 0.05, 0.05, 0.60, 0.1, 0.1]  # validity, margin 0.50
+    part = [0.15, 0.05, 0.55, 0.05, 0.1, 0.1]  # duration, margin 0.40
+    careful = _TwoReadings(labels, text, whole, part, threshold=0.3, long_threshold=0.3)
+    careful.conflict_threshold = 0.55
+    match = FaqMatcher(knowledge, model=careful).match(text)
+    assert match.kind == "unsure"
+    assert [e.id for e in match.suggestions][:2] == ["validity", "duration"]
+    careful.conflict_threshold = 0.45
+    match = FaqMatcher(knowledge, model=careful).match(text)
+    assert match.kind == "faq" and match.entry.id == "validity"
+    assert "duration" in [e.id for e in match.also]
+    # Both readings confident enough to be answered: two subjects, both offered.
+    careful.conflict_threshold = 0.35
+    match = FaqMatcher(knowledge, model=careful).match(text)
+    assert match.kind == "unsure"
+    assert [e.id for e in match.suggestions][:2] == ["validity", "duration"]
+    agreeing = _TwoReadings(labels, text, whole, whole, threshold=0.3, long_threshold=0.3)
+    agreeing.conflict_threshold = 0.9
+    assert FaqMatcher(knowledge, model=agreeing).match(text).entry.id == "validity"
 
 
 def test_an_answer_to_a_long_message_offers_what_it_also_touches(engine, monkeypatch):
@@ -245,6 +287,25 @@ def test_a_suggested_topic_can_be_tapped(engine):
         ),
         ("c'est payant ?", None),
         ("Bonjour, c'est payant ?", None),  # a bare greeting is no clause
+        # A closing line is no question, even when nothing else asks with a "?".
+        (
+            "Madame, Monsieur, agent d'entretien dans un collège, je souhaiterais savoir si "
+            "la certification se prépare le soir. Je vous remercie de l'intérêt porté à "
+            "ma demande.",
+            "je souhaiterais savoir si la certification se prépare le soir",
+        ),
+        # What follows the question in its sentence is context ("sachant que…").
+        (
+            "Bonjour, je voudrais vous demander si l'organisme garde mes copies d'examen, "
+            "sachant que j'ai payé avec mon compte formation.",
+            "je voudrais vous demander si l'organisme garde mes copies d'examen",
+        ),
+        # The question starts where it opens ("est-ce que"), not at its last comma.
+        (
+            "Je suis serveur depuis six ans. Le certificat que j'aurais, est-ce qu'il compte "
+            "dans le bâtiment, ou seulement dans les cafés ?",
+            "est-ce qu'il compte dans le bâtiment, ou seulement dans les cafés",
+        ),
     ],
 )
 def test_question_part(text, expected):
@@ -252,6 +313,23 @@ def test_question_part(text, expected):
     assert part == expected or (
         expected is not None and part is not None and part.endswith(expected)
     ), part
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("c'est payant ?", True),
+        ("j'ai 61 ans et je me demande si ça vaut encore la peine", True),
+        ("bonjour je voudrais savoir combien de temps ça prend", True),
+        ("vous pouvez m'aider pour l'inscription", True),
+        ("je travaille dans un garage depuis dix ans", False),
+        ("je suis au chômage", False),
+    ],
+)
+def test_a_message_asks_without_a_question_mark(text, expected):
+    """A story that ends with "je me demande si…" is a question, not a statement about
+    oneself to confirm (dialogs.reading reads it so)."""
+    assert asks(text) is expected
 
 
 def test_a_letter_is_read_by_its_question_not_its_formulas(matcher):
@@ -293,3 +371,12 @@ def test_threshold_choice_leaves_out_messages_declined_before_the_faq():
         declined=lambda text: text.startswith("toeic"),
     )
     assert kept > 0.7 and left_out <= 0.45
+
+
+def test_thanks_and_goodbye_together_are_one_polite_reply(knowledge):
+    """Hello, thanks and goodbye are one family: a message split between "merci" and
+    "à bientôt" is still answered politely, not offered CléA topics."""
+    labels = ["cost", "cpf", "thanks", "bye", "off_topic", "greeting"]
+    stub = _Stub(labels, [0.14, 0.05, 0.26, 0.45, 0.05, 0.05], threshold=0.4)
+    match = FaqMatcher(knowledge, model=stub).match("merci pour tout, a bientot")
+    assert match.kind == "bye"
