@@ -409,6 +409,8 @@ class Engine:
                 return self._start(s, t, rest.strip() or None)
             return self._command(s, t, command)
         if not has_letters_or_digits(text):
+            if set(text.strip()) <= set("?¿ "):  # "?", "???": "what?", the screen said simpler
+                return self._simpler(s, t)
             return self.notice("emoji_only")
         if s.state == "handoff_contact":
             phone = normalise_phone(text)

@@ -67,6 +67,9 @@ WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur"}
 # "le niveau A2" is a language level (DELF, residence card), not a comparison with CléA.
 _LANGUAGE_LEVEL = re.compile(r"\bniveau [abc][12]\b")
 STATEMENT_WORDS = 4  # "je cherche un travail": a statement, not yet a question
+# FAQ topics about where to go: in a message read as one of them, "à Lyon" is a place.
+PLACE_TOPICS = frozenset({"where", "evaluator", "adviser"})
+PLACE_WORDS = frozenset({"a", "au", "vers", "sur", "dans"})
 AGE_WORDS = 6  # "bonjour moi j'ai 45 ans": an age said alone
 # Ages of the situation "J'ai entre 16 et 25 ans" (fit.yaml); any other age typed alone
 # gets the FAQ topic about age, or, from typed.yaml's `retired_from`, the one for retired
@@ -283,7 +286,10 @@ class Reader:
         subject = self.subject_rule.find(plain, names_clea)
         if subject is not None:
             found.append(subject)
-        found += self._faq_readings(text)
+        faq = self._faq_readings(text)
+        found += faq
+        if not any(r.kind == "place" for r in found):
+            found += self._where_question_place(plain, faq)
         tokens = plain.split()
         is_question = any(w in QUESTION_WORDS for w in tokens) or "est ce" in plain or asks(text)
         core = typed._strip_politeness(self.words, text)  # "euh", "bon ben" aside
@@ -420,6 +426,39 @@ class Reader:
                     out.append(Reading("place", "cue", 0.9, f"cue {cue}", place=result))
                     return out
         return out
+
+    def _where_question_place(self, plain: str, faq: list[Reading]) -> list[Reading]:
+        """ "où passer CléA à Lyon ?": a message about where to go names its town after "à",
+        "vers", "sur" without a cue ("j'habite à"). Read only when the FAQ reading is about
+        where to go (PLACE_TOPICS), and only an exact commune name counts: "j'ai travaillé
+        à Paris" says nothing about where the person lives."""
+        topics = {t for r in faq for t in (r.value, *r.topics[:1])}
+        if not topics & PLACE_TOPICS:
+            return []
+        tokens = plain.split()
+        for i, word in enumerate(tokens):
+            if word not in PLACE_WORDS:
+                continue
+            for n in (3, 2, 1):  # "saint etienne du rouvray", "saint etienne", "lyon"
+                candidate = " ".join(tokens[i + 1 : i + 1 + n])
+                if len(tokens) < i + 1 + n or candidate in self.not_places:
+                    continue
+                exact = tuple(
+                    p
+                    for p in geography.lookup(candidate).places
+                    if p.commune and name_key(p.commune) == name_key(candidate)
+                )
+                if exact:
+                    return [
+                        Reading(
+                            "place",
+                            "where question",
+                            0.7,
+                            "commune in a where question",
+                            place=geography.LookupResult(exact),
+                        )
+                    ]
+        return []
 
     def _fact_readings(self, text: str, norm: str) -> list[Reading]:
         out: list[Reading] = []

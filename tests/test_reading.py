@@ -118,6 +118,26 @@ def test_a_place_anywhere(reader, text):
 
 
 @pytest.mark.parametrize(
+    "text", ["où passer CléA à Lyon ?", "c ou a rennes", "un organisme vers saint etienne"]
+)
+def test_a_town_in_a_question_about_where_to_go_is_a_place(reader, text):
+    chosen = choose(reader.read(text, MENU), MENU)
+    assert chosen.kind == "place" and chosen.place and len(chosen.place.places) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai travaillé à Paris pendant 10 ans",
+        "je suis allée à Lyon voir ma soeur, c'est quoi clea ?",
+        "c'est combien à Marseille ?",
+    ],
+)
+def test_a_town_outside_a_question_about_where_to_go_is_no_place(reader, text):
+    assert "place" not in kinds(reader.read(text, MENU))
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "des infos sur clea",
@@ -661,3 +681,12 @@ def test_a_fact_without_a_correction_word_keeps_the_question(engine):
     engine.handle(s, Event("choice", "answer:job_seeker"))
     engine.handle(s, Event("text", "j'ai un cdi"))
     assert s.state == "fit_diploma" and s.answers == {"situation": "job_seeker"}
+
+
+@pytest.mark.parametrize("text", ["?", "???", " ? "])
+def test_a_lone_question_mark_says_the_screen_again_simpler(engine, text):
+    """ "?" alone is "what?", not emojis: the screen again, shorter, the place kept."""
+    s = _at_question(engine, f"what-{text}", "diploma")
+    shown = "\n".join(r.text for r in engine.handle(s, Event("text", text)).replies)
+    assert "plus simplement" in shown and "émojis" not in shown
+    assert s.state == "fit_diploma"
