@@ -46,8 +46,11 @@ _ENDINGS = [" svp", " merci", " ?", " stp", " merci beaucoup", " s'il vous plait
 # A wrong answer costs this many "not understood" when the thresholds are chosen: for a
 # vulnerable person a wrong answer is worse than "did you mean… [3 buttons]".
 WRONG_COST = 5.0
-# Thresholds are judged with their neighbours within this many hundredths (choose_threshold).
+# Thresholds are judged with their neighbours within this many hundredths, on this many
+# resamples of the tuning messages (choose_threshold).
 SMOOTHING = 3
+BOOTSTRAP = 200
+BOOTSTRAP_SEED = 21
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -217,20 +220,32 @@ def choose_threshold(
         i = int(np.argmax(reading.p))
         scored_out.append((labels[i] not in quiet, reading.confidence))
     candidates = np.round(np.arange(0.05, 0.91, 0.01), 2)
-    scores = []
-    for t in candidates:
-        right = sum(ok and q >= t for ok, q, _ in scored_in)
-        wrong = sum(not ok and q >= t for ok, q, _ in scored_in)
-        answered_out = sum(answered and q >= t for answered, q in scored_out)
-        scores.append(right - wrong_cost * (wrong + answered_out))
-    # The score is a step function of a few hundred messages: one message moved by a
-    # retraining made the chosen threshold jump (long messages: 0.28 and 0.45 tied, with a
-    # dip between). Each threshold is judged by the mean score of its neighbours within
-    # ±SMOOTHING, so the choice lands inside a broad good region, not on a lone peak.
+    # Each message's gain at each candidate: +1 right, -wrong_cost wrong (an off-topic
+    # message answered is wrong), 0 below the threshold (not answered).
+    gains = [
+        np.where(q >= candidates, 1.0 if ok else -wrong_cost, 0.0) for ok, q, _ in scored_in
+    ] + [
+        np.where(q >= candidates, -wrong_cost if answered else 0.0, 0.0)
+        for answered, q in scored_out
+    ]
+    if not gains:
+        return float(candidates[-1])
+    table = np.vstack(gains)
+    # The score is a step function of a few hundred messages and often flat over a wide
+    # range: the best threshold jumped from one end of the plateau to the other when one
+    # message moved (0.41 -> 0.57 for one letter formula). Two remedies: each threshold is
+    # judged by the mean score of its neighbours within ±SMOOTHING, so the choice lands in
+    # a broad good region, not on a lone peak; and the choice is made on BOOTSTRAP
+    # resamples of the tuning messages, the median kept, so that it does not hang on one
+    # message.
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
     window = np.ones(2 * SMOOTHING + 1) / (2 * SMOOTHING + 1)
-    smoothed = np.convolve(np.pad(scores, SMOOTHING, mode="edge"), window, mode="valid")
-    best = int(len(smoothed) - 1 - np.argmax(smoothed[::-1]))  # ties: the higher, more careful
-    return float(candidates[best])
+    chosen = []
+    for _ in range(BOOTSTRAP):
+        sample = table[rng.integers(0, len(table), len(table))].sum(axis=0)
+        smoothed = np.convolve(np.pad(sample, SMOOTHING, mode="edge"), window, mode="valid")
+        chosen.append(int(len(smoothed) - 1 - np.argmax(smoothed[::-1])))  # ties: higher
+    return float(candidates[int(np.median(chosen))])
 
 
 def train(

@@ -89,19 +89,24 @@ class _Clause:
 def _clauses(text: str) -> list[_Clause]:
     """The clauses of a message, in order. Clauses left empty once letter formulas are
     removed ("Madame, Monsieur", "Bien cordialement"), closing lines ("Je vous remercie de
-    l'attention portée à ma demande") and bare greetings are dropped."""
+    l'attention portée à ma demande") and bare greetings are dropped, and so is a
+    signature after a closing word ("Cordialement, Mme Benali")."""
     out = []
+    closed = False  # a closing word was seen: what follows without asking is a signature
     for n, sentence in enumerate(_SENTENCES.split(text[-MAX_CHARS:])):
         asks = sentence.strip().endswith("?")
         for clause in _CLAUSE_SEP.split(sentence):
             clause = clause.strip(" .!?;\n")
+            plain = sms_fold(clause)
+            if _CLOSING.search(plain):
+                closed = True
+                continue
             norm = normalise(clause)
             if not any(c.isalpha() for c in norm) or set(norm.split()) <= _EMPTY_WORDS:
                 continue
-            plain = sms_fold(clause)
-            if _CLOSING.search(plain):
-                continue
             starts = bool(_QUESTION_STARTS.search(plain))
+            if closed and not (asks or starts):
+                continue
             cued = bool(_QUESTION_CUES.search(norm))
             out.append(_Clause(clause, n, asks or starts or cued, starts, asks))
     return out

@@ -294,6 +294,12 @@ def test_a_suggested_topic_can_be_tapped(engine):
             "ma demande.",
             "je souhaiterais savoir si la certification se prépare le soir",
         ),
+        # A signature after the closing word is no clause.
+        (
+            "Madame, Monsieur, je suis aide-soignante de nuit. Je cherche des renseignements "
+            "sur l'inscription à CléA. Cordialement, Mme Karimi.",
+            "Je cherche des renseignements sur l'inscription à CléA",
+        ),
         # What follows the question in its sentence is context ("sachant que…").
         (
             "Bonjour, je voudrais vous demander si l'organisme garde mes copies d'examen, "
