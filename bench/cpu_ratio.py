@@ -18,25 +18,32 @@ over a 3 s paced phase; on a shared 2-core machine the ratio of two such draws w
   load, the latencies (a bot that falls behind handles updates in batches, which costs
   less per update: such rounds are flagged) and getUpdates calls per update.
 
-Run by hand: python -m bench.cpu_ratio [--rounds 5] [--seconds 15]
+`--before DIR`: a source tree of clea-bot before a change (e.g. `git worktree add`), run
+as a third bot in each round (echo, before, ours): before and after in the same minutes.
+
+Run by hand: python -m bench.cpu_ratio [--rounds 5] [--seconds 15] [--before DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import bench.load
 from bench.load import (
     LABELS,
     PATHS,
     RESULTS,
+    ROOT,
     closed_loop,
     paced,
     populate,
@@ -61,9 +68,21 @@ def steady_users(total: int) -> int:
     return total // SHORTEST_PATH + 20
 
 
-def one_bot(kind: str, db: Path, seconds: float, concurrency: int) -> dict:
+@contextlib.contextmanager
+def source_tree(root: Path) -> Iterator[None]:
+    """run_bot starts `python -m bot` in bench.load.ROOT: another tree for a while."""
+    bench.load.ROOT = root
+    try:
+        yield
+    finally:
+        bench.load.ROOT = ROOT
+
+
+def one_bot(kind: str, db: Path, seconds: float, concurrency: int, root: Path = ROOT) -> dict:
     api = FakeBotApi(latency=LATENCY, record=False).start()
-    proc, startup = run_bot(kind, api, db, concurrency)
+    with source_tree(root):
+        proc, startup = run_bot("ours" if kind == "before" else kind, api, db, concurrency)
+    kind = "ours" if kind == "before" else kind  # the same driver and turn detection
     try:
         loop = api._loop
         assert loop is not None  # the fake Bot API is started
@@ -94,11 +113,13 @@ def one_bot(kind: str, db: Path, seconds: float, concurrency: int) -> dict:
     }
 
 
-def summary(rounds: list[dict]) -> dict:
-    ratios = [r["ratio"] for r in rounds]
+def summary(rounds: list[dict], bot: str = "ours") -> dict:
+    ratios = [r[bot]["ratio"] for r in rounds]
     echo = [r["echo_aiohttp"]["cpu_ms_per_update"] for r in rounds]
-    ours = [r["ours"]["cpu_ms_per_update"] for r in rounds]
-    kept = [r["ratio"] for r in rounds if not (r["ours"]["behind"] or r["echo_aiohttp"]["behind"])]
+    ours = [r[bot]["cpu_ms_per_update"] for r in rounds]
+    kept = [
+        r[bot]["ratio"] for r in rounds if not (r[bot]["behind"] or r["echo_aiohttp"]["behind"])
+    ]
     return {
         "rounds": len(rounds),
         "median_ratio": round(statistics.median(ratios), 3),
@@ -118,7 +139,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="steady phase per bot")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--label", default="", help="a note kept with the results")
+    parser.add_argument(
+        "--before", type=Path, help="a clea-bot source tree run as a third bot (before a change)"
+    )
     args = parser.parse_args()
+    kinds = (*KINDS[:1], "before", *KINDS[1:]) if args.before else KINDS
     started = time.time()
     rounds: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,22 +152,23 @@ def main() -> None:
         populate(template, 20_000)
         for n in range(args.rounds):
             row: dict = {}
-            for kind in KINDS:
+            for kind in kinds:
                 db = workdir / f"{kind}-{n}.sqlite3"
-                if kind == "ours":
+                if kind != "echo_aiohttp":
                     shutil.copy(template, db)
-                row[kind] = one_bot(kind, db, args.seconds, args.concurrency)
-            row["ratio"] = round(
-                row["ours"]["cpu_ms_per_update"] / row["echo_aiohttp"]["cpu_ms_per_update"], 3
-            )
+                root = args.before if kind == "before" else ROOT
+                row[kind] = one_bot(kind, db, args.seconds, args.concurrency, root)
+            e = row["echo_aiohttp"]
+            line = f"round {n + 1}: écho {e['cpu_ms_per_update']} ms/maj (p50 {e['p50_ms']} ms)"
+            for kind in kinds[1:]:
+                o = row[kind]
+                o["ratio"] = round(o["cpu_ms_per_update"] / e["cpu_ms_per_update"], 3)
+                line += (
+                    f", {kind} {o['cpu_ms_per_update']} ms/maj (p50 {o['p50_ms']} ms)"
+                    f" → {o['ratio']}×"
+                )
             rounds.append(row)
-            e, o = row["echo_aiohttp"], row["ours"]
-            print(
-                f"round {n + 1}: écho {e['cpu_ms_per_update']} ms/maj (p50 {e['p50_ms']} ms), "
-                f"clea-bot {o['cpu_ms_per_update']} ms/maj (p50 {o['p50_ms']} ms) → "
-                f"{row['ratio']}× ; charge {o['load_1min']}",
-                flush=True,
-            )
+            print(f"{line} ; charge {row['ours']['load_1min']}", flush=True)
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M"),
         "label": args.label,
@@ -150,8 +176,9 @@ def main() -> None:
         "latency_s": LATENCY,
         "steady_seconds": args.seconds,
         "concurrency": args.concurrency,
+        "before": str(args.before) if args.before else None,
         "rounds": rounds,
-        "summary": summary(rounds),
+        "summary": {kind: summary(rounds, kind) for kind in kinds[1:]},
         "seconds": round(time.time() - started, 1),
     }
     RESULTS.mkdir(exist_ok=True)
@@ -159,14 +186,14 @@ def main() -> None:
     (RESULTS / f"cpu-ratio-{stamp}.json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False) + "\n"
     )
-    s = result["summary"]
-    print(
-        f"CPU par maj à {RATE:.0f} maj/s, {LATENCY * 1000:.0f} ms, clea-bot / "
-        f"{LABELS['echo_aiohttp']}, {s['rounds']} manches alternées de {args.seconds:.0f} s : "
-        f"médiane {s['median_ratio']}× (de {s['min_ratio']}× à {s['max_ratio']}×) ; "
-        f"médianes {s['median_ours_ms']} / {s['median_echo_ms']} ms "
-        f"(rapport {s['ratio_of_medians']}×) ; manches en retard : {s['rounds_behind']}"
-    )
+    for kind, s in result["summary"].items():
+        print(
+            f"CPU par maj à {RATE:.0f} maj/s, {LATENCY * 1000:.0f} ms, {kind} / "
+            f"{LABELS['echo_aiohttp']}, {s['rounds']} manches alternées de "
+            f"{args.seconds:.0f} s : médiane {s['median_ratio']}× (de {s['min_ratio']}× à "
+            f"{s['max_ratio']}×) ; médianes {s['median_ours_ms']} / {s['median_echo_ms']} ms "
+            f"(rapport {s['ratio_of_medians']}×) ; manches en retard : {s['rounds_behind']}"
+        )
 
 
 if __name__ == "__main__":
