@@ -113,7 +113,10 @@ class InboxQueue(asyncio.Queue):
         self.run_db = run_db
         self.max_in_flight = max_in_flight
         self._pending: dict[object, int] = {}  # conversation → updates not yet finished
-        self._room = asyncio.Condition()
+        # Set while in_flight <= max_in_flight (the poller may fetch): an Event rather than
+        # a Condition, so that finishing an update costs no task when nobody is waiting.
+        self._room = asyncio.Event()
+        self._room.set()
         # During a replay: backlog updates not yet queued, per chat, and the new updates of
         # those chats, held until their backlog is queued (one chat's order is kept).
         self._backlog: dict[object, int] = {}
@@ -173,19 +176,16 @@ class InboxQueue(asyncio.Queue):
         else:
             self._pending.pop(key, None)
         if self.in_flight <= self.max_in_flight:
-            asyncio.get_running_loop().create_task(self._notify())
+            self._room.set()
 
     async def _notify_replay(self) -> None:
         async with self._replay_room:
             self._replay_room.notify_all()
 
-    async def _notify(self) -> None:
-        async with self._room:
-            self._room.notify_all()
-
     async def wait_for_room(self) -> None:
-        async with self._room:
-            await self._room.wait_for(lambda: self.in_flight <= self.max_in_flight)
+        while self.in_flight > self.max_in_flight:
+            self._room.clear()
+            await self._room.wait()
 
     async def _write(self, updates: list[Update], raw: list[str] | None = None) -> None:
         """In the inbox before Telegram hears we have them; tried again while another
