@@ -85,9 +85,7 @@ class Storage:
         with self.db:
             self.db.execute("BEGIN")
             ids = self.requests.add_for_turn(session, list(requests))
-            self.sessions.write(session)
-            if applied is not None:
-                self.sessions.write_applied(session.user, applied)
+            self.sessions.write(session, applied)
             if update_id is not None and replies is not None:
                 self.inbox.keep_replies(update_id, replies)
             reached = set(reached)

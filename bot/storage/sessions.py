@@ -17,6 +17,12 @@ UPSERT_SESSION = (
     "INSERT INTO sessions (user, data, updated) VALUES (?, ?, ?) "
     "ON CONFLICT(user) DO UPDATE SET data=excluded.data, updated=excluded.updated"
 )
+# The same, with the ids applied to it: one statement per turn instead of two.
+UPSERT_SESSION_APPLIED = (
+    "INSERT INTO sessions (user, data, updated, applied) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(user) DO UPDATE SET data=excluded.data, updated=excluded.updated, "
+    "applied=excluded.applied"
+)
 
 Applied = list[tuple[int, float]]
 
@@ -47,13 +53,20 @@ class Sessions:
             applied = []
         return session, applied
 
-    def write(self, session: Session) -> None:
-        self.db.execute(UPSERT_SESSION, (session.user, session.to_json(), int(session.updated)))
-
-    def write_applied(self, user: str, applied: Applied) -> None:
+    def write(self, session: Session, applied: Applied | None = None) -> None:
+        """The session row; `applied`: the update ids applied to it, written with it (else
+        the ids already stored are kept)."""
+        if applied is None:
+            self.db.execute(UPSERT_SESSION, (session.user, session.to_json(), int(session.updated)))
+            return
         self.db.execute(
-            "UPDATE sessions SET applied=? WHERE user=?",
-            (json.dumps([[i, round(t)] for i, t in applied]), user),
+            UPSERT_SESSION_APPLIED,
+            (
+                session.user,
+                session.to_json(),
+                int(session.updated),
+                json.dumps([[i, round(t)] for i, t in applied]),
+            ),
         )
 
     def delete(self, users: Iterable[str]) -> None:
