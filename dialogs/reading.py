@@ -8,7 +8,8 @@ is read once, against what the screen shows and asks:
 
 - `option`: a button of the screen, by its words or its rank ("2");
 - `answer`: an answer to the question the screen asks ("je suis au chômage" at the
-  situation question; "oui" where the screen asks yes or no); `dont_know`: "je sais pas";
+  situation question; "oui" where the screen asks yes or no); `two_answers`: words of two
+  of its options in one message (asked again); `dont_know`: "je sais pas";
   `unsay`: "non" to "Vous m'avez dit… C'est bien ça ?";
 - `navigation`: a whole-message navigation word (menu, retour…); `ack`: an
   acknowledgement ("ok", "super", a bare "oui" or "non") where the screen asks nothing it
@@ -66,6 +67,7 @@ PLACE_SCREENS = {"where_ask", "where_pick", "where_confirm"}
 WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur"}
 # "le niveau A2" is a language level (DELF, residence card), not a comparison with CléA.
 _LANGUAGE_LEVEL = re.compile(r"\bniveau [abc][12]\b")
+LEADING_ANSWER_WORDS = 6  # "non je n en ai pas": a yes or no, then its restatement
 STATEMENT_WORDS = 4  # "je cherche un travail": a statement, not yet a question
 # FAQ topics about where to go: in a message read as one of them, "à Lyon" is a place.
 PLACE_TOPICS = frozenset({"where", "evaluator", "adviser"})
@@ -308,7 +310,7 @@ class Reader:
         ids = screen.choice_ids
         q = screen.question
         core = typed._strip_politeness(self.words, text)
-        answer = typed.yes_no(self.words, text)
+        answer = typed.yes_no(self.words, text) or self._leading_yes_no(core, text, q)
         if self.says_dont_know(plain):
             if q is not None:
                 value = "skip" if "skip" in ids else "help"
@@ -333,6 +335,10 @@ class Reader:
             )
             kept = typed.find_options(self.answers[q.id], corrected.split())
             option = self.alone[q.id].get(corrected) or typed.decide(kept)
+            if option is None and kept:
+                # Phrases of two options ("jsp lire, c'est pas mon fort"): an answer, but
+                # which? The question comes again (`_no_answer`).
+                out.append(Reading("two_answers", "", 0.9, "two options", question=q.id))
             if option is not None and f"answer:{option}" in ids:
                 out.append(
                     Reading(
@@ -345,6 +351,22 @@ class Reader:
                 )
         out += _yes_no_readings(answer, ids, q)
         return out
+
+    def _leading_yes_no(self, core: str, text: str, q: Question | None) -> str | None:
+        """ "Oui, c'est exact.", "oui c bon", "Non, je n'en ai pas.": a yes or no word, then
+        a few words that only restate it. Not when the rest asks something ("oui mais c'est
+        quoi ?") or names an option of the question ("non, j'ai la RQTH"): those are read
+        for what they say."""
+        words = core.split()
+        if not 2 <= len(words) <= LEADING_ANSWER_WORDS or "?" in text:
+            return None
+        first = "yes" if words[0] in self.words.yes else "no" if words[0] in self.words.no else None
+        rest = words[1:]
+        if first is None or QUESTION_WORDS & set(rest):
+            return None
+        if q is not None and typed.find_options(self.answers[q.id], rest):
+            return None
+        return first
 
     def says_dont_know(self, plain: str) -> bool:
         """The whole message says "I don't know", hedges aside, wherever they stand: "je
@@ -543,7 +565,8 @@ def _no_answer(readings: Readings, question: Question, age_alone: bool) -> bool:
     other_fact = any(r.question != question.id for r in readings.facts())
     person = any(r.kind == "small_talk" and r.value == "human" for r in readings.all)
     short = readings.words <= 3 and not readings.is_question and not person
-    return other_fact or age_alone or short
+    two = readings.first("two_answers") is not None and not readings.is_question
+    return other_fact or age_alone or short or two
 
 
 def choose(readings: Readings, screen: Screen) -> Reading:
@@ -558,7 +581,8 @@ def choose(readings: Readings, screen: Screen) -> Reading:
        none is asked (not kept: the way to be called back is shown);
     4b. a correction ("non en fait j'ai un CDI") of an earlier answer: asked back with its
         question (on any screen);
-    5. on a question screen, another question's fact, an age it does not ask for, or a
+    5. on a question screen, another question's fact, an age it does not ask for, words of
+       two of its options ("jsp lire, c'est pas mon fort"), or a
        short answer that is none of the options (a request for a person aside): the same
        question again, with one line of help (never a FAQ answer);
     6. an acknowledgement ("ok", "super", a bare "oui" or "non") the screen does not take
@@ -573,6 +597,8 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     9. a confident FAQ answer (a fact stated with it is kept aside, unconfirmed, and asked
        back when its question comes); else a fact stated alone is asked back;
     10. small talk (greeting, thanks…);
+    10b. on a question screen, a statement that is no question and does not name CléA
+        ("j'ai arrêté l'école à 15 ans"): the question again, with its help;
     11. close topics offered; a message naming CléA is never declined: its closest topics
         are offered;
     12. not understood.
@@ -607,6 +633,11 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     small = readings.first("small_talk")
     if small is not None:
         return small
+    if screen.question is not None and not readings.is_question and not readings.names_clea:
+        # "jsuis femme de menage dans un hotel" at "Quelle est votre situation ?": said to
+        # answer the question, in words none of its options has. The question again, with
+        # its help; never "je connais seulement CléA", which threw the person out of it.
+        return Reading("repeat", screen.question.id, 0.5, "free text at a question")
     offer = readings.first("offer")
     if offer is not None:
         return offer

@@ -105,16 +105,17 @@ def _negated(tokens: list[str], start: int) -> bool:
     return any(t in NEGATIONS for t in tokens[max(0, start - 2) : start])
 
 
-def _close(window: list[str], words: list[str]) -> bool:
+def _close(window: list[str], words: list[str], known: frozenset[str] = frozenset()) -> bool:
     """A typo of the phrase: every word equal, or a long word a letter or two away
     ("chomagee"). Short words must be exact: "je travaille a" is not "je travaille pas",
-    "mon diplome" is not "non diplome"."""
+    "mon diplome" is not "non diplome". A word the question's own phrases use (`known`)
+    is never a typo of another one: "trouver" is not "prouver"."""
     if len(window) != len(words):
         return False
     for a, b in zip(window, words, strict=True):
         if a == b:
             continue
-        if len(a) < 5 or len(b) < 5 or a in NEGATIONS or b in NEGATIONS:
+        if len(a) < 5 or len(b) < 5 or a in NEGATIONS or b in NEGATIONS or a in known:
             return False
         if fuzz.ratio(a, b) < 80:
             return False
@@ -132,7 +133,10 @@ def find_options(
     at: dict[str, list[int]] = {}  # where each word of the message is
     for i, t in enumerate(tokens):
         at.setdefault(t, []).append(i)
-    long_at = [i for i, t in enumerate(tokens) if len(t) >= 5 and t not in NEGATIONS]
+    known = _vocabulary(phrases)
+    long_at = [
+        i for i, t in enumerate(tokens) if len(t) >= 5 and t not in NEGATIONS and t not in known
+    ]
     starts: dict[str, list[int] | range] = {}  # by first word: many phrases share one
     for option_id, option_phrases in phrases.items():
         for phrase in option_phrases:
@@ -148,7 +152,7 @@ def find_options(
                 if i > last:
                     break
                 window = tokens[i : i + n]
-                if (window == words or _close(window, words)) and (
+                if (window == words or _close(window, words, known)) and (
                     phrase.startswith(("pas ", "sans ", "aucun")) or not _negated(tokens, i)
                 ):
                     found.append((i, n, option_id))
@@ -158,6 +162,22 @@ def find_options(
         if all(start + n <= s or start >= s + m for s, m, _ in kept):
             kept.append((start, n, option_id))
     return kept
+
+
+_VOCABULARIES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+
+
+def _vocabulary(phrases: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """Every word of the phrases of one question: a typed word among them is meant as
+    written, never as a typo of another. Computed once per phrase table (the tables are
+    built once from the content; the identity check guards a reused id)."""
+    cached = _VOCABULARIES.get(id(phrases))
+    if cached is not None and cached[0] is phrases:
+        return cached[1]
+    words = frozenset(w for ps in phrases.values() for p in ps for w in p.split())
+    if len(_VOCABULARIES) < 64:
+        _VOCABULARIES[id(phrases)] = (phrases, words)
+    return words
 
 
 def _starts(
@@ -185,15 +205,12 @@ def _phrase_shape(phrase: str) -> tuple[list[str], frozenset[str]]:
 
 
 def decide(kept: list[tuple[int, int, str]]) -> str | None:
-    """One option from the phrases found: the only one, or the one of the longest phrase."""
-    if not kept:
-        return None
+    """One option from the phrases found: the only one. Phrases of two options in one
+    message ("jsp lire, c'est pas mon fort": "je sais pas lire" and "pas mon fort") say
+    two things: no option (the question comes again), never the one of the longer phrase.
+    A phrase inside a longer one was already left out (`find_options`)."""
     options = {option_id for _, _, option_id in kept}
-    if len(options) == 1:
-        return options.pop()
-    longest = kept[0][1]
-    best = {option_id for _, n, option_id in kept if n == longest}
-    return best.pop() if len(best) == 1 else None
+    return options.pop() if len(options) == 1 else None
 
 
 def age(text: str) -> int | None:

@@ -690,3 +690,102 @@ def test_a_lone_question_mark_says_the_screen_again_simpler(engine, text):
     shown = "\n".join(r.text for r in engine.handle(s, Event("text", text)).replies)
     assert "plus simplement" in shown and "émojis" not in shown
     assert s.state == "fit_diploma"
+
+
+# --- found by a second new-user trial (2 December 2026) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["je veux trouver travail", "trouver travail", "trouver boulot", "trouver"]
+)
+def test_finding_work_without_articles_is_the_job_goal(engine, text):
+    """ "trouver" was read as a typo of "prouver" (the recognition goal)."""
+    s = _at_question(engine, f"goal-{text}", "goal")
+    engine.handle(s, Event("text", text))
+    assert s.answers.get("goal") == "job"
+
+
+def test_a_word_of_the_question_is_no_typo_of_another():
+    from knowledge import typed
+
+    phrases = {"recognition": ("prouver",), "job": ("trouver un emploi",)}
+    assert typed.find_options(phrases, ["trouver"]) == []
+    assert typed.find_options(phrases, ["prouvr"]) == [(0, 1, "recognition")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("des fois cest dur", "some"),
+        ("parfois c'est difficile", "some"),
+        ("de temps en temps c'est compliqué", "some"),
+        ("c'est pas mon fort", "some"),
+        ("cest dur", None),  # sometimes or very? asked again
+        ("difficile", None),
+        ("jsp lire cest pas mon fort", None),  # two options said: asked again
+        ("très difficile", "hard"),
+        ("je sais pas lire", "hard"),
+    ],
+)
+def test_reading_is_never_the_strongest_option_by_default(engine, text, expected):
+    s = _at_question(engine, f"reading-{text}", "reading")
+    replies = engine.handle(s, Event("text", text)).replies
+    if expected is None:
+        q = engine.k.question("reading")
+        shown = "\n".join(r.text for r in replies)
+        assert s.state == "fit_reading" and "reading" not in s.answers
+        assert q.text in shown and q.help in shown
+    else:
+        assert s.answers.get("reading") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Non, je n'en ai pas.", "no"), ("non j'en ai pas", "no"), ("Oui, c'est exact.", "yes")],
+)
+def test_a_yes_or_no_then_its_restatement_answers_a_yes_no_question(engine, text, expected):
+    s = _at_question(engine, f"disab-{text}", "disability")
+    engine.handle(s, Event("text", text))
+    assert s.answers.get("disability") == expected
+
+
+@pytest.mark.parametrize("text", ["Oui, c'est exact.", "oui c bon", "Oui c'est bien ça merci"])
+def test_a_polite_yes_confirms_a_town(engine, text):
+    s = Session(f"town-yes-{text}")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "where"))
+    engine.handle(s, Event("text", "13015"))
+    assert s.state == "where_confirm"
+    engine.handle(s, Event("text", text))
+    assert s.state == "where_situation" and "disability" not in s.answers
+
+
+def test_a_no_with_a_question_is_no_answer(reader, knowledge):
+    screen = question_screen(knowledge, "disability")
+    assert (
+        reader._leading_yes_no("non mais c est quoi", "non mais c'est quoi", screen.question)
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("qid", "text", "expected"),
+    [
+        ("situation", "jsuis femme de menage dans un hotel", "employee"),
+        ("situation", "jtravaille dans un hotel je fais le menage", "employee"),
+        ("diploma", "jai arete lecole a 15 ans", None),
+        ("goal", "ma fille m a dit de venir ici", None),
+    ],
+)
+def test_free_text_at_a_question_keeps_the_question(engine, qid, text, expected):
+    """Said to answer the question, in words none of its options has: read against the
+    question or the question again with its help, never "je connais seulement CléA"."""
+    s = _at_question(engine, f"free-{qid}-{text}", qid)
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    assert "seulement" not in shown and "compris" not in shown
+    if expected is None:
+        q = engine.k.question(qid)
+        assert s.state == f"fit_{qid}" and q.text in shown and q.help in shown
+    else:
+        assert s.answers.get(qid) == expected
