@@ -31,7 +31,7 @@ from dialogs.flow import Flow, TurnState
 from dialogs.machine import PLACE_FLOW, ConversationMachine
 from dialogs.model import Button, Event, Reach, Reply, Session, Turn
 from dialogs.places import Places
-from dialogs.reading import AGE_TOPIC, Reader, Reading, Readings, choose
+from dialogs.reading import AGE_TOPIC, PLACE_SCREENS, Reader, Reading, Readings, choose
 from dialogs.understanding import keep_facts, question_id, reading_screen, typed_candidate
 from dialogs.views import Views, listen_choice, shorter
 from knowledge.advisers import CODE_RE, Adviser
@@ -209,6 +209,7 @@ class Engine:
         removed, the voice note when "always read aloud" is on."""
         if s.state not in PLACE_FLOW and s.state not in self.machine.aside_states:
             s.data.pop("place_from", None)  # the place and hand-off left for another screen
+            s.data.pop("wants_call", None)
         if all(r.voice for r in replies):  # a voice note: the screen shown stays
             s.data.pop("keep", None)
             if keep_before:
@@ -392,6 +393,10 @@ class Engine:
         if name == "where" and s.state != "menu":
             # "Qui contacter ?" from a screen or a page over it: the way back stays.
             self.places.leave_for_place(s)
+        if name == "where" and s.data.get("place") and s.state not in PLACE_SCREENS:
+            # A place already confirmed: on to what is still to ask, or the recap; never
+            # "Où habitez-vous ?" again (a typed postal code still changes it).
+            name = "recap"
         if self.flow.go(s, t, name, *([arg] if arg is not None else [])):
             s.data.pop("miss", None)
             return self.flow.show(s, t)
@@ -452,7 +457,7 @@ class Engine:
         if kind == "place" and chosen.place is not None:
             return self.places.anywhere(s, t, text, chosen.place)
         if kind == "handoff":
-            return self.places.to_recap(s, t)
+            return self.places.to_recap(s, t, call=chosen.value == "call")
         if kind == "ack":
             return self._acknowledged(s, t)
         if kind == "phone":

@@ -198,6 +198,21 @@ class ConversationMachine:
             before=self._store_answer_for("disability"),
         )
         add("skip", "where_disability", "recap", before=self._store_skip_for("disability"))
+        # A place already confirmed: the questions still to ask, then the recap.
+        add(
+            "recap",
+            self.everywhere,
+            "where_situation",
+            conditions=self._has_place,
+            unless=self._has_situation,
+        )
+        add(
+            "recap",
+            self.everywhere,
+            "where_disability",
+            conditions=self._has_place,
+            unless=self._has_disability_answer,
+        )
         add("recap", self.everywhere, "recap", conditions=self._has_place)
         add("recap", self.everywhere, "where_ask")
 

@@ -50,8 +50,13 @@ class Places:
             return  # a place typed again on the way: the first screen stays the way back
         s.data["place_from"] = where
 
-    def to_recap(self, s: Session, t: TurnState) -> list[Reply]:
-        """ "Je veux être rappelé" typed anywhere: the recap (or "Où habitez-vous ?")."""
+    def to_recap(self, s: Session, t: TurnState, call: bool = False) -> list[Reply]:
+        """ "Qui contacter", "je souhaiterais être rappelé" typed anywhere: the recap (or
+        "Où habitez-vous ?" and the questions still to ask first). `call`: the person asked
+        to be called or for a number; the recap then says plainly how to reach a person
+        (recap.j2)."""
+        if call:
+            s.data["wants_call"] = True
         self.leave_for_place(s)
         self.flow.go(s, t, "recap")
         return self.flow.show(s, t)

@@ -15,7 +15,8 @@ is read once, against what the screen shows and asks:
   acknowledgement ("ok", "super", a bare "oui" or "non") where the screen asks nothing it
   answers;
 - `place`: a postal code anywhere, or a commune where the screen asks for a place or after
-  a cue ("j'habite à"); `handoff`: "qui je peux appeler"; `phone`: a phone number typed
+  a cue ("j'habite à"); `handoff`: "qui contacter" (`where`), "je souhaiterais être
+  rappelé", "qui je peux appeler" (`call`); `phone`: a phone number typed
   where none is asked;
 - `fact`: an explicit self-statement ("je suis au chômage", "j'ai 19 ans", "je n'ai pas de
   diplôme"); never a bare option label ("oui", "un peu", "autre");
@@ -35,7 +36,7 @@ from functools import lru_cache
 
 from dialogs.model import Button
 from knowledge import geography, phone, typed
-from knowledge.faq import FaqMatcher, asks
+from knowledge.faq import FaqMatcher, asks, question_part
 from knowledge.model import Knowledge, Question, Subject
 from knowledge.normalise import sms_fold
 from knowledge.text import fold, name_key
@@ -187,9 +188,25 @@ class Subjects:
         """The subject other than CléA a message names (subjects.yaml), if any: such a
         message is declined before any FAQ topic is weighed (`choose`, rule 6), so `make
         train` leaves it out when it chooses the answering thresholds."""
-        plain = sms_fold(text)
-        found = self.find(plain, self.names_clea(plain))
+        found = self.in_question(text, sms_fold(text))
         return found.value if found is not None else None
+
+    def in_question(self, text: str, plain: str) -> Reading | None:
+        """The subject reading of a message, unless the subject is only in the context
+        given after the question: "Et France Travail, il paye pour moi ? Je suis inscrit
+        depuis 1 an, je reçois l'ARE" asks about CléA, not about the ARE. (A subject in
+        the story before the question stays: "mon chef veut que je passe le CACES,
+        combien de temps ça prend ?" is about the CACES.)"""
+        found = self.find(plain, self.names_clea(plain))
+        if found is None or found.evidence == "arithmetic":
+            return found
+        part = question_part(text)
+        at = text.find(part) if part else -1
+        if at >= 0 and asks(text):
+            upto = sms_fold(text[: at + len(part or "")])
+            if self.find(upto, self.names_clea(upto)) is None:
+                return None
+        return found
 
     def names_clea(self, plain: str) -> bool:
         return any(_phrase_in(p, plain) for p in self.clea_names)
@@ -262,6 +279,7 @@ class Reader:
         )
         self.cues = sorted({sms_fold(p) for p in t.place_cues}, key=len, reverse=True)
         self.handoff = tuple(sms_fold(p) for p in t.handoff)
+        self.call = tuple(sms_fold(p) for p in t.call)
         self.subject_rule = Subjects(knowledge)
         self.not_places = frozenset(sms_fold(p) for p in t.not_places)
         self.corrections = tuple(sorted({typed.key(p) for p in t.corrections}, key=len))
@@ -279,16 +297,18 @@ class Reader:
         if typed.yes_no(self.words, text) is not None:  # "ok", "oui", "non" alone
             found.append(Reading("ack", "", 0.9, "acknowledgement"))
         found += self._place_readings(text, plain, screen)
-        if any(_phrase_in(p, plain) for p in self.handoff):
+        if any(_phrase_in(p, plain) for p in self.call):
+            found.append(Reading("handoff", "call", 0.9, "call phrase"))
+        elif any(_phrase_in(p, plain) for p in self.handoff):
             found.append(Reading("handoff", "where", 0.9, "handoff phrase"))
         if phone.IN_TEXT.search(text):  # never kept: the reading holds no digit
             found.append(Reading("phone", "", 0.9, "phone number"))
         found += self._fact_readings(text, norm)
         names_clea = self.subject_rule.names_clea(plain)
-        subject = self.subject_rule.find(plain, names_clea)
+        subject = self.subject_rule.in_question(text, plain)
         if subject is not None:
             found.append(subject)
-        faq = self._faq_readings(text)
+        faq = self._situation_topic(self._faq_readings(text), norm)
         found += faq
         if not any(r.kind == "place" for r in found):
             found += self._where_question_place(plain, faq)
@@ -513,6 +533,19 @@ class Reader:
             out.append(Reading("age", topics[0], 0.8, "age", topics=topics[1:]))
         return out
 
+    def _situation_topic(self, faq: list[Reading], norm: str) -> list[Reading]:
+        """ "France Travail paye le CléA ?": the model hesitates between the price and the
+        job seekers' topic. A situation the message names (a typed phrase of the
+        situation question, fit.yaml), whose own topic is one of the two closest, decides:
+        that topic answers it."""
+        offer = faq[0] if faq and faq[0].kind == "offer" else None
+        if offer is None or not offer.topics:
+            return faq
+        situation = typed.decide(typed.find_options(self.answers["situation"], norm.split()))
+        if situation is None or situation not in offer.topics[:2]:
+            return faq
+        return [Reading("faq", situation, offer.confidence, "situation named")]
+
     def _faq_readings(self, text: str) -> list[Reading]:
         match = self.matcher.match(text)
         if match.kind == "faq" and match.entry is not None:
@@ -577,8 +610,8 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     2. a whole-message navigation word (menu, retour…);
     3. a place: the place screens take any commune; elsewhere a postal code or a commune
        after a cue ("j'habite à") starts the hand-off;
-    4. a request for someone to contact ("qui je peux appeler"); a phone number typed where
-       none is asked (not kept: the way to be called back is shown);
+    4. a phone number typed where none is asked (not kept: the way to be called back is
+       shown); a request for someone to contact ("qui je peux appeler");
     4b. a correction ("non en fait j'ai un CDI") of an earlier answer: asked back with its
         question (on any screen);
     5. on a question screen, another question's fact, an age it does not ask for, words of
@@ -603,7 +636,7 @@ def choose(readings: Readings, screen: Screen) -> Reading:
         are offered;
     12. not understood.
     """
-    found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "handoff", "phone"))
+    found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "phone", "handoff"))
     if found is not None:
         return found
     correction = _correction(readings, screen)

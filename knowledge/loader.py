@@ -693,6 +693,7 @@ def _load_typed(path: Path, r: Reader) -> Typed:
             "dont_know_hedges",
             "place_cues",
             "handoff",
+            "call",
             "clea_names",
             "comparison",
             "not_places",

@@ -105,6 +105,7 @@ class Typed:
     dont_know_hedges: tuple[str, ...] = ()
     place_cues: tuple[str, ...] = ()
     handoff: tuple[str, ...] = ()
+    call: tuple[str, ...] = ()  # asking to be called, or for a number to call
     clea_names: tuple[str, ...] = ()
     comparison: tuple[str, ...] = ()
     not_places: tuple[str, ...] = ()

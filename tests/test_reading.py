@@ -789,3 +789,126 @@ def test_free_text_at_a_question_keeps_the_question(engine, qid, text, expected)
         assert s.state == f"fit_{qid}" and q.text in shown and q.help in shown
     else:
         assert s.answers.get(qid) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je souhaiterais être rappelé par un conseiller, s'il vous plaît.",
+        "Je préférerais qu'une personne me téléphone.",
+        "qui jdois appeler",
+        "ya pas de numero de tel ?",
+    ],
+)
+def test_asking_to_be_called_is_a_call_request(reader, text):
+    assert choose(reader.read(text, MENU), MENU) == reader.read(text, MENU).first("handoff")
+    assert reader.read(text, MENU).first("handoff").value == "call"
+
+
+def _place_confirmed(engine, user: str, code: str = "87000", situation: str = "employee"):
+    s = Session(user)
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "where"))
+    engine.handle(s, Event("text", code))
+    engine.handle(s, Event("choice", "yes"))
+    engine.handle(s, Event("choice", f"answer:{situation}"))
+    engine.handle(s, Event("choice", "answer:no"))
+    assert s.state == "recap"
+    return s
+
+
+def test_qui_contacter_with_a_confirmed_place_asks_no_place_again(engine):
+    s = _place_confirmed(engine, "where-again")
+    engine.handle(s, Event("choice", "menu"))
+    replies = engine.handle(s, Event("choice", "where")).replies
+    assert s.state == "recap" and "Où habitez-vous" not in "\n".join(r.text for r in replies)
+    # a place confirmed, the situation not yet asked: the situation comes, not the place
+    s = Session("where-half")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "where"))
+    engine.handle(s, Event("text", "87000"))
+    engine.handle(s, Event("choice", "yes"))
+    engine.handle(s, Event("choice", "menu"))
+    engine.handle(s, Event("choice", "where"))
+    assert s.state == "where_situation"
+
+
+def test_a_person_who_wants_a_person_after_the_recap_gets_no_loop(engine):
+    """ "jveux parler a quelquun" on the recap offers "Qui contacter ?", which led back to
+    "Où habitez-vous ?" although the place was stored."""
+    s = _place_confirmed(engine, "loop")
+    replies = engine.handle(s, Event("text", "jveux parler a quelquun")).replies
+    assert "where" in [b.choice for r in replies for b in r.choices()]
+    engine.handle(s, Event("choice", "where"))
+    assert s.state == "recap"
+
+
+@pytest.mark.parametrize("situation", ["employee", "self_employed", "other"])
+def test_a_call_request_nobody_can_take_says_so_and_invents_no_number(engine_no_handoff, situation):
+    s = Session(f"call-none-{situation}")
+    engine_no_handoff.handle(s, Event("start"))
+    engine_no_handoff.handle(s, Event("text", "je souhaiterais être rappelé"))
+    assert s.state == "where_ask"
+    engine_no_handoff.handle(s, Event("text", "87000"))
+    engine_no_handoff.handle(s, Event("choice", "yes"))
+    engine_no_handoff.handle(s, Event("choice", f"answer:{situation}"))
+    replies = engine_no_handoff.handle(s, Event("choice", "answer:no")).replies
+    shown = "\n".join(r.text for r in replies)
+    assert s.state == "recap"
+    assert "Je ne peux pas organiser un appel d'ici" in shown
+    assert "numéro vérifié" in shown and not re.search(r"\d{2} \d{2} \d{2}", shown)
+    assert "handoff" not in [b.choice for r in replies for b in r.choices()]
+
+
+def test_a_call_request_of_a_job_seeker_points_to_the_number_the_content_holds(
+    engine_no_handoff, knowledge
+):
+    s = _place_confirmed(engine_no_handoff, "call-ft", "13015", "job_seeker")
+    replies = engine_no_handoff.handle(s, Event("text", "ya pas de numero de tel ?")).replies
+    shown = "\n".join(r.text for r in replies)
+    ft = next(o for o in knowledge.organisations if o.id == "france_travail")
+    assert s.state == "recap" and ft.contact.phone in shown
+    assert "Appelez le numéro ci-dessus" in shown
+
+
+def test_a_call_request_where_an_adviser_can_call_back_reaches_the_call_back(engine):
+    s = _place_confirmed(engine, "call-back")
+    replies = engine.handle(s, Event("text", "je préfère qu'une personne me téléphone")).replies
+    shown = "\n".join(r.text for r in replies)
+    assert s.state == "recap" and "touchez « Être recontacté »" in shown
+    assert "handoff" in [b.choice for r in replies for b in r.choices()]
+    engine.handle(s, Event("choice", "handoff"))
+    assert s.state == "handoff_consent"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "Je suis inscrit a France Travail depuis 1 an, je reçois l'ARE, est-ce que "
+            "France Travail paye le CléA ?",
+            "job_seeker",
+        ),
+        (
+            "Et France Travail il paye pour moi ? Je suis inscrit a France Travail depuis 1 an, "
+            "je recois ARE",
+            "job_seeker",
+        ),
+        ("France Travail paye le CleA ?", "job_seeker"),
+        ("pole emploi finance clea ?", "job_seeker"),
+    ],
+)
+def test_a_benefit_in_the_context_never_declines_a_clea_question(reader, text, topic):
+    chosen = choose(reader.read(text, MENU), MENU)
+    assert (chosen.kind, chosen.value) == ("faq", topic)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mon chef veut que je passe le CACES, combien de temps ça prend ?",
+        "J'ai le RSA, le permis ça coûte combien ?",
+    ],
+)
+def test_a_subject_in_the_story_before_the_question_is_still_declined(reader, text):
+    assert choose(reader.read(text, MENU), MENU).kind == "subject"
