@@ -454,7 +454,7 @@ class Engine:
             return self._repeat_question(s, t)
         if kind == "navigation":
             return self._navigate(s, t, chosen.value)
-        if kind == "place" and chosen.place is not None:
+        if kind in ("place", "town") and chosen.place is not None:
             return self.places.anywhere(s, t, text, chosen.place)
         if kind == "handoff":
             return self.places.to_recap(s, t, call=chosen.value == "call")
@@ -516,8 +516,15 @@ class Engine:
             return self.flow.resume_pressed(s, t)
         if action == "back" and self.flow.can(s, "back"):
             return self._choice(s, t, "back")
-        if action == "back":
+        if action == "back" and (
+            s.state in self.machine.aside_states
+            or (s.state in PLACE_FLOW and s.data.get("place_from"))
+        ):
             return self.flow.resume(s, t)
+        if action == "back":
+            # Nothing before this screen (the first step of "Les étapes"): the menu, not
+            # the same screen again with no way out by typing.
+            return self._choice(s, t, "menu") if s.state != "menu" else self.flow.show(s, t)
         if action == "simpler":
             return self._simpler(s, t)
         return self._choice(s, t, action)

@@ -265,7 +265,16 @@ class ConversationMachine:
         return arg.isdigit() and int(arg) < len(self.k.procedure)
 
     def _set_step(self, e: EventData) -> None:
-        e.model.data["step"] = int(self._arg(e) or 0)
+        """The step shown, and the steps the person came through to it ("step_path"): its
+        "Retour" goes to the step they actually saw before (after "Le jury", reached by
+        "Suivant" through the training, the final evaluation, not the branch point)."""
+        step = int(self._arg(e) or 0)
+        path = (
+            [int(x) for x in e.model.data.get("step_path", [])] if e.model.state == "step" else []
+        )
+        path = path[: path.index(step)] if step in path else path
+        e.model.data["step"] = step
+        e.model.data["step_path"] = [*path, step][-len(self.k.procedure) :]
 
     def _valid_module(self, e: EventData) -> bool:
         return self.k.module(self._arg(e)) is not None

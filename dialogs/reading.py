@@ -65,7 +65,10 @@ FACT_QUESTIONS = ("situation", "diploma", "reading", "disability")
 # Screens whose free text is a place; a cue ("j'habite à") is needed elsewhere.
 PLACE_SCREENS = {"where_ask", "where_pick", "where_confirm"}
 # Cues after which only an exact commune name counts (they also start ordinary phrases).
-WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur"}
+WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur", "je suis a"}
+# A commune name typed as the whole message ("Marseille") is a place only from this length,
+# and only when nothing else reads it (no FAQ answer, no small talk): `choose`, rule 10a.
+TOWN_ALONE_CHARS = 4
 # "le niveau A2" is a language level (DELF, residence card), not a comparison with CléA.
 _LANGUAGE_LEVEL = re.compile(r"\bniveau [abc][12]\b")
 LEADING_ANSWER_WORDS = 6  # "non je n en ai pas": a yes or no, then its restatement
@@ -73,6 +76,9 @@ STATEMENT_WORDS = 4  # "je cherche un travail": a statement, not yet a question
 # FAQ topics about where to go: in a message read as one of them, "à Lyon" is a place.
 PLACE_TOPICS = frozenset({"where", "evaluator", "adviser"})
 PLACE_WORDS = frozenset({"a", "au", "vers", "sur", "dans"})
+# A message of only these ("Bonjour Madame", "bonsoir monsieur") is a greeting.
+GREETINGS = frozenset({"bonjour", "bonsoir", "salut", "coucou", "hello", "allo"})
+TITLES = frozenset({"madame", "monsieur", "mademoiselle", "mme", "m", "mr", "messieurs", "dames"})
 AGE_WORDS = 6  # "bonjour moi j'ai 45 ans": an age said alone
 # Ages of the situation "J'ai entre 16 et 25 ans" (fit.yaml); any other age typed alone
 # gets the FAQ topic about age, or, from typed.yaml's `retired_from`, the one for retired
@@ -291,7 +297,7 @@ class Reader:
         norm = typed.key(text)
         found: list[Reading] = []
         found += self._screen_readings(text, plain, screen)
-        action = typed.navigation(self.words, text)
+        action = typed.navigation(self.words, text) or self._after_no(text)
         if action is not None:
             found.append(Reading("navigation", action, 1.0, "whole message"))
         if typed.yes_no(self.words, text) is not None:  # "ok", "oui", "non" alone
@@ -311,7 +317,7 @@ class Reader:
         faq = self._situation_topic(self._faq_readings(text), norm)
         found += faq
         if not any(r.kind == "place" for r in found):
-            found += self._where_question_place(plain, faq)
+            found += self._where_question_place(plain, faq) or self._town_alone(text)
         tokens = plain.split()
         is_question = any(w in QUESTION_WORDS for w in tokens) or "est ce" in plain or asks(text)
         core = typed._strip_politeness(self.words, text)  # "euh", "bon ben" aside
@@ -372,6 +378,14 @@ class Reader:
         out += _yes_no_readings(answer, ids, q)
         return out
 
+    def _after_no(self, text: str) -> str | None:
+        """ "non attends, je me suis trompée": a navigation phrase after a "non" (the
+        whole rest of the message) is that navigation."""
+        words = typed._strip_politeness(self.words, text).split()
+        if len(words) < 2 or words[0] not in self.words.no:
+            return None
+        return self.words.navigation.get(" ".join(words[1:]))
+
     def _leading_yes_no(self, core: str, text: str, q: Question | None) -> str | None:
         """ "Oui, c'est exact.", "oui c bon", "Non, je n'en ai pas.": a yes or no word, then
         a few words that only restate it. Not when the rest asks something ("oui mais c'est
@@ -383,6 +397,8 @@ class Reader:
         first = "yes" if words[0] in self.words.yes else "no" if words[0] in self.words.no else None
         rest = words[1:]
         if first is None or QUESTION_WORDS & set(rest):
+            return None
+        if " ".join(rest) in self.words.navigation:  # "non je me suis trompé": back
             return None
         if q is not None and typed.find_options(self.answers[q.id], rest):
             return None
@@ -502,6 +518,27 @@ class Reader:
                     ]
         return []
 
+    def _town_alone(self, text: str) -> list[Reading]:
+        """ "Marseille", "Saint-Étienne" typed as the whole message, on any screen: the
+        exact name of a commune as written (accents included: "lire" is not Liré), never
+        a common word of typed.yaml's `not_places`. Weak: `choose` takes it only when
+        nothing else reads the message."""
+        written = " ".join(text.lower().replace("-", " ").split()).strip(" ?!.,")
+        if len(written) < TOWN_ALONE_CHARS or any(c.isdigit() for c in written):
+            return []
+        if sms_fold(written) in self.not_places or len(written.split()) > 4:
+            return []
+        exact = tuple(
+            p
+            for p in geography.lookup(written).places
+            if p.commune and _as_written(p.commune) == written
+        )
+        if not exact:
+            return []
+        return [
+            Reading("town", "alone", 0.6, "commune name alone", place=geography.LookupResult(exact))
+        ]
+
     def _fact_readings(self, text: str, norm: str) -> list[Reading]:
         out: list[Reading] = []
         tokens = norm.split()
@@ -548,6 +585,11 @@ class Reader:
 
     def _faq_readings(self, text: str) -> list[Reading]:
         match = self.matcher.match(text)
+        words = set(sms_fold(text).split())
+        if match.kind == "none" and words & GREETINGS and words <= GREETINGS | TITLES:
+            # "Bonjour Madame": the letter formula "bonjour madame" leaves the model
+            # nothing to read; a greeting, like "Bonjour Monsieur".
+            return [Reading("small_talk", "greeting", 0.9, "greeting and title")]
         if match.kind == "faq" and match.entry is not None:
             return [Reading("faq", match.entry.id, match.score, "model")]
         if match.kind == "unsure":
@@ -596,7 +638,11 @@ def _no_answer(readings: Readings, question: Question, age_alone: bool) -> bool:
     does not ask for) or is too short to be anything but a wrong option: the question
     comes again. A short request for a person ("parler a qqn") is no miss."""
     other_fact = any(r.question != question.id for r in readings.facts())
-    person = any(r.kind == "small_talk" and r.value == "human" for r in readings.all)
+    # A request for a person, a goodbye or thanks ("merci au revoir") gets its own kind
+    # answer, with "Reprendre" back to the question.
+    person = any(
+        r.kind == "small_talk" and r.value in ("human", "bye", "thanks") for r in readings.all
+    )
     short = readings.words <= 3 and not readings.is_question and not person
     two = readings.first("two_answers") is not None and not readings.is_question
     return other_fact or age_alone or short or two
@@ -630,6 +676,7 @@ def choose(readings: Readings, screen: Screen) -> Reading:
     9. a confident FAQ answer (a fact stated with it is kept aside, unconfirmed, and asked
        back when its question comes); else a fact stated alone is asked back;
     10. small talk (greeting, thanks…);
+    10a. a commune name typed as the whole message ("Marseille"): the place confirm;
     10b. on a question screen, a statement that is no question and does not name CléA
         ("j'ai arrêté l'école à 15 ans"): the question again, with its help;
     11. close topics offered; a message naming CléA is never declined: its closest topics
@@ -663,7 +710,7 @@ def choose(readings: Readings, screen: Screen) -> Reading:
         return faq
     if facts and not readings.is_question:
         return facts[0]
-    small = readings.first("small_talk")
+    small = _by_priority(readings, ("small_talk", "town"))
     if small is not None:
         return small
     if screen.question is not None and not readings.is_question and not readings.names_clea:

@@ -912,3 +912,83 @@ def test_a_benefit_in_the_context_never_declines_a_clea_question(reader, text, t
 )
 def test_a_subject_in_the_story_before_the_question_is_still_declined(reader, text):
     assert choose(reader.read(text, MENU), MENU).kind == "subject"
+
+
+@pytest.mark.parametrize("text", ["jsuis a marseille", "je suis à Marseille", "Marseille"])
+def test_a_town_said_plainly_goes_to_the_place_confirm(engine, text):
+    s = Session(f"town-{text}")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", text)).replies
+    assert s.state == "where_confirm" and "Marseille" in "\n".join(r.text for r in replies)
+    assert s.answers == {}
+
+
+@pytest.mark.parametrize("text", ["lire", "je suis à bout", "orange"])
+def test_a_word_that_is_also_a_commune_is_no_town(reader, text):
+    assert choose(reader.read(text, MENU), MENU).kind not in ("place", "town")
+
+
+@pytest.mark.parametrize("text", ["non attend jme suis trompe", "non je me suis trompée"])
+@pytest.mark.parametrize("qid", ["diploma", "disability"])
+def test_no_then_i_was_wrong_goes_back_to_the_question_before(engine, qid, text):
+    s = _at_question(engine, f"wrong-no-{qid}-{text}", qid)
+    before = dict(s.answers)
+    engine.handle(s, Event("text", text))
+    order = [q.id for q in engine.k.questions]
+    assert s.state == f"fit_{order[order.index(qid) - 1]}"
+    assert qid not in s.answers and {k: v for k, v in s.answers.items() if k != qid} == {
+        k: v for k, v in before.items() if k != qid
+    }
+
+
+def _steps(engine, user: str, *moves: str) -> Session:
+    s = Session(user)
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("choice", "steps"))
+    for m in moves:
+        engine.handle(s, Event("choice", m) if ":" in m else Event("text", m))
+    return s
+
+
+def test_retour_in_the_steps_goes_back_the_way_the_person_came(engine):
+    n = len(engine.k.procedure)
+    branch = engine.k.step_index("deux_cas")
+    training = engine.k.step_index("formation")
+    # through the training to the last step, then back step by step
+    s = _steps(engine, "steps-back", *[f"step:{i}" for i in range(1, branch + 1)])
+    for i in range(training, n):
+        engine.handle(s, Event("choice", f"step:{i}"))
+    assert s.data["step"] == n - 1
+    engine.handle(s, Event("text", "retour"))
+    assert s.data["step"] == n - 2  # the step just read, not the branch point
+    engine.handle(s, Event("text", "retour"))
+    assert s.data["step"] == n - 3
+    # straight from the branch point to the last step: back to the branch point
+    s = _steps(engine, "steps-jump", *[f"step:{i}" for i in range(1, branch + 1)])
+    engine.handle(s, Event("choice", f"step:{n - 1}"))
+    engine.handle(s, Event("text", "retour"))
+    assert s.data["step"] == branch
+
+
+def test_retour_at_the_first_step_leaves_the_steps(engine):
+    s = _steps(engine, "steps-first")
+    assert s.state == "step" and s.data["step"] == 0
+    engine.handle(s, Event("text", "retour"))
+    assert s.state == "menu"
+
+
+@pytest.mark.parametrize("text", ["Bonjour Madame", "bonjour madame !", "Bonsoir Monsieur"])
+def test_bonjour_madame_is_a_greeting(reader, text):
+    chosen = choose(reader.read(text, MENU), MENU)
+    assert (chosen.kind, chosen.value) == ("small_talk", "greeting")
+
+
+@pytest.mark.parametrize("text", ["merci au revoir", "merci"])
+def test_thanks_or_goodbye_mid_quiz_is_answered_kindly_and_keeps_the_question(engine, text):
+    s = _at_question(engine, f"bye-{text}", "diploma")
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    assert "compris" not in shown and "💡" not in shown
+    assert "resume" in [b.choice for r in replies for b in r.choices()]
+    engine.handle(s, Event("choice", "resume"))
+    assert s.state == "fit_diploma" and "diploma" not in s.answers
