@@ -160,6 +160,9 @@ class ConversationMachine:
         )
         add("more", "where_pick", "where_pick", conditions=self._has_more, before=self._next_page)
         add("retry", ["where_pick", "where_confirm"], "where_ask")
+        # "Qui contacter ?" with a confirmed place goes to the recap: the recap's own
+        # button is the way to give another place (not "retry": a typed "non" presses it).
+        add("new_place", "recap", "where_ask")
         add(
             "yes",
             "where_confirm",

@@ -258,6 +258,11 @@ class Reader:
             q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label)) for o in q.options}
             for q in knowledge.questions
         }
+        # The labels alone ("Oui", "Non"): inside a question ("oui mais c'est quoi la
+        # RQTH ?") a label is no answer.
+        self.labels = {
+            q.id: {o.id: (typed.key(o.label),) for o in q.options} for q in knowledge.questions
+        }
         self.fact_phrases = {
             q.id: {
                 o.id: tuple(
@@ -365,6 +370,8 @@ class Reader:
                 # Phrases of two options ("jsp lire, c'est pas mon fort"): an answer, but
                 # which? The question comes again (`_no_answer`).
                 out.append(Reading("two_answers", "", 0.9, "two options", question=q.id))
+            if option is not None and self._label_in_a_question(text, corrected, q, option):
+                option = None
             if option is not None and f"answer:{option}" in ids:
                 out.append(
                     Reading(
@@ -377,6 +384,22 @@ class Reader:
                 )
         out += _yes_no_readings(answer, ids, q)
         return out
+
+    def _label_in_a_question(self, text: str, words: str, q: Question, option: str) -> bool:
+        """ "oui mais c'est quoi ?", "c'est quoi la RQTH ?": a message that asks something
+        answers the question only with one of the option's phrases said in the first
+        person ("oui j'ai la RQTH, c'est quoi la suite ?"); a label or a word of the
+        option inside a question is no answer."""
+        tokens = words.split()
+        if not (asks(text) or QUESTION_WORDS & set(tokens)) or words in self.labels[q.id][option]:
+            return False
+        typed_only = {
+            o.id: tuple(typed.key(p) for p in o.typed) for o in q.options if o.id == option
+        }
+        return not any(
+            tokens[start] in FIRST_PERSON or FIRST_PERSON & set(tokens[max(0, start - 4) : start])
+            for start, _, _ in typed.find_options(typed_only, tokens)
+        )
 
     def _after_no(self, text: str) -> str | None:
         """ "non attends, je me suis trompée": a navigation phrase after a "non" (the

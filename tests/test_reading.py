@@ -992,3 +992,27 @@ def test_thanks_or_goodbye_mid_quiz_is_answered_kindly_and_keeps_the_question(en
     assert "resume" in [b.choice for r in replies for b in r.choices()]
     engine.handle(s, Event("choice", "resume"))
     assert s.state == "fit_diploma" and "diploma" not in s.answers
+
+
+def test_the_recap_keeps_a_way_to_give_another_place(engine):
+    """ "Qui contacter ?" no longer asks the place again: the recap offers to change it."""
+    s = _place_confirmed(engine, "new-place", "13015")
+    engine.handle(s, Event("choice", "new_place"))
+    assert s.state == "where_ask"
+    engine.handle(s, Event("text", "69008"))
+    engine.handle(s, Event("choice", "yes"))
+    assert s.state == "recap" and s.data["place"]["c"] == "Lyon"
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("oui mais c'est quoi ?", None),
+        ("oui c'est quoi la rqth ?", None),
+        ("oui j'ai la rqth, c'est quoi la suite ?", "yes"),
+    ],
+)
+def test_a_label_inside_a_question_is_no_answer(engine, text, stored):
+    s = _at_question(engine, f"label-q-{text}", "disability")
+    engine.handle(s, Event("text", text))
+    assert s.answers.get("disability") == stored
