@@ -5,7 +5,9 @@ Why a separate bench: bench.load runs each bot once, one after the other, and re
 over a 3 s paced phase; on a shared 2-core machine the ratio of two such draws went from
 1.28× to 1.91× on the same code. Here:
 
-- the two bots run **interleaved**, echo, ours, echo, ours… `--rounds` times, each in a
+- the two bots run **interleaved**, echo, ours, ours, echo, echo, ours… (the order turned
+  round every other round, so that neither bot is always the later one while the
+  machine's load drifts) `--rounds` times, each in a
   fresh process against a fresh fake Bot API (same latency, same pushed updates: the
   same paths, the same chat ids, the same rate); clea-bot starts each round from the same
   copy of a database of 20 000 stored sessions;
@@ -152,7 +154,7 @@ def main() -> None:
         populate(template, 20_000)
         for n in range(args.rounds):
             row: dict = {}
-            for kind in kinds:
+            for kind in kinds if n % 2 == 0 else kinds[::-1]:
                 db = workdir / f"{kind}-{n}.sqlite3"
                 if kind != "echo_aiohttp":
                     shutil.copy(template, db)
