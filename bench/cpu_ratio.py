@@ -20,6 +20,12 @@ over a 3 s paced phase; on a shared 2-core machine the ratio of two such draws w
   load, the latencies (a bot that falls behind handles updates in batches, which costs
   less per update: such rounds are flagged) and getUpdates calls per update.
 
+Batching: getUpdates is answered at once by default (as in bench.load), so a bot polls
+about once per update while it keeps up and far less once it falls behind; each poll
+costs a request, a parse and, for clea-bot, an inbox write: CPU per update then moves
+with getUpdates per update (reported). `--poll-latency 0.05` gives getUpdates the same
+50 ms as every other call, as Telegram's round trip does: both bots then batch alike.
+
 `--before DIR`: a source tree of clea-bot before a change (e.g. `git worktree add`), run
 as a third bot in each round (echo, before, ours): before and after in the same minutes.
 
@@ -80,8 +86,15 @@ def source_tree(root: Path) -> Iterator[None]:
         bench.load.ROOT = ROOT
 
 
-def one_bot(kind: str, db: Path, seconds: float, concurrency: int, root: Path = ROOT) -> dict:
-    api = FakeBotApi(latency=LATENCY, record=False).start()
+def one_bot(
+    kind: str,
+    db: Path,
+    seconds: float,
+    concurrency: int,
+    root: Path = ROOT,
+    poll_latency: float = 0.0,
+) -> dict:
+    api = FakeBotApi(latency=LATENCY, record=False, poll_latency=poll_latency).start()
     with source_tree(root):
         proc, startup = run_bot("ours" if kind == "before" else kind, api, db, concurrency)
     kind = "ours" if kind == "before" else kind  # the same driver and turn detection
@@ -130,6 +143,12 @@ def summary(rounds: list[dict], bot: str = "ours") -> dict:
         "ratio_of_medians": round(statistics.median(ours) / statistics.median(echo), 3),
         "median_ours_ms": round(statistics.median(ours), 3),
         "median_echo_ms": round(statistics.median(echo), 3),
+        "median_get_updates_per_update": round(
+            statistics.median(r[bot]["get_updates_per_update"] for r in rounds), 3
+        ),
+        "median_echo_get_updates_per_update": round(
+            statistics.median(r["echo_aiohttp"]["get_updates_per_update"] for r in rounds), 3
+        ),
         "rounds_behind": len(rounds) - len(kept),
         "median_ratio_rounds_kept_up": round(statistics.median(kept), 3) if kept else None,
     }
@@ -143,6 +162,13 @@ def main() -> None:
     parser.add_argument("--label", default="", help="a note kept with the results")
     parser.add_argument(
         "--before", type=Path, help="a clea-bot source tree run as a third bot (before a change)"
+    )
+    parser.add_argument(
+        "--poll-latency",
+        type=float,
+        default=0.0,
+        help="seconds before each getUpdates is answered (Telegram: its round trip; "
+        "default 0, as in bench.load)",
     )
     args = parser.parse_args()
     kinds = (*KINDS[:1], "before", *KINDS[1:]) if args.before else KINDS
@@ -159,7 +185,9 @@ def main() -> None:
                 if kind != "echo_aiohttp":
                     shutil.copy(template, db)
                 root = args.before if kind == "before" else ROOT
-                row[kind] = one_bot(kind, db, args.seconds, args.concurrency, root)
+                row[kind] = one_bot(
+                    kind, db, args.seconds, args.concurrency, root, args.poll_latency
+                )
             e = row["echo_aiohttp"]
             line = f"round {n + 1}: écho {e['cpu_ms_per_update']} ms/maj (p50 {e['p50_ms']} ms)"
             for kind in kinds[1:]:
@@ -176,6 +204,7 @@ def main() -> None:
         "label": args.label,
         "rate": RATE,
         "latency_s": LATENCY,
+        "poll_latency_s": args.poll_latency,
         "steady_seconds": args.seconds,
         "concurrency": args.concurrency,
         "before": str(args.before) if args.before else None,

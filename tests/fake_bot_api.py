@@ -90,6 +90,9 @@ class FakeBotApi:
     on_call: Any = None  # called in the server's loop with each successful Call (benchmarks)
     record: bool = True  # False: keep no call history (long benchmarks)
     webhook_url: str = ""  # set: getUpdates is refused (409), as Telegram does
+    # Before a getUpdates is answered (0: at once). Telegram's round trip applies to it too:
+    # updates arriving meanwhile come in the same answer (benchmarks, bench.cpu_ratio).
+    poll_latency: float = 0.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -393,8 +396,9 @@ class FakeBotApi:
         with self._lock:
             if self._faults.get(method):
                 fault = self._faults[method].popleft()
-        if method != "getUpdates" and self.latency:
-            await asyncio.sleep(self.latency)
+        wait = self.poll_latency if method == "getUpdates" else self.latency
+        if wait:
+            await asyncio.sleep(wait)
         call = Call(method, params, time.time(), origin=origin)
         if fault is not None and fault.kind == "apply_drop":
             if method != "getUpdates":
