@@ -69,6 +69,7 @@ WEAK_CUES = {"sur", "pres de", "a cote de", "je suis sur", "je suis a"}
 # A commune name typed as the whole message ("Marseille") is a place only from this length,
 # and only when nothing else reads it (no FAQ answer, no small talk): `choose`, rule 10a.
 TOWN_ALONE_CHARS = 4
+UNREAD = ("offer", "off_topic")  # model readings a commune name alone can win over
 # "le niveau A2" is a language level (DELF, residence card), not a comparison with CléA.
 _LANGUAGE_LEVEL = re.compile(r"\bniveau [abc][12]\b")
 LEADING_ANSWER_WORDS = 6  # "non je n en ai pas": a yes or no, then its restatement
@@ -322,7 +323,9 @@ class Reader:
         faq = self._situation_topic(self._faq_readings(text), norm)
         found += faq
         if not any(r.kind == "place" for r in found):
-            found += self._where_question_place(plain, faq) or self._town_alone(text)
+            found += self._where_question_place(plain, faq)
+        if not any(r.kind == "place" for r in found) and faq and faq[0].kind in UNREAD:
+            found += self._town_alone(text)  # a lookup (~1 ms): only when nothing reads it
         tokens = plain.split()
         is_question = any(w in QUESTION_WORDS for w in tokens) or "est ce" in plain or asks(text)
         core = typed._strip_politeness(self.words, text)  # "euh", "bon ben" aside
@@ -547,7 +550,10 @@ class Reader:
         a common word of typed.yaml's `not_places`. Weak: `choose` takes it only when
         nothing else reads the message."""
         written = " ".join(text.lower().replace("-", " ").split()).strip(" ?!.,")
-        if len(written) < TOWN_ALONE_CHARS or any(c.isdigit() for c in written):
+        if (
+            len(written) < TOWN_ALONE_CHARS
+            or not written.replace(" ", "").replace("'", "").isalpha()
+        ):
             return []
         if sms_fold(written) in self.not_places or len(written.split()) > 4:
             return []

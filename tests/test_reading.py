@@ -1016,3 +1016,32 @@ def test_a_label_inside_a_question_is_no_answer(engine, text, stored):
     s = _at_question(engine, f"label-q-{text}", "disability")
     engine.handle(s, Event("text", text))
     assert s.answers.get("disability") == stored
+
+
+def test_an_overseas_recap_without_a_verified_service_does_not_contradict_itself(
+    engine_no_handoff,
+):
+    """La Réunion: "je n'ai pas de service de conseil vérifié", then "Votre conseiller vous
+    dira…" and a mon-cep.org button, said a new-user trial."""
+    s = _place_confirmed(engine_no_handoff, "reunion", "97400")
+    replies = engine_no_handoff.screen(s)
+    shown = "\n".join(r.text for r in replies)
+    links = [b.url for r in replies for row in r.buttons for b in row if hasattr(b, "url")]
+    assert "pas de service de conseil vérifié" in shown
+    assert "Votre conseiller vous dira" not in shown
+    assert "https://mon-cep.org" not in links and "https://www.certificat-clea.fr" in links
+
+
+def test_a_faq_answer_never_shows_the_menu_button_twice(engine):
+    s = Session("privacy-menu")
+    engine.handle(s, Event("start"))
+    for entry in engine.k.faq:
+        replies = engine.answers.chosen(s, engine_turn(), entry.id) or []
+        choices = [b.choice for r in replies for b in r.choices()]
+        assert choices.count("menu") <= 1, entry.id
+
+
+def engine_turn():
+    from dialogs.flow import TurnState
+
+    return TurnState()
