@@ -390,6 +390,8 @@ class Engine:
             return self.notice("forgotten")
         if name == "forget_no" and s.state == "forget_confirm":
             return self.flow.resume(s, t)
+        if name == "call":  # "🙋 Parler à une personne": the recap says how to reach one
+            return self.places.to_recap(s, t, call=True)
         if name == "where" and s.state != "menu":
             # "Qui contacter ?" from a screen or a page over it: the way back stays.
             self.places.leave_for_place(s)

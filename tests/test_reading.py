@@ -1045,3 +1045,14 @@ def engine_turn():
     from dialogs.flow import TurnState
 
     return TurnState()
+
+
+def test_parler_a_une_personne_says_how_to_reach_one(engine_no_handoff):
+    """The "🙋 Parler à une personne" button (after "?") ended on a web site only."""
+    s = _place_confirmed(engine_no_handoff, "person-button")
+    engine_no_handoff.handle(s, Event("choice", "menu"))
+    replies = engine_no_handoff.handle(s, Event("text", "?")).replies
+    assert "call" in [b.choice for r in replies for b in r.choices()]
+    replies = engine_no_handoff.handle(s, Event("choice", "call")).replies
+    assert s.state == "recap"
+    assert "Je ne peux pas organiser un appel d'ici" in "\n".join(r.text for r in replies)
