@@ -22,7 +22,20 @@ TUNING6_FILE = DATA_DIR / "faq_tuning6.yaml"
 # Tuning set 7 (written blind the same way, long messages and letters first): studied and
 # tuned on by the second pass on long messages.
 TUNING7_FILE = DATA_DIR / "faq_tuning7.yaml"
-TUNING_FILES = (EVAL_FILE, HOLDOUT_FILE, STYLES_FILE, LONG_FILE, TUNING6_FILE, TUNING7_FILE)
+# Tuning sets 4 and 5 (formerly controls 4 and 5, written blind the same way): tuning sets
+# since 2 December 2026, studied and tuned on by the fourth pass on long messages.
+TUNING4_FILE = DATA_DIR / "faq_tuning4.yaml"
+TUNING5_FILE = DATA_DIR / "faq_tuning5.yaml"
+TUNING_FILES = (
+    EVAL_FILE,
+    HOLDOUT_FILE,
+    STYLES_FILE,
+    LONG_FILE,
+    TUNING4_FILE,
+    TUNING5_FILE,
+    TUNING6_FILE,
+    TUNING7_FILE,
+)
 
 
 def main() -> int:
