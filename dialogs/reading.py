@@ -276,6 +276,11 @@ class Reader:
             for q in knowledge.questions
             if q.id in FACT_QUESTIONS
         }
+        # Options that win over others said with them ("un master en Ukraine"), by question.
+        self.over = {
+            q.id: {o.id: frozenset(o.over) for o in q.options if o.over}
+            for q in knowledge.questions
+        }
         # Answers typed as the whole message only ("bien"), by question.
         self.alone = {
             q.id: {typed.key(p): o.id for o in q.options for p in o.alone}
@@ -368,7 +373,7 @@ class Reader:
                 else core
             )
             kept = typed.find_options(self.answers[q.id], corrected.split())
-            option = self.alone[q.id].get(corrected) or typed.decide(kept)
+            option = self.alone[q.id].get(corrected) or typed.decide(kept, self.over[q.id])
             if option is None and kept:
                 # Phrases of two options ("jsp lire, c'est pas mon fort"): an answer, but
                 # which? The question comes again (`_no_answer`).
@@ -572,13 +577,21 @@ class Reader:
         out: list[Reading] = []
         tokens = norm.split()
         for qid, phrases in self.fact_phrases.items():
+            found = typed.find_options(phrases, tokens)
             kept = [
                 (start, n, option)
-                for start, n, option in typed.find_options(phrases, tokens)
+                for start, n, option in found
                 if tokens[start] in FIRST_PERSON
                 or FIRST_PERSON & set(tokens[max(0, start - 4) : start])
             ]
-            option = typed.decide(kept)
+            # "j'ai un master en Ukraine": the country, further from "j'ai", still says
+            # where the diploma said in the first person comes from.
+            over = self.over[qid]
+            said = {option for _, _, option in kept}
+            kept += [
+                f for f in found if f not in kept and said and said <= over.get(f[2], frozenset())
+            ]
+            option = typed.decide(kept, over)
             if option is not None:
                 whole = any(n == len(tokens) for _, n, _ in kept)  # "j'ai du mal à lire"
                 evidence = "whole self-statement" if whole else "self-statement"

@@ -461,6 +461,31 @@ def _links(r: Reader, item: Any, entry: str) -> tuple[Link, ...]:
     return tuple(out)
 
 
+def _load_options(r: Reader, item: Any, entry: str) -> list[Option]:
+    """The options of one fit question; `over` names other options of the same question."""
+    options: list[Option] = []
+    seen_opt: set[Any] = set()
+    for j, opt in enumerate(r.field(item, "options", list, entry, default=[])):
+        oentry = f"{entry}.options[{j}]"
+        oid = r.field(opt, "id", str, oentry)
+        label = r.field(opt, "label", str, oentry)
+        typed = r.strings(opt, "typed", oentry, required=False)
+        alone = r.strings(opt, "alone", oentry, required=False)
+        asks_nothing = r.field(opt, "asks_nothing", bool, oentry, required=False, default=False)
+        over = r.strings(opt, "over", oentry, required=False)
+        if label and len(label) > MAX_BUTTON_LABEL:
+            r.problem(oentry, f"libellé « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
+        r.unique(seen_opt, oid, oentry)
+        if oid is not None and label is not None:
+            options.append(Option(oid, label, typed, alone, bool(asks_nothing), over))
+    ids = {o.id for o in options}
+    for o in options:
+        for other in o.over:
+            if other not in ids or other == o.id:
+                r.problem(f"{entry}.{o.id}.over", f"« {other} » n'est pas une autre option")
+    return options
+
+
 def _load_fit(
     path: Path, r: Reader, sources: dict[str, Source]
 ) -> tuple[tuple[Question, ...], tuple[FitRule, ...]]:
@@ -473,20 +498,7 @@ def _load_fit(
         optional = r.field(item, "optional", bool, entry, required=False, default=False)
         help_line = r.field(item, "help", str, entry, required=False, default="")
         explicit = r.field(item, "explicit_facts", bool, entry, required=False, default=False)
-        options: list[Option] = []
-        seen_opt: set[Any] = set()
-        for j, opt in enumerate(r.field(item, "options", list, entry, default=[])):
-            oentry = f"{entry}.options[{j}]"
-            oid = r.field(opt, "id", str, oentry)
-            label = r.field(opt, "label", str, oentry)
-            typed = r.strings(opt, "typed", oentry, required=False)
-            alone = r.strings(opt, "alone", oentry, required=False)
-            asks_nothing = r.field(opt, "asks_nothing", bool, oentry, required=False, default=False)
-            if label and len(label) > MAX_BUTTON_LABEL:
-                r.problem(oentry, f"libellé « {label} » : {MAX_BUTTON_LABEL} caractères au plus")
-            r.unique(seen_opt, oid, oentry)
-            if oid is not None and label is not None:
-                options.append(Option(oid, label, typed, alone, bool(asks_nothing)))
+        options = _load_options(r, item, entry)
         r.unique(seen, qid, entry)
         if qid is not None and text is not None and options:
             questions.append(

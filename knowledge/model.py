@@ -87,6 +87,9 @@ class Option:
     # A statement of this option asks for nothing: once confirmed, no FAQ answer follows
     # it ("je lis bien" is no request for help to read).
     asks_nothing: bool = False
+    # Options this one wins over when both are said in one message: "un master en
+    # Ukraine" is a diploma from another country, not "Plus que le bac".
+    over: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ chômage") does not count; near-misses of longer phrases are accepted ("chomagee
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -204,13 +205,22 @@ def _phrase_shape(phrase: str) -> tuple[list[str], frozenset[str]]:
     return words, frozenset(w for w in words if len(w) < 5 or w in NEGATIONS)
 
 
-def decide(kept: list[tuple[int, int, str]]) -> str | None:
+def decide(
+    kept: list[tuple[int, int, str]], over: Mapping[str, frozenset[str]] | None = None
+) -> str | None:
     """One option from the phrases found: the only one. Phrases of two options in one
     message ("jsp lire, c'est pas mon fort": "je sais pas lire" and "pas mon fort") say
     two things: no option (the question comes again), never the one of the longer phrase.
-    A phrase inside a longer one was already left out (`find_options`)."""
+    A phrase inside a longer one was already left out (`find_options`). An option that
+    wins over the others found (`over`, fit.yaml: "un master en Ukraine" is a diploma
+    from another country) is that option."""
     options = {option_id for _, _, option_id in kept}
-    return options.pop() if len(options) == 1 else None
+    if len(options) == 1:
+        return options.pop()
+    for option in sorted(options):
+        if options - {option} <= (over or {}).get(option, frozenset()):
+            return option
+    return None
 
 
 def age(text: str) -> int | None:

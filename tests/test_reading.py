@@ -1056,3 +1056,53 @@ def test_parler_a_une_personne_says_how_to_reach_one(engine_no_handoff):
     replies = engine_no_handoff.handle(s, Event("choice", "call")).replies
     assert s.state == "recap"
     assert "Je ne peux pas organiser un appel d'ici" in "\n".join(r.text for r in replies)
+
+
+# --- found by a second new-user trial: the remaining medium findings ------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai un diplôme d'ingénieur en Ukraine",
+        "jai un master en ukraine",
+        "j'ai une licence dans mon pays",
+        "j'ai un bac à l'étranger",
+        "j'ai un CAP au Maroc",
+    ],
+)
+def test_a_diploma_from_another_country_is_never_a_level(reader, knowledge, text):
+    """ "j'ai un diplôme d'ingénieur en Ukraine" was asked back as "Plus que le bac"."""
+    facts = {(r.question, r.value) for r in reader.read(text, MENU).facts()}
+    assert facts & {("diploma", o.id) for o in knowledge.question("diploma").options} == {
+        ("diploma", "foreign")
+    }
+    screen = question_screen(knowledge, "diploma")
+    chosen = choose(reader.read(text, screen), screen)
+    assert (chosen.kind, chosen.value) == ("answer", "answer:foreign")
+
+
+@pytest.mark.parametrize(("text", "level"), [("j'ai un master", "higher"), ("j'ai le bac", "bac")])
+def test_a_diploma_without_a_country_stays_its_level(reader, text, level):
+    assert ("diploma", level) in {(r.question, r.value) for r in reader.read(text, MENU).facts()}
+
+
+def test_a_foreign_diploma_in_a_long_first_message_is_asked_back_as_such(engine):
+    s = Session("oleg-diploma")
+    engine.handle(s, Event("start"))
+    engine.handle(
+        s,
+        Event(
+            "text",
+            "Bonjour, je suis arrivé il y a 2 ans, j'ai un diplôme d'ingénieur en Ukraine "
+            "mais ici je cherche travail. Combien de temps ça dure, CléA ?",
+        ),
+    )
+    assert s.data.get("said", {}).get("diploma") == "foreign" and "diploma" not in s.answers
+    engine.handle(s, Event("choice", "menu"))
+    engine.handle(s, Event("choice", "fit"))
+    replies = engine.handle(s, Event("choice", "answer:job_seeker")).replies
+    shown = "\n".join(r.text for r in replies)
+    assert s.state == "fit_diploma" and "Vous m'avez dit : Un diplôme d'un autre pays" in shown
+    engine.handle(s, Event("choice", "answer:foreign"))
+    assert s.answers.get("diploma") == "foreign"
