@@ -16,13 +16,17 @@ class Answers:
         self.flow = flow
         self.matcher = matcher
 
-    def question(self, s: Session, t: TurnState, text: str) -> list[Reply]:
-        """A message read as a question: answered, or close topics offered, or a miss."""
+    def question(
+        self, s: Session, t: TurnState, text: str, place: str | None = None
+    ) -> list[Reply]:
+        """A message read as a question: answered, or close topics offered, or a miss.
+        `place`: a town told with the question, kept for "Qui contacter ?" (said under
+        the answer)."""
         match = self.matcher.match(text)
         in_ask = s.state == "ask"
         if match.kind == "faq" and match.entry is not None:
             s.data.pop("miss", None)
-            return self.faq(s, t, match.entry, in_ask=in_ask, also=match.also)
+            return self.faq(s, t, match.entry, in_ask=in_ask, also=match.also, place=place)
         if match.kind == "unsure":  # close topics: let the person choose
             return self.flow.page(
                 "not_understood.j2", s, t, suggestions=match.suggestions, misses=0, in_ask=in_ask
@@ -84,8 +88,12 @@ class Answers:
         entry: FaqEntry,
         in_ask: bool,
         also: tuple[FaqEntry, ...] = (),
+        place: str | None = None,
     ) -> list[Reply]:
         """An answer the person may want to read again: the next screen comes below it.
-        `also`: the other topics a long message touches, offered as buttons."""
+        `also`: the other topics a long message touches, offered as buttons; `place`: a
+        town told with the question, offered with "Qui contacter ?"."""
         s.data["keep"] = True
-        return self.flow.page("faq_answer.j2", s, t, entry=entry, in_ask=in_ask, also=also)
+        return self.flow.page(
+            "faq_answer.j2", s, t, entry=entry, in_ask=in_ask, also=also, heard_place=place
+        )

@@ -30,7 +30,7 @@ from dialogs.facts import Facts
 from dialogs.flow import Flow, TurnState
 from dialogs.machine import PLACE_FLOW, ConversationMachine
 from dialogs.model import Button, Event, Reach, Reply, Session, Turn
-from dialogs.places import Places
+from dialogs.places import Places, candidates, place_name
 from dialogs.reading import AGE_TOPIC, PLACE_SCREENS, Reader, Reading, Readings, choose
 from dialogs.understanding import keep_facts, question_id, reading_screen, typed_candidate
 from dialogs.views import Views, listen_choice, shorter
@@ -392,17 +392,34 @@ class Engine:
             return self.flow.resume(s, t)
         if name == "call":  # "🙋 Parler à une personne": the recap says how to reach one
             return self.places.to_recap(s, t, call=True)
-        if name == "where" and s.state != "menu":
-            # "Qui contacter ?" from a screen or a page over it: the way back stays.
-            self.places.leave_for_place(s)
-        if name == "where" and s.data.get("place") and s.state not in PLACE_SCREENS:
-            # A place already confirmed: on to what is still to ask, or the recap; never
-            # "Où habitez-vous ?" again (a typed postal code still changes it).
-            name = "recap"
+        if name == "where":
+            name, shown = self._where(s, t)
+            if shown is not None:
+                return shown
         if self.flow.go(s, t, name, *([arg] if arg is not None else [])):
             s.data.pop("miss", None)
             return self.flow.show(s, t)
         return self.notice("stale")
+
+    def _where(self, s: Session, t: TurnState) -> tuple[str, list[Reply] | None]:
+        """ "Qui contacter ?": the transition to take, or the screen already shown."""
+        if s.state != "menu":
+            # "Qui contacter ?" from a screen or a page over it: the way back stays.
+            self.places.leave_for_place(s)
+        if s.state in PLACE_SCREENS:
+            return "where", None
+        if s.data.get("place"):
+            # A place already confirmed: on to what is still to ask, or the recap; never
+            # "Où habitez-vous ?" again (a typed postal code still changes it).
+            return "recap", None
+        heard = s.data.pop("heard_place", None)
+        if heard and self.flow.go(s, t, "where"):
+            # A place told with an earlier question: "C'est bien là ?", not "Où habitez-vous ?".
+            s.data["candidates"] = heard
+            s.data.pop("page", None)
+            self.flow.go(s, t, "place")
+            return "where", self.flow.show(s, t)
+        return "where", None
 
     # --- typed text -----------------------------------------------------------------------
 
@@ -480,6 +497,17 @@ class Engine:
             return self.facts.ask(s, t, chosen, faq.value if faq else fallback)
         if kind == "offer" and not chosen.topics:
             return self.answers.offer(s, t, text)
+        return self._answer(s, t, text, chosen, readings)
+
+    def _answer(
+        self, s: Session, t: TurnState, text: str, chosen: Reading, readings: Readings
+    ) -> list[Reply]:
+        """A question answered; a place told with it is kept, unconfirmed, for "Qui
+        contacter ?" (dialogs.reading: rule 3)."""
+        heard = readings.first("place") if chosen.kind == "faq" else None
+        if heard is not None and heard.place is not None:
+            s.data["heard_place"] = candidates(heard.place)
+            return self.answers.question(s, t, text, place=place_name(heard.place))
         return self.answers.question(s, t, text)
 
     def _acknowledged(self, s: Session, t: TurnState) -> list[Reply]:

@@ -28,6 +28,15 @@ def candidates(result: geography.LookupResult) -> list[dict[str, object]]:
     ]
 
 
+def place_name(result: geography.LookupResult) -> str:
+    """How a place found in a message is named back: its commune, or its postal code
+    when it has several."""
+    first = result.places[0]
+    if len(result.places) > 1 and first.postal_code:
+        return first.postal_code
+    return first.commune or first.postal_code or ""
+
+
 def problem_of(result: geography.LookupResult, text: str) -> str:
     """What was wrong with a typed place, for where_problem.j2."""
     if result.problem == "unknown_name" and len(fold(text).split()) >= NOT_A_PLACE_WORDS:

@@ -690,6 +690,34 @@ def _no_answer(readings: Readings, question: Question, age_alone: bool) -> bool:
     return other_fact or age_alone or short or two
 
 
+def _question_before_place(readings: Readings, screen: Screen) -> Reading | None:
+    """ "J'habite à Lille… C'est quoi exactement et ça aide pour trouver du travail ?": a
+    place told as context of a question, off the place screens, with a confident answer
+    that is not about where to go. The question is answered; the place is kept, unconfirmed,
+    for "Qui contacter ?" (the engine offers it under the answer)."""
+    place = readings.first("place")
+    faq = readings.first("faq")
+    if (
+        place is None
+        or faq is None
+        or screen.state in PLACE_SCREENS
+        or not readings.is_question
+        or faq.value in PLACE_TOPICS
+        or readings.first("handoff") is not None
+    ):
+        return None
+    return replace(faq, evidence="question with a place")
+
+
+def _first_rules(readings: Readings, screen: Screen) -> Reading | None:
+    """Rules 1 to 4: the screen, navigation, a place (or the question told with it), a
+    phone number, a request for a contact."""
+    found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "phone", "handoff"))
+    if found is not None and found.kind == "place":
+        return _question_before_place(readings, screen) or found
+    return found
+
+
 def choose(readings: Readings, screen: Screen) -> Reading:
     """The one reading the dialogue acts on. Current screen first:
 
@@ -697,7 +725,9 @@ def choose(readings: Readings, screen: Screen) -> Reading:
        heard fact, an answer to its question (or yes/no where it asks yes or no);
     2. a whole-message navigation word (menu, retour…);
     3. a place: the place screens take any commune; elsewhere a postal code or a commune
-       after a cue ("j'habite à") starts the hand-off;
+       after a cue ("j'habite à") starts the hand-off — unless the message asks a question
+       with a confident answer not about where to go ("J'habite à Lille… c'est quoi
+       CléA ?"): the answer comes, the place is kept for "Qui contacter ?";
     4. a phone number typed where none is asked (not kept: the way to be called back is
        shown); a request for someone to contact ("qui je peux appeler");
     4b. a correction ("non en fait j'ai un CDI") of an earlier answer: asked back with its
@@ -725,7 +755,7 @@ def choose(readings: Readings, screen: Screen) -> Reading:
         are offered;
     12. not understood.
     """
-    found = _by_priority(readings, (*SCREEN_FIRST, "navigation", "place", "phone", "handoff"))
+    found = _first_rules(readings, screen)
     if found is not None:
         return found
     correction = _correction(readings, screen)

@@ -1106,3 +1106,39 @@ def test_a_foreign_diploma_in_a_long_first_message_is_asked_back_as_such(engine)
     assert s.state == "fit_diploma" and "Vous m'avez dit : Un diplôme d'un autre pays" in shown
     engine.handle(s, Event("choice", "answer:foreign"))
     assert s.answers.get("diploma") == "foreign"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "Bonjour. J'habite à Lille depuis 2 ans, je viens d Ukraine, je cherche travail. "
+            "Conseiller m a dit de faire CleA. C est quoi exactement et ca aide pour trouver "
+            "travail ?",
+            "benefits",
+        ),
+        ("J'habite à Lille depuis 2 ans, c'est quoi CléA ?", "what_is"),
+    ],
+)
+def test_a_question_told_with_a_town_is_answered_and_the_town_kept(engine, reader, text, topic):
+    """Only the place was picked ("C'est bien là ?"): the question was never answered."""
+    chosen = choose(reader.read(text, MENU), MENU)
+    assert (chosen.kind, chosen.value) == ("faq", topic)
+    s = Session(f"town-question-{topic}")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    entry = engine.answers.matcher.by_id[topic]
+    assert entry.answer[0] in shown and "Lille" in shown and "place" not in s.data
+    assert "where" in [b.choice for r in replies for b in r.choices()]
+    engine.handle(s, Event("choice", "where"))
+    assert s.state == "where_confirm" and s.data["candidates"][0]["c"] == "Lille"
+    engine.handle(s, Event("choice", "yes"))
+    assert s.data["place"]["c"] == "Lille"
+
+
+@pytest.mark.parametrize(
+    "text", ["où passer CléA à Lyon ?", "j'habite à Lyon, qui contacter ?", "jhabite a lyon 8"]
+)
+def test_a_town_about_where_to_go_still_starts_the_handoff(reader, text):
+    assert choose(reader.read(text, MENU), MENU).kind in ("place", "handoff")
