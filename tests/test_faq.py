@@ -379,6 +379,32 @@ def test_threshold_choice_leaves_out_messages_declined_before_the_faq():
     assert kept > 0.7 and left_out <= 0.45
 
 
+def test_threshold_choice_takes_the_safer_end_of_a_plateau():
+    """Two thresholds that score nearly the same (within one wrong answer's worth): the
+    higher one is kept, sparing the wrong answer the lower one gives
+    (bench/faq_training.TOLERANCE)."""
+    pytest.importorskip("sklearn", reason="the train extra is installed by make test")
+    import numpy as np
+
+    from bench.faq_training import choose_threshold
+    from knowledge.faq_model import FaqModel
+
+    class Fixed:
+        labels = ["cost", "steps", "off_topic"]
+        confidence = staticmethod(FaqModel.confidence)
+
+        def probabilities(self, text: str) -> np.ndarray:
+            if text.startswith("sure"):
+                return np.array([0.75, 0.15, 0.1])  # margin 0.6
+            return np.array([0.5, 0.3, 0.2])  # margin 0.2
+
+    sure = [(f"sure {i}", "cost") for i in range(10)]
+    torn = [(f"torn {i}", "cost") for i in range(6)] + [("torn wrong", "steps")]
+    # Answering from 0.2 scores 10 + 6 - 5 = 11, from 0.21 to 0.6 scores 10.
+    chosen = choose_threshold(Fixed(), sure + torn, [])  # type: ignore[arg-type]
+    assert 0.45 < chosen <= 0.6
+
+
 def test_thanks_and_goodbye_together_are_one_polite_reply(knowledge):
     """Hello, thanks and goodbye are one family: a message split between "merci" and
     "à bientôt" is still answered politely, not offered CléA topics."""
