@@ -287,6 +287,7 @@ class Reader:
             for q in knowledge.questions
         }
         self.dont_know = frozenset(sms_fold(p) for p in t.dont_know)
+        self.doubts = tuple(typed.key(p) for p in t.doubts)
         self.hedges = tuple(
             sorted(
                 {sms_fold(p) for p in (*t.dont_know_hedges, *t.politeness)} - {""},
@@ -349,11 +350,15 @@ class Reader:
         ids = screen.choice_ids
         q = screen.question
         core = typed._strip_politeness(self.words, text)
-        answer = typed.yes_no(self.words, text) or self._leading_yes_no(core, text, q)
-        if self.says_dont_know(plain):
+        doubt = self._doubted_yes_no(core, text) if q is not None else None
+        answer = None if doubt else typed.yes_no(self.words, text)
+        answer = answer or (None if doubt else self._leading_yes_no(core, text, q))
+        if q is not None and doubt == "yes or no then doubt":
+            out.append(Reading("dont_know", "help", 1.0, doubt))
+        if self.says_dont_know(plain) or doubt == "yes or no then dont know":
             if q is not None:
                 value = "skip" if "skip" in ids else "help"
-                out.append(Reading("dont_know", value, 1.0, "dont know"))
+                out.append(Reading("dont_know", value, 1.0, doubt or "dont know"))
             elif screen.state == "where_ask":
                 out.append(Reading("dont_know", "place_help", 1.0, "dont know the place"))
         if q is not None and screen.said:
@@ -434,6 +439,28 @@ class Reader:
         if q is not None and typed.find_options(self.answers[q.id], rest):
             return None
         return first
+
+    def _doubted_yes_no(self, core: str, text: str) -> str | None:
+        """ "non je sais pas", "oui je crois", "oui mais pas officiellement", "oui en
+        cours": a yes or no word, then doubt. No answer: storing "Non" or "Oui" there
+        would invent a fact (and "Oui" at the disability question shows a money line).
+        The evidence name: "…dont know" (the question's skip option where it has one)
+        or "…doubt" (the question again with its help). A question ("oui mais c'est
+        quoi la RQTH ?") is read for what it asks."""
+        words = core.split()
+        if len(words) < 2 or "?" in text or QUESTION_WORDS & set(words):
+            return None
+        first = "yes" if words[0] in self.words.yes else "no" if words[0] in self.words.no else None
+        if first is None:
+            return None
+        rest = " ".join(words[1:])
+        if self.says_dont_know(sms_fold(rest)):
+            return "yes or no then dont know"
+        if any(_phrase_in(d, rest) for d in self.doubts) or (
+            first == "yes" and typed.NEGATIONS & set(words[1:])  # "oui pas vraiment"
+        ):
+            return "yes or no then doubt"
+        return None
 
     def says_dont_know(self, plain: str) -> bool:
         """The whole message says "I don't know", hedges aside, wherever they stand: "je

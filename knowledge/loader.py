@@ -703,6 +703,7 @@ def _load_typed(path: Path, r: Reader) -> Typed:
             "ok",
             "dont_know",
             "dont_know_hedges",
+            "doubts",
             "place_cues",
             "handoff",
             "call",

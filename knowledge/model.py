@@ -106,6 +106,8 @@ class Typed:
     ok: tuple[str, ...] = ()  # yes at a confirmation only, never a question's answer
     dont_know: tuple[str, ...] = ()
     dont_know_hedges: tuple[str, ...] = ()
+    # After a yes or no word, words of doubt ("oui je crois", "non bientôt"): no answer.
+    doubts: tuple[str, ...] = ()
     place_cues: tuple[str, ...] = ()
     handoff: tuple[str, ...] = ()
     call: tuple[str, ...] = ()  # asking to be called, or for a number to call

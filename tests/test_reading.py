@@ -269,6 +269,15 @@ ANSWERS = [
     "jcp",
     "je sais pas trop quoi repondre",
     "j'en ai aucune idée",
+    # found by an independent review (2 December 2026): a yes or no, then doubt, once
+    # stored as "Non" or "Oui" (and "Oui" at the disability question shows a money line)
+    "non je sais pas",
+    "non jsp",
+    "oui je crois",
+    "oui mais pas officiellement",
+    "oui en cours",
+    "oui peut-etre",
+    "oui bientot",
 ]
 # Asking to be called: the hand-off, the question kept as the way back; every other one is
 # an answer (or none of the options).
@@ -292,6 +301,8 @@ EXPECTED = {
     ("disability", "jcp"): "skip",
     ("disability", "je sais pas trop quoi repondre"): "skip",
     ("disability", "j'en ai aucune idée"): "skip",
+    ("disability", "non je sais pas"): "skip",
+    ("disability", "non jsp"): "skip",
 }
 
 
