@@ -85,6 +85,11 @@ def parse_payload(
     return (payload if CODE_RE.match(payload) else None), None
 
 
+# FAQ readings chosen by a rule of dialogs/reading.py, not by the model's best topic: the
+# topic is answered as chosen (the model, asked again, would hesitate).
+BY_RULE = frozenset({"topic phrase", "situation named"})
+
+
 class Engine:
     """One per process: the machine, templates and matcher are built once."""
 
@@ -396,10 +401,18 @@ class Engine:
             name, shown = self._where(s, t)
             if shown is not None:
                 return shown
-        if self.flow.go(s, t, name, *([arg] if arg is not None else [])):
-            s.data.pop("miss", None)
-            return self.flow.show(s, t)
-        return self.notice("stale")
+        return self._go(s, t, name, arg)
+
+    def _go(self, s: Session, t: TurnState, name: str, arg: str | None) -> list[Reply]:
+        """A button's event fired, and the screen it leads to (a place confirmed: see
+        Places.confirmed); "stale" when the button belongs to another screen."""
+        before = s.state
+        if not self.flow.go(s, t, name, *([arg] if arg is not None else [])):
+            return self.notice("stale")
+        s.data.pop("miss", None)
+        if before == "where_confirm":
+            return self.places.confirmed(s, t)
+        return self.flow.show(s, t)
 
     def _where(self, s: Session, t: TurnState) -> tuple[str, list[Reply] | None]:
         """ "Qui contacter ?": the transition to take, or the screen already shown."""
@@ -465,11 +478,9 @@ class Engine:
         kind = chosen.kind
         if kind in ("option", "answer", "unsay"):
             return self._choice(s, t, chosen.value)
-        if kind == "dont_know" and chosen.value == "place_help":
-            return self.places.dont_know(s, t)
-        if kind == "dont_know" and chosen.value == "skip":
-            return self._choice(s, t, "skip")
-        if kind in ("dont_know", "repeat"):
+        if kind == "dont_know":
+            return self._dont_know(s, t, chosen.value)
+        if kind == "repeat":
             return self._repeat_question(s, t)
         if kind == "navigation":
             return self._navigate(s, t, chosen.value)
@@ -504,18 +515,37 @@ class Engine:
     ) -> list[Reply]:
         """A question answered; a place told with it is kept, unconfirmed, for "Qui
         contacter ?" (dialogs.reading: rule 3)."""
+        if chosen.kind == "faq" and chosen.evidence in BY_RULE:
+            # A topic named by a rule, not by the model: that topic, the others offered.
+            return self.answers.topics(s, t, chosen.value, chosen.topics) or self.notice("stale")
         heard = readings.first("place") if chosen.kind == "faq" else None
         if heard is not None and heard.place is not None:
             s.data["heard_place"] = candidates(heard.place)
             return self.answers.question(s, t, text, place=place_name(heard.place))
         return self.answers.question(s, t, text)
 
+    def _dont_know(self, s: Session, t: TurnState, value: str) -> list[Reply]:
+        """ "je sais pas": the question's "Je préfère ne pas répondre", help for the place,
+        a kind line over a screen that asks nothing, or the question again with its help."""
+        if value == "place_help":
+            return self.places.dont_know(s, t)
+        if value == "skip":
+            return self._choice(s, t, "skip")
+        if value == "screen_help":
+            return self._with_line(s, t, "dont_know_screen")
+        return self._repeat_question(s, t)
+
     def _acknowledged(self, s: Session, t: TurnState) -> list[Reply]:
         """ "ok", "super" where nothing is asked: the screen the person is on, under "👍
         D'accord." (one message); no miss is counted."""
+        return self._with_line(s, t, "ack")
+
+    def _with_line(self, s: Session, t: TurnState, kind: str) -> list[Reply]:
+        """The screen the person is on, under one line of notice.j2 (one message); no miss
+        is counted ("ok": "👍 D'accord."; "jsp" at the menu: touch a button)."""
         s.data.pop("miss", None)
         shown = self.flow.show(s, t)
-        line = self.notice("ack")[0].text
+        line = self.notice(kind)[0].text
         return [replace(shown[0], text=f"{line}\n\n{shown[0].text}"), *shown[1:]]
 
     def _phone_typed(self, s: Session, t: TurnState) -> list[Reply]:
@@ -564,10 +594,14 @@ class Engine:
         and its question), with its buttons, voice and a person offered. Never "je n'ai pas
         compris": the person did nothing wrong."""
         shown = self.flow.show(s, t)
+        qid = question_id(s.state, s)
+        q = self.k.question(qid) if qid else None
         return self.flow.page(
             "simpler.j2",
             s,
             t,
+            # A question is already short: its line of help says it more simply.
+            help=q.help if q is not None else "",
             short=shorter([r.text for r in shown if not r.voice]),
             buttons=list(self.views.buttons(shown)),
             person=not s.state.startswith(("where", "recap", "handoff")),

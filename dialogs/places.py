@@ -7,11 +7,14 @@ request goes to the adviser chosen when the recap was reached (Contexts.recap_ta
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dialogs.context import place_of
 from dialogs.flow import Flow, TurnState
-from dialogs.machine import PLACE_FLOW
+from dialogs.machine import PLACE_FLOW, fit_state
 from dialogs.model import AdviserNote, Reply, Session
 from dialogs.reading import PLACE_SCREENS
+from dialogs.understanding import ASKED_AT
 from knowledge import geography
 from knowledge.faq import FaqMatcher
 from knowledge.text import fold
@@ -69,6 +72,20 @@ class Places:
         self.leave_for_place(s)
         self.flow.go(s, t, "recap")
         return self.flow.show(s, t)
+
+    def confirmed(self, s: Session, t: TurnState) -> list[Reply]:
+        """The place confirmed. Typed at a fit question ("13015" at "Question 5 sur 5")
+        whose question the hand-off would now ask again, the person goes back to that
+        question in the fit check, numbered, under "C'est noté" (the contact comes with
+        "Qui contacter ?" after it); otherwise on into the hand-off."""
+        asked = ASKED_AT.get(s.state)
+        came_from = s.data.get("place_from")
+        if asked is None or came_from != fit_state(asked):
+            return self.flow.show(s, t)
+        self.flow.jump(s, t, s.data.pop("place_from"))
+        shown = self.flow.show(s, t)
+        line = self.flow.views.notice("noted")[0].text
+        return [replace(shown[0], text=f"{line}\n\n{shown[0].text}"), *shown[1:]]
 
     def dont_know(self, s: Session, t: TurnState) -> list[Reply]:
         """ "Je sais pas" at "Où habitez-vous ?": a town is enough, and the national free

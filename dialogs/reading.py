@@ -301,6 +301,9 @@ class Reader:
         self.subject_rule = Subjects(knowledge)
         self.not_places = frozenset(sms_fold(p) for p in t.not_places)
         self.corrections = tuple(sorted({typed.key(p) for p in t.corrections}, key=len))
+        self.topic_phrases = tuple(
+            (topic, tuple(sms_fold(p) for p in phrases)) for topic, phrases in t.topics.items()
+        )
 
     # --- the readings ----------------------------------------------------------------------
 
@@ -326,7 +329,7 @@ class Reader:
         subject = self.subject_rule.in_question(text, plain)
         if subject is not None:
             found.append(subject)
-        faq = self._situation_topic(self._faq_readings(text), norm)
+        faq = self._topic_phrase(self._situation_topic(self._faq_readings(text), norm), plain)
         found += faq
         if not any(r.kind == "place" for r in found):
             found += self._where_question_place(plain, faq)
@@ -361,6 +364,8 @@ class Reader:
                 out.append(Reading("dont_know", value, 1.0, doubt or "dont know"))
             elif screen.state == "where_ask":
                 out.append(Reading("dont_know", "place_help", 1.0, "dont know the place"))
+            else:  # "jsp" at the menu: a kind line and the same buttons, no topic guessed
+                out.append(Reading("dont_know", "screen_help", 1.0, "dont know the screen"))
         if q is not None and screen.said:
             if answer in ("yes", "ok"):
                 out.append(
@@ -651,6 +656,21 @@ class Reader:
         if situation is None or situation not in offer.topics[:2]:
             return faq
         return [Reading("faq", situation, offer.confidence, "situation named")]
+
+    def _topic_phrase(self, faq: list[Reading], plain: str) -> list[Reading]:
+        """ "comment trouver un organisme", "jai pas dinternet": too few words for the model,
+        which hesitates or finds nothing; a phrase of typed.yaml's `topics` names the topic
+        (the first one found answers, the others are offered under it)."""
+        if not faq or faq[0].kind not in UNREAD:
+            return faq
+        found = tuple(
+            topic
+            for topic, phrases in self.topic_phrases
+            if any(_phrase_in(p, plain) for p in phrases)
+        )
+        if not found:
+            return faq
+        return [Reading("faq", found[0], 0.8, "topic phrase", topics=found[1:])]
 
     def _faq_readings(self, text: str) -> list[Reading]:
         match = self.matcher.match(text)

@@ -14,7 +14,7 @@ from knowledge.model import Knowledge
 from knowledge.text import name_key
 
 # The two questions of the hand-off asked with the fit-check's wording.
-_ASKED_AT = {"where_situation": "situation", "where_disability": "disability"}
+ASKED_AT = {"where_situation": "situation", "where_disability": "disability"}
 
 
 def question_id(state: str, s: Session | None = None) -> str | None:
@@ -23,7 +23,7 @@ def question_id(state: str, s: Session | None = None) -> str | None:
         return state.removeprefix("fit_")
     if state == "fact_confirm" and s is not None:
         return str(s.data.get("confirm", "")) or None
-    return _ASKED_AT.get(state)
+    return ASKED_AT.get(state)
 
 
 def reading_screen(k: Knowledge, s: Session, buttons: tuple[Button, ...]) -> Screen:

@@ -713,6 +713,8 @@ def _load_typed(path: Path, r: Reader) -> Typed:
             "corrections",
         )
     }
+    by_topic = r.field(data, "topics", dict, "topics", required=False, default={})
+    topic_phrases = {str(t): r.strings(by_topic, t, f"topics.{t}") for t in by_topic or {}}
     retired_from = r.field(data, "retired_from", int, "retired_from", required=False)
     if retired_from is not None and not 26 <= retired_from <= 99:
         r.problem("retired_from", f"{retired_from} : un âge entre 26 et 99 ans est attendu")
@@ -723,6 +725,7 @@ def _load_typed(path: Path, r: Reader) -> Typed:
         r.strings(data, "politeness", "politeness"),
         navigation,
         **optional,
+        topics=topic_phrases,
         retired_from=retired_from,
     )
 
@@ -868,6 +871,10 @@ def _check_cross_references(k: Knowledge) -> list[Problem]:
                 problems.append(
                     Problem("fit.yaml", f"rules (id {rule.id})", f"destination inconnue « {b} »")
                 )
+    faq_ids = {e.id for e in k.faq}
+    for topic in k.typed.topics:
+        if topic not in faq_ids:
+            problems.append(Problem("typed.yaml", f"topics.{topic}", "sujet inconnu de faq.yaml"))
     for e in k.faq:
         if e.goto and e.goto not in known:
             problems.append(

@@ -115,6 +115,9 @@ class Typed:
     comparison: tuple[str, ...] = ()
     not_places: tuple[str, ...] = ()
     corrections: tuple[str, ...] = ()  # "non en fait…": an earlier answer corrected
+    # FAQ id → phrases that name its topic when the model reads nothing sure ("comment
+    # trouver un organisme", "j'ai pas internet").
+    topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # From this age, an age typed alone gets the answer for retired people first.
     retired_from: int | None = None
 

@@ -1153,3 +1153,63 @@ def test_a_question_told_with_a_town_is_answered_and_the_town_kept(engine, reade
 )
 def test_a_town_about_where_to_go_still_starts_the_handoff(reader, text):
     assert choose(reader.read(text, MENU), MENU).kind in ("place", "handoff")
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "offered"),
+    [
+        ("comment trouver un organisme", "where", ()),
+        ("jai pas dinternet", "adviser", ("online",)),
+        ("je n'ai pas internet", "adviser", ("online",)),
+    ],
+)
+def test_short_questions_the_model_cannot_read_get_their_topic(engine, text, topic, offered):
+    """ "comment trouver un organisme" got "Je n'ai pas bien compris"; "jai pas dinternet"
+    got "L'ordinateur / À distance ? / S'il manque un domaine"."""
+    s = Session(f"topic-phrase-{text}")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    assert engine.answers.matcher.by_id[topic].answer[0] in shown
+    faq_buttons = [b.choice for r in replies for b in r.choices() if b.choice.startswith("faq:")]
+    assert faq_buttons == [f"faq:{o}" for o in offered]
+
+
+def test_a_topic_phrase_never_overrides_a_sure_model_answer(reader):
+    chosen = choose(reader.read("combien ça coûte CléA ?", MENU), MENU)
+    assert (chosen.kind, chosen.value, chosen.evidence) == ("faq", "cost", "model")
+
+
+@pytest.mark.parametrize("text", ["jsp", "je sais pas"])
+def test_i_dont_know_at_the_menu_gets_a_kind_line_and_the_menu(engine, text):
+    s = Session(f"menu-jsp-{text}")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    choices = [b.choice for r in replies for b in r.choices()]
+    assert s.state == "menu" and "Pas de souci" in shown and "fit" in choices
+    assert not [c for c in choices if c.startswith("faq:")] and "compris" not in shown
+
+
+def test_a_question_mark_at_a_fit_question_gives_its_help(engine):
+    """ "?" said "Je le redis plus simplement" and showed the identical question."""
+    s = _at_question(engine, "qmark", "diploma")
+    replies = engine.handle(s, Event("text", "?")).replies
+    shown = "\n".join(r.text for r in replies)
+    assert engine.k.question("diploma").help in shown and s.state == "fit_diploma"
+
+
+def test_a_place_typed_at_the_last_question_comes_back_to_it_numbered(engine):
+    s = _at_question(engine, "q5-place", "disability")
+    engine.handle(s, Event("text", "13015"))
+    assert s.state == "where_confirm"
+    replies = engine.handle(s, Event("text", "oui")).replies
+    shown = "\n".join(r.text for r in replies)
+    total = len(engine.k.questions)
+    assert s.state == "fit_disability" and f"Question {total} sur {total}" in shown
+    assert "back" in [b.choice for r in replies for b in r.choices()]
+    assert s.data["place"]["c"] == "Marseille"
+    engine.handle(s, Event("choice", "answer:no"))
+    assert s.state == "fit_result"
+    engine.handle(s, Event("choice", "where"))
+    assert s.state == "recap"
