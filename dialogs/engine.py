@@ -464,7 +464,7 @@ class Engine:
             "reading in %s: %s %s (%s); candidates: %s",
             s.state,
             chosen.kind,
-            chosen.value or "-",
+            chosen.logged_value,
             chosen.evidence,
             readings.summary(),
         )

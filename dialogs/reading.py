@@ -123,6 +123,21 @@ class Reading:
     alone: bool = False  # a fact: its phrase is the whole message
     place: geography.LookupResult | None = field(default=None, compare=False)
 
+    @property
+    def logged_value(self) -> str:
+        """The value as the DEBUG log may show it: a topic, subject or action, but never
+        what the person said about themselves (an option, a fact, an age, a place): those
+        are health, literacy or situation answers tied to an update id in the log."""
+        if self.kind in PERSONAL_KINDS or not self.value:
+            return "-"
+        return self.value
+
+
+# Readings whose value is something the person said about themselves.
+PERSONAL_KINDS = frozenset(
+    {"answer", "option", "fact", "age", "place", "town", "phone", "two_answers"}
+)
+
 
 @dataclass(frozen=True)
 class Readings:
@@ -142,7 +157,7 @@ class Readings:
 
     def summary(self) -> str:
         """Kinds and values only (never the text), for the DEBUG log."""
-        return " ".join(f"{r.kind}:{r.value or '-'}@{r.confidence:.2f}" for r in self.all)
+        return " ".join(f"{r.kind}:{r.logged_value}@{r.confidence:.2f}" for r in self.all)
 
 
 def _as_written(name: str) -> str:

@@ -151,3 +151,23 @@ async def test_the_privacy_filter_keeps_library_dumps_out_at_debug(api, knowledg
         "Prenomsecret",
     ):
         assert secret not in log, secret
+
+
+def test_the_reading_log_names_no_answer_the_person_gave_about_themselves():
+    """A disability 'yes', a reading 'hard' or an age is health, literacy or situation data:
+    the DEBUG line of a reading shows its kind, never that value; topics still show."""
+    from dialogs.reading import Reading, Readings
+
+    personal = (
+        Reading("answer", "answer:yes"),
+        Reading("fact", "hard", question="reading"),
+        Reading("age", "67"),
+        Reading("place", "69003"),
+    )
+    readings = Readings(
+        all=(*personal, Reading("faq", "cost")), names_clea=True, is_question=True, words=5
+    )
+    line = readings.summary()
+    for secret in ("yes", "hard", "67", "69003"):
+        assert secret not in line, secret
+    assert "faq:cost" in line and all(r.logged_value == "-" for r in personal)

@@ -934,7 +934,9 @@ def test_a_town_said_plainly_goes_to_the_place_confirm(engine, text):
     assert s.answers == {}
 
 
-@pytest.mark.parametrize("text", ["lire", "je suis à bout", "orange"])
+@pytest.mark.parametrize(
+    "text", ["lire", "je suis à bout", "orange", "Aucun", "moyen", "Pont", "merci", "Croix"]
+)
 def test_a_word_that_is_also_a_commune_is_no_town(reader, text):
     assert choose(reader.read(text, MENU), MENU).kind not in ("place", "town")
 
