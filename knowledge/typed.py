@@ -106,6 +106,30 @@ def _negated(tokens: list[str], start: int) -> bool:
     return any(t in NEGATIONS for t in tokens[max(0, start - 2) : start])
 
 
+NEGATIONS_AFTER = {"pas", "plus", "jamais"}
+# "plus de 35 heures", "plus que l'an dernier": "plus" as "more", no negation.
+MORE_AFTER = {"de", "d", "du", "des", "que", "qu"}
+# "jtravaille", "jbosse": "je" fused with its verb in SMS.
+_FUSED_SUBJECT = re.compile(r"^j[bcdfghjklmnpqrstvwxz]")
+
+
+def _negated_after(tokens: list[str], end: int, words: list[str]) -> bool:
+    """A negation just after a phrase that starts with its subject: French puts "pas",
+    "plus" or "jamais" after the verb ("je travaille plus", "je bosse pas"), and the
+    "ne" is often dropped, so the phrase says the opposite."""
+    if not words or not (words[0] in SUBJECTS or _FUSED_SUBJECT.match(words[0])):
+        return False
+    after = tokens[end] if end < len(tokens) else None
+    if after not in NEGATIONS_AFTER:
+        return False
+    return not _means_more(tokens, end)
+
+
+def _means_more(tokens: list[str], at: int) -> bool:
+    """ "plus" at `at` means "more" ("plus de 35 heures"), not "no longer"."""
+    return tokens[at : at + 1] == ["plus"] and at + 1 < len(tokens) and tokens[at + 1] in MORE_AFTER
+
+
 def _close(window: list[str], words: list[str], known: frozenset[str] = frozenset()) -> bool:
     """A typo of the phrase: every word equal, or a long word a letter or two away
     ("chomagee"). Short words must be exact: "je travaille a" is not "je travaille pas",
@@ -153,8 +177,13 @@ def find_options(
                 if i > last:
                     break
                 window = tokens[i : i + n]
-                if (window == words or _close(window, words, known)) and (
-                    phrase.startswith(("pas ", "sans ", "aucun")) or not _negated(tokens, i)
+                if (
+                    (window == words or _close(window, words, known))
+                    and (
+                        phrase.startswith(("pas ", "sans ", "aucun"))
+                        or not (_negated(tokens, i) or _negated_after(tokens, i + n, words))
+                    )
+                    and not (words[-1:] == ["plus"] and _means_more(tokens, i + n - 1))
                 ):
                     found.append((i, n, option_id))
     found.sort(key=lambda f: -f[1])

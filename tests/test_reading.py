@@ -1215,3 +1215,48 @@ def test_a_place_typed_at_the_last_question_comes_back_to_it_numbered(engine):
     assert s.state == "fit_result"
     engine.handle(s, Event("choice", "where"))
     assert s.state == "recap"
+
+
+# --- review findings (2 December 2026) ------------------------------------------------------
+
+NO_LONGER_WORKING = [
+    "je travaille plus",
+    "je bosse plus",
+    "je travaille pas",
+    "j'ai plus de travail",
+]
+
+
+@pytest.mark.parametrize("text", NO_LONGER_WORKING)
+def test_no_longer_working_at_the_situation_question_is_no_employee(engine, text):
+    """A negation after the verb ("je travaille plus") turns the phrase around: never
+    "J'ai un emploi" (a job seeker would be shown the employee's cost)."""
+    s = _at_question(engine, f"no-longer-{text}", "situation")
+    engine.handle(s, Event("text", text))
+    assert s.answers.get("situation") == "job_seeker"
+
+
+@pytest.mark.parametrize("text", [*NO_LONGER_WORKING, "non je travaille plus depuis mars"])
+def test_no_longer_working_from_the_menu_is_asked_back_as_job_seeker(engine, text):
+    s = Session(f"no-longer-menu-{text}")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    assert s.state == "fact_confirm" and s.answers == {}
+    assert "Je cherche un emploi" in shown and "J'ai un emploi" not in shown
+
+
+def test_no_longer_working_corrects_an_earlier_employee_answer(engine):
+    s = _at_question(engine, "no-longer-correction", "diploma")
+    assert s.answers["situation"] == "employee"
+    replies = engine.handle(s, Event("text", "non je travaille plus depuis mars")).replies
+    shown = "\n".join(r.text for r in replies)
+    assert "Je cherche un emploi" in shown and "J'ai un emploi" not in shown
+    assert s.answers["situation"] == "employee"  # asked back, not yet changed
+
+
+@pytest.mark.parametrize("text", ["je travaille plus de 35 heures", "je travaille plus qu avant"])
+def test_plus_as_more_is_no_negation(engine, text):
+    s = _at_question(engine, f"more-{text}", "situation")
+    engine.handle(s, Event("text", text))
+    assert s.answers.get("situation") == "employee"
