@@ -44,6 +44,26 @@ class Answers:
         s.data.pop("miss", None)
         return self.faq(s, t, entry, in_ask=s.state == "ask")
 
+    def by_id(
+        self, s: Session, t: TurnState, text: str, faq_id: str, place: str | None = None
+    ) -> list[Reply] | None:
+        """The topic the reading chose, with the other topics a long message touches when
+        the model's first is that topic too; None when it is no topic."""
+        entry = self.matcher.by_id.get(faq_id)
+        if entry is None:
+            return None
+        match = self.matcher.match(text)
+        same = match.kind == "faq" and match.entry is not None and match.entry.id == faq_id
+        s.data.pop("miss", None)
+        return self.faq(
+            s, t, entry, in_ask=s.state == "ask", also=match.also if same else (), place=place
+        )
+
+    def small_talk(self, s: Session, t: TurnState, kind: str) -> list[Reply]:
+        """Small talk the reading chose (greeting, thanks, goodbye…), by its kind."""
+        s.data.pop("miss", None)
+        return self.flow.page("small_talk.j2", s, t, kind=kind, in_ask=s.state == "ask")
+
     def topics(
         self, s: Session, t: TurnState, faq_id: str, also: tuple[str, ...] = ()
     ) -> list[Reply] | None:

@@ -518,10 +518,20 @@ class Engine:
         if chosen.kind == "faq" and chosen.evidence in BY_RULE:
             # A topic named by a rule, not by the model: that topic, the others offered.
             return self.answers.topics(s, t, chosen.value, chosen.topics) or self.notice("stale")
-        heard = readings.first("place") if chosen.kind == "faq" else None
-        if heard is not None and heard.place is not None:
-            s.data["heard_place"] = candidates(heard.place)
-            return self.answers.question(s, t, text, place=place_name(heard.place))
+        if chosen.kind == "small_talk":
+            # By the reading's value: "Bonjour Madame" is a greeting by rule, although
+            # the model alone finds nothing in it.
+            return self.answers.small_talk(s, t, chosen.value)
+        if chosen.kind == "faq":
+            # By the chosen topic's id, never by matching the text again: the policy may
+            # have chosen another topic than the model's first.
+            place = None
+            heard = readings.first("place")
+            if heard is not None and heard.place is not None:
+                s.data["heard_place"] = candidates(heard.place)
+                place = place_name(heard.place)
+            shown = self.answers.by_id(s, t, text, chosen.value, place=place)
+            return shown if shown is not None else self.answers.question(s, t, text, place=place)
         return self.answers.question(s, t, text)
 
     def _dont_know(self, s: Session, t: TurnState, value: str) -> list[Reply]:

@@ -1260,3 +1260,23 @@ def test_plus_as_more_is_no_negation(engine, text):
     s = _at_question(engine, f"more-{text}", "situation")
     engine.handle(s, Event("text", text))
     assert s.answers.get("situation") == "employee"
+
+
+@pytest.mark.parametrize("text", ["Bonjour Madame", "bonsoir monsieur"])
+def test_a_greeting_by_rule_is_answered_as_a_greeting(engine, text):
+    """The chosen reading is acted on by its value: the model alone finds nothing in
+    "Bonjour Madame", and matching the text again said "Je n'ai pas bien compris"."""
+    shown = []
+    for message in (text, "bonjour"):
+        s = Session(f"greeting-{message}")
+        engine.handle(s, Event("start"))
+        shown.append("\n".join(r.text for r in engine.handle(s, Event("text", message)).replies))
+    assert "compris" not in shown[0] and shown[0] == shown[1]
+
+
+@pytest.mark.parametrize("text", ["France Travail paye le CléA ?", "pole emploi finance clea ?"])
+def test_a_topic_chosen_by_rule_is_the_answer_shown(engine, text):
+    s = Session(f"by-id-{text}")
+    engine.handle(s, Event("start"))
+    answered, _ = _faq_shown(engine.handle(s, Event("text", text)).replies)
+    assert answered == ["job_seeker"]
