@@ -178,6 +178,16 @@ def _after(cue: str, plain: str) -> re.Match[str] | None:
     return _after_pattern(cue).search(plain) if cue in plain else None
 
 
+def _requested(phrase: str, plain: str) -> bool:
+    """A request phrase ("qu'on m'appelle") not negated just before: "je ne veux pas
+    qu'on m'appelle" asks for no call."""
+    m = typed.phrase_at(phrase, plain)
+    if m is None:
+        return False
+    before = plain[: m.start()].split()[-3:]
+    return not typed.NEGATIONS & set(before)
+
+
 def _yes_no_readings(answer: str | None, ids: frozenset[str], q: Question | None) -> list[Reading]:
     """A typed yes or no as the screen's button: "oui" presses "yes" or "Oui" of a yes/no
     question; an acknowledgement ("ok") agrees with a confirmation ("C'est bien là ?")
@@ -333,7 +343,7 @@ class Reader:
         if typed.yes_no(self.words, text) is not None:  # "ok", "oui", "non" alone
             found.append(Reading("ack", "", 0.9, "acknowledgement"))
         found += self._place_readings(text, plain, screen)
-        if any(_phrase_in(p, plain) for p in self.call):
+        if any(_requested(p, plain) for p in self.call):
             found.append(Reading("handoff", "call", 0.9, "call phrase"))
         elif any(_phrase_in(p, plain) for p in self.handoff):
             found.append(Reading("handoff", "where", 0.9, "handoff phrase"))

@@ -161,6 +161,8 @@ def test_no_place_without_a_code_or_a_cue(reader, text):
         "vous pouvez m'appeler ?",
         "je voudrais qu'on me rappelle svp",
         "rappelez-moi",
+        "quelqu'un peut m'appeler ?",
+        "je voudrais parler à quelqu'un au téléphone",
     ],
 )
 def test_handoff_phrases(reader, text):
@@ -1280,3 +1282,26 @@ def test_a_topic_chosen_by_rule_is_the_answer_shown(engine, text):
     engine.handle(s, Event("start"))
     answered, _ = _faq_shown(engine.handle(s, Event("text", text)).replies)
     assert answered == ["job_seeker"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je n'ai pas de telephone, comment je fais pour m'inscrire ?",
+        "j'ai pas de numero de securite sociale, je peux passer clea ?",
+        "l'organisme peut me rappeler les dates de l'evaluation ?",
+        "mon patron va m appeler pour clea ?",
+    ],
+)
+def test_words_about_calls_that_ask_no_call_keep_their_question(engine, reader, text):
+    """Only a first-person request not negated asks to be called: these lost their
+    question and went to "📍 Où habitez-vous ?"."""
+    assert choose(reader.read(text, MENU), MENU).kind != "handoff"
+    s = Session(f"no-call-{text}")
+    engine.handle(s, Event("start"))
+    engine.handle(s, Event("text", text))
+    assert not s.state.startswith(("where", "recap"))
+
+
+def test_a_refused_call_is_no_request(reader):
+    assert choose(reader.read("je veux pas qu'on m'appelle", MENU), MENU).kind != "handoff"
