@@ -72,6 +72,9 @@ TOWN_ALONE_CHARS = 4
 UNREAD = ("offer", "off_topic")  # model readings a commune name alone can win over
 # "le niveau A2" is a language level (DELF, residence card), not a comparison with CléA.
 _LANGUAGE_LEVEL = re.compile(r"\bniveau [abc][12]\b")
+# The phrases of a question that fit two of its options (fit.yaml `between`), read as
+# words of two options: no answer.
+BETWEEN = "?between"
 LEADING_ANSWER_WORDS = 6  # "non je n en ai pas": a yes or no, then its restatement
 STATEMENT_WORDS = 4  # "je cherche un travail": a statement, not yet a question
 # FAQ topics about where to go: in a message read as one of them, "à Lyon" is a place.
@@ -282,6 +285,7 @@ class Reader:
         # person states about themself (typed phrases only: a bare label is no statement).
         self.answers = {
             q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label)) for o in q.options}
+            | ({BETWEEN: tuple(typed.key(p) for p in q.between)} if q.between else {})
             for q in knowledge.questions
         }
         # The labels alone ("Oui", "Non"): inside a question ("oui mais c'est quoi la
@@ -409,6 +413,8 @@ class Reader:
             )
             kept = typed.find_options(self.answers[q.id], corrected.split())
             option = self.alone[q.id].get(corrected) or typed.decide(kept, self.over[q.id])
+            if option == BETWEEN:
+                option = None  # "c'est pas mon fort": sometimes or very hard?
             if option is None and kept:
                 # Phrases of two options ("jsp lire, c'est pas mon fort"): an answer, but
                 # which? The question comes again (`_no_answer`).

@@ -499,10 +499,13 @@ def _load_fit(
         help_line = r.field(item, "help", str, entry, required=False, default="")
         explicit = r.field(item, "explicit_facts", bool, entry, required=False, default=False)
         options = _load_options(r, item, entry)
+        between = r.strings(item, "between", entry, required=False)
         r.unique(seen, qid, entry)
         if qid is not None and text is not None and options:
             questions.append(
-                Question(qid, text, tuple(options), optional, help_line or "", bool(explicit))
+                Question(
+                    qid, text, tuple(options), optional, help_line or "", bool(explicit), between
+                )
             )
     by_id = {q.id: q for q in questions}
 

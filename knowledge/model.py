@@ -147,6 +147,9 @@ class Question:
     # Only typed phrases that say "je…" themselves ("je lis mal") state a fact about this
     # question outside it: its short answers ("difficile") are about anything in a sentence.
     explicit_facts: bool = False
+    # Phrases that fit two options ("c'est pas mon fort": sometimes or very hard?): no
+    # answer, the question comes again with its help.
+    between: tuple[str, ...] = ()
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)

@@ -732,7 +732,9 @@ def test_a_word_of_the_question_is_no_typo_of_another():
         ("des fois cest dur", "some"),
         ("parfois c'est difficile", "some"),
         ("de temps en temps c'est compliqué", "some"),
-        ("c'est pas mon fort", "some"),
+        ("c'est pas mon fort", None),  # an understatement: sometimes or very? asked again
+        ("lire c pas mon fort", None),
+        ("pas trop mon truc", None),
         ("cest dur", None),  # sometimes or very? asked again
         ("difficile", None),
         ("jsp lire cest pas mon fort", None),  # two options said: asked again
