@@ -21,8 +21,13 @@ from knowledge.normalise import normalise, turn_cache
 
 NEGATIONS = {"pas", "ne", "n", "plus", "jamais", "non"}
 SUBJECTS = {"je", "j"}  # a negation before them negates no phrase they start
+# "j'ai 30 ans d'expérience": years of work, no age.
+_YEARS_OF = (
+    r"(?! (?:d experience|d anciennete|de metier|de travail|de carriere|de service|de boite))"
+)
 _AGE = re.compile(
     r"\b(?:j ai|jai|g|moi|age de|agee? de|j ai bientot|je vais avoir)\s+(\d{2})\s*(?:ans?|age)\b"
+    + _YEARS_OF
 )
 _AGE_ALONE = re.compile(r"^(\d{2})\s*(?:ans?|age)$")  # "45 ans" as the whole message
 
