@@ -554,18 +554,22 @@ class Engine:
         """The screen the person is on, under one line of notice.j2 (one message); no miss
         is counted ("ok": "👍 D'accord."; "jsp" at the menu: touch a button)."""
         s.data.pop("miss", None)
-        shown = self.flow.show(s, t)
-        line = self.notice(kind)[0].text
-        return [replace(shown[0], text=f"{line}\n\n{shown[0].text}"), *shown[1:]]
+        return self._under_line(self.flow.show(s, t), kind)
+
+    def _under_line(self, shown: list[Reply], kind: str) -> list[Reply]:
+        """`shown` with one line of notice.j2 on top of its first message; the line alone
+        when nothing is shown."""
+        line = self.notice(kind)
+        if not shown:
+            return line
+        return [replace(shown[0], text=f"{line[0].text}\n\n{shown[0].text}"), *shown[1:]]
 
     def _phone_typed(self, s: Session, t: TurnState) -> list[Reply]:
         """A phone number typed where none is asked: it is not kept (a number is taken only
         with the person's consent, at "Être recontacté"). Where that is offered, its consent
         comes; elsewhere, the way to a contact."""
         if self.flow.can(s, "handoff") and self.flow.go(s, t, "handoff"):
-            shown = self.flow.show(s, t)
-            line = self.notice("phone_not_kept")[0].text
-            return [replace(shown[0], text=f"{line}\n\n{shown[0].text}"), *shown[1:]]
+            return self._under_line(self.flow.show(s, t), "phone_not_kept")
         return self.notice("phone_typed")
 
     def _repeat_question(self, s: Session, t: TurnState) -> list[Reply]:

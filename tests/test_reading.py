@@ -1332,3 +1332,28 @@ def test_years_of_work_are_no_age(engine, reader, text):
 
 def test_an_age_said_with_other_words_is_still_an_age(reader):
     assert reader.read("j'ai 45 ans, je travaille en cuisine", MENU).first("age") is not None
+
+
+def test_a_line_over_a_screen_that_shows_nothing_is_said_alone(engine, monkeypatch):
+    """ "ok" and a phone number put a line over the screen shown: with nothing shown
+    (a screen that renders no message), the line alone, never an IndexError."""
+    s = Session("line-alone")
+    for event in (
+        Event("start"),
+        Event("choice", "where"),
+        Event("text", "42000"),
+        Event("text", "oui"),
+        Event("choice", "answer:job_seeker"),
+        Event("choice", "skip"),
+    ):
+        engine.handle(s, event)
+    assert s.state == "recap"
+    monkeypatch.setattr(engine.flow, "show", lambda *args, **kwargs: [])
+    replies = engine.handle(s, Event("text", "0612345678")).replies
+    assert [r.text for r in replies] == [r.text for r in engine.notice("phone_not_kept")]
+    monkeypatch.undo()
+    s = Session("line-alone-ok")
+    engine.handle(s, Event("start"))
+    monkeypatch.setattr(engine.flow, "show", lambda *args, **kwargs: [])
+    replies = engine.handle(s, Event("text", "ok")).replies
+    assert [r.text for r in replies] == [r.text for r in engine.notice("ack")]
