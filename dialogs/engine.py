@@ -87,7 +87,7 @@ def parse_payload(
 
 # FAQ readings chosen by a rule of dialogs/reading.py, not by the model's best topic: the
 # topic is answered as chosen (the model, asked again, would hesitate).
-BY_RULE = frozenset({"topic phrase", "situation named"})
+BY_RULE = frozenset({"topic phrase", "situation named", "topic preferred"})
 
 
 class Engine:

@@ -330,6 +330,9 @@ class Reader:
         self.subject_rule = Subjects(knowledge)
         self.not_places = frozenset(sms_fold(p) for p in t.not_places)
         self.corrections = tuple(sorted({typed.key(p) for p in t.corrections}, key=len))
+        self.prefer = tuple(
+            (p.topic, p.instead_of, tuple(sms_fold(x) for x in p.phrases)) for p in t.prefer
+        )
         self.topic_phrases = tuple(
             (topic, tuple(sms_fold(p) for p in phrases)) for topic, phrases in t.topics.items()
         )
@@ -359,6 +362,7 @@ class Reader:
         if subject is not None:
             found.append(subject)
         faq = self._topic_phrase(self._situation_topic(self._faq_readings(text), norm), plain)
+        faq = self._preferred(faq, plain)
         found += faq
         if not any(r.kind == "place" for r in found):
             found += self._where_question_place(plain, faq)
@@ -687,6 +691,23 @@ class Reader:
         if situation is None or situation not in offer.topics[:2]:
             return faq
         return [Reading("faq", situation, offer.confidence, "situation named")]
+
+    def _preferred(self, faq: list[Reading], plain: str) -> list[Reading]:
+        """ "mon patron va savoir ?": typed.yaml's `prefer` — a topic answers instead of a
+        close one (the model's answer, or one it hesitates between) when the message has
+        one of its phrases; the replaced topic is offered under it."""
+        if not faq or faq[0].kind not in ("faq", "offer"):
+            return faq
+        read = faq[0]
+        named = (read.value,) if read.kind == "faq" else read.topics
+        for topic, instead_of, phrases in self.prefer:
+            if instead_of not in named and not (read.kind == "offer" and topic in named):
+                continue
+            if not any(_phrase_in(p, plain) for p in phrases):
+                continue
+            others = tuple(x for x in (instead_of, *named) if x != topic)
+            return [Reading("faq", topic, read.confidence, "topic preferred", topics=others[:1])]
+        return faq
 
     def _topic_phrase(self, faq: list[Reading], plain: str) -> list[Reading]:
         """ "comment trouver un organisme", "jai pas dinternet": too few words for the model,

@@ -29,6 +29,7 @@ from knowledge.model import (
     MoneyFact,
     Option,
     Organisation,
+    Preference,
     Question,
     Source,
     Step,
@@ -718,6 +719,14 @@ def _load_typed(path: Path, r: Reader) -> Typed:
     }
     by_topic = r.field(data, "topics", dict, "topics", required=False, default={})
     topic_phrases = {str(t): r.strings(by_topic, t, f"topics.{t}") for t in by_topic or {}}
+    prefer = []
+    for i, item in enumerate(r.field(data, "prefer", list, "prefer", required=False, default=[])):
+        entry = f"prefer[{i}]"
+        topic = r.field(item, "topic", str, entry)
+        instead_of = r.field(item, "instead_of", str, entry)
+        phrases = r.strings(item, "phrases", entry)
+        if topic and instead_of and phrases:
+            prefer.append(Preference(topic, instead_of, phrases))
     retired_from = r.field(data, "retired_from", int, "retired_from", required=False)
     if retired_from is not None and not 26 <= retired_from <= 99:
         r.problem("retired_from", f"{retired_from} : un âge entre 26 et 99 ans est attendu")
@@ -729,6 +738,7 @@ def _load_typed(path: Path, r: Reader) -> Typed:
         navigation,
         **optional,
         topics=topic_phrases,
+        prefer=tuple(prefer),
         retired_from=retired_from,
     )
 
@@ -878,6 +888,10 @@ def _check_cross_references(k: Knowledge) -> list[Problem]:
     for topic in k.typed.topics:
         if topic not in faq_ids:
             problems.append(Problem("typed.yaml", f"topics.{topic}", "sujet inconnu de faq.yaml"))
+    for i, p in enumerate(k.typed.prefer):
+        for topic in (p.topic, p.instead_of):
+            if topic not in faq_ids:
+                problems.append(Problem("typed.yaml", f"prefer[{i}]", f"sujet inconnu « {topic} »"))
     for e in k.faq:
         if e.goto and e.goto not in known:
             problems.append(

@@ -93,6 +93,16 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Preference:
+    """typed.yaml `prefer`: `topic` answers instead of `instead_of` (the model's answer,
+    or one of the topics it hesitates between) when the message has one of `phrases`."""
+
+    topic: str
+    instead_of: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Typed:
     """typed.yaml: yes/no words, politeness fillers, navigation words by action, and the
     phrases that read a message in context: "je ne sais pas", a place cue ("j'habite à"),
@@ -118,6 +128,9 @@ class Typed:
     # FAQ id → phrases that name its topic when the model reads nothing sure ("comment
     # trouver un organisme", "j'ai pas internet").
     topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A topic preferred to a close one when the message has one of its phrases ("mon
+    # patron va savoir ?": the results, not the employer's consent); the other is offered.
+    prefer: tuple[Preference, ...] = ()
     # From this age, an age typed alone gets the answer for retired people first.
     retired_from: int | None = None
 

@@ -1357,3 +1357,23 @@ def test_a_line_over_a_screen_that_shows_nothing_is_said_alone(engine, monkeypat
     monkeypatch.setattr(engine.flow, "show", lambda *args, **kwargs: [])
     replies = engine.handle(s, Event("text", "ok")).replies
     assert [r.text for r in replies] == [r.text for r in engine.notice("ack")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["mon patron va savoir ?", "mon chef sera au courant ?", "mon patron saura si je rate ?"],
+)
+def test_fearing_the_employer_learns_is_about_the_results(engine, text):
+    """ "mon patron va savoir ?" got the employer-consent answer only."""
+    s = Session(f"employer-results-{text}")
+    engine.handle(s, Event("start"))
+    replies = engine.handle(s, Event("text", text)).replies
+    shown = "\n".join(r.text for r in replies)
+    assert engine.answers.matcher.by_id["results_employer"].answer[0] in shown
+    assert "faq:employer_knows" in [b.choice for r in replies for b in r.choices()]
+
+
+@pytest.mark.parametrize("text", ["je dois prevenir mon patron", "sans que mon employeur le sache"])
+def test_asking_about_the_employers_consent_keeps_its_answer(reader, text):
+    chosen = choose(reader.read(text, MENU), MENU)
+    assert (chosen.kind, chosen.value) == ("faq", "employer_knows")
