@@ -33,7 +33,7 @@ from dialogs.model import Button, Event, Reach, Reply, Session, Turn
 from dialogs.places import Places, candidates, place_name
 from dialogs.reading import AGE_TOPIC, PLACE_SCREENS, Reader, Reading, Readings, choose
 from dialogs.understanding import keep_facts, question_id, reading_screen, typed_candidate
-from dialogs.views import Views, listen_choice, shorter
+from dialogs.views import Views, listen_choice, question_only, shorter
 from knowledge.advisers import CODE_RE, Adviser
 from knowledge.faq import FaqMatcher
 from knowledge.loader import load_vocabulary
@@ -610,13 +610,14 @@ class Engine:
         shown = self.flow.show(s, t)
         qid = question_id(s.state, s)
         q = self.k.question(qid) if qid else None
+        short = shorter([r.text for r in shown if not r.voice])
         return self.flow.page(
             "simpler.j2",
             s,
             t,
             # A question is already short: its line of help says it more simply.
             help=q.help if q is not None else "",
-            short=shorter([r.text for r in shown if not r.voice]),
+            short=question_only(short) if q is not None and q.help else short,
             buttons=list(self.views.buttons(shown)),
             person=not s.state.startswith(("where", "recap", "handoff")),
         )

@@ -45,6 +45,18 @@ def shorter(texts: list[str], max_lines: int = 3) -> Markup:
     return Markup("\n".join(out[:max_lines]))
 
 
+def question_only(short: Markup) -> Markup:
+    """A shorter question screen without its opening sentence ("Je vais vous poser 5
+    questions courtes."): its titles ("Question 2 sur 5") and the question, for a help line
+    to stand above it."""
+    kept = [
+        line
+        for line in short.split("\n")
+        if _TITLE.match(line) or line.rstrip().endswith(("?", "…"))
+    ]
+    return Markup("\n".join(kept)) if kept else short
+
+
 def listen_choice(replies: Sequence[Reply]) -> str | None:
     """The screens meant to be heard carry a "🔊 Écouter" button."""
     return next(
