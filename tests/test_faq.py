@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -350,28 +351,43 @@ def test_a_letter_is_read_by_its_question_not_its_formulas(matcher):
     assert match.entry.id == "cost"
 
 
-def test_threshold_choice_leaves_out_messages_declined_before_the_faq():
-    """A message on another subject (TOEIC…) never reaches the FAQ: it must not push the
-    answering threshold up (bench/faq_training.choose_threshold, `declined`)."""
+def _choose_threshold() -> Any:
+    """bench.faq_training.choose_threshold, when the train extra is installed."""
     pytest.importorskip("sklearn", reason="the train extra is installed by make test")
+    from bench.faq_training import choose_threshold
+
+    return choose_threshold
+
+
+def _fixed_model(when: tuple[str, list[float]], otherwise: list[float]) -> Any:
+    """A model over cost / steps / off_topic that gives `when`'s probabilities to a text
+    starting with its prefix, `otherwise` to any other text."""
     import numpy as np
 
-    from bench.faq_training import choose_threshold
     from knowledge.faq_model import FaqModel
+
+    prefix, probabilities = when
 
     class Fixed:
         labels = ["cost", "steps", "off_topic"]
         confidence = staticmethod(FaqModel.confidence)
 
         def probabilities(self, text: str) -> np.ndarray:
-            if text.startswith("toeic"):
-                return np.array([0.8, 0.1, 0.1])  # margin 0.7, a CléA answer
-            return np.array([0.65, 0.15, 0.2])  # margin 0.45, right
+            return np.array(probabilities if text.startswith(prefix) else otherwise)
 
+    return Fixed()
+
+
+def test_threshold_choice_leaves_out_messages_declined_before_the_faq():
+    """A message on another subject (TOEIC…) never reaches the FAQ: it must not push the
+    answering threshold up (bench/faq_training.choose_threshold, `declined`)."""
+    choose_threshold = _choose_threshold()
+    # "toeic…": margin 0.7, a CléA answer; the others: margin 0.45, right.
+    fixed = _fixed_model(("toeic", [0.8, 0.1, 0.1]), otherwise=[0.65, 0.15, 0.2])
     right = [(f"prix {i}", "cost") for i in range(3)]
-    kept = choose_threshold(Fixed(), right, ["toeic prix"])  # type: ignore[arg-type]
+    kept = choose_threshold(fixed, right, ["toeic prix"])
     left_out = choose_threshold(
-        Fixed(),  # type: ignore[arg-type]
+        fixed,
         right,
         ["toeic prix"],
         declined=lambda text: text.startswith("toeic"),
@@ -383,25 +399,14 @@ def test_threshold_choice_takes_the_safer_end_of_a_plateau():
     """Two thresholds that score nearly the same (within one wrong answer's worth): the
     higher one is kept, sparing the wrong answer the lower one gives
     (bench/faq_training.TOLERANCE)."""
-    pytest.importorskip("sklearn", reason="the train extra is installed by make test")
-    import numpy as np
-
-    from bench.faq_training import choose_threshold
-    from knowledge.faq_model import FaqModel
-
-    class Fixed:
-        labels = ["cost", "steps", "off_topic"]
-        confidence = staticmethod(FaqModel.confidence)
-
-        def probabilities(self, text: str) -> np.ndarray:
-            if text.startswith("sure"):
-                return np.array([0.75, 0.15, 0.1])  # margin 0.6
-            return np.array([0.5, 0.3, 0.2])  # margin 0.2
+    choose_threshold = _choose_threshold()
+    # "sure…": margin 0.6; the others ("torn…"): margin 0.2.
+    fixed = _fixed_model(("sure", [0.75, 0.15, 0.1]), otherwise=[0.5, 0.3, 0.2])
 
     sure = [(f"sure {i}", "cost") for i in range(10)]
     torn = [(f"torn {i}", "cost") for i in range(6)] + [("torn wrong", "steps")]
     # Answering from 0.2 scores 10 + 6 - 5 = 11, from 0.21 to 0.6 scores 10.
-    chosen = choose_threshold(Fixed(), sure + torn, [])  # type: ignore[arg-type]
+    chosen = choose_threshold(fixed, sure + torn, [])
     assert 0.45 < chosen <= 0.6
 
 

@@ -4,17 +4,14 @@ that fits their contact (found by an independent review of the call requests).""
 from __future__ import annotations
 
 from dialogs.engine import Engine
-from dialogs.model import Event, Session
+from dialogs.model import Event
+
+from .test_reading import _place_confirmed
 
 
 def _recap_after_call_request(engine: Engine, user: str, postcode: str, situation: str) -> str:
-    s = Session(user)
-    engine.handle(s, Event("start"))
-    engine.handle(s, Event("text", "je souhaiterais être rappelé"))
-    engine.handle(s, Event("text", postcode))
-    engine.handle(s, Event("choice", "yes"))
-    engine.handle(s, Event("choice", f"answer:{situation}"))
-    replies = engine.handle(s, Event("choice", "answer:no")).replies
+    s = _place_confirmed(engine, user, postcode, situation)
+    replies = engine.handle(s, Event("text", "je souhaiterais être rappelé")).replies
     assert s.state == "recap"
     return "\n".join(r.text for r in replies)
 
