@@ -17,6 +17,12 @@ MENU = Screen(
 )
 
 
+def read_at_menu(reader: Reader, text: str) -> tuple[str, str]:
+    """The kind and value of the reading the dialogue chooses for `text` at the menu."""
+    chosen = choose(reader.read(text, MENU), MENU)
+    return chosen.kind, chosen.value
+
+
 @pytest.fixture(scope="module")
 def reader(knowledge) -> Reader:
     return Reader(knowledge, FaqMatcher(knowledge))
@@ -195,8 +201,7 @@ def test_a_name_is_no_request_to_be_called(reader, text):
     ],
 )
 def test_another_subject_is_said_plainly(reader, text, subject):
-    chosen = choose(reader.read(text, MENU), MENU)
-    assert (chosen.kind, chosen.value) == ("subject", subject)
+    assert read_at_menu(reader, text) == ("subject", subject)
 
 
 @pytest.mark.parametrize(
@@ -915,8 +920,7 @@ def test_a_call_request_where_an_adviser_can_call_back_reaches_the_call_back(eng
     ],
 )
 def test_a_benefit_in_the_context_never_declines_a_clea_question(reader, text, topic):
-    chosen = choose(reader.read(text, MENU), MENU)
-    assert (chosen.kind, chosen.value) == ("faq", topic)
+    assert read_at_menu(reader, text) == ("faq", topic)
 
 
 @pytest.mark.parametrize(
@@ -997,8 +1001,7 @@ def test_retour_at_the_first_step_leaves_the_steps(engine):
 
 @pytest.mark.parametrize("text", ["Bonjour Madame", "bonjour madame !", "Bonsoir Monsieur"])
 def test_bonjour_madame_is_a_greeting(reader, text):
-    chosen = choose(reader.read(text, MENU), MENU)
-    assert (chosen.kind, chosen.value) == ("small_talk", "greeting")
+    assert read_at_menu(reader, text) == ("small_talk", "greeting")
 
 
 @pytest.mark.parametrize("text", ["merci au revoir", "merci"])
@@ -1140,8 +1143,7 @@ def test_a_foreign_diploma_in_a_long_first_message_is_asked_back_as_such(engine)
 )
 def test_a_question_told_with_a_town_is_answered_and_the_town_kept(engine, reader, text, topic):
     """Only the place was picked ("C'est bien là ?"): the question was never answered."""
-    chosen = choose(reader.read(text, MENU), MENU)
-    assert (chosen.kind, chosen.value) == ("faq", topic)
+    assert read_at_menu(reader, text) == ("faq", topic)
     s = Session(f"town-question-{topic}")
     engine.handle(s, Event("start"))
     replies = engine.handle(s, Event("text", text)).replies
@@ -1376,5 +1378,4 @@ def test_fearing_the_employer_learns_is_about_the_results(engine, text):
 
 @pytest.mark.parametrize("text", ["je dois prevenir mon patron", "sans que mon employeur le sache"])
 def test_asking_about_the_employers_consent_keeps_its_answer(reader, text):
-    chosen = choose(reader.read(text, MENU), MENU)
-    assert (chosen.kind, chosen.value) == ("faq", "employer_knows")
+    assert read_at_menu(reader, text) == ("faq", "employer_knows")
