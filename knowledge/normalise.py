@@ -182,51 +182,48 @@ _FORMULAS = [
     re.compile(r"\b(?:(?:la|les|aux|des) )?modalites (?:d |de |du |des )?"),
     re.compile(r"\b(?:du|le) dispositif(?= clea\b)"),
 ]
-_PHRASES = [
-    (re.compile(r"\bcle\s+a\b"), "clea"),
-    (re.compile(r"\bpole emploi\b"), "chomage"),
-    (re.compile(r"\bfrance travail\b"), "chomage"),
-    (re.compile(r"\bsans (?:emploi|travail|boulot)\b"), "chomage"),
-    (re.compile(r"\bdemandeu(?:r|se) d emploi\b"), "chomage"),
-    (re.compile(r"\bmon compte formation\b"), "cpf"),
+# (pattern, canonical word): phrases said many ways, replaced by one word the model
+# knows. A table of text, compiled once below.
+_PHRASE_TABLE: list[tuple[str, str]] = [
+    (r"\bcle\s+a\b", "clea"),
+    (r"\bpole emploi\b", "chomage"),
+    (r"\bfrance travail\b", "chomage"),
+    (r"\bsans (?:emploi|travail|boulot)\b", "chomage"),
+    (r"\bdemandeu(?:r|se) d emploi\b", "chomage"),
+    (r"\bmon compte formation\b", "cpf"),
     (
-        re.compile(
-            r"\b(?:pour qui|qui peut|a qui s adresse|s adresse a qui|"
-            r"qui a le droit|a qui c est destine)\b"
-        ),
+        r"\b(?:pour qui|qui peut|a qui s adresse|s adresse a qui|"
+        r"qui a le droit|a qui c est destine)\b",
         "public",
     ),
     (
-        re.compile(
-            r"\bou (?=(?:je|j|on|se|s|aller|trouver|faire|passer|est|il|y|peut|"
-            r"peux|puis|dois|doit|m|me)\b)"
-        ),
+        r"\bou (?=(?:je|j|on|se|s|aller|trouver|faire|passer|est|il|y|peut|"
+        r"peux|puis|dois|doit|m|me)\b)",
         "lieu ",
     ),
-    (re.compile(r"\bpres de chez moi\b"), "lieu"),
-    (re.compile(r"\bcombien de temps\b"), "duree"),
-    (re.compile(r"\b(?:c est combien|combien ca (?:coute|fait)|ca fait combien)\b"), "prix"),
-    (re.compile(r"\ben cours(?: de route)?\b"), "encours"),
+    (r"\bpres de chez moi\b", "lieu"),
+    (r"\bcombien de temps\b", "duree"),
+    (r"\b(?:c est combien|combien ca (?:coute|fait)|ca fait combien)\b", "prix"),
+    (r"\ben cours(?: de route)?\b", "encours"),
     # "depuis 10 ans" tells how long, not how old.
     (
-        re.compile(
-            r"\bdepuis (?:\d+|un|une|deux|trois|quelques|plusieurs|des) ?"
-            r"(?:ans?|annees?|mois|semaines?)\b"
-        ),
+        r"\bdepuis (?:\d+|un|une|deux|trois|quelques|plusieurs|des) ?"
+        r"(?:ans?|annees?|mois|semaines?)\b",
         "depuis",
     ),
-    (re.compile(r"\bcompte (?:personnel )?(?:de )?formation\b"), "cpf"),
-    (re.compile(r"\bmobiliser\b"), "utiliser"),
-    (re.compile(r"\b(?:en|a la) recherche d (?:un )?emploi\b"), "chomage"),
-    (re.compile(r"\btitulaire d(?:u| un| une)\b"), "j ai un"),
-    (re.compile(r"\bconditions d (?:acces|admission|inscription)\b"), "public"),
-    (re.compile(r"\bpre ?requis\b"), "public"),
-    (re.compile(r"\bechec partiel\b"), "echec"),
-    (re.compile(r"\bpretendre a\b"), "passer"),
-    (re.compile(r"\bcertification clea\b"), "clea"),
+    (r"\bcompte (?:personnel )?(?:de )?formation\b", "cpf"),
+    (r"\bmobiliser\b", "utiliser"),
+    (r"\b(?:en|a la) recherche d (?:un )?emploi\b", "chomage"),
+    (r"\btitulaire d(?:u| un| une)\b", "j ai un"),
+    (r"\bconditions d (?:acces|admission|inscription)\b", "public"),
+    (r"\bpre ?requis\b", "public"),
+    (r"\bechec partiel\b", "echec"),
+    (r"\bpretendre a\b", "passer"),
+    (r"\bcertification clea\b", "clea"),
     # Here "the certificate" is CléA: the word names it, it does not ask about the paper.
-    (re.compile(r"\b(?:certificats?|certifications?)(?: clea)?\b"), "clea"),
+    (r"\b(?:certificats?|certifications?)(?: clea)?\b", "clea"),
 ]
+_PHRASES = [(re.compile(pattern), canon) for pattern, canon in _PHRASE_TABLE]
 
 STOP_WORDS = set(
     """
