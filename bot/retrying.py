@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -39,6 +40,26 @@ class Backoff:
     def pauses(self, retries: int) -> list[float]:
         """The pauses of `retries` retries, in order."""
         return [self.delay(attempt) for attempt in range(retries)]
+
+
+_quick = threading.local()
+
+
+class MustWait(Exception):
+    """Raised inside a quick call (bot/database.py, `DatabaseThread.quick`) where waiting
+    would be needed (a lock held elsewhere, a pause before a retry): that call runs on the
+    event loop, which must never wait, so it is made again on the database thread."""
+
+
+def on_the_loop() -> bool:
+    """True inside a quick call running on the event loop: it must not sleep or wait for a
+    lock, and raises MustWait instead."""
+    return getattr(_quick, "active", False)
+
+
+def set_on_the_loop(active: bool) -> None:
+    """Set by `DatabaseThread.quick` around the call it runs on the event loop."""
+    _quick.active = active
 
 
 def _no_report(exc: Exception, retry: int, pause: float) -> None:
@@ -93,10 +114,14 @@ def retry_sync(
     retriable: Callable[[Exception], bool],
     report: Callable[[Exception, int, float], None] = _no_report,
 ) -> T:
-    """`retry_async` for a thread that may block (the database thread, a command)."""
+    """`retry_async` for a thread that may block (the database thread, a command). In a
+    quick call on the event loop (`on_the_loop`), an error worth retrying raises MustWait
+    instead of a pause: the call is made again on the database thread."""
     tries = _Tries(pauses, retriable, report)
     while True:
         try:
             return call()
         except Exception as exc:
+            if on_the_loop() and retriable(exc):
+                raise MustWait from exc
             time.sleep(tries.pause_after(exc))

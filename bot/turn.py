@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.retrying import retry_sync
+from bot.retrying import MustWait, on_the_loop, retry_sync
 from bot.storage import NewRequest, Storage, is_busy
 from dialogs.engine import Engine
 from dialogs.model import AdviserNote, Button, Event, LinkButton, Reach, Reply, Session
@@ -116,6 +116,13 @@ def with_applied(
     return [*recent[-(SEEN_KEEP - 1) :], (update_id, now)]
 
 
+def _wait_on_the_thread(exc: sqlite3.Error) -> None:
+    """A read met a lock in a quick call on the event loop: the turn goes to the thread,
+    where it waits (rather than going on without the person's session)."""
+    if on_the_loop() and is_busy(exc):
+        raise MustWait from exc
+
+
 class TurnRunner:
     """`shared_chat`: CLEA_ADVISER_CHAT_ID. `adviser_chat(code)`: the private chat of an
     adviser who opened the bot, or None. `wake()`: tells the outbox worker to look."""
@@ -139,15 +146,22 @@ class TurnRunner:
         self.wake = wake or (lambda: None)
 
     def run(self, user: str, event: Event, update_id: int | None = None) -> TurnResult:
+        """One turn. Made on the event loop when the database is free (a quick call,
+        bot/database.py): then a lock, or an erasure (a checkpoint with a disk flush),
+        raises MustWait before anything is written, and the channel makes the whole turn
+        again on the database thread."""
         try:
             session, applied = self.storage.load_with_applied(user)
         except sqlite3.Error as exc:
+            _wait_on_the_thread(exc)
             log.error("could not read a session: %s: %s", type(exc).__name__, exc)
             session, applied = Session(user), []
         previous = session.state
         if update_id is not None and already_applied(applied, update_id, self.clock()):
             return self._replayed(session, update_id)
         turn = self.engine.handle(session, event, self._reach())
+        if turn.erase and on_the_loop():
+            raise MustWait  # nothing written yet: the thread makes the turn again
         requests = [r for r in (self._request(user, n) for n in turn.notes) if r]
         result = TurnResult(
             turn.replies,
@@ -194,6 +208,7 @@ class TurnRunner:
         try:
             return self.storage.adviser_reach()
         except sqlite3.Error as exc:
+            _wait_on_the_thread(exc)
             log.error("could not read the advisers' chats: %s: %s", type(exc).__name__, exc)
             return Reach()
 
@@ -214,6 +229,7 @@ class TurnRunner:
         try:
             stored = self.storage.inbox_replies(update_id)
         except sqlite3.Error as exc:
+            _wait_on_the_thread(exc)
             log.error("could not read a turn's replies: %s: %s", type(exc).__name__, exc)
             return TurnResult(
                 self.engine.screen(session, self._reach()),

@@ -132,7 +132,8 @@ class TelegramChannel:
         self.config = config
         self.advisers = advisers or {}
         # Every SQLite call of the running bot, turns included, happens on this thread.
-        self.db = DatabaseThread()
+        # …or on the event loop, for the calls of each update, when it is free at once.
+        self.db = DatabaseThread(storage)
         self.outbox = Outbox(engine, storage, config.adviser_chat_id, clock, self.db.call)
         self.voice = voice_service(config) if engine.voice_enabled else None
         self.turns = TurnRunner(engine, storage, config.adviser_chat_id, wake=self.outbox.wake)
@@ -175,6 +176,7 @@ class TelegramChannel:
         inbox = InboxQueue(
             self.storage,
             run_db=self.db.call,
+            run_quick=self.db.quick,
             replay_in_flight=max(1, cfg.concurrency * 3 // 4),  # the rest: new updates
         )
         builder = builder.update_queue(inbox).updater(None)
@@ -306,7 +308,7 @@ class TelegramChannel:
                 elif isinstance(queue, InboxQueue):
                     await queue.done(update.update_id)
                 else:
-                    await self.db.call(self.storage.inbox_done, update.update_id)
+                    await self.db.quick(self.storage.inbox_done, update.update_id)
             except sqlite3.Error as exc:
                 log.error(
                     "inbox entry of update %s not cleared: %s: %s",
@@ -449,7 +451,7 @@ class TelegramChannel:
         if adviser_answer is not None:
             await self.deliver(context, update, chat_id, adviser_answer)
             return
-        result = await self.db.call(self.turns.run, f"tg:{chat_id}", event, update.update_id)
+        result = await self.db.quick(self.turns.run, f"tg:{chat_id}", event, update.update_id)
         if not result.saved:  # the person was told; the update is tried again next start
             self._unsaved.add(update.update_id)
         if result.erased:  # before they read "effacées": nothing about them goes out after
@@ -462,7 +464,7 @@ class TelegramChannel:
             replies = [Reply(self.engine.channel_text("keyboard_removed").text), *replies]
         if result.replayed:
             # Part of this turn's replies went out before the crash: send only the rest.
-            done = await self.db.call(self.storage.inbox_sent_count, update.update_id)
+            done = await self.db.quick(self.storage.inbox_sent_count, update.update_id)
             if done and remove_keyboard:  # unless its first plain message is still to go,
                 # the keyboard's removal went out with what was sent
                 plain = [i for i, r in enumerate(replies) if not (r.buttons or r.request)]
@@ -549,7 +551,7 @@ class TelegramChannel:
 
     async def _progress(self, update: Update, sent: int) -> None:
         with contextlib.suppress(sqlite3.Error):
-            await self.db.call(self.storage.inbox_sent, update.update_id, sent)
+            await self.db.quick(self.storage.inbox_sent, update.update_id, sent)
 
     async def _edit(
         self, context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply, update: Update

@@ -7,8 +7,9 @@ purge) and offers the methods the channels call by their usual names. No SQL liv
 outside this package.
 
 The standard sqlite3 module, synchronous: the Telegram bot calls it from one database
-thread (bot/database.py), never from the event loop, so a lock or a slow disk holds only
-the turns that need the database.
+thread (bot/database.py), or from the event loop for the few calls of each update when
+nothing else uses the connection and with a busy timeout of 0 (a lock sends the call to
+the thread): a lock or a slow checkpoint holds only the turns that need the database.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ PURGE_BATCH = 200
 class Storage:
     def __init__(self, path: Path | str, timeout: float = schema.BUSY_TIMEOUT_SECONDS) -> None:
         self.path = Path(path)
+        self.timeout = timeout
+        self._waits = True  # the busy timeout is `timeout` (False: 0, bot.database.quick)
         self.db = schema.connect(path, timeout)
         self.sessions = Sessions(self.db)
         self.inbox = Inbox(self.db)
@@ -60,6 +63,36 @@ class Storage:
 
     def close(self) -> None:
         self.db.close()
+
+    # --- quick calls on the event loop (bot/database.py) -------------------------------------
+
+    def wait_for_locks(self, wait: bool) -> None:
+        """A lock held by another connection is waited for `timeout` seconds (True), or
+        fails at once (False: a quick call on the event loop, which must not wait)."""
+        if wait != self._waits:
+            self._waits = wait
+            self.db.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000) if wait else 0}")
+
+    def changes(self) -> int:
+        """Rows changed since the connection opened."""
+        return self.db.total_changes
+
+    def checkpoints_by_hand(self) -> None:
+        """SQLite copies the write-ahead log back into the database inside the commit that
+        makes it long (about 1,000 pages), a disk flush included: turned off, and
+        `checkpoint_passive` called on the database thread instead."""
+        self.db.execute("PRAGMA wal_autocheckpoint=0")
+
+    def checkpoint_passive(self) -> None:
+        """Copy what the write-ahead log holds into the database as far as no reader
+        prevents it, without waiting for anyone (the log is reused from its start once
+        all of it was copied)."""
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+    def rollback(self) -> None:
+        """End the transaction a failed call left open, if any."""
+        if self.db.in_transaction:
+            self.db.rollback()
 
     # --- one turn ----------------------------------------------------------------------------
 

@@ -97,7 +97,9 @@ class DeadLetter:
 
 
 class InboxQueue(asyncio.Queue):
-    """`run_db`: how storage calls are made (the bot's DatabaseThread.call, off the loop)."""
+    """`run_db`: how storage calls are made (the bot's DatabaseThread.call, off the loop);
+    `run_quick`: how the inbox write and deletion of each update are made (the bot's
+    DatabaseThread.quick: on the loop when the database is free at once)."""
 
     def __init__(
         self,
@@ -106,11 +108,13 @@ class InboxQueue(asyncio.Queue):
         max_in_flight: int = 500,
         run_db: Callable[..., Awaitable[Any]] = inline,
         replay_in_flight: int = REPLAY_IN_FLIGHT,
+        run_quick: Callable[..., Awaitable[Any]] | None = None,
     ):
         super().__init__(maxsize)
         self.replay_in_flight = replay_in_flight
         self.storage = storage
         self.run_db = run_db
+        self.run_quick = run_quick or run_db
         self.max_in_flight = max_in_flight
         self._pending: dict[object, int] = {}  # conversation → updates not yet finished
         # Set while in_flight <= max_in_flight (the poller may fetch): an Event rather than
@@ -198,7 +202,7 @@ class InboxQueue(asyncio.Queue):
             )
         )
         try:
-            await self._retrying(self.storage.inbox_add, rows)
+            await self._retrying(self.storage.inbox_add, rows, quick=True)
         except sqlite3.Error as exc:
             log.error(
                 "updates %s… not written to the inbox (%s: %s): not safe from a crash",
@@ -227,19 +231,20 @@ class InboxQueue(asyncio.Queue):
             assert batch is not None  # done() sets it before it starts this flush
             self._done_batch, self._done_ids = None, []
             try:
-                await self._retrying(self.storage.inbox_done_many, ids)
+                await self._retrying(self.storage.inbox_done_many, ids, quick=True)
             except Exception as exc:  # every caller of this batch hears it
                 batch.set_exception(exc)
                 batch.exception()  # retrieved: the callers may be gone
             else:
                 batch.set_result(None)
 
-    async def _retrying(self, fn: Any, *args: Any) -> None:
+    async def _retrying(self, fn: Any, *args: Any, quick: bool = False) -> None:
         """`fn(*args)` on the database, tried again after short pauses while the database
         is busy (a lock held by another process); a full disk or a read-only file fails at
-        once."""
+        once. `quick`: through `run_quick`."""
+        run = self.run_quick if quick else self.run_db
         await retry_async(
-            lambda: self.run_db(fn, *args),
+            lambda: run(fn, *args),
             WRITE_RETRY_PAUSES,
             lambda exc: isinstance(exc, sqlite3.Error) and is_busy(exc),
         )
