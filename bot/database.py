@@ -26,8 +26,9 @@ the loop. It runs only when the thread has nothing queued and is not working, wi
 SQLite's busy timeout at 0; a lock held by another process (or a pause before a retry,
 bot/retrying.py) raises at once, the call's transaction is rolled back, and the call is
 made again on the thread, which waits as before. The write-ahead log is copied back into
-the database (a checkpoint, with a disk flush) on the thread too, never in a quick call's
-commit. Heavy calls (the purge, an erasure, statistics) always go to the thread.
+the database (a checkpoint, with a disk flush) on the thread too, and the log is started
+again there (the first write after a full checkpoint flushes the log's new header): never
+in a quick call's commit. Heavy calls (the purge, an erasure, statistics) always go to the thread.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ class QuickConnection(Protocol):
         """Rows changed since the connection opened."""
 
     def checkpoint_passive(self) -> None:
-        """Copy the write-ahead log into the database, without waiting for anyone."""
+        """Copy the write-ahead log into the database, without waiting for anyone; when
+        all of it was copied, start it again from its beginning (a write that flushes its
+        header to disk, made here rather than in the next quick call)."""
 
     def rollback(self) -> None:
         """End a transaction left open by a call that raised."""
@@ -151,39 +154,53 @@ class DatabaseThread:
             self.quick_fallbacks += 1
             return False, None
         except sqlite3.OperationalError as exc:
+            connection.rollback()
             if not _is_busy(exc):
                 raise
-            connection.rollback()
             self.quick_fallbacks += 1
             return False, None
+        except BaseException:
+            connection.rollback()  # whatever it was, no transaction is left open
+            raise
         finally:
             set_on_the_loop(False)
         self.quick_calls += 1
-        if connection.changes() - self._checkpointed >= CHECKPOINT_EVERY_CHANGES:
-            self._queue_checkpoint()
+        if self._checkpoint_due(connection) and not self._checkpoint_queued:
+            # A call on the thread that does only this: the thread checkpoints after each
+            # call when it is due (_work).
+            self._checkpoint_queued = True
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[None] = loop.create_future()
+            with self._lock:
+                self._queued += 1
+            self._calls.put((self._checkpoint_reached, future, loop))
         return True, value
 
-    def _queue_checkpoint(self) -> None:
-        """A checkpoint on the thread, in the background (nobody awaits it)."""
-        if self._checkpoint_queued or self._connection is None:
-            return
-        self._checkpoint_queued = True
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        future.add_done_callback(self._checkpoint_done)
-        with self._lock:
-            self._queued += 1
-        self._calls.put((self._checkpoint, future, loop))
+    def _checkpoint_due(self, connection: QuickConnection) -> bool:
+        return connection.changes() - self._checkpointed >= CHECKPOINT_EVERY_CHANGES
 
-    def _checkpoint(self) -> None:
-        assert self._connection is not None  # queued only with a connection
-        self._checkpointed = self._connection.changes()
-        self._connection.checkpoint_passive()
-
-    def _checkpoint_done(self, future: asyncio.Future[None]) -> None:
+    def _checkpoint_reached(self) -> None:
+        """The call queued by a quick call for a checkpoint: the thread makes it next
+        (_checkpoint_if_due, after each call)."""
         self._checkpoint_queued = False
-        if not future.cancelled() and future.exception() is not None:
-            log.warning("checkpoint failed: %s", type(future.exception()).__name__)
+
+    def _checkpoint_if_due(self) -> None:
+        """On the thread, under `_owner`, after each call: the write-ahead log is copied
+        into the database every CHECKPOINT_EVERY_CHANGES rows written, by quick calls or
+        on the thread (so it stays short whoever writes). Never raises: the thread must
+        live on (the connection may be closed: the bot is stopping)."""
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            if not self._checkpoint_due(connection):
+                return
+            self._checkpointed = connection.changes()
+            connection.checkpoint_passive()
+        except sqlite3.ProgrammingError:  # closed: nothing more to copy
+            return
+        except Exception as exc:
+            log.warning("checkpoint failed: %s", type(exc).__name__)
 
     def shutdown(self) -> None:
         """Wait for the calls already made, then stop the thread."""
@@ -203,12 +220,13 @@ class DatabaseThread:
                 if future.cancelled():  # the caller is gone: nothing waits for this
                     continue
                 with self._owner:
-                    if self._connection is not None:
-                        self._connection.wait_for_locks(True)
                     try:
+                        if self._connection is not None:
+                            self._connection.wait_for_locks(True)
                         result: _Result = (future, fn(), None)
                     except BaseException as exc:  # handed to the caller, as an executor does
                         result = (future, None, exc)
+                    self._checkpoint_if_due()
             finally:
                 with self._lock:
                     self._queued -= 1

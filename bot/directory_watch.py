@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.retrying import MustWait, on_the_loop
 from knowledge.opendata import DirectoryUnavailable, LocalDirectory, open_directory
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,9 @@ class WatchedDirectory:
             self._checked = now
             signature = self._stat()
             if signature != self._signature or (self._broken and signature is not None):
+                if on_the_loop():  # opening a file reads the disk: on the database thread
+                    self._checked = now - self.check_seconds
+                    raise MustWait
                 self._signature = signature
                 self._reopen()
         if self._directory is None:

@@ -45,10 +45,13 @@ class Backoff:
 _quick = threading.local()
 
 
-class MustWait(Exception):
+class MustWait(BaseException):
     """Raised inside a quick call (bot/database.py, `DatabaseThread.quick`) where waiting
-    would be needed (a lock held elsewhere, a pause before a retry): that call runs on the
-    event loop, which must never wait, so it is made again on the database thread."""
+    would be needed (a lock held elsewhere, a pause before a retry, a file to open): that
+    call runs on the event loop, which must never wait, so it is made again on the
+    database thread. A BaseException, like asyncio.CancelledError: it is a way out, not an
+    error, and must pass through the engine's catch-all (a directory lookup in a turn
+    raises it)."""
 
 
 def on_the_loop() -> bool:

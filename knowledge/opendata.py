@@ -718,7 +718,12 @@ class LocalDirectory:
 
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # timeout=0: the file is only ever replaced whole (one rename); someone writing it
+        # in place makes it unavailable for a moment (national contacts), never makes a
+        # turn wait for their lock (turns may run on the bot's event loop).
+        self.db = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=0
+        )
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         if int(meta.get("schema", 0)) != SCHEMA_VERSION:
             raise ValueError(

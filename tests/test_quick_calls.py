@@ -76,12 +76,15 @@ async def test_a_quick_call_never_overtakes_calls_handed_to_the_thread(storage):
 
 
 async def test_a_lock_held_elsewhere_sends_the_call_to_the_thread_and_the_loop_goes_on(
-    storage, tmp_path
+    tmp_path,
 ):
     """Another process holds the write lock: the quick write fails at once on the loop
     (busy timeout 0), is rolled back, and is made again on the thread, which waits for the
-    lock; meanwhile the loop keeps running. Nothing is written twice."""
+    lock; meanwhile the loop keeps running. Nothing is written twice. (A long busy timeout
+    for the thread: the lock's release may come late on a loaded machine.)"""
+    storage = Storage(tmp_path / "db.sqlite3", timeout=5)
     db = DatabaseThread(storage)
+    changes = storage.changes()
     other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     threading.Timer(0.15, lambda: other.execute("ROLLBACK")).start()
@@ -102,11 +105,13 @@ async def test_a_lock_held_elsewhere_sends_the_call_to_the_thread_and_the_loop_g
         assert ticks >= 5  # …on the thread: the loop went on meanwhile
         assert db.quick_fallbacks == 1
         assert storage.inbox_pending() == [(1, "{}")]
+        assert storage.changes() - changes == 1  # one row written, once
         assert not storage.db.in_transaction
     finally:
         ticker.cancel()
         other.close()
         db.shutdown()
+        storage.close()
 
 
 def test_retry_sync_raises_must_wait_instead_of_sleeping_on_the_loop():
@@ -131,9 +136,8 @@ def test_retry_sync_raises_must_wait_instead_of_sleeping_on_the_loop():
     assert len(tries) == 3
 
 
-async def test_a_turn_meeting_a_lock_is_made_again_on_the_thread_and_saved(
-    knowledge, storage, tmp_path
-):
+async def test_a_turn_meeting_a_lock_is_made_again_on_the_thread_and_saved(knowledge, tmp_path):
+    storage = Storage(tmp_path / "db.sqlite3", timeout=5)
     db = DatabaseThread(storage)
     runner = TurnRunner(Engine(knowledge), storage)
     other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None, check_same_thread=False)
@@ -146,6 +150,7 @@ async def test_a_turn_meeting_a_lock_is_made_again_on_the_thread_and_saved(
     finally:
         other.close()
         db.shutdown()
+        storage.close()
 
 
 async def test_an_erasure_is_never_made_on_the_loop(knowledge, storage):
@@ -176,9 +181,11 @@ async def test_an_erasure_is_never_made_on_the_loop(knowledge, storage):
         db.shutdown()
 
 
-async def test_the_write_ahead_log_is_checkpointed_on_the_thread(storage):
+@pytest.mark.parametrize("through", ["quick", "call"])
+async def test_the_write_ahead_log_is_checkpointed_on_the_thread(storage, through):
     """SQLite's automatic checkpoint is off (it would run in a quick call's commit);
-    after enough changes a passive checkpoint runs on the thread."""
+    after enough changes, made on the loop or on the thread, a passive checkpoint runs on
+    the thread."""
     db = DatabaseThread(storage)
     seen: list[str] = []
     checkpoint = storage.checkpoint_passive
@@ -190,9 +197,82 @@ async def test_the_write_ahead_log_is_checkpointed_on_the_thread(storage):
     storage.checkpoint_passive = watched  # type: ignore[method-assign]
     try:
         assert storage.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        run = db.quick if through == "quick" else db.call
         for n in range(CHECKPOINT_EVERY_CHANGES + 10):
-            await db.quick(storage.inbox_add, [(n, "{}")])
+            await run(storage.inbox_add, [(n, "{}")])
         await db.call(lambda: None)  # after the checkpoint queued on the thread
         assert seen and set(seen) == {"sqlite"}
+    finally:
+        db.shutdown()
+
+
+def _log_header(storage: Storage) -> bytes:
+    """The write-ahead log's header: its salts change when the log starts again."""
+    with open(f"{storage.path}-wal", "rb") as wal:
+        return wal.read(32)
+
+
+async def test_the_log_starts_again_on_the_thread_not_in_the_next_quick_write(storage):
+    """After a checkpoint that copied the whole log, the next write starts the log again
+    and flushes its new header to disk: that write is made on the thread, right after the
+    checkpoint, so the quick write that follows leaves the header as it is."""
+    db = DatabaseThread(storage)
+    try:
+        for n in range(20):
+            await db.quick(storage.inbox_add, [(n, "{}")])
+        await db.call(storage.checkpoint_passive)  # as the thread does every 500 rows
+        header = _log_header(storage)
+        await db.quick(storage.inbox_add, [(10_000, "{}")])
+        assert db.quick_fallbacks == 0
+        assert _log_header(storage) == header
+    finally:
+        db.shutdown()
+
+
+def test_must_wait_passes_through_the_engines_catch_all(knowledge, monkeypatch):
+    """A directory lookup in a turn on the loop raises MustWait; the engine, which turns
+    any error into a kind "Oups", lets it through so the turn is made on the thread."""
+    engine = Engine(knowledge)
+
+    def needs_the_thread(*args, **kwargs):
+        raise MustWait
+
+    monkeypatch.setattr(engine.flow, "arrive", needs_the_thread)
+    from dialogs.model import Session
+
+    with pytest.raises(MustWait):
+        engine.handle(Session("tg:1"), Event("start"))
+
+
+def test_a_directory_to_reopen_is_reopened_on_the_thread(tmp_path):
+    from bot.directory_watch import WatchedDirectory
+    from bot.retrying import set_on_the_loop
+
+    now = [0.0]
+    watched = WatchedDirectory(tmp_path / "directory.sqlite3", clock=lambda: now[0])
+    (tmp_path / "directory.sqlite3").write_bytes(b"not a database")  # it changed
+    now[0] += 10
+    set_on_the_loop(True)
+    try:
+        with pytest.raises(MustWait):
+            watched.current()
+    finally:
+        set_on_the_loop(False)
+    from knowledge.opendata import DirectoryUnavailable
+
+    with pytest.raises(DirectoryUnavailable):  # on the thread: opened (and found broken)
+        watched.current()
+
+
+async def test_the_thread_lives_on_after_the_storage_is_closed(tmp_path):
+    """The bot closes its storage on the thread at shutdown; the checkpoint check made
+    after each call must not kill the thread then (the shutdown would wait forever)."""
+    storage = Storage(tmp_path / "db.sqlite3")
+    db = DatabaseThread(storage)
+    try:
+        for n in range(CHECKPOINT_EVERY_CHANGES + 10):
+            await db.quick(storage.inbox_add, [(n, "{}")])
+        await db.call(storage.close)
+        assert await asyncio.wait_for(db.call(lambda: 42), 5) == 42
     finally:
         db.shutdown()

@@ -14,7 +14,9 @@ the thread): a lock or a slow checkpoint holds only the turns that need the data
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -39,6 +41,9 @@ CHECKPOINT_PAUSES = (0.05, 0.2, 0.5)
 class _WalBusy(Exception):
     """The checkpoint could not finish: another connection is reading."""
 
+
+# The write-ahead log file is cut back to this size when it starts again (bytes).
+WAL_SIZE_LIMIT = 8 * 1024 * 1024
 
 # Expired rows removed per purge transaction (Storage.purge_batch).
 PURGE_BATCH = 200
@@ -80,19 +85,41 @@ class Storage:
     def checkpoints_by_hand(self) -> None:
         """SQLite copies the write-ahead log back into the database inside the commit that
         makes it long (about 1,000 pages), a disk flush included: turned off, and
-        `checkpoint_passive` called on the database thread instead."""
+        `checkpoint_passive` called on the database thread instead. Called at start-up,
+        before the first turn: the log is started here (its header flushed) too."""
         self.db.execute("PRAGMA wal_autocheckpoint=0")
+        # Once started again, the log file is cut back to this size (a burst of writes
+        # on the thread would otherwise leave it as long as it ever was).
+        self.db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        try:
+            self.checkpoint_passive()
+        except sqlite3.Error as exc:  # a read-only file: every turn will say so
+            log.warning("write-ahead log not started: %s", type(exc).__name__)
 
     def checkpoint_passive(self) -> None:
         """Copy what the write-ahead log holds into the database as far as no reader
-        prevents it, without waiting for anyone (the log is reused from its start once
-        all of it was copied)."""
-        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        prevents it, without waiting for anyone. When all of it was copied, the log is
+        started again from its beginning by a one-row write here: the first write after
+        a full checkpoint flushes the log's new header to disk, and that must not be the
+        next turn's, on the event loop (bot/database.py)."""
+        busy, frames, copied = self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if not busy and frames == copied:
+            self._restart_log()
+
+    def _restart_log(self) -> None:
+        """A write that changes something (an unchanged row writes nothing)."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('log_restarted', hex(randomblob(4)))"
+            )
 
     def rollback(self) -> None:
-        """End the transaction a failed call left open, if any."""
-        if self.db.in_transaction:
-            self.db.rollback()
+        """End the transaction a failed call left open, if any (none on a closed
+        connection)."""
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            if self.db.in_transaction:
+                self.db.rollback()
 
     # --- one turn ----------------------------------------------------------------------------
 
@@ -158,6 +185,7 @@ class Storage:
         except _WalBusy:
             log.warning("the write-ahead log could not be emptied (another reader)")
             return False
+        self._restart_log()  # here, not in the next turn (checkpoint_passive)
         return True
 
     # --- expiry ------------------------------------------------------------------------------
