@@ -299,8 +299,10 @@ def _by_name(folded: str) -> LookupResult:
 
 
 def warm() -> None:
-    """Build the look-up index now rather than at the first look-up (tools, benchmarks)."""
+    """Build the look-up index and the towns' grid now rather than at the first look-up
+    (the Telegram bot, in a worker thread at start-up; tools, benchmarks)."""
     _index()
+    _places()
 
 
 @cache

@@ -276,3 +276,28 @@ async def test_the_thread_lives_on_after_the_storage_is_closed(tmp_path):
         assert await asyncio.wait_for(db.call(lambda: 42), 5) == 42
     finally:
         db.shutdown()
+
+
+async def test_one_pass_of_the_loop_spends_a_bounded_time_in_quick_calls(storage):
+    """Fifty people pressing a button at once: their turns are ready in the same pass of
+    the loop. Past QUICK_BUDGET_SECONDS in that pass, the next ones go to the thread, and
+    the loop comes round (timers, sockets) in between; the budget is whole again after."""
+    from bot.database import QUICK_BUDGET_SECONDS
+
+    db = DatabaseThread(storage)
+
+    def two_milliseconds() -> tuple[str, bool]:
+        end = time.perf_counter() + 0.002
+        while time.perf_counter() < end:
+            pass
+        return _where()
+
+    try:
+        where = await asyncio.gather(*(db.quick(two_milliseconds) for _ in range(20)))
+        on_loop = sum(1 for _, quick in where if quick)
+        assert 1 <= on_loop <= QUICK_BUDGET_SECONDS / 0.002 + 1
+        assert where.count(("sqlite", False)) == 20 - on_loop
+        await asyncio.sleep(0)  # the next pass
+        assert (await db.quick(_where))[1] is True
+    finally:
+        db.shutdown()
