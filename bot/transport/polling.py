@@ -23,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.retrying import Backoff
 from bot.tasks import cancel
-from bot.transport.inbox import DeadLetter, InboxQueue, person_of
+from bot.transport.inbox import DeadLetter, InboxQueue, lean, person_of
 from bot.transport.lifecycle import running
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def parse_updates(
     letters: list[DeadLetter] = []
     for item in raw:
         try:
-            updates.append(Update.de_json(item, bot))
+            updates.append(Update.de_json(lean(item), bot))
             if kept is not None:
                 kept.append(json.dumps(item))
         except Exception as exc:
