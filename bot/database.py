@@ -27,8 +27,10 @@ SQLite's busy timeout at 0; a lock held by another process (or a pause before a 
 bot/retrying.py) raises at once, the call's transaction is rolled back, and the call is
 made again on the thread, which waits as before. The write-ahead log is copied back into
 the database (a checkpoint, with a disk flush) on the thread too, and the log is started
-again there (the first write after a full checkpoint flushes the log's new header): never
-in a quick call's commit. Heavy calls (the purge, an erasure, statistics) always go to the thread.
+again there (the first write after a full checkpoint flushes the log's new header), not in
+a quick call's commit. (Another process that checkpoints the whole log, a console or a
+tool, can still leave that first write to the bot's next call: rare, one flush.) Heavy
+calls (the purge, an erasure, statistics) always go to the thread.
 """
 
 from __future__ import annotations
@@ -156,8 +158,9 @@ class DatabaseThread:
 
     def _spend(self, seconds: float) -> None:
         """Count a quick call against this pass's budget; the budget is whole again at the
-        next pass (a callback scheduled now runs after the loop has polled its sockets
-        and run its due timers)."""
+        next pass (a callback scheduled now runs in the next pass, once the loop has
+        polled its sockets; the callbacks of that poll and the due timers run in that pass
+        too, before the calls that went to the thread come back)."""
         self._spent += seconds
         if not self._budget_reset_scheduled:
             self._budget_reset_scheduled = True

@@ -300,7 +300,7 @@ def _by_name(folded: str) -> LookupResult:
 
 def warm() -> None:
     """Build the look-up index and the towns' grid now rather than at the first look-up
-    (the Telegram bot, in a worker thread at start-up; tools, benchmarks)."""
+    (the Telegram bot, before it starts polling; tools, benchmarks)."""
     _index()
     _places()
 

@@ -17,7 +17,7 @@ from bot.retrying import MustWait, on_the_loop, retry_sync
 from bot.storage import Storage
 from bot.turn import TurnRunner
 from dialogs.engine import Engine
-from dialogs.model import Event
+from dialogs.model import Event, Session
 from tests.db_helpers import count
 
 
@@ -238,7 +238,6 @@ def test_must_wait_passes_through_the_engines_catch_all(knowledge, monkeypatch):
         raise MustWait
 
     monkeypatch.setattr(engine.flow, "arrive", needs_the_thread)
-    from dialogs.model import Session
 
     with pytest.raises(MustWait):
         engine.handle(Session("tg:1"), Event("start"))
@@ -301,3 +300,16 @@ async def test_one_pass_of_the_loop_spends_a_bounded_time_in_quick_calls(storage
         assert (await db.quick(_where))[1] is True
     finally:
         db.shutdown()
+
+
+def test_an_erasure_stands_when_the_log_cannot_be_started_again(storage, monkeypatch):
+    """Starting the log again after the erasure's checkpoint only spares the next writer a
+    disk flush: its failure (a full disk) must not report the erasure as not saved."""
+    storage.save(Session("tg:8"))
+
+    def full_disk() -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(storage, "_restart_log", full_disk)
+    storage.erase("tg:8")  # no error
+    assert count(storage, "sessions") == 0

@@ -185,7 +185,10 @@ class Storage:
         except _WalBusy:
             log.warning("the write-ahead log could not be emptied (another reader)")
             return False
-        self._restart_log()  # here, not in the next turn (checkpoint_passive)
+        try:
+            self._restart_log()  # here, not in the next turn (checkpoint_passive)
+        except sqlite3.Error as exc:  # only saves the next writer a disk flush
+            log.warning("write-ahead log not started again: %s", type(exc).__name__)
         return True
 
     # --- expiry ------------------------------------------------------------------------------
