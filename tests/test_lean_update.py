@@ -11,24 +11,33 @@ from telegram import Message, Update
 from bot.transport.inbox import lean
 from bot.transport.polling import parse_updates
 
-PRESSED = {
-    "update_id": 900,
-    "callback_query": {
-        "id": "77",
-        "from": {"id": 5, "is_bot": False, "first_name": "Awa"},
-        "chat_instance": "1",
-        "data": "fit",
-        "message": {
-            "message_id": 42,
-            "date": 1_700_000_000,
-            "chat": {"id": 5, "type": "private", "first_name": "Awa"},
-            "from": {"id": 1, "is_bot": True, "first_name": "CléA"},
-            "text": "Bonjour ! Je vous aide à découvrir CléA.",
-            "entities": [{"type": "bold", "offset": 0, "length": 7}],
-            "reply_markup": {"inline_keyboard": [[{"text": "Oui", "callback_data": "fit"}]]},
+
+def pressed(update_id: int, message: dict) -> dict:
+    """A button's update as Telegram sends it, with `message` under the button."""
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": str(update_id),
+            "from": {"id": 5, "is_bot": False, "first_name": "Awa"},
+            "chat_instance": "1",
+            "data": "fit",
+            "message": message,
         },
+    }
+
+
+PRESSED = pressed(
+    900,
+    {
+        "message_id": 42,
+        "date": 1_700_000_000,
+        "chat": {"id": 5, "type": "private", "first_name": "Awa"},
+        "from": {"id": 1, "is_bot": True, "first_name": "CléA"},
+        "text": "Bonjour ! Je vous aide à découvrir CléA.",
+        "entities": [{"type": "bold", "offset": 0, "length": 7}],
+        "reply_markup": {"inline_keyboard": [[{"text": "Oui", "callback_data": "fit"}]]},
     },
-}
+)
 
 
 def test_a_pressed_button_is_read_with_its_message_id_and_chat_only():
@@ -36,7 +45,7 @@ def test_a_pressed_button_is_read_with_its_message_id_and_chat_only():
     updates, letters = parse_updates([PRESSED], None, kept)
     assert letters == []
     query = updates[0].callback_query
-    assert query is not None and query.data == "fit" and query.id == "77"
+    assert query is not None and query.data == "fit" and query.id == "900"
     assert isinstance(query.message, Message)
     assert query.message.message_id == 42 and query.message.chat.id == 5
     assert updates[0].effective_chat is not None and updates[0].effective_chat.id == 5
@@ -58,15 +67,7 @@ def test_lean_leaves_the_received_update_untouched_and_other_updates_as_they_are
         },
     }
     assert lean(text) is text
-    inaccessible = {
-        "update_id": 2,
-        "callback_query": {
-            "id": "1",
-            "from": {"id": 1, "is_bot": False, "first_name": "A"},
-            "chat_instance": "1",
-            "message": {"message_id": 3, "date": 0, "chat": {"id": 1, "type": "private"}},
-        },
-    }
+    inaccessible = pressed(2, {"message_id": 3, "date": 0, "chat": {"id": 5, "type": "private"}})
     updates, _ = parse_updates([inaccessible], None)
     whole = Update.de_json(inaccessible, None)
     assert updates[0].callback_query is not None and whole.callback_query is not None
