@@ -19,6 +19,7 @@ from knowledge.advisers import Adviser, load_advisers, select_adviser
 from knowledge.geography import lookup
 from knowledge.loader import ContentError
 from tests.db_helpers import count
+from tests.journeys import place_and_situation
 from tests.telegram_helpers import kill_hard, running_bot, start_bot_process
 
 PERSON = 7001
@@ -118,14 +119,7 @@ def test_recap_names_the_adviser_above_the_open_data(knowledge):
     engine = Engine(knowledge, advisers=(ML,))
     reach = Reach(open=frozenset({ML.code}))  # the adviser opened the bot
     s = Session("tg:1")
-    for e in (
-        Event("start"),
-        Event("choice", "where"),
-        Event("text", "69003"),
-        Event("choice", "yes"),
-        Event("choice", "answer:job_seeker"),
-    ):
-        engine.handle(s, e, reach)
+    place_and_situation(engine, s, "69003", "job_seeker", reach)
     text = engine.handle(s, Event("choice", "answer:no"), reach).replies[0].text
     assert "Votre conseiller : Mission locale Exemple" in text
     assert "+33 4 00 00 00 02" in text and "lun-ven 9h-17h" in text

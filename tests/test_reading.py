@@ -11,6 +11,7 @@ from dialogs.model import Button, Event, Session
 from dialogs.reading import Reader, Screen, choose
 from knowledge.faq import FaqMatcher
 from knowledge.normalise import sms_fold
+from tests.journeys import place_and_situation
 
 MENU = Screen(
     "menu", (Button("🔎 Qu'est-ce que CléA ?", "discover"), Button("✅ Est-ce pour moi ?", "fit"))
@@ -636,15 +637,8 @@ def test_a_phone_number_typed_anywhere_is_not_kept_and_shows_the_way_to_a_contac
 
 def test_a_phone_number_typed_on_the_sheet_asks_the_consent_first(engine):
     s = Session("phone-recap")
-    for event in (
-        Event("start"),
-        Event("choice", "where"),
-        Event("text", "42000"),
-        Event("text", "oui"),
-        Event("choice", "answer:job_seeker"),
-        Event("choice", "skip"),
-    ):
-        engine.handle(s, event)
+    place_and_situation(engine, s, "42000", "job_seeker", confirm=Event("text", "oui"))
+    engine.handle(s, Event("choice", "skip"))
     assert s.state == "recap"
     replies = engine.handle(s, Event("text", "0612345678")).replies
     assert s.state == "handoff_consent" and "0612" not in s.to_json()
@@ -828,11 +822,7 @@ def test_asking_to_be_called_is_a_call_request(reader, text):
 
 def _place_confirmed(engine, user: str, code: str = "87000", situation: str = "employee"):
     s = Session(user)
-    engine.handle(s, Event("start"))
-    engine.handle(s, Event("choice", "where"))
-    engine.handle(s, Event("text", code))
-    engine.handle(s, Event("choice", "yes"))
-    engine.handle(s, Event("choice", f"answer:{situation}"))
+    place_and_situation(engine, s, code, situation)
     engine.handle(s, Event("choice", "answer:no"))
     assert s.state == "recap"
     return s
