@@ -152,67 +152,119 @@ def _close(window: list[str], words: list[str], known: frozenset[str] = frozense
     return True
 
 
+@dataclass(frozen=True)
+class _Phrase:
+    """One typed phrase of an option, split once: its words, and those `_close` never
+    lets a typo stand for (short words and negations), so the phrase can only be found
+    where all of those are among the message's words."""
+
+    option: str
+    words: list[str]
+    exact: frozenset[str]
+    all_words: frozenset[str]
+    negative: bool  # "pas de diplome": a negation before it does not cancel it
+
+
+class PhraseTable:
+    """The phrases of one question (option id → normalised phrases), prepared once when
+    the content is loaded. `find_options` runs several times per typed message; before,
+    it split every phrase and gathered the question's vocabulary again on each run."""
+
+    def __init__(self, phrases: Mapping[str, tuple[str, ...]]) -> None:
+        self.phrases = tuple(
+            _Phrase(
+                option_id,
+                words,
+                _exact_words(words),
+                frozenset(words),
+                phrase.startswith(NEGATIVE_STARTS),
+            )
+            for option_id, option_phrases in phrases.items()
+            for phrase in option_phrases
+            for words in [phrase.split()]
+        )
+        # Every word of the phrases: a typed word among them is meant as written, never as
+        # a typo of another.
+        self.known = frozenset(w for p in self.phrases for w in p.words)
+        # Phrases by one of their exact words (the longest): a phrase is only worth trying
+        # when that word is in the message. Phrases without exact words are always tried.
+        self._by_anchor: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for i, p in enumerate(self.phrases):
+            if p.exact:
+                anchor = min(p.exact, key=lambda w: (-len(w), w))
+                self._by_anchor.setdefault(anchor, []).append(i)
+            else:
+                self._always.append(i)
+
+    def candidates(self, words: Mapping[str, object], typos: bool) -> list[_Phrase]:
+        """The phrases whose exact words are all among `words` (the message's), in the
+        table's order: the order `find_options` reports phrases of equal length in.
+        Without `typos` (no word of the message can be a typo, see `find_options`), only
+        the phrases whose words are all there."""
+        indices = [*self._always]
+        for word in words:
+            indices += self._by_anchor.get(word, ())
+        indices.sort()
+        tried = [self.phrases[i] for i in indices]
+        if typos:
+            return [p for p in tried if p.exact <= words.keys()]
+        return [p for p in tried if p.all_words <= words.keys()]
+
+
+NEGATIVE_STARTS = ("pas ", "sans ", "aucun")
+
+
+def _exact_words(words: list[str]) -> frozenset[str]:
+    return frozenset(w for w in words if len(w) < 5 or w in NEGATIONS)
+
+
 def find_options(
-    phrases: dict[str, tuple[str, ...]], tokens: list[str]
+    phrases: PhraseTable | Mapping[str, tuple[str, ...]], tokens: list[str]
 ) -> list[tuple[int, int, str]]:
     """(start, length in words, option id) of every phrase found in `tokens` (normalised
     words), longest first; a shorter phrase inside a longer one does not count
     ("je travaille pas" hides "je travaille"); a phrase after a negation does not count
-    unless it is itself negative ("pas de diplome")."""
+    unless it is itself negative ("pas de diplome"). The engine passes tables prepared
+    once (`PhraseTable`); a mapping is prepared on the spot."""
+    table = phrases if isinstance(phrases, PhraseTable) else PhraseTable(phrases)
     found: list[tuple[int, int, str]] = []
     at: dict[str, list[int]] = {}  # where each word of the message is
     for i, t in enumerate(tokens):
         at.setdefault(t, []).append(i)
-    known = _vocabulary(phrases)
+    known = table.known
     long_at = [
         i for i, t in enumerate(tokens) if len(t) >= 5 and t not in NEGATIONS and t not in known
     ]
+    # A word of a phrase is only ever matched by a typo in `long_at` (`_close`): without
+    # one, a phrase is found only where all its words are.
     starts: dict[str, list[int] | range] = {}  # by first word: many phrases share one
-    for option_id, option_phrases in phrases.items():
-        for phrase in option_phrases:
-            words, exact = _phrase_shape(phrase)
-            if not exact <= at.keys():
-                continue  # a word that must be typed exactly is not in the message
-            n = len(words)
-            last = len(tokens) - n
-            first = words[0] if words else ""
-            if first not in starts:
-                starts[first] = _starts(words, tokens, at, long_at)
-            for i in starts[first]:
-                if i > last:
-                    break
-                window = tokens[i : i + n]
-                if (
-                    (window == words or _close(window, words, known))
-                    and (
-                        phrase.startswith(("pas ", "sans ", "aucun"))
-                        or not (_negated(tokens, i) or _negated_after(tokens, i + n, words))
-                    )
-                    and not (words[-1:] == ["plus"] and _means_more(tokens, i + n - 1))
-                ):
-                    found.append((i, n, option_id))
+    for phrase in table.candidates(at, typos=bool(long_at)):
+        words = phrase.words
+        n = len(words)
+        last = len(tokens) - n
+        first = words[0] if words else ""
+        if first not in starts:
+            starts[first] = _starts(words, tokens, at, long_at)
+        for i in starts[first]:
+            if i > last:
+                break
+            window = tokens[i : i + n]
+            if (
+                (window == words or _close(window, words, known))
+                and (
+                    phrase.negative
+                    or not (_negated(tokens, i) or _negated_after(tokens, i + n, words))
+                )
+                and not (words[-1:] == ["plus"] and _means_more(tokens, i + n - 1))
+            ):
+                found.append((i, n, phrase.option))
     found.sort(key=lambda f: -f[1])
     kept: list[tuple[int, int, str]] = []
     for start, n, option_id in found:
         if all(start + n <= s or start >= s + m for s, m, _ in kept):
             kept.append((start, n, option_id))
     return kept
-
-
-_VOCABULARIES: dict[int, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
-
-
-def _vocabulary(phrases: dict[str, tuple[str, ...]]) -> frozenset[str]:
-    """Every word of the phrases of one question: a typed word among them is meant as
-    written, never as a typo of another. Computed once per phrase table (the tables are
-    built once from the content; the identity check guards a reused id)."""
-    cached = _VOCABULARIES.get(id(phrases))
-    if cached is not None and cached[0] is phrases:
-        return cached[1]
-    words = frozenset(w for ps in phrases.values() for p in ps for w in p.split())
-    if len(_VOCABULARIES) < 64:
-        _VOCABULARIES[id(phrases)] = (phrases, words)
-    return words
 
 
 def _starts(
@@ -224,19 +276,10 @@ def _starts(
     if not words:
         return range(len(tokens) + 1)
     first = words[0]
-    if len(first) < 5 or first in NEGATIONS:
+    if len(first) < 5 or first in NEGATIONS or not long_at:
         return at.get(first, [])
     typos = [i for i in long_at if tokens[i] != first and fuzz.ratio(tokens[i], first) >= 80]
     return sorted([*at.get(first, []), *typos])
-
-
-@lru_cache(maxsize=4096)
-def _phrase_shape(phrase: str) -> tuple[list[str], frozenset[str]]:
-    """A phrase's words, and those `_close` never lets a typo stand for (short words and
-    negations): a phrase can only be found where all of those are among the words.
-    Phrases come from the content (fit.yaml), so the cache holds no typed text."""
-    words = phrase.split()
-    return words, frozenset(w for w in words if len(w) < 5 or w in NEGATIONS)
 
 
 def decide(
