@@ -163,12 +163,20 @@ class Readings:
         return " ".join(f"{r.kind}:{r.logged_value}@{r.confidence:.2f}" for r in self.all)
 
 
+@lru_cache(maxsize=1024)
+def _folded_label(label: str) -> str:
+    """A button's label folded once: labels come from the content and the templates, and
+    every typed message is compared with each button of its screen."""
+    return fold(label)
+
+
 def _as_written(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").split())
 
 
 def _phrase_in(phrase: str, text: str) -> bool:
-    return typed.phrase_at(phrase, text) is not None
+    # Most phrases are not in the message at all: the substring test answers those.
+    return phrase in text and typed.phrase_at(phrase, text) is not None
 
 
 @lru_cache(maxsize=256)
@@ -184,6 +192,8 @@ def _after(cue: str, plain: str) -> re.Match[str] | None:
 def _requested(phrase: str, plain: str) -> bool:
     """A request phrase ("qu'on m'appelle") not negated just before: "je ne veux pas
     qu'on m'appelle" asks for no call."""
+    if phrase not in plain:  # most messages hold none of the phrases: no pattern run
+        return False
     m = typed.phrase_at(phrase, plain)
     if m is None:
         return False
@@ -252,12 +262,13 @@ class Subjects:
             return None
         if ARITHMETIC.search(plain):
             return Reading("subject", "calculation", 0.9, "arithmetic")
-        if any(_phrase_in(c, _LANGUAGE_LEVEL.sub(" ", plain)) for c in self.comparison):
+        without_levels = _LANGUAGE_LEVEL.sub(" ", plain)
+        if any(_phrase_in(c, without_levels) for c in self.comparison):
             return None  # "ça remplace le brevet ?": a question about CléA
         tokens = plain.split()
         for subject, words in self.subjects:
             for w in words:
-                m = typed.phrase_at(w, plain)
+                m = typed.phrase_at(w, plain) if w in plain else None  # most are not there
                 if not m:
                     continue
                 before = tokens[: len(plain[: m.start()].split())][-3:]
@@ -284,8 +295,10 @@ class Reader:
         # Each question's phrases: the answers (typed phrases and labels) and the facts a
         # person states about themself (typed phrases only: a bare label is no statement).
         self.answers = {
-            q.id: {o.id: tuple(typed.key(p) for p in (*o.typed, o.label)) for o in q.options}
-            | ({BETWEEN: tuple(typed.key(p) for p in q.between)} if q.between else {})
+            q.id: typed.PhraseTable(
+                {o.id: tuple(typed.key(p) for p in (*o.typed, o.label)) for o in q.options}
+                | ({BETWEEN: tuple(typed.key(p) for p in q.between)} if q.between else {})
+            )
             for q in knowledge.questions
         }
         # The labels alone ("Oui", "Non"): inside a question ("oui mais c'est quoi la
@@ -294,16 +307,27 @@ class Reader:
             q.id: {o.id: (typed.key(o.label),) for o in q.options} for q in knowledge.questions
         }
         self.fact_phrases = {
+            q.id: typed.PhraseTable(
+                {
+                    o.id: tuple(
+                        typed.key(p)
+                        for p in o.typed
+                        if not q.explicit_facts or typed.key(p).split()[0] in FIRST_PERSON
+                    )
+                    for o in q.options
+                }
+            )
+            for q in knowledge.questions
+            if q.id in FACT_QUESTIONS
+        }
+        # Each option's typed phrases alone (no label), by question and option: what
+        # `_label_in_a_question` looks for said in the first person.
+        self.typed_only = {
             q.id: {
-                o.id: tuple(
-                    typed.key(p)
-                    for p in o.typed
-                    if not q.explicit_facts or typed.key(p).split()[0] in FIRST_PERSON
-                )
+                o.id: typed.PhraseTable({o.id: tuple(typed.key(p) for p in o.typed)})
                 for o in q.options
             }
             for q in knowledge.questions
-            if q.id in FACT_QUESTIONS
         }
         # Options that win over others said with them ("un master en Ukraine"), by question.
         self.over = {
@@ -324,6 +348,7 @@ class Reader:
                 reverse=True,
             )
         )
+        self.hedge_words = tuple((hedge, hedge.split()) for hedge in self.hedges)
         self.cues = sorted({sms_fold(p) for p in t.place_cues}, key=len, reverse=True)
         self.handoff = tuple(sms_fold(p) for p in t.handoff)
         self.call = tuple(sms_fold(p) for p in t.call)
@@ -380,7 +405,9 @@ class Reader:
         wanted = fold(text)
         if wanted.isdigit() and len(wanted) == 1 and 1 <= int(wanted) <= len(choices):
             out.append(Reading("option", choices[int(wanted) - 1].choice, 1.0, "rank"))
-        label = next((b.choice for b in choices if fold(b.label) == wanted and wanted), None)
+        label = next(
+            (b.choice for b in choices if _folded_label(b.label) == wanted and wanted), None
+        )
         if label is not None:
             out.append(Reading("option", label, 1.0, "label"))
         ids = screen.choice_ids
@@ -446,9 +473,9 @@ class Reader:
         tokens = words.split()
         if not (asks(text) or QUESTION_WORDS & set(tokens)) or words in self.labels[q.id][option]:
             return False
-        typed_only = {
-            o.id: tuple(typed.key(p) for p in o.typed) for o in q.options if o.id == option
-        }
+        typed_only = self.typed_only[q.id].get(option)
+        if typed_only is None:  # not an option of the question: no phrase of it is said
+            return True
         return not any(
             tokens[start] in FIRST_PERSON or FIRST_PERSON & set(tokens[max(0, start - 4) : start])
             for start, _, _ in typed.find_options(typed_only, tokens)
@@ -507,22 +534,25 @@ class Reader:
         sais pas trop", "jsp vraiment", "franchement je sais pas", "je sais pas trop quoi
         répondre" (never "je sais pas si c'est payant")."""
         words = plain.split()
-        if " ".join(words) in self.dont_know:
+        joined = " ".join(words)
+        if joined in self.dont_know:
             return True
         changed = True
         while words and changed:
             changed = False
-            for hedge in self.hedges:
-                h = hedge.split()
+            for hedge, h in self.hedge_words:
+                if hedge not in joined:  # its words can only stand where its text does
+                    continue
                 at = next(
                     (i for i in range(len(words) - len(h) + 1) if words[i : i + len(h)] == h),
                     None,
                 )
                 if at is not None and len(words) > len(h):
                     words, changed = words[:at] + words[at + len(h) :], True
-                    if " ".join(words) in self.dont_know:
+                    joined = " ".join(words)
+                    if joined in self.dont_know:
                         return True
-        return " ".join(words) in self.dont_know
+        return joined in self.dont_know
 
     def _place_readings(self, text: str, plain: str, screen: Screen) -> list[Reading]:
         out: list[Reading] = []
@@ -641,8 +671,29 @@ class Reader:
         ]
 
     def _fact_readings(self, text: str, norm: str) -> list[Reading]:
-        out: list[Reading] = []
         tokens = norm.split()
+        # A fact is said in the first person ("je", "j'", "moi" before its phrase): a
+        # message without one states none, and its phrases need not be looked for.
+        out = [] if FIRST_PERSON.isdisjoint(tokens) else self._stated_facts(tokens)
+        years = typed.age(text)
+        if years is None:
+            return out
+        if YOUNG[0] <= years <= YOUNG[1]:
+            if not any(r.question == "situation" for r in out):
+                out.append(Reading("fact", "young", 0.8, "age", question="situation"))
+        else:  # an age no question asks for: the topics about age
+            retired = self.k.typed.retired_from
+            topics = (
+                (RETIRED_TOPIC, AGE_TOPIC)
+                if retired is not None and years >= retired
+                else (AGE_TOPIC,)
+            )
+            out.append(Reading("age", topics[0], 0.8, "age", topics=topics[1:]))
+        return out
+
+    def _stated_facts(self, tokens: list[str]) -> list[Reading]:
+        """The facts a message states in the first person, one per question at most."""
+        out: list[Reading] = []
         for qid, phrases in self.fact_phrases.items():
             found = typed.find_options(phrases, tokens)
             kept = [
@@ -663,20 +714,6 @@ class Reader:
                 whole = any(n == len(tokens) for _, n, _ in kept)  # "j'ai du mal à lire"
                 evidence = "whole self-statement" if whole else "self-statement"
                 out.append(Reading("fact", option, 0.8, evidence, question=qid, alone=whole))
-        years = typed.age(text)
-        if years is None:
-            return out
-        if YOUNG[0] <= years <= YOUNG[1]:
-            if not any(r.question == "situation" for r in out):
-                out.append(Reading("fact", "young", 0.8, "age", question="situation"))
-        else:  # an age no question asks for: the topics about age
-            retired = self.k.typed.retired_from
-            topics = (
-                (RETIRED_TOPIC, AGE_TOPIC)
-                if retired is not None and years >= retired
-                else (AGE_TOPIC,)
-            )
-            out.append(Reading("age", topics[0], 0.8, "age", topics=topics[1:]))
         return out
 
     def _situation_topic(self, faq: list[Reading], norm: str) -> list[Reading]:
