@@ -237,6 +237,10 @@ class FaqMatcher:
         return tuple(self.by_id[self.labels[i]] for i in order if self.labels[i] in self.by_id)[:n]
 
     def match(self, text: str) -> Match:
+        """How the message is answered (`_match_once`: read once per turn)."""
+        return _match_once(self, text)
+
+    def _match(self, text: str) -> Match:
         norm = normalise(text)
         if not norm or not any(c.isalpha() for c in norm):
             return Match("none", None, 0.0)
@@ -284,8 +288,20 @@ class FaqMatcher:
 
     def _faq_ranked(self, p: np.ndarray) -> list[tuple[str, float]]:
         """The three most likely FAQ topics of a reading, with their probabilities."""
-        order = np.argsort(-p)
-        return [(self.labels[i], float(p[i])) for i in order if self.labels[i] in self.by_id][:3]
+        ranked: list[tuple[str, float]] = []
+        for i in np.argsort(-p):
+            if self.labels[i] in self.by_id:
+                ranked.append((self.labels[i], float(p[i])))
+                if len(ranked) == 3:  # the rest would be cut: not read
+                    break
+        return ranked
+
+
+@turn_cache
+def _match_once(matcher: FaqMatcher, text: str) -> Match:
+    """A message's match, computed once per turn: the reading and the answer it chooses
+    both ask for it (dialogs/reading.py, dialogs/answers.py). A `Match` is immutable."""
+    return matcher._match(text)
 
 
 def _merged(

@@ -417,3 +417,23 @@ def test_thanks_and_goodbye_together_are_one_polite_reply(knowledge):
     stub = _Stub(labels, [0.14, 0.05, 0.26, 0.45, 0.05, 0.05], threshold=0.4)
     match = FaqMatcher(knowledge, model=stub).match("merci pour tout, a bientot")
     assert match.kind == "bye"
+
+
+def test_a_match_is_read_once_per_turn_and_forgotten_with_it(engine, monkeypatch):
+    """The reading and the answer of one turn share the message's match
+    (knowledge.faq._match_once); the next turn reads its own message afresh, so a match
+    never outlives its turn (nor the typed text it holds)."""
+    from dialogs.model import Event, Session
+    from knowledge.normalise import forget_texts
+
+    text = "c'est payant ?"
+    first = engine.matcher.match(text)
+    assert first.kind == "faq"
+    assert engine.matcher.match(text) is first
+    try:
+        monkeypatch.setattr(engine.matcher.model, "threshold", 2.0)  # nothing is sure enough
+        assert engine.matcher.match(text) is first  # the same turn: the same match
+        engine.handle(Session("faq-once"), Event("text", "bonjour"))  # a new turn
+        assert engine.matcher.match(text).kind != "faq"
+    finally:
+        forget_texts()  # no match made with the patched threshold is left for other tests
