@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -77,6 +78,10 @@ class Command:
 
 @dataclass(frozen=True)
 class Vocabulary:
+    """The screens and commands of screens.yaml. The lookups made from them (topics,
+    aliases, links, labels, stages, commands by name) are read on every turn: each is
+    built once (`cached_property`) and must not be changed by its readers."""
+
     screens: tuple[ScreenSpec, ...] = ()
     commands: tuple[Command, ...] = ()
 
@@ -88,7 +93,7 @@ class Vocabulary:
         """Screens the machine builds from this file alone (not part of a code flow)."""
         return tuple(s for s in self.screens if s.flow is None and s.screen)
 
-    @property
+    @cached_property
     def topics(self) -> dict[str, ScreenSpec]:
         """Every topic name, aliases included, with its screen."""
         out: dict[str, ScreenSpec] = {}
@@ -98,17 +103,17 @@ class Vocabulary:
                     out[name] = s
         return out
 
-    @property
+    @cached_property
     def aliases(self) -> dict[str, str]:
         """Other names of a topic ("steps") → the topic ("step")."""
         return {a: str(s.topic) for s in self.screens for a in s.aliases}
 
-    @property
+    @cached_property
     def links(self) -> dict[str, str]:
         """Deep-link codes → the topic they open ("diag" → "fit")."""
         return {s.link: str(s.topic) for s in self.screens if s.link and s.topic}
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, str]:
         """Button labels by topic name (aliases included)."""
         return {name: s.label for name, s in self.topics.items() if s.label}
@@ -117,12 +122,12 @@ class Vocabulary:
         """Screens with a true property ("aside", "personal", "keep")."""
         return frozenset(str(s.screen) for s in self.screens if s.screen and getattr(s, attribute))
 
-    @property
+    @cached_property
     def stages(self) -> dict[str, str]:
         """Stage of the path (anonymous figures) by the screen that marks it."""
         return {str(s.screen): s.stage for s in self.screens if s.screen and s.stage}
 
-    @property
+    @cached_property
     def commands_by_name(self) -> dict[str, Command]:
         return {c.name: c for c in self.commands}
 
