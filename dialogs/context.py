@@ -21,6 +21,18 @@ from knowledge.opendata import DirectoryUnavailable, LocalDirectory
 
 # Screens whose context names the person's adviser and lists their contacts.
 NAMING_SCREENS = ("recap", "handoff")
+# Screens whose context lists the local contacts (the organisations, the open-data directory).
+CONTACT_SCREENS = frozenset({"recap", "handoff_done"})
+
+
+def reads_session_only(state: str) -> bool:
+    """Whether the context of this state's screen (`Contexts.of`) depends on the session's
+    state, answers, data and referral alone, besides the engine's fixed content: not on
+    who the person is nor on the advisers' reach (the adviser named, NAMING_SCREENS), nor
+    on the open-data directory, which may change while the bot runs (CONTACT_SCREENS).
+    Such a screen can be rendered once and shown again (dialogs/views.py). Keep this in
+    step with `Contexts.of`."""
+    return not state.startswith(NAMING_SCREENS) and state not in CONTACT_SCREENS
 
 
 def to_place(d: dict[str, Any]) -> geography.Place:
@@ -68,7 +80,7 @@ class Contexts:
             "place": place,
             "candidates": [to_place(c) for c in s.data.get("candidates", [])],
             "fit": self.k.fit_result(s.answers) if state == "fit_result" else [],
-            "contacts": self._contacts(s, place) if state in ("recap", "handoff_done") else None,
+            "contacts": self._contacts(s, place) if state in CONTACT_SCREENS else None,
             "local": self._local(s, place) if state == "recap" else None,
             "named": self.named(s, place, reach) if state.startswith(NAMING_SCREENS) else None,
             "cost": self._cost(s, place),

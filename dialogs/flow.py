@@ -20,7 +20,7 @@ from dialogs.context import Contexts
 from dialogs.machine import PLACE_FLOW, ConversationMachine
 from dialogs.model import AdviserNote, Button, Reach, Reply, Session
 from dialogs.repair import fallback
-from dialogs.views import Views
+from dialogs.views import Views, screen_key
 
 # A heard fact asked back (dialogs/facts.py): "Reprendre" under a page over it returns to it.
 CHECK_STATE = "fact_confirm"
@@ -33,9 +33,11 @@ class TurnState:
     reach: Reach = field(default_factory=Reach)
     notes: list[AdviserNote] = field(default_factory=list)
     erase: bool = False
-    # The current screen, rendered once: (the session as it was, its replies).
+    # The current screen, rendered once: (the session as it was, its replies). The session
+    # is told by its `screen_key` (its content; the person and the time do not change
+    # within a turn).
     shown: tuple[str, list[Reply]] | None = None
-    # The current screen's buttons, from its declaration: (the session as it was, buttons).
+    # The current screen's buttons, from its declaration: (the session's key, buttons).
     buttons: tuple[str, tuple[Button, ...]] | None = None
     # The state a page (a FAQ answer…) was shown over in the last turn: its "Reprendre".
     over: str | None = None
@@ -97,21 +99,21 @@ class Flow:
     def show(self, s: Session, t: TurnState) -> list[Reply]:
         """The current screen; rendered at most once per turn for one session content."""
         s.data.pop("over", None)  # the screen is shown last: no page over it
-        key = s.to_json()
+        key = screen_key(s)
         if t.shown is not None and t.shown[0] == key:
             return list(t.shown[1])
-        replies = self.views.screen(s, t.reach)
+        replies = self.views.screen(s, t.reach, key)
         t.shown = (key, replies)
         return list(replies)
 
     def buttons(self, s: Session, t: TurnState) -> tuple[Button, ...]:
         """The buttons of the current screen, in the order shown: computed once per turn
         for one session content, from the screen's declaration (its text is not rendered)."""
-        key = s.to_json()
+        key = screen_key(s)
         if t.shown is not None and t.shown[0] == key:
             return self.views.buttons(t.shown[1])
         if t.buttons is None or t.buttons[0] != key:
-            t.buttons = (key, self.views.buttons_of(s, t.reach))
+            t.buttons = (key, self.views.buttons_of(s, t.reach, key))
         return t.buttons[1]
 
     def page(self, template: str, s: Session, t: TurnState, **extra: object) -> list[Reply]:

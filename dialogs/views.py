@@ -8,6 +8,7 @@ turn (dialogs/repair.py, Contexts.recap_target).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -18,13 +19,17 @@ import jinja2
 from markupsafe import Markup
 
 from dialogs import render as rendering
-from dialogs.context import Contexts
+from dialogs.context import Contexts, reads_session_only
+from dialogs.memo import BoundedMemo
 from dialogs.model import Button, Reach, Reply, Session
 from knowledge.model import Knowledge, Question
 from knowledge.speech import Said, speech_text
 from knowledge.vocabulary import Vocabulary
 
 _TITLE = re.compile(r"^\W*<b>[^<]*</b>\W*$")
+# Screens kept rendered (dialogs/memo.py): a few hundred distinct places in the
+# conversation cover most people; each entry is a screen's text and buttons (about 1 kB).
+SCREEN_MEMO_SIZE = 512
 
 
 def shorter(texts: list[str], max_lines: int = 3) -> Markup:
@@ -79,6 +84,22 @@ _ASKED = {"where_situation": "situation", "where_disability": "disability"}
 _FACT_CONFIRM = "fact_confirm"
 
 
+def screen_key(s: Session) -> str:
+    """Everything a screen that reads the session only is rendered from: its state,
+    answers, data and referral, as JSON (how the session is stored between turns)."""
+    return json.dumps(
+        [s.state, s.answers, s.data, s.referral], ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def session_of(key: str) -> Session:
+    """The session a `screen_key` was made from (no person: such a screen does not read
+    who they are). A memoized screen is rendered from its key itself, so what is kept
+    is by construction a function of the key."""
+    state, answers, data, referral = json.loads(key)
+    return Session("", state, answers, data, referral)
+
+
 def screen_template(state: str) -> str:
     """The template of a state's screen."""
     fit_question = state.startswith("fit_") and state != "fit_result"
@@ -131,6 +152,10 @@ class Views:
         self.env.globals["voice_enabled"] = voice_enabled
         check_templates(self.env, knowledge.vocabulary, states)
         self.said = said
+        self._labels: dict[str, str] = {}
+        self.screens: BoundedMemo[str, tuple[Reply, ...]] = BoundedMemo(SCREEN_MEMO_SIZE)
+        self.declared: BoundedMemo[str, tuple[Button, ...]] = BoundedMemo(SCREEN_MEMO_SIZE)
+        self.notices: BoundedMemo[tuple[object, ...], tuple[Reply, ...]] = BoundedMemo(64)
 
     @cached_property
     def _macros(self) -> Any:
@@ -144,6 +169,14 @@ class Views:
         return self.render(template, self.contexts.of(s, reach), **extra)
 
     def notice(self, kind: str, **extra: Any) -> list[Reply]:
+        """A notice (notice.j2): it reads the content and its arguments only, so one made
+        with plain text arguments is rendered once and kept ("stale" on every old button)."""
+        if not all(type(value) is str for value in extra.values()):
+            return self._notice(kind, **extra)
+        key = (kind, *sorted(extra.items()))
+        return list(self.notices.get(key, lambda: tuple(self._notice(kind, **extra))))
+
+    def _notice(self, kind: str, **extra: Any) -> list[Reply]:
         return self.render(
             "notice.j2", {"k": self.k, "handoff": self.contexts.handoff_enabled}, kind=kind, **extra
         )
@@ -153,7 +186,12 @@ class Views:
         return self.render("channel.j2", {}, kind=kind, **values)[0]
 
     def topic_label(self, topic: str) -> str:
-        return str(self._macros.topic_label(topic, self.k)).strip()
+        """A topic's button label (_labels.j2), kept once made: it depends on the topic
+        and the engine's content only, and a screen asks for several on every render."""
+        label = self._labels.get(topic)
+        if label is None:
+            label = self._labels[topic] = str(self._macros.topic_label(topic, self.k)).strip()
+        return label
 
     def voice_of(self, replies: Sequence[Reply], personal: bool = False) -> Reply:
         """The messages as one voice note."""
@@ -186,9 +224,19 @@ class Views:
         fit = {"q": question, "index": index, "total": len(self.k.questions), "back": True}
         return template, {**ctx, **fit}
 
-    def screen(self, s: Session, reach: Reach) -> list[Reply]:
+    def screen(self, s: Session, reach: Reach, key: str | None = None) -> list[Reply]:
         """The current state's screen. The session is read, never written: it must be in a
-        state that can be shown (the engine repairs it when it arrives there)."""
+        state that can be shown (the engine repairs it when it arrives there). A screen
+        that reads the session only (`reads_session_only`) is rendered once per content;
+        `key`: the session's `screen_key` when the caller has it."""
+        if not reads_session_only(s.state):
+            return self._render_screen(s, reach)
+        key = key or screen_key(s)
+        return list(
+            self.screens.get(key, lambda: tuple(self._render_screen(session_of(key), Reach())))
+        )
+
+    def _render_screen(self, s: Session, reach: Reach) -> list[Reply]:
         template, ctx = self._screen(s, reach)
         replies = self.render(template, ctx)
         if s.state == "handoff_contact":
@@ -199,9 +247,16 @@ class Views:
             replies[0] = Reply(first.text, first.buttons, request="location")
         return replies
 
-    def buttons_of(self, s: Session, reach: Reach) -> tuple[Button, ...]:
+    def buttons_of(self, s: Session, reach: Reach, key: str | None = None) -> tuple[Button, ...]:
         """The buttons of the current state's screen, in the order shown, from the
-        screen's `buttons` block alone: its text is not rendered."""
+        screen's `buttons` block alone: its text is not rendered. Kept per content like
+        the screens (`screen`)."""
+        if not reads_session_only(s.state):
+            return self._declared_buttons(s, reach)
+        key = key or screen_key(s)
+        return self.declared.get(key, lambda: self._declared_buttons(session_of(key), Reach()))
+
+    def _declared_buttons(self, s: Session, reach: Reach) -> tuple[Button, ...]:
         template, ctx = self._screen(s, reach)
         rows = rendering.buttons(self.env, template, **ctx)
         return tuple(b for row in rows for b in row if isinstance(b, Button))

@@ -14,6 +14,7 @@ import pytest
 from dialogs import render as rendering
 from dialogs.checks import check_screens
 from dialogs.engine import Engine
+from dialogs.memo import BoundedMemo
 from dialogs.model import Event, Reach, Session
 from knowledge.advisers import Adviser
 
@@ -65,13 +66,21 @@ def _count_calls(monkeypatch, name: str) -> collections.Counter[str]:
 
 
 @pytest.fixture
-def renders(monkeypatch):
+def unmemoized(engine, monkeypatch):
+    """The shared engine without its memo of rendered screens (dialogs/memo.py), so that
+    the renders a turn needs are all counted (tests/test_screen_memo.py: the memo)."""
+    for name in ("screens", "declared", "notices"):
+        monkeypatch.setattr(engine.views, name, BoundedMemo(0))
+
+
+@pytest.fixture
+def renders(monkeypatch, unmemoized):
     """Full renders (text and buttons) of each template."""
     return _count_calls(monkeypatch, "render")
 
 
 @pytest.fixture
-def button_reads(monkeypatch):
+def button_reads(monkeypatch, unmemoized):
     """Renders of a template's `buttons` block alone."""
     return _count_calls(monkeypatch, "buttons")
 
