@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge.normalise import normalise, turn_cache
 
@@ -186,6 +186,16 @@ class PhraseTable:
         # Every word of the phrases: a typed word among them is meant as written, never as
         # a typo of another.
         self.known = frozenset(w for p in self.phrases for w in p.words)
+        # The first words a typo may stand for (`_close`: long, not a negation).
+        self.long_firsts = tuple(
+            sorted(
+                {
+                    p.words[0]
+                    for p in self.phrases
+                    if p.words and len(p.words[0]) >= 5 and p.words[0] not in NEGATIONS
+                }
+            )
+        )
         # Phrases by one of their exact words (the longest): a phrase is only worth trying
         # when that word is in the message. Phrases without exact words are always tried.
         self._by_anchor: dict[str, list[int]] = {}
@@ -238,6 +248,7 @@ def find_options(
     ]
     # A word of a phrase is only ever matched by a typo in `long_at` (`_close`): without
     # one, a phrase is found only where all its words are.
+    typos = _typos(table, tokens, long_at)
     starts: dict[str, list[int] | range] = {}  # by first word: many phrases share one
     for phrase in table.candidates(at, typos=bool(long_at)):
         words = phrase.words
@@ -245,7 +256,7 @@ def find_options(
         last = len(tokens) - n
         first = words[0] if words else ""
         if first not in starts:
-            starts[first] = _starts(words, tokens, at, long_at)
+            starts[first] = _starts(words, tokens, at, typos)
         for i in starts[first]:
             if i > last:
                 break
@@ -267,19 +278,36 @@ def find_options(
     return kept
 
 
+def _typos(table: PhraseTable, tokens: list[str], long_at: list[int]) -> dict[str, list[int]]:
+    """For each long first word of the table's phrases, where in the message a word stands
+    that `_close` may accept as a typo of it (another word at least 80 % like it), in
+    order. One fuzzy search per long word of the message over the table's first words
+    (rapidfuzz, in C), with a cut-off a point lower, then the exact test of `_close`: the
+    same positions as comparing every pair one by one."""
+    found: dict[str, list[int]] = {}
+    for i in long_at:
+        token = tokens[i]
+        near = process.extract(
+            token, table.long_firsts, scorer=fuzz.ratio, score_cutoff=79, limit=None
+        )
+        for first, _, _ in near:
+            if first != token and fuzz.ratio(token, first) >= 80:
+                found.setdefault(first, []).append(i)
+    return found
+
+
 def _starts(
-    words: list[str], tokens: list[str], at: dict[str, list[int]], long_at: list[int]
+    words: list[str], tokens: list[str], at: dict[str, list[int]], typos: dict[str, list[int]]
 ) -> list[int] | range:
     """Where in the message a phrase may start, in order: where its first word is, or,
-    for a long first word, where `_close` may accept a typo of it. Every other start
-    fails `_close` on the first word: skipping them changes nothing found."""
+    for a long first word, where `_close` may accept a typo of it (`_typos`). Every other
+    start fails `_close` on the first word: skipping them changes nothing found."""
     if not words:
         return range(len(tokens) + 1)
     first = words[0]
-    if len(first) < 5 or first in NEGATIONS or not long_at:
+    if first not in typos:
         return at.get(first, [])
-    typos = [i for i in long_at if tokens[i] != first and fuzz.ratio(tokens[i], first) >= 80]
-    return sorted([*at.get(first, []), *typos])
+    return sorted([*at.get(first, []), *typos[first]])
 
 
 def decide(
