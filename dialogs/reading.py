@@ -375,7 +375,7 @@ class Reader:
         if typed.yes_no(self.words, text) is not None:  # "ok", "oui", "non" alone
             found.append(Reading("ack", "", 0.9, "acknowledgement"))
         found += self._place_readings(text, plain, screen)
-        if any(_requested(p, plain) for p in self.call):
+        if any(_requested(p, plain) for p in self.call if p in plain):
             found.append(Reading("handoff", "call", 0.9, "call phrase"))
         elif any(_phrase_in(p, plain) for p in self.handoff):
             found.append(Reading("handoff", "where", 0.9, "handoff phrase"))
@@ -629,6 +629,8 @@ class Reader:
                 candidate = " ".join(tokens[i + 1 : i + 1 + n])
                 if len(tokens) < i + 1 + n or candidate in self.not_places:
                     continue
+                if not geography.is_commune_key(name_key(candidate)):
+                    continue  # no commune has this name: no exact one to look up
                 exact = tuple(
                     p
                     for p in geography.lookup(candidate).places
@@ -659,6 +661,8 @@ class Reader:
             return []
         if sms_fold(written) in self.not_places or len(written.split()) > 4:
             return []
+        if not geography.is_commune_key(name_key(written)):
+            return []  # no commune has this name, as written or otherwise: no look-up
         exact = tuple(
             p
             for p in geography.lookup(written).places

@@ -298,6 +298,13 @@ def _by_name(folded: str) -> LookupResult:
     return LookupResult(tuple(_place(c, postal_code(c)) for c in communes[:MAX_CHOICES]))
 
 
+def is_commune_key(key: str) -> bool:
+    """Whether some commune's search key is `key` (knowledge.text.name_key of a name): a
+    reading that takes only a commune's exact name skips the look-up, with its fuzzy
+    search, for words that are no commune's name."""
+    return key in _index().by_name
+
+
 def warm() -> None:
     """Build the look-up index and the towns' grid now rather than at the first look-up
     (the Telegram bot, before it starts polling; tools, benchmarks)."""

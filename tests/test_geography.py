@@ -150,3 +150,16 @@ def test_a_departement_name_gives_the_departement(typed, departement):
 )
 def test_region_prepositions(typed, phrase):
     assert lookup(typed).places[0].region_phrase == phrase
+
+
+def test_every_commune_is_found_by_the_key_of_its_name():
+    """The readings that take only an exact commune name skip the look-up when
+    `is_commune_key` says no commune has that name (dialogs/reading.py): that holds only
+    while each commune's stored search key is `name_key` of its name (tools/build_geo.py)."""
+    from knowledge import geography
+    from knowledge.text import name_key
+
+    communes = geography._index().communes
+    assert all(c.key == name_key(c.name) for c in communes)
+    assert geography.is_commune_key(name_key("Saint-Étienne"))
+    assert not geography.is_commune_key(name_key("formation"))
