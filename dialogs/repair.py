@@ -24,29 +24,34 @@ def _candidates_ok(d: dict[str, object]) -> bool:
     return isinstance(candidates, list) and bool(candidates) and all(map(_place_ok, candidates))
 
 
-def _needs(k: Knowledge, s: Session) -> dict[str, Callable[[], object]]:
-    """What each state needs from the session to be shown."""
-    d = s.data
-    return {
-        "about": lambda: d.get("about") in k.about,
-        "domain": lambda: isinstance(d.get("domain"), int) and k.domain(d["domain"]),
-        "step": lambda: isinstance(d.get("step"), int) and 0 <= d["step"] < len(k.procedure),
-        "module": lambda: isinstance(d.get("module"), str) and k.module(d["module"]),
-        "where_pick": lambda: _candidates_ok(d),
-        "where_confirm": lambda: _candidates_ok(d),
-        "recap": lambda: _place_ok(d.get("place")),
-        "handoff_consent": lambda: _place_ok(d.get("place")),
-        "handoff_contact": lambda: _place_ok(d.get("place")),
-        "handoff_done": lambda: _place_ok(d.get("place")),
-        "fact_confirm": lambda: confirmed_question(k, s) is not None,
-    }
+def _question_ok(k: Knowledge, s: Session) -> bool:
+    return confirmed_question(k, s) is not None
+
+
+# What each state needs from the session to be shown (a table made once: this is asked
+# on every turn).
+_NEEDS: dict[str, Callable[[Knowledge, Session], object]] = {
+    "about": lambda k, s: s.data.get("about") in k.about,
+    "domain": lambda k, s: isinstance(s.data.get("domain"), int) and k.domain(s.data["domain"]),
+    "step": lambda k, s: (
+        isinstance(s.data.get("step"), int) and 0 <= s.data["step"] < len(k.procedure)
+    ),
+    "module": lambda k, s: isinstance(s.data.get("module"), str) and k.module(s.data["module"]),
+    "where_pick": lambda k, s: _candidates_ok(s.data),
+    "where_confirm": lambda k, s: _candidates_ok(s.data),
+    "recap": lambda k, s: _place_ok(s.data.get("place")),
+    "handoff_consent": lambda k, s: _place_ok(s.data.get("place")),
+    "handoff_contact": lambda k, s: _place_ok(s.data.get("place")),
+    "handoff_done": lambda k, s: _place_ok(s.data.get("place")),
+    "fact_confirm": _question_ok,
+}
 
 
 def fallback(k: Knowledge, s: Session) -> str | None:
     """The state to show instead of the session's, or None when its own can be shown."""
-    check = _needs(k, s).get(s.state)
+    check = _NEEDS.get(s.state)
     try:
-        ok = check() if check else True
+        ok = check(k, s) if check else True
     except (TypeError, KeyError, ValueError):
         ok = False
     if ok:
