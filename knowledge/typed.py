@@ -158,74 +158,50 @@ class _Phrase:
     lets a typo stand for (short words and negations), so the phrase can only be found
     where all of those are among the message's words."""
 
+    index: int  # its rank in the table: phrases of equal length are reported in this order
     option: str
     words: list[str]
     exact: frozenset[str]
-    all_words: frozenset[str]
     negative: bool  # "pas de diplome": a negation before it does not cancel it
 
 
 class PhraseTable:
     """The phrases of one question (option id → normalised phrases), prepared once when
     the content is loaded. `find_options` runs several times per typed message; before,
-    it split every phrase and gathered the question's vocabulary again on each run."""
+    it split every phrase and gathered the question's vocabulary again on each run, and
+    tried every phrase; now only those whose first word (or a typo of it) is in the
+    message."""
 
     def __init__(self, phrases: Mapping[str, tuple[str, ...]]) -> None:
+        listed = [(option_id, phrase) for option_id, ps in phrases.items() for phrase in ps]
         self.phrases = tuple(
             _Phrase(
+                index,
                 option_id,
-                words,
-                _exact_words(words),
-                frozenset(words),
+                phrase.split(),
+                _exact_words(phrase.split()),
                 phrase.startswith(NEGATIVE_STARTS),
             )
-            for option_id, option_phrases in phrases.items()
-            for phrase in option_phrases
-            for words in [phrase.split()]
+            for index, (option_id, phrase) in enumerate(listed)
         )
         # Every word of the phrases: a typed word among them is meant as written, never as
         # a typo of another.
         self.known = frozenset(w for p in self.phrases for w in p.words)
+        # The phrases by first word ("" for an empty phrase), in the table's order.
+        self.by_first: dict[str, list[_Phrase]] = {}
+        for p in self.phrases:
+            self.by_first.setdefault(p.words[0] if p.words else "", []).append(p)
         # The first words a typo may stand for (`_close`: long, not a negation).
         self.long_firsts = tuple(
-            sorted(
-                {
-                    p.words[0]
-                    for p in self.phrases
-                    if p.words and len(p.words[0]) >= 5 and p.words[0] not in NEGATIONS
-                }
-            )
+            sorted(w for w in self.by_first if len(w) >= 5 and w not in NEGATIONS)
         )
-        # Phrases by one of their exact words (the longest): a phrase is only worth trying
-        # when that word is in the message. Phrases without exact words are always tried.
-        self._by_anchor: dict[str, list[int]] = {}
-        self._always: list[int] = []
-        for i, p in enumerate(self.phrases):
-            if p.exact:
-                anchor = min(p.exact, key=lambda w: (-len(w), w))
-                self._by_anchor.setdefault(anchor, []).append(i)
-            else:
-                self._always.append(i)
-
-    def candidates(self, words: Mapping[str, object], typos: bool) -> list[_Phrase]:
-        """The phrases whose exact words are all among `words` (the message's), in the
-        table's order: the order `find_options` reports phrases of equal length in.
-        Without `typos` (no word of the message can be a typo, see `find_options`), only
-        the phrases whose words are all there."""
-        indices = [*self._always]
-        for word in words:
-            indices += self._by_anchor.get(word, ())
-        indices.sort()
-        tried = [self.phrases[i] for i in indices]
-        if typos:
-            return [p for p in tried if p.exact <= words.keys()]
-        return [p for p in tried if p.all_words <= words.keys()]
 
 
 NEGATIVE_STARTS = ("pas ", "sans ", "aucun")
 
 
 def _exact_words(words: list[str]) -> frozenset[str]:
+    """The words of a phrase no typo may stand for (`_close`): short ones and negations."""
     return frozenset(w for w in words if len(w) < 5 or w in NEGATIONS)
 
 
@@ -238,7 +214,6 @@ def find_options(
     unless it is itself negative ("pas de diplome"). The engine passes tables prepared
     once (`PhraseTable`); a mapping is prepared on the spot."""
     table = phrases if isinstance(phrases, PhraseTable) else PhraseTable(phrases)
-    found: list[tuple[int, int, str]] = []
     at: dict[str, list[int]] = {}  # where each word of the message is
     for i, t in enumerate(tokens):
         at.setdefault(t, []).append(i)
@@ -246,33 +221,40 @@ def find_options(
     long_at = [
         i for i, t in enumerate(tokens) if len(t) >= 5 and t not in NEGATIONS and t not in known
     ]
-    # A word of a phrase is only ever matched by a typo in `long_at` (`_close`): without
-    # one, a phrase is found only where all its words are.
     typos = _typos(table, tokens, long_at)
-    starts: dict[str, list[int] | range] = {}  # by first word: many phrases share one
-    for phrase in table.candidates(at, typos=bool(long_at)):
-        words = phrase.words
-        n = len(words)
-        last = len(tokens) - n
-        first = words[0] if words else ""
-        if first not in starts:
-            starts[first] = _starts(words, tokens, at, typos)
-        for i in starts[first]:
-            if i > last:
-                break
-            window = tokens[i : i + n]
-            if (
-                (window == words or _close(window, words, known))
-                and (
-                    phrase.negative
-                    or not (_negated(tokens, i) or _negated_after(tokens, i + n, words))
-                )
-                and not (words[-1:] == ["plus"] and _means_more(tokens, i + n - 1))
-            ):
-                found.append((i, n, phrase.option))
-    found.sort(key=lambda f: -f[1])
+    # A phrase can only start where its first word is, or a typo of it (`_starts`): only
+    # the phrases of those first words are tried.
+    firsts = {*at, *typos, ""}
+    found: list[tuple[int, int, int, str]] = []  # (-length, phrase index, start, option)
+    for first in firsts:
+        tried = table.by_first.get(first)
+        if not tried:
+            continue
+        starts = _starts(first, tokens, at, typos)
+        for phrase in tried:
+            if not phrase.exact <= at.keys():
+                continue  # a word that must be typed exactly is not in the message
+            words = phrase.words
+            n = len(words)
+            last = len(tokens) - n
+            for i in starts:
+                if i > last:
+                    break
+                window = tokens[i : i + n]
+                if (
+                    (window == words or _close(window, words, known))
+                    and (
+                        phrase.negative
+                        or not (_negated(tokens, i) or _negated_after(tokens, i + n, words))
+                    )
+                    and not (words[-1:] == ["plus"] and _means_more(tokens, i + n - 1))
+                ):
+                    found.append((-n, phrase.index, i, phrase.option))
+    # Longest first; phrases of one length in the table's order, each at its starts in order.
+    found.sort()
     kept: list[tuple[int, int, str]] = []
-    for start, n, option_id in found:
+    for minus_n, _, start, option_id in found:
+        n = -minus_n
         if all(start + n <= s or start >= s + m for s, m, _ in kept):
             kept.append((start, n, option_id))
     return kept
@@ -297,14 +279,14 @@ def _typos(table: PhraseTable, tokens: list[str], long_at: list[int]) -> dict[st
 
 
 def _starts(
-    words: list[str], tokens: list[str], at: dict[str, list[int]], typos: dict[str, list[int]]
+    first: str, tokens: list[str], at: dict[str, list[int]], typos: dict[str, list[int]]
 ) -> list[int] | range:
-    """Where in the message a phrase may start, in order: where its first word is, or,
-    for a long first word, where `_close` may accept a typo of it (`_typos`). Every other
-    start fails `_close` on the first word: skipping them changes nothing found."""
-    if not words:
+    """Where in the message a phrase starting with `first` may start, in order: where
+    that word is, or, for a long word, where `_close` may accept a typo of it (`_typos`).
+    Every other start fails `_close` on the first word: skipping them changes nothing
+    found. An empty phrase ("") may start anywhere."""
+    if not first:
         return range(len(tokens) + 1)
-    first = words[0]
     if first not in typos:
         return at.get(first, [])
     return sorted([*at.get(first, []), *typos[first]])
