@@ -192,8 +192,6 @@ def _after(cue: str, plain: str) -> re.Match[str] | None:
 def _requested(phrase: str, plain: str) -> bool:
     """A request phrase ("qu'on m'appelle") not negated just before: "je ne veux pas
     qu'on m'appelle" asks for no call."""
-    if phrase not in plain:  # most messages hold none of the phrases: no pattern run
-        return False
     m = typed.phrase_at(phrase, plain)
     if m is None:
         return False
@@ -375,7 +373,7 @@ class Reader:
         if typed.yes_no(self.words, text) is not None:  # "ok", "oui", "non" alone
             found.append(Reading("ack", "", 0.9, "acknowledgement"))
         found += self._place_readings(text, plain, screen)
-        if any(_requested(p, plain) for p in self.call if p in plain):
+        if any(_requested(p, plain) for p in self.call if p in plain):  # most are not there
             found.append(Reading("handoff", "call", 0.9, "call phrase"))
         elif any(_phrase_in(p, plain) for p in self.handoff):
             found.append(Reading("handoff", "where", 0.9, "handoff phrase"))
