@@ -124,10 +124,8 @@ def expected_transcripts(
     """What each chat must receive, computed in-process from the same updates with no crash:
     the same event mapping, the same turn runner, on a fresh database. `shared_chat` turns
     the contact hand-off on (its notes go there); `chats` keeps only those chats."""
-    from telegram import Update
-
-    from bot.channels.telegram import update_to_event
     from bot.storage import Storage
+    from bot.transport.incoming import read
     from bot.turn import TurnRunner
     from dialogs.engine import Engine
 
@@ -138,7 +136,7 @@ def expected_transcripts(
     for chat, update_id, body in pushed:
         if chats is not None and chat not in chats:
             continue
-        event = update_to_event(Update.de_json({"update_id": update_id, **body}, None))
+        event = read({"update_id": update_id, **body}, None).event
         if event is None:
             continue
         result = runner.run(f"tg:{chat}", event, update_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.transport.incoming import read
 from dialogs.engine import Engine
 from dialogs.model import Event, Session
 from tests.crash_harness import JOURNEYS, expected_transcripts
@@ -395,9 +396,6 @@ async def test_an_update_telegram_delivers_again_is_answered_once(api, knowledge
     off its transcript)."""
     import json
 
-    from telegram import Update
-
-    from bot.channels.telegram import update_to_event
     from bot.storage import Storage
     from bot.turn import TurnRunner
 
@@ -408,7 +406,7 @@ async def test_an_update_telegram_delivers_again_is_answered_once(api, knowledge
     # The killed process: the update in its inbox, the turn applied with its replies.
     store = Storage(tmp_path / "db.sqlite3")
     store.inbox_add([(update_id, json.dumps(update))])
-    event = update_to_event(Update.de_json(update, None))
+    event = read(update, None).event
     assert event is not None
     replies = [
         r.text
@@ -576,9 +574,6 @@ async def test_a_turn_saved_but_not_answered_sends_its_own_replies(api, knowledg
     status), not the person's current screen instead."""
     import json
 
-    from telegram import Update
-
-    from bot.channels.telegram import update_to_event
     from bot.storage import Storage
     from bot.turn import TurnRunner
 
@@ -587,7 +582,7 @@ async def test_a_turn_saved_but_not_answered_sends_its_own_replies(api, knowledg
     update = {"update_id": 5002, "message": api.message(63_002, typed)}
     store.inbox_add([(5002, json.dumps(update))])
     engine = Engine(knowledge)
-    event = update_to_event(Update.de_json(update, None))
+    event = read(update, None).event
     applied = TurnRunner(engine, store).run("tg:63002", event, 5002)  # then the crash
     screen = [r.text for r in engine.screen(store.load("tg:63002"))]
     store.close()
@@ -673,9 +668,8 @@ async def test_a_backlog_never_blinds_the_bot(api, knowledge, tmp_path):
 def test_the_backlog_is_sorted_by_the_same_chats_as_new_updates():
     """A backlog row's chat is read from its JSON (before it is parsed); it must be the
     chat a new update of the same person is held under."""
-    from telegram import Update
-
     from bot.transport.inbox import chat_of, raw_chat_key
+    from bot.transport.incoming import read
     from tests.fake_bot_api import FakeBotApi
 
     api = FakeBotApi()
@@ -706,4 +700,4 @@ def test_the_backlog_is_sorted_by_the_same_chats_as_new_updates():
     ]
     for i, body in enumerate(bodies, 1):
         raw = {"update_id": i, **body}
-        assert raw_chat_key(raw) == chat_of(Update.de_json(raw, None)), body
+        assert raw_chat_key(raw) == chat_of(read(raw, None)), body

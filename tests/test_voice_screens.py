@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from telegram import Update
 
-from bot.channels.telegram import update_to_event
+from bot.transport.incoming import read
 from bot.voice import synthesise
 from dialogs.model import Event, Session
 from knowledge.speech import speech_text
@@ -140,7 +139,7 @@ def test_telegram_voice_messages_become_voice_events(kind):
         "audio": {"file_id": "a", "file_unique_id": "b", "duration": 3},
         "video_note": {"file_id": "a", "file_unique_id": "b", "length": 1, "duration": 3},
     }[kind]
-    update = Update.de_json(
+    update = read(
         {
             "update_id": 1,
             "message": {
@@ -153,7 +152,7 @@ def test_telegram_voice_messages_become_voice_events(kind):
         },
         None,
     )
-    assert update_to_event(update).kind == "voice"
+    assert update.event is not None and update.event.kind == "voice"
 
 
 @pytest.mark.parametrize(

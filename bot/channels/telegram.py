@@ -26,7 +26,6 @@ from urllib.parse import urlparse
 
 from telegram import (
     BotCommand,
-    Message,
     ReplyKeyboardRemove,
     TelegramObject,
     Update,
@@ -56,6 +55,7 @@ from bot.storage import Storage
 from bot.tasks import cancel
 from bot.transport.aiohttp_request import AiohttpRequest
 from bot.transport.inbox import InboxQueue
+from bot.transport.incoming import Incoming
 from bot.transport.ordering import ChatOrderedProcessor
 from bot.transport.retries import RetryingRateLimiter
 from bot.turn import TurnRunner
@@ -80,47 +80,15 @@ warnings.filterwarnings(
 )
 
 
-def update_to_event(update: Update) -> Event | None:
-    """The dialog event for a private-chat update, or None when there is nothing to do."""
-    if update.callback_query is not None:
-        return Event("choice", update.callback_query.data or "")
-    if update.edited_message is not None:
-        return Event("edited")  # answered kindly, not as a new message
-    message = update.effective_message
-    if message is None:
-        return None
-    # The first name goes with a typed or shared phone number to the adviser the person
-    # chose to be called by (the consent message says so); it is never stored.
-    first_name = message.from_user.first_name if message.from_user else None
-    if message.text is not None:
-        return Event("text", message.text, first_name=first_name)
-    if message.contact is not None:
-        own = message.from_user is not None and message.contact.user_id == message.from_user.id
-        return (
-            Event(
-                "contact",
-                message.contact.phone_number,
-                first_name=message.contact.first_name or first_name,
-            )
-            if own
-            else Event("unsupported")
-        )
-    if message.location is not None:
-        return Event("location", f"{message.location.latitude},{message.location.longitude}")
-    if message.voice is not None or message.audio is not None or message.video_note is not None:
-        return Event("voice")  # answered aloud: the bot cannot listen yet
-    return Event("unsupported")
-
-
 async def answer_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None
+    update: Incoming, context: ContextTypes.DEFAULT_TYPE, text: str | None = None
 ) -> None:
     """answerCallbackQuery through `do_api_request`: the same request, rate limiter and
     errors as `CallbackQuery.answer`, without the library's per-method argument handling
     (about two calls in five under the benchmark mix are button answers)."""
-    if update.callback_query is None:
+    if update.callback_id is None:
         return
-    params: dict[str, Any] = {"callback_query_id": update.callback_query.id}
+    params: dict[str, Any] = {"callback_query_id": update.callback_id}
     if text is not None:
         params.update(text=text, show_alert=False)
     await context.bot.do_api_request("answerCallbackQuery", api_kwargs=params)
@@ -200,7 +168,7 @@ class TelegramChannel:
         if cfg.api_file_url:
             builder = builder.base_file_url(cfg.api_file_url)
         app = builder.build()
-        app.add_handler(TypeHandler(Update, self.on_update))
+        app.add_handler(TypeHandler(Incoming, self.on_update))
         app.add_error_handler(self.on_error)
         return app
 
@@ -292,7 +260,7 @@ class TelegramChannel:
 
     # --- updates --------------------------------------------------------------------------
 
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_update(self, update: Incoming, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await self._on_update(update, context)
         except Exception as exc:
@@ -303,14 +271,13 @@ class TelegramChannel:
                 type(exc).__name__,
                 exc_info=exc,
             )
-            with contextlib.suppress(sqlite3.Error):
-                chat = update.effective_chat
+            with contextlib.suppress(sqlite3.Error, TypeError, ValueError):
                 await self.db.call(
                     self.storage.dead_letters.add,
                     update.update_id,
                     type(exc).__name__,
-                    f"tg:{chat.id}" if chat else None,
-                    json.dumps(update.to_dict()),
+                    f"tg:{update.chat}" if update.chat is not None else None,
+                    json.dumps(update.raw),
                 )
         finally:
             # Handled and answered: the update may leave the inbox (bot/transport/inbox.py).
@@ -332,48 +299,47 @@ class TelegramChannel:
                     exc,
                 )
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat = update.effective_chat
-        if chat is None:
+    async def _on_update(self, update: Incoming, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.chat is None:
             return
-        data = update.callback_query.data if update.callback_query else None
+        data = update.callback_data
         if data and data.startswith(("claim:", "pass:")):
             await self.on_request_button(update, context, data)
             return
-        if update.callback_query is not None:
+        if update.is_button:
             # Answer at once so the button stops spinning, whatever happens next; in the
             # background, so the reply does not wait for this round trip.
             context.application.create_task(self._answer_callback(update, context), update=update)
-        if chat.type != ChatType.PRIVATE:
+        if update.chat_type != ChatType.PRIVATE:
             await self.on_group_update(update, context)
             return
-        event = update_to_event(update)
+        event = update.event
         if event is None:
             return
         await self.handle_private(update, context, event)
 
     @staticmethod
-    async def _answer_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.callback_query is None:
+    async def _answer_callback(update: Incoming, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not update.is_button:
             return
         try:
             await answer_button(update, context)
         except TelegramError as exc:
             log.info("callback of update %s not answered: %s", update.update_id, type(exc).__name__)
 
-    async def on_group_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_group_update(self, update: Incoming, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In groups and channels: only invite people to talk in private."""
-        if update.effective_chat is None or update.effective_chat.type == ChatType.CHANNEL:
+        if update.chat is None or update.chat_type == ChatType.CHANNEL:
             return
-        message = update.message
-        if message is None or not message.text:
+        text = update.text
+        if not text:
             return
         mention = f"@{self.bot_username}".lower() if self.bot_username else None
-        addressed = message.text.startswith("/") or (mention and mention in message.text.lower())
+        addressed = text.startswith("/") or (mention and mention in text.lower())
         if not addressed:
             return
         now = time.monotonic()
-        chat_id = update.effective_chat.id
+        chat_id = update.chat
         if (
             now - self._last_invite.get(chat_id, -GROUP_INVITE_EVERY_SECONDS)
             < GROUP_INVITE_EVERY_SECONDS
@@ -386,7 +352,7 @@ class TelegramChannel:
         invite = self.engine.channel_text("group_invite")
         label = invite.buttons[0][0].label
         markup = inline_keyboard([[LinkButton(label, url)]]) if url else None
-        await self._send(context, update.effective_chat.id, invite.text, markup, update)
+        await self._send(context, chat_id, invite.text, markup, update)
 
     async def adviser_replies(self, chat_id: int, event: Event) -> list[Reply] | None:
         """/lien and /stats for declared advisers; None for everybody else. The QR code and
@@ -411,20 +377,18 @@ class TelegramChannel:
         return None
 
     async def on_request_button(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, data: str
+        self, update: Incoming, context: ContextTypes.DEFAULT_TYPE, data: str
     ) -> None:
         """'✋ Je m'en occupe' / '↪️ Pas pour moi' under a contact request. Obeyed only from
         an adviser of the advisers file, in a chat the note was sent to; anyone else reads
         the same short notice whatever the token, so nothing tells which requests exist.
         Telegram checks callback data against the message's buttons, but a local Bot API
         server or a forged update does not: the bot checks for itself."""
-        query = update.callback_query
-        if query is None:
+        if not update.is_button:
             return
         action, _, token = data.partition(":")
-        user = update.effective_user
-        adviser = self.advisers.get(user.id) if user else None
-        chat_id = query.message.chat.id if query.message is not None else None
+        adviser = self.advisers.get(update.user) if update.user is not None else None
+        chat_id = update.pressed_chat
         if adviser is None or chat_id is None:
             text = self.outbox.adviser_text("advisers_only")
         else:
@@ -444,11 +408,11 @@ class TelegramChannel:
             )
 
     async def handle_private(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event
+        self, update: Incoming, context: ContextTypes.DEFAULT_TYPE, event: Event
     ) -> None:
-        if update.effective_chat is None:  # _on_update answers only updates of a chat
+        if update.chat is None:  # _on_update answers only updates of a chat
             return
-        chat_id = update.effective_chat.id
+        chat_id = update.chat
         adviser = self.advisers.get(chat_id)
         command = event.value.startswith(("/lien", "/stats"))
         opened = adviser is not None and await self.db.call(
@@ -492,7 +456,7 @@ class TelegramChannel:
     async def deliver(
         self,
         context: ContextTypes.DEFAULT_TYPE,
-        update: Update,
+        update: Incoming,
         chat_id: int,
         replies: list[Reply],
         remove_keyboard: bool = False,
@@ -502,18 +466,18 @@ class TelegramChannel:
         (one edit instead of a new message) unless the person should keep what they read
         (`keep_previous`: the recap, an FAQ answer); a tap on an older screen, a typed
         message or a voice note comes below."""
-        pressed = update.callback_query.message if update.callback_query else None
+        pressed = update.pressed
         first = replies[0] if replies else None
         if (
-            isinstance(pressed, Message)
+            pressed is not None
             and first is not None
             and not keep_previous
             and not first.image
             and not first.request
             and not first.voice
             and not remove_keyboard
-            and self._screens.get(chat_id) == pressed.message_id
-            and await self._edit(context, pressed, first, update)
+            and self._screens.get(chat_id) == pressed
+            and await self._edit(context, chat_id, pressed, first, update)
         ):
             replies = replies[1:]
             if replies:
@@ -564,20 +528,25 @@ class TelegramChannel:
             else:
                 await self._send(context, chat_id, reply.text, markup, update)
 
-    async def _progress(self, update: Update, sent: int) -> None:
+    async def _progress(self, update: Incoming, sent: int) -> None:
         with contextlib.suppress(sqlite3.Error):
             await self.db.quick(self.storage.inbox_sent, update.update_id, sent)
 
     async def _edit(
-        self, context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply, update: Update
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        message_id: int,
+        reply: Reply,
+        update: Incoming,
     ) -> bool:
         """Replace the screen whose button was pressed. False: send a new message instead."""
         try:
             await context.bot.do_api_request(
                 "editMessageText",
                 api_kwargs={
-                    "chat_id": message.chat_id,
-                    "message_id": message.message_id,
+                    "chat_id": chat_id,
+                    "message_id": message_id,
                     "text": reply.text,
                     "parse_mode": ParseMode.HTML.value,
                     "reply_markup": keyboard_json(reply.buttons),
@@ -614,7 +583,7 @@ class TelegramChannel:
         chat_id: int,
         text: str,
         markup: TelegramObject | dict[str, Any] | None,
-        update: Update,
+        update: Incoming,
     ) -> None:
         """sendMessage through `do_api_request`: the same request, the same rate limiter
         and errors as `Bot.send_message`, but the result stays JSON. Only its message id is
@@ -640,7 +609,7 @@ class TelegramChannel:
             log.error("reply to update %s not delivered: %s", update.update_id, type(exc).__name__)
 
     async def _send_voice(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, update: Update
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, update: Incoming
     ) -> None:
         """A voice note of a screen: made in the voice process (or found in the cache),
         sent by Telegram file_id when it was uploaded before."""
@@ -683,7 +652,7 @@ class TelegramChannel:
         chat_id: int,
         reply: Reply,
         markup: Any,
-        update: Update,
+        update: Incoming,
     ) -> None:
         if reply.image is None:
             return
@@ -702,7 +671,7 @@ class TelegramChannel:
             log.error("photo for update %s not delivered: %s", update.update_id, type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        update_id = update.update_id if isinstance(update, Update) else None
+        update_id = update.update_id if isinstance(update, Incoming | Update) else None
         log.error(
             "unhandled error on update %s: %s",
             update_id,

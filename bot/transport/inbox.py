@@ -32,6 +32,7 @@ from telegram import Bot, Update
 from bot.database import inline
 from bot.retrying import retry_async
 from bot.storage import Storage, is_busy
+from bot.transport.incoming import Incoming, read
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +43,6 @@ WRITE_RETRY_PAUSES = (0.1, 0.3)
 # instead of waiting for a backlog turn to end (measured: 0.13 s at start-up).
 REPLAY_IN_FLIGHT = 32
 PARSE_CHUNK = 200  # backlog rows read between two yields to the event loop
-
-
-# What the bot reads of the message under a pressed button: which message, and in which chat.
-PRESSED_MESSAGE_FIELDS = ("message_id", "date", "chat", "message_thread_id")
-
-
-def lean(item: Any) -> Any:
-    """The update as the bot reads it. The message under a pressed button comes back whole
-    with every callback query (its text, its keyboard, its sender), and the bot reads only
-    its id and chat: parsing the rest into python-telegram-bot objects was most of the cost
-    of reading a button's update (measured with py-spy under bench.cpu_ratio). The inbox
-    keeps the update as received."""
-    query = item.get("callback_query") if isinstance(item, dict) else None
-    if not isinstance(query, dict) or not isinstance(query.get("message"), dict):
-        return item
-    message = query["message"]
-    kept = {k: message[k] for k in PRESSED_MESSAGE_FIELDS if k in message}
-    return {**item, "callback_query": {**query, "message": kept}}
 
 
 def raw_chat_key(item: object) -> object:
@@ -83,13 +66,7 @@ def chat_of(update: object) -> object:
     """The conversation an update belongs to, the one key of the inbox and of the
     processor's per-chat order (bot/transport/ordering.py): its chat, else its sender, else
     the update alone. Anything else put in the Application's queue shares the key None."""
-    if not isinstance(update, Update):
-        return None
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return ("user", update.effective_user.id)
-    return ("update", update.update_id)
+    return update.key if isinstance(update, Incoming) else None
 
 
 def person_of(item: object) -> str | None:
@@ -142,7 +119,7 @@ class InboxQueue(asyncio.Queue):
         # During a replay: backlog updates not yet queued, per chat, and the new updates of
         # those chats, held until their backlog is queued (one chat's order is kept).
         self._backlog: dict[object, int] = {}
-        self._held: dict[object, list[Update]] = {}
+        self._held: dict[object, list[Incoming]] = {}
         self._backlog_known = asyncio.Event()
         self._backlog_known.set()
         self._replaying: set[int] = set()  # backlog update ids in flight
@@ -156,28 +133,29 @@ class InboxQueue(asyncio.Queue):
         """Conversations with updates received and not yet finished."""
         return len(self._pending)
 
-    def _started(self, update: Update) -> None:
+    def _started(self, update: Incoming) -> None:
         key = chat_of(update)
         self._pending[key] = self._pending.get(key, 0) + 1
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
+        if isinstance(item, Update):  # from the library (none is, since our own polling)
+            item = Incoming.from_update(item)
+        if isinstance(item, Incoming):
             await self._write([item])
             await self._backlog_known.wait()
             await self._enqueue(item)
             return
         await super().put(item)
 
-    async def put_batch(self, updates: list[Update], raw: list[str] | None = None) -> None:
+    async def put_batch(self, updates: list[Incoming], raw: list[str] | None = None) -> None:
         """A whole getUpdates batch, written in one transaction. `raw`: each update's JSON
-        as received, stored as it is (rebuilding it from the parsed Update with to_dict
-        cost about 7% of the bot's CPU per update)."""
+        as received, stored as it is (by default, each update's `raw` encoded)."""
         await self._write(updates, raw)
         await self._backlog_known.wait()  # the backlog's chats are known (a few ms)
         for update in updates:
             await self._enqueue(update)
 
-    async def _enqueue(self, update: Update) -> None:
+    async def _enqueue(self, update: Incoming) -> None:
         """A new update to handle now, or after its chat's backlog when it has one."""
         self._started(update)
         key = chat_of(update)
@@ -186,7 +164,7 @@ class InboxQueue(asyncio.Queue):
         else:
             await super().put(update)
 
-    def finished(self, update: Update) -> None:
+    def finished(self, update: Incoming) -> None:
         """One update handled and answered (or kept aside): room for another."""
         if update.update_id in self._replaying:
             self._replaying.discard(update.update_id)
@@ -209,13 +187,13 @@ class InboxQueue(asyncio.Queue):
             self._room.clear()
             await self._room.wait()
 
-    async def _write(self, updates: list[Update], raw: list[str] | None = None) -> None:
+    async def _write(self, updates: list[Incoming], raw: list[str] | None = None) -> None:
         """In the inbox before Telegram hears we have them; tried again while another
         writer holds the lock. Failing that they are handled anyway, only not crash-safe."""
         rows = list(
             zip(
                 (u.update_id for u in updates),
-                raw if raw is not None else (json.dumps(u.to_dict()) for u in updates),
+                raw if raw is not None else (json.dumps(u.raw) for u in updates),
                 strict=True,
             )
         )
@@ -308,7 +286,7 @@ class InboxQueue(asyncio.Queue):
                 if n % PARSE_CHUNK == PARSE_CHUNK - 1:
                     await asyncio.sleep(0)
                 try:
-                    update = Update.de_json(lean(raw), bot)
+                    update = read(raw, bot)
                 except Exception as exc:
                     log.error(
                         "update %s in the inbox is unreadable (%s); kept aside",

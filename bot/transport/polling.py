@@ -23,7 +23,8 @@ from telegram.warnings import PTBUserWarning
 
 from bot.retrying import Backoff
 from bot.tasks import cancel
-from bot.transport.inbox import DeadLetter, InboxQueue, lean, person_of
+from bot.transport.inbox import DeadLetter, InboxQueue, person_of
+from bot.transport.incoming import Incoming, read
 from bot.transport.lifecycle import running
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,16 @@ warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", categor
 
 def parse_updates(
     raw: list[Any], bot: Bot | None, kept: list[str] | None = None
-) -> tuple[list[Update], list[DeadLetter]]:
-    """Each update parsed on its own: one the library cannot read (a missing field, a new
-    type) is set aside with its id and error type, and the others go on. `kept`, when
-    given, receives the JSON of each parsed update, as received, for the inbox."""
-    updates: list[Update] = []
+) -> tuple[list[Incoming], list[DeadLetter]]:
+    """Each update read on its own (bot/transport/incoming.py): one that cannot be read (a
+    missing field, a new type) is set aside with its id and error type, and the others go
+    on. `kept`, when given, receives the JSON of each update read, as received, for the
+    inbox."""
+    updates: list[Incoming] = []
     letters: list[DeadLetter] = []
     for item in raw:
         try:
-            updates.append(Update.de_json(lean(item), bot))
+            updates.append(read(item, bot))
             if kept is not None:
                 kept.append(json.dumps(item))
         except Exception as exc:
