@@ -65,7 +65,8 @@ async def test_whole_conversation_by_messages_and_buttons(api, knowledge, tmp_pa
         edit = api.calls_of("editMessageText")[-1]
         assert "Étape 2 sur 7" in edit.text
         assert int(edit.params["message_id"]) == menu_id
-        assert len(api.calls_of("answerCallbackQuery")) == 2
+        # Each button is answered, in the background (the edit may come first).
+        assert await api.wait_async(lambda: len(api.calls_of("answerCallbackQuery")) == 2)
         n = len(api.sent(CHAT))
         api.push_text(CHAT, "/menu")
         await wait_texts(api, CHAT, n + 1)

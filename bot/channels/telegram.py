@@ -18,7 +18,6 @@ import logging
 import signal
 import sqlite3
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -42,7 +41,6 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.advisers import Adviser, chart_reply, link_replies, stats_text
 from bot.app import voice_service
@@ -54,6 +52,7 @@ from bot.outbox import Outbox
 from bot.storage import Storage
 from bot.tasks import cancel
 from bot.transport.aiohttp_request import AiohttpRequest
+from bot.transport.calls import BotApiCalls
 from bot.transport.inbox import InboxQueue
 from bot.transport.incoming import Incoming
 from bot.transport.ordering import ChatOrderedProcessor
@@ -71,27 +70,19 @@ LAST_SCREENS_KEPT = 100_000  # chats whose last message id is remembered (a few 
 PURGE_PAUSE_SECONDS = 0.01  # between two purge batches: the turns' database calls first
 GROUP_INVITE_EVERY_SECONDS = 600  # at most one invitation per group every 10 minutes
 NO_LINK_PREVIEW = {"is_disabled": True}
-# Messages, edits and button answers go through Bot.do_api_request (TelegramChannel._send,
-# answer_button): the library's hint to use its own methods instead is silenced for those.
-warnings.filterwarnings(
-    "ignore",
-    message=r"Please use 'Bot\.(sendMessage|editMessageText|answerCallbackQuery)'",
-    category=PTBUserWarning,
-)
 
 
-async def answer_button(
-    update: Incoming, context: ContextTypes.DEFAULT_TYPE, text: str | None = None
-) -> None:
-    """answerCallbackQuery through `do_api_request`: the same request, rate limiter and
-    errors as `CallbackQuery.answer`, without the library's per-method argument handling
-    (about two calls in five under the benchmark mix are button answers)."""
+async def answer_button(calls: BotApiCalls, update: Incoming, text: str | None = None) -> None:
+    """answerCallbackQuery as plain JSON (bot/transport/calls.py): the same request, rate
+    limiter and errors as `CallbackQuery.answer`, without the library's per-method
+    argument handling (about two calls in five under the benchmark mix are button
+    answers)."""
     if update.callback_id is None:
         return
     params: dict[str, Any] = {"callback_query_id": update.callback_id}
     if text is not None:
         params.update(text=text, show_alert=False)
-    await context.bot.do_api_request("answerCallbackQuery", api_kwargs=params)
+    await calls("answerCallbackQuery", params)
 
 
 def bot_commands(engine: Engine) -> list[BotCommand]:
@@ -137,11 +128,12 @@ class TelegramChannel:
         through the inbox."""
         cfg = self.config
         request = AiohttpRequest(connection_pool_size=max(8, cfg.concurrency * 2))
+        self._updates_request = AiohttpRequest(connection_pool_size=2, read_timeout=40.0)
         builder = (
             ApplicationBuilder()
             .token(cfg.token or "")
             .request(request)
-            .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=40.0))
+            .get_updates_request(self._updates_request)
             .rate_limiter(
                 RetryingRateLimiter(
                     max_retries=5,
@@ -168,9 +160,16 @@ class TelegramChannel:
         if cfg.api_file_url:
             builder = builder.base_file_url(cfg.api_file_url)
         app = builder.build()
+        self.calls = BotApiCalls(request, app.bot.rate_limiter, app.bot.base_url)
+        self._updates_url = f"{app.bot.base_url}/getUpdates"
         app.add_handler(TypeHandler(Incoming, self.on_update))
         app.add_error_handler(self.on_error)
         return app
+
+    async def fetch_updates(self, params: dict[str, Any], read_timeout: float) -> Any:
+        """getUpdates as plain JSON, on its own connection (bot/transport/polling.py): not
+        paced, like the library's own getUpdates."""
+        return await self._updates_request.post_json(self._updates_url, params, read_timeout)
 
     async def _post_init(self, app: Application) -> None:
         # Application.initialize asked Telegram who we are already (one round trip less).
@@ -318,12 +317,11 @@ class TelegramChannel:
             return
         await self.handle_private(update, context, event)
 
-    @staticmethod
-    async def _answer_callback(update: Incoming, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _answer_callback(self, update: Incoming, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not update.is_button:
             return
         try:
-            await answer_button(update, context)
+            await answer_button(self.calls, update)
         except TelegramError as exc:
             log.info("callback of update %s not answered: %s", update.update_id, type(exc).__name__)
 
@@ -401,7 +399,7 @@ class TelegramChannel:
                 )
                 text = self.engine.notice("not_saved")[0].text
         try:
-            await answer_button(update, context, text[:190])
+            await answer_button(self.calls, update, text[:190])
         except TelegramError as exc:
             log.info(
                 "request button of update %s not answered: %s", update.update_id, type(exc).__name__
@@ -542,9 +540,9 @@ class TelegramChannel:
     ) -> bool:
         """Replace the screen whose button was pressed. False: send a new message instead."""
         try:
-            await context.bot.do_api_request(
+            await self.calls(
                 "editMessageText",
-                api_kwargs={
+                {
                     "chat_id": chat_id,
                     "message_id": message_id,
                     "text": reply.text,
@@ -585,16 +583,16 @@ class TelegramChannel:
         markup: TelegramObject | dict[str, Any] | None,
         update: Incoming,
     ) -> None:
-        """sendMessage through `do_api_request`: the same request, the same rate limiter
-        and errors as `Bot.send_message`, but the result stays JSON. Only its message id is
-        read, and building a `Message` from every result was the largest single cost of
-        the send path (measured with cProfile under the load benchmark)."""
+        """sendMessage as plain JSON (bot/transport/calls.py): the same request, the same
+        rate limiter and errors as `Bot.send_message`, but the result stays JSON. Only its
+        message id is read, and building a `Message` from every result was the largest
+        single cost of the send path (measured with cProfile under the load benchmark)."""
         try:
             self._shown(
                 chat_id,
-                await context.bot.do_api_request(
+                await self.calls(
                     "sendMessage",
-                    api_kwargs={
+                    {
                         "chat_id": chat_id,
                         "text": text,
                         "parse_mode": ParseMode.HTML.value,
@@ -706,7 +704,7 @@ def run(config: Config) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         if not config.webhook_url:
-            await serve(app, stop, grace=config.stop_grace)
+            await serve(app, stop, grace=config.stop_grace, fetch=channel.fetch_updates)
             return
         from bot.transport.webhook import serve_webhook  # aiohttp's server: 0.1 s to import
 

@@ -11,9 +11,22 @@ this one keeps its semantics: timeouts become `TimedOut`, transport errors `Netw
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
+from typing import Any
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import BaseRequest, RequestData
 
 
@@ -32,6 +45,44 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 def _given(value: object, default: float | None) -> float | None:
     return default if isinstance(value, _NOT_GIVEN) else value  # type: ignore[return-value]
+
+
+def api_result(status: int, payload: bytes) -> Any:
+    """The `result` of a Bot API answer, or the exception python-telegram-bot raises for
+    it (`BaseRequest.post`: the same status codes, the same classes, the same messages)."""
+    parse_error: ValueError | None = None
+    try:
+        answer = json.loads(payload.decode("utf-8", "replace"))
+    except ValueError as exc:
+        answer, parse_error = None, exc
+    if HTTPStatus.OK <= status <= 299:
+        if not isinstance(answer, dict) or "result" not in answer:
+            raise TelegramError("Invalid server response") from parse_error
+        return answer["result"]
+    try:
+        message = f"{HTTPStatus(status).phrase} ({status})"
+    except ValueError:
+        message = f"Unknown HTTPError ({status})"
+    if not isinstance(answer, dict):
+        message += f". Parsing the server response {payload!r} failed"
+    else:
+        message = answer.get("description") or message
+        parameters = answer.get("parameters")
+        if parameters:
+            if parameters.get("migrate_to_chat_id"):
+                raise ChatMigrated(parameters["migrate_to_chat_id"])
+            if parameters.get("retry_after"):
+                raise RetryAfter(parameters["retry_after"])
+            message += f". The server response contained unknown parameters: {parameters}"
+    if status == HTTPStatus.FORBIDDEN:
+        raise Forbidden(message) from parse_error
+    if status in (HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED):
+        raise InvalidToken(message) from parse_error
+    if status == HTTPStatus.BAD_REQUEST:
+        raise BadRequest(message) from parse_error
+    if status == HTTPStatus.CONFLICT:
+        raise Conflict(message) from parse_error
+    raise NetworkError(message) from parse_error
 
 
 class AiohttpRequest(BaseRequest):
@@ -88,19 +139,7 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        # "Not given" markers are instances of the class of BaseRequest.DEFAULT_NONE (public),
-        # which spares importing the library's private defaultvalue module.
-        given = _given
-        read = given(read_timeout, self._read_timeout)
-        connect = given(connect_timeout, self._connect_timeout)
-        pool = given(pool_timeout, None)
-        write = given(write_timeout, self._write_timeout)
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=connect,
-            sock_read=read,
-            connect=pool,
-            total=None if read is None else read + (write or 0) + (connect or 0),
-        )
+        timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout)
         data: aiohttp.FormData | dict | bytes | None = None
         headers = None
         if request_data is not None:
@@ -118,6 +157,57 @@ class AiohttpRequest(BaseRequest):
                 headers = JSON_HEADERS
             else:
                 data = request_data.json_parameters
+        return await self._exchange(method, url, data, headers, timeout)
+
+    async def post_json(
+        self, url: str, params: dict[str, Any], read_timeout: float | None = None
+    ) -> Any:
+        """POST `params` as one JSON document and return the Bot API's `result`, with
+        the errors `BaseRequest.post` raises (bot/transport/calls.py says why).
+        `read_timeout`: else this backend's."""
+        if self._session is None or self._session.closed:
+            raise NetworkError("Unknown error in HTTP implementation: not initialized")
+        default = BaseRequest.DEFAULT_NONE
+        timeout = self._timeout(
+            default if read_timeout is None else read_timeout, default, default, default
+        )
+        body = json.dumps(params).encode()
+        status, payload = await self._exchange("POST", url, body, JSON_HEADERS, timeout)
+        try:
+            return api_result(status, payload)
+        except InvalidToken as exc:
+            # As `Bot.do_api_request` once the bot is initialized (its token was accepted)
+            endpoint = url.rsplit("/", 1)[-1]
+            raise EndPointNotFound(f"Endpoint '{endpoint}' not found in Bot API") from exc
+
+    def _timeout(
+        self, read_timeout: Any, write_timeout: Any, connect_timeout: Any, pool_timeout: Any
+    ) -> aiohttp.ClientTimeout:
+        """The library's timeouts, or ours where it gives none. "Not given" markers are
+        instances of the class of BaseRequest.DEFAULT_NONE (public), which spares
+        importing the library's private defaultvalue module."""
+        given = _given
+        read = given(read_timeout, self._read_timeout)
+        connect = given(connect_timeout, self._connect_timeout)
+        pool = given(pool_timeout, None)
+        write = given(write_timeout, self._write_timeout)
+        return aiohttp.ClientTimeout(
+            sock_connect=connect,
+            sock_read=read,
+            connect=pool,
+            total=None if read is None else read + (write or 0) + (connect or 0),
+        )
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        data: aiohttp.FormData | dict | bytes | None,
+        headers: dict[str, str] | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:
+        """One HTTP request: its status and body, or the library's network errors."""
+        assert self._session is not None  # both callers check it first
         try:
             async with self._session.request(
                 method, url, data=data, timeout=timeout, headers=headers

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
@@ -67,9 +68,18 @@ def parse_updates(
     return updates, letters
 
 
+# getUpdates made by the caller: (parameters, read timeout) → the Bot API's result.
+Fetch = Callable[[dict[str, Any], float], Awaitable[Any]]
+
+
 class Poller:
-    def __init__(self, app: Application, queue: InboxQueue, timeout: int = 10):
+    def __init__(
+        self, app: Application, queue: InboxQueue, timeout: int = 10, fetch: Fetch | None = None
+    ):
+        """`fetch`: how getUpdates is made (TelegramChannel.fetch_updates: as plain JSON,
+        bot/transport/calls.py); by default through the library's `do_api_request`."""
         self.app = app
+        self.fetch = fetch
         self.queue = queue
         self.timeout = timeout
         self.offset: int | None = None
@@ -84,14 +94,17 @@ class Poller:
         while True:
             await self.queue.wait_for_room()  # backpressure: no fetching while far behind
             try:
-                poll = self.app.bot.do_api_request(
-                    "getUpdates",
-                    api_kwargs={
-                        "offset": self.offset,
-                        "timeout": self.timeout,
-                        "allowed_updates": list(Update.ALL_TYPES),
-                    },
-                    read_timeout=self.timeout + 10,
+                params = {
+                    "offset": self.offset,
+                    "timeout": self.timeout,
+                    "allowed_updates": list(Update.ALL_TYPES),
+                }
+                poll = (
+                    self.fetch(params, self.timeout + 10)
+                    if self.fetch is not None
+                    else self.app.bot.do_api_request(
+                        "getUpdates", api_kwargs=params, read_timeout=self.timeout + 10
+                    )
                 )
                 self.first_poll.set()
                 raw = await poll
@@ -142,12 +155,14 @@ async def serve(
     timeout: int = 10,
     started: asyncio.Event | None = None,
     grace: float = 20.0,
+    fetch: Fetch | None = None,
 ) -> None:
     """Run the application with this polling loop until `stop` is set (then `grace`
-    seconds to finish the updates in hand: bot/transport/lifecycle.py)."""
+    seconds to finish the updates in hand: bot/transport/lifecycle.py). `fetch`: see
+    Poller."""
     failure = None
     async with running(app, grace) as queue:
-        poller = Poller(app, queue, timeout)
+        poller = Poller(app, queue, timeout, fetch)
         task = asyncio.create_task(poller.run())
         if started is not None:
             await poller.first_poll.wait()
