@@ -26,6 +26,7 @@ DUMPS = (
     "Remaining updates",
     "Unpacked",
     "Processing update",
+    "Can not load invalid JSON data",
 )
 
 

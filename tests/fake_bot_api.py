@@ -346,7 +346,19 @@ class FakeBotApi:
                 first = path.lstrip("/").split("/", 1)[0]
                 origin = "" if first.startswith(("bot", "file")) else first
                 params = self._parse(headers.get("content-type", ""), body)
-                status, payload = await self._answer(method, params, origin)
+                if any(value is None for value in params.values()):
+                    # A JSON null is not a parameter the Bot API documents: clients leave
+                    # unset parameters out (python-telegram-bot does; so must the bot).
+                    status, payload = (
+                        400,
+                        {
+                            "ok": False,
+                            "error_code": 400,
+                            "description": "Bad Request: null parameter",
+                        },
+                    )
+                else:
+                    status, payload = await self._answer(method, params, origin)
                 if status is None:  # dropped connection
                     writer.transport.abort()
                     return

@@ -66,9 +66,7 @@ async def running_bot(
     app = channel.build_application()
     channel.app = app
     stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(
-        serve(app, stop, timeout=1, started=started, fetch=channel.fetch_updates)
-    )
+    task = asyncio.create_task(serve(app, stop, channel.fetch_updates, timeout=1, started=started))
     await asyncio.wait(
         {task, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED
     )

@@ -101,3 +101,43 @@ async def test_a_refused_call_of_a_started_bot_reads_as_do_api_request_reads_it(
     finally:
         await request.shutdown()
         await runner.cleanup()
+
+
+async def test_an_unexpected_error_of_the_http_client_is_a_network_error():
+    """As python-telegram-bot's own calls: the rate limiter retries it and the polling
+    goes on, instead of the bot stopping."""
+    from telegram.error import NetworkError
+
+    from bot.transport.aiohttp_request import AiohttpRequest
+
+    class Broken(AiohttpRequest):
+        async def _exchange(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
+            raise RuntimeError("Session is closed")
+
+    request = Broken()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError, match="Unknown error in HTTP implementation"):
+            await request.post_json("http://127.0.0.1:9/bot1:a/getUpdates", {"offset": None})
+    finally:
+        await request.shutdown()
+
+
+async def test_calls_go_through_the_rate_limiter_and_leave_out_unset_values(api):
+    """A call without a chat (a button's answer) and a message: through RetryingRateLimiter,
+    to a server that refuses a JSON null (tests/fake_bot_api.py)."""
+    from bot.transport.aiohttp_request import AiohttpRequest
+    from bot.transport.calls import BotApiCalls
+    from bot.transport.retries import RetryingRateLimiter
+
+    request = AiohttpRequest()
+    await request.initialize()
+    calls = BotApiCalls(request, RetryingRateLimiter(), f"{api.base_url}123:abc")
+    try:
+        assert await calls("answerCallbackQuery", {"callback_query_id": "q1", "text": None})
+        sent = await calls("sendMessage", {"chat_id": 5, "text": "Bonjour", "reply_markup": None})
+        assert sent["message_id"] and sent["chat"]["id"] == 5
+    finally:
+        await request.shutdown()
+    assert [c.method for c in api.calls] == ["answerCallbackQuery", "sendMessage"]
+    assert "text" not in api.calls[0].params and "reply_markup" not in api.calls[1].params

@@ -60,6 +60,11 @@ QUICK = [
     pressed(902, None),  # a button under an inline message: no chat
     pressed(903, SCREEN, data=None),
     pressed(904, {**SCREEN, "chat": GROUP}, data="claim:abc"),
+    typed(7, GROUP, "annonce", sender_chat={"id": -100123, "type": "supergroup", "title": "C"}),
+    typed(8, GROUP, "dans un sujet", message_thread_id=4, is_topic_message=True),
+    typed(9, PRIVATE, "via", via_bot={"id": 2, "is_bot": True, "first_name": "B"}),
+    typed(10, PRIVATE, "mon numero", contact={"phone_number": "0600000000", "first_name": "A"}),
+    pressed(905, {**SCREEN, "message_thread_id": 4, "is_topic_message": True}),
 ]
 
 
@@ -90,6 +95,11 @@ def test_the_quick_reading_agrees_with_the_library(item):
         typed(13, {"id": "5", "type": "private"}, "x"),  # an id as text
         {**typed(14, PRIVATE, "x"), "extra": {}},
         pressed(15, {"message_id": 3, "chat": PRIVATE}),  # no date
+        pressed(16, {"message_id": 3, "date": 1}),  # no chat: no conversation to answer
+        {
+            "update_id": 17,
+            "callback_query": {**pressed(0, None)["callback_query"], "game_short_name": "g"},
+        },
     ],
     ids=lambda i: str(i["update_id"]),
 )
@@ -133,6 +143,14 @@ def test_a_typed_message_carries_its_text_and_the_first_name_for_a_hand_off():
     update = read(typed(3, PRIVATE, "rappelez-moi"), None)
     assert update.event is not None and update.event.value == "rappelez-moi"
     assert update.event.first_name == "Awa" and update.text == "rappelez-moi"
+
+
+def test_a_typed_message_is_answered_whatever_its_other_fields_hold():
+    """Only the fields the bot reads are checked: an entity the library would refuse (no
+    offset, no length) does not make the person's message a dead letter."""
+    odd = typed(30, PRIVATE, "bonjour", entities=[{"type": "bold"}])
+    (update,), letters = parse_updates([odd], None)
+    assert letters == [] and update.event is not None and update.event.value == "bonjour"
 
 
 def test_lean_leaves_the_received_update_untouched_and_other_updates_as_they_are():

@@ -704,7 +704,7 @@ def run(config: Config) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         if not config.webhook_url:
-            await serve(app, stop, grace=config.stop_grace, fetch=channel.fetch_updates)
+            await serve(app, stop, channel.fetch_updates, grace=config.stop_grace)
             return
         from bot.transport.webhook import serve_webhook  # aiohttp's server: 0.1 s to import
 

@@ -162,23 +162,27 @@ class AiohttpRequest(BaseRequest):
     async def post_json(
         self, url: str, params: dict[str, Any], read_timeout: float | None = None
     ) -> Any:
-        """POST `params` as one JSON document and return the Bot API's `result`, with
-        the errors `BaseRequest.post` raises (bot/transport/calls.py says why).
-        `read_timeout`: else this backend's."""
+        """POST `params` as one JSON document (None values left out, as the library
+        does) and return the Bot API's `result`, with the errors `Bot.do_api_request`
+        raises (bot/transport/calls.py says why). `read_timeout`: else this backend's."""
         if self._session is None or self._session.closed:
             raise NetworkError("Unknown error in HTTP implementation: not initialized")
         default = BaseRequest.DEFAULT_NONE
         timeout = self._timeout(
             default if read_timeout is None else read_timeout, default, default, default
         )
-        body = json.dumps(params).encode()
-        status, payload = await self._exchange("POST", url, body, JSON_HEADERS, timeout)
+        body = json.dumps({k: v for k, v in params.items() if v is not None}).encode()
         try:
+            status, payload = await self._exchange("POST", url, body, JSON_HEADERS, timeout)
             return api_result(status, payload)
         except InvalidToken as exc:
             # As `Bot.do_api_request` once the bot is initialized (its token was accepted)
             endpoint = url.rsplit("/", 1)[-1]
             raise EndPointNotFound(f"Endpoint '{endpoint}' not found in Bot API") from exc
+        except TelegramError:
+            raise
+        except Exception as exc:  # as BaseRequest: anything else is a network error
+            raise NetworkError(f"Unknown error in HTTP implementation: {exc!r}") from exc
 
     def _timeout(
         self, read_timeout: Any, write_timeout: Any, connect_timeout: Any, pool_timeout: Any

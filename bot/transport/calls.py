@@ -34,16 +34,15 @@ class BotApiCalls:
 
     async def __call__(self, endpoint: str, params: dict[str, Any]) -> Any:
         """`params`: JSON values only (no file, no library object); None values are left
-        out, as the library does."""
-        values = {name: value for name, value in params.items() if value is not None}
+        out (AiohttpRequest.post_json)."""
         url = f"{self.base_url}/{endpoint}"
         if self.limiter is None:
-            return await self.request.post_json(url, values)
+            return await self.request.post_json(url, params)
         return await self.limiter.process_request(
             callback=self.request.post_json,
-            args=(url, values),
+            args=(url, params),
             kwargs={},
             endpoint=endpoint,
-            data=values,
+            data=params,
             rate_limit_args=None,
         )

@@ -4,9 +4,12 @@ python-telegram-bot turns each update into `Update`, `Message`, `Chat` and `User
 a `Message` alone sets about two hundred attributes. Under the benchmark mix that parsing
 was about a tenth of the bot's CPU, for five or six values the bot reads. The two updates
 that make nearly all the traffic, a message typed in a chat and a pressed button, are read
-straight from their JSON here. Anything else (a contact, a location, a voice note, an
-edit, a group event, a shape this module does not know) is parsed by the library as
-before, then read the same way, so the library still decides what is unreadable.
+straight from their JSON here, from the fields the library requires and the few the bot
+reads; the others are not looked at (a malformed entity or reply under a typed message,
+which the library would refuse, does not stop the message from being answered). Anything
+else (a contact, a location, a voice note, an edit, a group event, a shape this module
+does not know) is parsed by the library as before, then read the same way: the library
+decides what is unreadable there.
 
 A test holds the two readings equal on every shape the quick one accepts
 (tests/test_incoming.py).
@@ -77,7 +80,7 @@ class Incoming:
             callback_id=query.id if query is not None else None,
             callback_data=query.data if query is not None else None,
             pressed=under.message_id if under is not None else None,
-            pressed_chat=under.chat.id if under is not None else None,
+            pressed_chat=under.chat.id if under is not None and under.chat is not None else None,
             text=update.message.text if update.message is not None else None,
             raw=raw if raw is not None else update.to_dict(),
         )
@@ -116,8 +119,9 @@ def update_to_event(update: Update) -> Event | None:
 
 
 def read(item: Any, bot: Bot | None) -> Incoming:
-    """An update received as JSON. A typed message or a pressed button is read directly;
-    anything else goes through the library (which raises on what it cannot read)."""
+    """An update received as JSON. A typed message or a pressed button is read directly
+    (from the fields the bot reads); anything else goes through the library (which raises
+    on what it cannot read)."""
     quick = _typed_message(item) or _pressed_button(item)
     if quick is not None:
         return quick

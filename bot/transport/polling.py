@@ -13,14 +13,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application
-from telegram.warnings import PTBUserWarning
 
 from bot.retrying import Backoff
 from bot.tasks import cancel
@@ -31,9 +29,6 @@ from bot.transport.lifecycle import running
 log = logging.getLogger(__name__)
 # After a failed getUpdates (Telegram or the network down): 1 s, 2 s, 4 s… at most 30 s.
 POLL_BACKOFF = Backoff(first=1.0, most=30.0)
-# getUpdates is called through do_api_request on purpose: the raw list lets each update be
-# parsed on its own (Poller.parse). The library's hint to use Bot.get_updates is silenced.
-warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 
 
 def parse_updates(
@@ -73,11 +68,9 @@ Fetch = Callable[[dict[str, Any], float], Awaitable[Any]]
 
 
 class Poller:
-    def __init__(
-        self, app: Application, queue: InboxQueue, timeout: int = 10, fetch: Fetch | None = None
-    ):
+    def __init__(self, app: Application, queue: InboxQueue, fetch: Fetch, timeout: int = 10):
         """`fetch`: how getUpdates is made (TelegramChannel.fetch_updates: as plain JSON,
-        bot/transport/calls.py); by default through the library's `do_api_request`."""
+        bot/transport/calls.py)."""
         self.app = app
         self.fetch = fetch
         self.queue = queue
@@ -99,13 +92,7 @@ class Poller:
                     "timeout": self.timeout,
                     "allowed_updates": list(Update.ALL_TYPES),
                 }
-                poll = (
-                    self.fetch(params, self.timeout + 10)
-                    if self.fetch is not None
-                    else self.app.bot.do_api_request(
-                        "getUpdates", api_kwargs=params, read_timeout=self.timeout + 10
-                    )
-                )
+                poll = self.fetch(params, self.timeout + 10)
                 self.first_poll.set()
                 raw = await poll
             except InvalidToken:
@@ -152,17 +139,17 @@ class Poller:
 async def serve(
     app: Application,
     stop: asyncio.Event,
+    fetch: Fetch,
     timeout: int = 10,
     started: asyncio.Event | None = None,
     grace: float = 20.0,
-    fetch: Fetch | None = None,
 ) -> None:
     """Run the application with this polling loop until `stop` is set (then `grace`
     seconds to finish the updates in hand: bot/transport/lifecycle.py). `fetch`: see
     Poller."""
     failure = None
     async with running(app, grace) as queue:
-        poller = Poller(app, queue, timeout, fetch)
+        poller = Poller(app, queue, fetch, timeout)
         task = asyncio.create_task(poller.run())
         if started is not None:
             await poller.first_poll.wait()
