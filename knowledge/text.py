@@ -14,6 +14,8 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def strip_accents(text: str) -> str:
+    if text.isascii():  # no accent to strip (NFKD leaves ASCII as it is): most texts folded
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
