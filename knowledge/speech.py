@@ -78,8 +78,15 @@ def load_said(content_dir: Path | None = None) -> tuple[Said, ...]:
     return tuple(out)
 
 
+def warm() -> None:
+    """Import the number speller now rather than at the first voice note: imported there,
+    on the Telegram bot's event loop, it held everyone 30-38 ms (bench.stalls)."""
+    _words(0)
+
+
 def _words(n: int) -> str:
-    # Imported on the first voice note, not at start-up: most turns have none.
+    # Imported when first needed (the Telegram bot warms it before polling, when voice
+    # notes are on): the console and the tools rarely speak.
     from num2words import num2words
 
     return str(num2words(n, lang="fr"))

@@ -282,3 +282,20 @@ def test_a_broken_cache_entry_is_made_again(tmp_path):
     note = service.get_sync("texte")
     assert note.duration == 2 and note.data().startswith(b"OggS")
     assert service.synthesised == 1
+
+
+def test_warming_the_speech_imports_the_number_speller_before_any_note():
+    """The Telegram bot warms it before polling (bot/channels/telegram.py run): imported by
+    the first voice note, on the event loop, it held everyone 30-38 ms (bench.stalls)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from knowledge.speech import warm\n"
+        "assert 'num2words' not in sys.modules\n"
+        "warm()\n"
+        "assert 'num2words' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()[-500:]

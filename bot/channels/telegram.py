@@ -62,6 +62,7 @@ from bot.voice import VoiceUnavailable
 from dialogs.engine import Engine
 from dialogs.model import Event, LinkButton, Reply
 from knowledge.geography import warm
+from knowledge.speech import warm as warm_speech
 
 log = logging.getLogger(__name__)
 
@@ -695,6 +696,8 @@ def run(config: Config) -> None:
     # database is free, bot/database.py); built in a thread meanwhile, it slowed the loop
     # for everyone (bench.stalls: 45-63 ms against 36-43). Frozen with the rest below.
     warm()
+    if config.voice:
+        warm_speech()  # the number speller, imported by the first voice note otherwise
     freeze_startup_objects()
     log.info("start-up took %.2fs", time.perf_counter() - started)
 
